@@ -1,0 +1,143 @@
+/*
+ * cfsendmail - a sendmail-compatible null client for authenticated SMTPS.
+ *
+ * This file only dispatches: argv[0] and options, the config file, one
+ * call into src/, and the outcome written out as text and a <sysexits.h>
+ * exit code.  Everything else is in src/.
+ */
+
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+#include <stdio.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "log.h"
+#include "options.h"
+#include "outcome.h"
+#include "runqueue.h"
+#include "serverinfo.h"
+#include "submit.h"
+
+static const char usage[] =
+"usage: cfsendmail [-t] [-i] [-f sender] [-F name] [-C config] [-v]\n"
+"                  [-odi|-odb|-odq] [-B 8BITMIME] [-N dsn] [--] rcpt ...\n"
+"       cfsendmail -bp | -q | -qI<id> | -bv rcpt ... | -bi\n"
+"       cfsendmail --serverinfo | --check-config | --version | --help\n";
+
+static const char help[] =
+"Submit a message read from standard input to the relay configured in\n"
+SYSCONFDIR "/cfsendmail.conf (Cloudflare Email Service by default).\n"
+"\n"
+"  -t           also take recipients from To, Cc and Bcc\n"
+"  -i, -oi      a line with a single dot does not end the message\n"
+"  -f sender    envelope sender (-f '<>' for none)   -F name  full name\n"
+"  -odi|-odb|-odq  deliver now | in the background | at the next -q\n"
+"  -v           show the SMTP conversation (credentials redacted)\n"
+"  -C file      another config file\n"
+"  -bp, mailq   list the queue           -q   deliver what is due\n"
+"  -qI<id>      deliver one entry now    -bv  show the resolved envelope\n"
+"  --serverinfo    connect and describe the relay, send nothing\n"
+"  --check-config  check the config file, no network\n"
+"\n"
+"Exit 0: delivered or safely queued.  See cfsendmail(8) for the rest.\n";
+
+/* The modes that speak to the relay need the token. */
+static int
+needs_token(enum options_mode mode)
+{
+	return mode == OPTIONS_DELIVER || mode == OPTIONS_RUN_QUEUE ||
+	    mode == OPTIONS_SERVERINFO || mode == OPTIONS_CHECK_CONFIG;
+}
+
+static int
+run(const struct options *opts, const struct config *cfg, struct outcome *o)
+{
+	switch (opts->mode) {
+	case OPTIONS_DELIVER:
+		return submit_message(opts, cfg, o);
+	case OPTIONS_VERIFY:
+		return submit_verify(opts, cfg, o);
+	case OPTIONS_LIST_QUEUE:
+		return runqueue_list(cfg, o);
+	case OPTIONS_RUN_QUEUE:
+		return runqueue_run(cfg, opts->queue_id, o);
+	case OPTIONS_SERVERINFO:
+		return serverinfo_run(cfg, o);
+	case OPTIONS_CHECK_CONFIG:
+		return serverinfo_check_config(cfg, o);
+	case OPTIONS_SMTP_STDIN:
+		return outcome_fail(o, EX_USAGE, "-bs (SMTP on standard "
+		    "input) is not supported");
+	default:
+		return outcome_fail(o, EX_SOFTWARE, "unexpected mode");
+	}
+}
+
+static int
+load_config(const struct options *opts, struct config *cfg, char *err,
+    size_t errlen)
+{
+	const char	*path = opts->config_file ? opts->config_file :
+	    SYSCONFDIR "/cfsendmail.conf";
+
+	if (config_init(cfg, QUEUEDIR) == -1) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (config_load(cfg, path, err, errlen) == -1)
+		return -1;
+	if (needs_token(opts->mode) && config_load_token(cfg, err,
+	    errlen) == -1)
+		return -1;
+	return 0;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct rlimit	 nocore = { 0, 0 };
+	struct options	 opts;
+	struct config	 cfg;
+	struct outcome	 o;
+	char		 err[1024];
+
+	/* the token must never land in a core file */
+	setrlimit(RLIMIT_CORE, &nocore);
+	umask(077);
+	memset(&o, 0, sizeof(o));
+	memset(&cfg, 0, sizeof(cfg));
+	if (options_parse(&opts, argc, argv, err, sizeof(err)) == -1) {
+		fprintf(stderr, "cfsendmail: %s\n%s", err, usage);
+		return EX_USAGE;
+	}
+	switch (opts.mode) {
+	case OPTIONS_VERSION:
+		printf("cfsendmail %s\n", PACKAGE_VERSION);
+		goto done;
+	case OPTIONS_HELP:
+		printf("%s\n%s", usage, help);
+		goto done;
+	case OPTIONS_NEWALIASES:
+		goto done;	/* aliases live in the config: nothing to build */
+	default:
+		break;
+	}
+	log_set_verbose(opts.verbose);
+	if (load_config(&opts, &cfg, err, sizeof(err)) == -1) {
+		outcome_fail(&o, EX_CONFIG, "%s", err);
+		goto done;
+	}
+	log_open(opts.syslog_tag, cfg.syslog);
+	run(&opts, &cfg, &o);
+done:
+	fwrite(o.out.data ? o.out.data : "", 1, o.out.len, stdout);
+	fwrite(o.report.data ? o.report.data : "", 1, o.report.len, stderr);
+	config_free(&cfg);
+	options_free(&opts);
+	outcome_free(&o);
+	return o.code;
+}

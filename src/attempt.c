@@ -1,0 +1,162 @@
+/*
+ * attempt.c - one delivery attempt of a queue entry; see attempt.h.
+ */
+
+#include <sys/random.h>
+
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <time.h>
+
+#include "attempt.h"
+#include "log.h"
+
+#define RETRY_FIRST	60
+#define RETRY_MAX	3600
+
+time_t
+attempt_retry_after(int attempts, unsigned int random)
+{
+	long long	 delay = RETRY_FIRST;
+	int		 i;
+
+	for (i = 1; i < attempts && delay < RETRY_MAX; i++)
+		delay *= 2;
+	if (delay > RETRY_MAX)
+		delay = RETRY_MAX;
+	/* ±20%: entries queued together do not all come back together */
+	return (time_t)(delay * 8 / 10 + (long long)(random %
+	    (unsigned int)(delay * 4 / 10 + 1)));
+}
+
+static ssize_t
+body_read(void *ctx, char *p, size_t len)
+{
+	return queue_read(ctx, p, len);
+}
+
+static int
+body_rewind(void *ctx)
+{
+	return queue_rewind(ctx);
+}
+
+static void
+report(const struct deliver_job *job, struct outcome *o)
+{
+	const char	*hint;
+	size_t		 i;
+
+	if (job->why != DELIVER_OK && job->why != DELIVER_TEMP) {
+		hint = deliver_hint(&job->failure);
+		outcome_fail(o, 0, "%s: not sent: %s%s%s", job->id,
+		    job->failure.text, hint ? " -- " : "", hint ? hint : "");
+		log_error("%s: not sent: %s", job->id, job->failure.text);
+		return;
+	}
+	for (i = 0; i < job->nrcpts; i++) {
+		if (job->status[i].cls != REPLY_PERM)
+			continue;
+		hint = deliver_hint(&job->status[i]);
+		outcome_fail(o, 0, "%s: <%s> refused: %s%s%s", job->id,
+		    job->rcpts[i], job->status[i].text, hint ? " -- " : "",
+		    hint ? hint : "");
+		log_error("%s: <%s> refused: %s", job->id, job->rcpts[i],
+		    job->status[i].text);
+	}
+}
+
+/* Keep in the envelope only the recipients whose status is cls. */
+static void
+keep_rcpts(struct queue_envelope *v, const struct smtp_status *st,
+    enum reply_class cls)
+{
+	size_t	 i, n = 0;
+
+	for (i = 0; i < v->nrcpts; i++) {
+		if (st[i].cls == cls)
+			v->rcpts[n++] = v->rcpts[i];
+		else
+			free(v->rcpts[i]);
+	}
+	v->nrcpts = n;
+}
+
+static const char *
+last_refusal(const struct deliver_job *job)
+{
+	size_t	 i;
+
+	if (job->why != DELIVER_OK)
+		return job->failure.text;
+	for (i = 0; i < job->nrcpts; i++)
+		if (job->status[i].cls == REPLY_PERM)
+			return job->status[i].text;
+	return NULL;
+}
+
+/* Bring the queue entry in line with the job's outcome. */
+static int
+update_entry(struct queue *q, struct queue_entry *e,
+    const struct deliver_job *job, struct outcome *o)
+{
+	struct queue_envelope	*v = &e->env;
+	const char		*refusal = last_refusal(job);
+	unsigned int		 r = 0;
+	char			 err[512];
+	int			 rc;
+
+	if (deliver_pending(job) == 0) {
+		keep_rcpts(v, job->status, REPLY_PERM);
+		rc = refusal == NULL ? queue_remove(q, e, err, sizeof(err)) :
+		    queue_fail(q, e, refusal, err, sizeof(err));
+	} else {
+		keep_rcpts(v, job->status, REPLY_TEMP);
+		v->attempts++;
+		free(v->last_reply);
+		v->last_reply = strdup(job->failure.text);
+		getrandom(&r, sizeof(r), 0);
+		v->next_attempt = time(NULL) +
+		    attempt_retry_after(v->attempts, r);
+		rc = queue_update(q, e, err, sizeof(err));
+	}
+	if (rc == -1)
+		outcome_fail(o, EX_IOERR, "%s", err);
+	return rc;
+}
+
+int
+attempt_entry(struct deliver *d, struct queue *q, struct queue_entry *e,
+    int attempts, struct outcome *o)
+{
+	struct deliver_job	 job;
+	struct queue_envelope	*v = &e->env;
+	int			 code;
+
+	memset(&job, 0, sizeof(job));
+	if ((job.status = calloc(v->nrcpts ? v->nrcpts : 1,
+	    sizeof(*job.status))) == NULL)
+		return outcome_fail(o, EX_OSERR, "out of memory");
+	job.id = e->id;
+	job.from = v->from;
+	job.rcpts = v->rcpts;
+	job.nrcpts = v->nrcpts;
+	job.eightbit = v->eightbit;
+	job.smtputf8 = v->smtputf8;
+	job.size = v->size;
+	job.dsn_notify = v->dsn_notify;
+	job.dsn_ret = v->dsn_ret;
+	job.envid = v->envid;
+	job.body.ctx = e;
+	job.body.read = body_read;
+	job.rewind = body_rewind;
+	job.attempts = attempts;
+	deliver_message(d, &job);
+	report(&job, o);
+	code = deliver_exit_code(&job);
+	if (update_entry(q, e, &job, o) == -1 && code == EX_OK)
+		code = EX_IOERR;
+	free(job.status);
+	return code;
+}

@@ -1,0 +1,36 @@
+/*
+ * attempt.h - one delivery attempt of a queued message, and what its
+ * outcome means for the queue entry.
+ *
+ * Shared by a submission (deliver now, or in the background) and by the
+ * queue runner.  All recipients delivered: the entry is removed.  Some
+ * still pending after temporary failures: the entry keeps just those,
+ * with the attempt count, the last reply and the time of the next
+ * attempt (1 minute, doubling, at most 1 hour, with jitter).  Refused
+ * for good: the entry moves to failed/ with the reason.  Refused
+ * recipients and whole-message failures are reported in the outcome
+ * (one line each, with the relay's reply and what to do) and syslog.
+ */
+#ifndef CFSENDMAIL_ATTEMPT_H
+#define CFSENDMAIL_ATTEMPT_H
+
+#include <time.h>
+
+#include "config.h"
+#include "deliver.h"
+#include "outcome.h"
+#include "queue.h"
+
+/* The wait before the attempt after the n-th failed one (pure). */
+time_t	attempt_retry_after(int attempts, unsigned int random);
+
+/*
+ * Deliver the locked entry e, trying up to attempts times in this
+ * process, and update the queue.  Returns the <sysexits.h> code of the
+ * outcome (EX_TEMPFAIL while recipients are pending: the caller says
+ * what that means for it); refusals are added to o's report.
+ */
+int	attempt_entry(struct deliver *, struct queue *, struct queue_entry *,
+	    int attempts, struct outcome *);
+
+#endif

@@ -1,0 +1,530 @@
+/*
+ * config.c - the INI configuration file; see config.h for the contract.
+ *
+ * Every known key is one row of a table that names its section, its
+ * type and its range, so that parsing, validation and the "unknown key"
+ * error come from one place.  libinih does the INI syntax (comments,
+ * sections, continuation lines); a handler that returns 0 makes inih
+ * report the line, and the first reason is kept here.
+ */
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <ini.h>
+
+#include "buf.h"
+#include "config.h"
+
+/* Largest config or token file we read: both are a few hundred bytes. */
+#define CONFIG_MAX_FILE	(256 * 1024)
+
+enum key_type {
+	KEY_STRING,
+	KEY_SECRET,	/* a string that must be wiped */
+	KEY_INT,
+	KEY_DURATION,	/* seconds, with an optional s/m/h/d suffix */
+	KEY_ENUM,
+	KEY_BOOL,
+};
+
+struct key {
+	const char	*section;
+	const char	*name;
+	enum key_type	 type;
+	size_t		 offset;
+	long long	 min, max;
+	const char	*const *names;	/* KEY_ENUM: value i is names[i] */
+};
+
+static const char *const tls_names[] = { "implicit", "starttls", NULL };
+static const char *const rewrite_names[] = { "never", "local", "always",
+    NULL };
+static const char *const mode_names[] = { "foreground", "background",
+    "queue", NULL };
+static const char *const defer_names[] = { "queue", "fail", NULL };
+
+#define F(field)	offsetof(struct config, field)
+
+static const struct key keys[] = {
+	{ "relay", "host", KEY_STRING, F(host), 0, 0, NULL },
+	{ "relay", "port", KEY_INT, F(port), 1, 65535, NULL },
+	{ "relay", "tls", KEY_ENUM, F(tls), 0, 0, tls_names },
+	{ "relay", "username", KEY_STRING, F(username), 0, 0, NULL },
+	{ "relay", "token", KEY_SECRET, F(token), 0, 0, NULL },
+	{ "relay", "token_file", KEY_STRING, F(token_file), 0, 0, NULL },
+	{ "relay", "ca_file", KEY_STRING, F(ca_file), 0, 0, NULL },
+	{ "relay", "tls_fingerprint", KEY_STRING, F(tls_fingerprint), 0, 0,
+	    NULL },
+	{ "relay", "timeout", KEY_DURATION, F(timeout), 1, 3600, NULL },
+	{ "relay", "data_timeout", KEY_DURATION, F(data_timeout), 1, 3600,
+	    NULL },
+	{ "sender", "from", KEY_STRING, F(from), 0, 0, NULL },
+	{ "sender", "domain", KEY_STRING, F(domain), 0, 0, NULL },
+	{ "sender", "rewrite_from", KEY_ENUM, F(rewrite_from), 0, 0,
+	    rewrite_names },
+	{ "delivery", "mode", KEY_ENUM, F(mode), 0, 0, mode_names },
+	{ "delivery", "on_defer", KEY_ENUM, F(on_defer), 0, 0, defer_names },
+	{ "delivery", "max_recipients", KEY_INT, F(max_recipients), 1, 1000,
+	    NULL },
+	{ "delivery", "max_size", KEY_INT, F(max_size), 1,
+	    1024 * 1024 * 1024, NULL },
+	{ "delivery", "attempts", KEY_INT, F(attempts), 1, 100, NULL },
+	{ "delivery", "retry_delay", KEY_DURATION, F(retry_delay), 0, 3600,
+	    NULL },
+	{ "delivery", "parallel", KEY_INT, F(parallel), 1, 16, NULL },
+	{ "queue", "dir", KEY_STRING, F(queue_dir), 0, 0, NULL },
+	{ "queue", "max_age", KEY_DURATION, F(max_age), 60,
+	    365 * 24 * 3600, NULL },
+	{ "queue", "bounce_to", KEY_STRING, F(bounce_to), 0, 0, NULL },
+	{ "log", "syslog", KEY_BOOL, F(syslog), 0, 1, NULL },
+};
+
+#undef F
+
+_Static_assert(sizeof(enum config_tls) == sizeof(int) &&
+    sizeof(enum config_rewrite) == sizeof(int) &&
+    sizeof(enum config_mode) == sizeof(int) &&
+    sizeof(enum config_on_defer) == sizeof(int),
+    "enum fields are written as int");
+
+struct parse_ctx {
+	struct config	*cfg;
+	char		 reason[256];	/* first error, without the line */
+	/* one bit per row of keys[]: a key given twice is an error */
+	unsigned char	 seen[sizeof(keys) / sizeof(keys[0])];
+};
+
+int
+config_init(struct config *cfg, const char *default_queue)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->port = CONFIG_DEFAULT_PORT;
+	cfg->tls = CONFIG_TLS_IMPLICIT;
+	cfg->timeout = 30;
+	cfg->data_timeout = 300;
+	cfg->rewrite_from = CONFIG_REWRITE_LOCAL;
+	cfg->mode = CONFIG_MODE_FOREGROUND;
+	cfg->on_defer = CONFIG_DEFER_QUEUE;
+	cfg->max_recipients = 50;
+	cfg->max_size = 5242880;
+	cfg->attempts = 3;
+	cfg->retry_delay = 1;
+	cfg->parallel = 3;
+	cfg->max_age = 5LL * 24 * 3600;
+	cfg->syslog = 1;
+	if ((cfg->host = strdup(CONFIG_DEFAULT_HOST)) == NULL ||
+	    (cfg->username = strdup(CONFIG_DEFAULT_USER)) == NULL ||
+	    (cfg->queue_dir = strdup(default_queue)) == NULL) {
+		config_free(cfg);
+		return -1;
+	}
+	return 0;
+}
+
+/* Values end up in SMTP commands and file names: no control bytes. */
+static int
+has_control(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 1;
+	return 0;
+}
+
+/* "90", "90s", "15m", "12h", "5d" → seconds within [min, max]. */
+static int
+parse_duration(const char *s, long long min, long long max,
+    long long *out, const char **why)
+{
+	char		 num[32];
+	size_t		 len = strlen(s);
+	long long	 unit = 1, v;
+
+	if (len == 0 || len >= sizeof(num)) {
+		*why = "invalid";
+		return -1;
+	}
+	memcpy(num, s, len + 1);
+	switch (num[len - 1]) {
+	case 's': unit = 1; break;
+	case 'm': unit = 60; break;
+	case 'h': unit = 3600; break;
+	case 'd': unit = 86400; break;
+	default: unit = 0; break;
+	}
+	if (unit != 0)
+		num[len - 1] = '\0';
+	else
+		unit = 1;
+	v = strtonum(num, 0, max / unit, why);
+	if (*why != NULL)
+		return -1;
+	v *= unit;
+	if (v < min || v > max) {
+		*why = v < min ? "too small" : "too large";
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+static int
+parse_enum(const char *const *names, const char *value)
+{
+	int	 i;
+
+	for (i = 0; names[i] != NULL; i++)
+		if (strcasecmp(names[i], value) == 0)
+			return i;
+	return -1;
+}
+
+static int
+parse_bool(const char *value)
+{
+	static const char *const yes[] = { "yes", "true", "on", "1", NULL };
+	static const char *const no[] = { "no", "false", "off", "0", NULL };
+
+	if (parse_enum(yes, value) >= 0)
+		return 1;
+	if (parse_enum(no, value) >= 0)
+		return 0;
+	return -1;
+}
+
+/* Keep the first reason; 0 makes inih report the line. */
+static int __attribute__((format(printf, 2, 3)))
+fail(struct parse_ctx *ctx, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	if (ctx->reason[0] == '\0') {
+		va_start(ap, fmt);
+		vsnprintf(ctx->reason, sizeof(ctx->reason), fmt, ap);
+		va_end(ap);
+	}
+	return 0;
+}
+
+static int
+set_string(char **field, const char *value, int secret)
+{
+	char	*copy;
+
+	if ((copy = strdup(value)) == NULL)
+		return -1;
+	if (*field != NULL) {
+		if (secret)
+			explicit_bzero(*field, strlen(*field));
+		free(*field);
+	}
+	*field = copy;
+	return 0;
+}
+
+static int
+set_value(struct parse_ctx *ctx, const struct key *k, const char *value)
+{
+	char		*base = (char *)ctx->cfg + k->offset;
+	const char	*why = NULL;
+	long long	 v = 0;
+	int		 e;
+
+	switch (k->type) {
+	case KEY_STRING:
+	case KEY_SECRET:
+		if (set_string((char **)(void *)base, value,
+		    k->type == KEY_SECRET) == -1)
+			return fail(ctx, "out of memory");
+		return 1;
+	case KEY_INT:
+		v = strtonum(value, k->min, k->max, &why);
+		break;
+	case KEY_DURATION:
+		parse_duration(value, k->min, k->max, &v, &why);
+		break;
+	case KEY_ENUM:
+		if ((e = parse_enum(k->names, value)) < 0)
+			why = "not one of the allowed values";
+		v = e;
+		break;
+	case KEY_BOOL:
+		if ((e = parse_bool(value)) < 0)
+			why = "not yes or no";
+		v = e;
+		break;
+	}
+	if (why != NULL)
+		return fail(ctx, "%s: value %s", k->name, why);
+	/* every number and enum field is an int (asserted below) */
+	*(int *)(void *)base = (int)v;
+	return 1;
+}
+
+/*
+ * [aliases] keys are local names.  inih calls the handler once per
+ * continuation line of a multi-line value, so a name seen again extends
+ * its list: a long alias can go on over indented lines.
+ */
+static int
+add_alias(struct parse_ctx *ctx, const char *name, const char *value)
+{
+	struct config		*cfg = ctx->cfg;
+	struct config_alias	*a, *v;
+	struct buf		 joined = { 0 };
+	size_t			 i;
+
+	for (i = 0; i < cfg->naliases; i++) {
+		a = &cfg->aliases[i];
+		if (strcmp(a->name, name) != 0)
+			continue;
+		if (buf_adds(&joined, a->value) == -1 ||
+		    buf_adds(&joined, ",") == -1 ||
+		    buf_adds(&joined, value) == -1) {
+			buf_free(&joined);
+			return fail(ctx, "out of memory");
+		}
+		free(a->value);
+		a->value = joined.data;
+		return 1;
+	}
+	v = reallocarray(cfg->aliases, cfg->naliases + 1, sizeof(*v));
+	if (v == NULL)
+		return fail(ctx, "out of memory");
+	cfg->aliases = v;
+	a = &v[cfg->naliases];
+	a->name = strdup(name);
+	a->value = strdup(value);
+	if (a->name == NULL || a->value == NULL) {
+		free(a->name);
+		free(a->value);
+		return fail(ctx, "out of memory");
+	}
+	cfg->naliases++;
+	return 1;
+}
+
+static int
+handler(void *user, const char *section, const char *name, const char *value)
+{
+	struct parse_ctx	*ctx = user;
+	size_t			 i;
+
+	if (has_control(value))
+		return fail(ctx, "%s: control character in value", name);
+	if (strcasecmp(section, "aliases") == 0) {
+		if (*value == '\0')
+			return fail(ctx, "alias %s: empty value", name);
+		return add_alias(ctx, name, value);
+	}
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		if (strcasecmp(keys[i].section, section) != 0)
+			continue;
+		if (strcasecmp(keys[i].name, name) != 0)
+			continue;
+		if (ctx->seen[i]++)
+			return fail(ctx, "%s: key given twice", name);
+		return set_value(ctx, &keys[i], value);
+	}
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (strcasecmp(keys[i].section, section) == 0)
+			return fail(ctx, "unknown key \"%s\" in [%s]", name,
+			    section);
+	return fail(ctx, "unknown section [%s]", section);
+}
+
+/* Checks that concern several keys at once, after the whole file. */
+static int
+validate(const struct config *cfg, char *err, size_t errlen)
+{
+	const char	*name = cfg->path ? cfg->path : "config";
+
+	if (cfg->host == NULL || cfg->host[0] == '\0') {
+		snprintf(err, errlen, "%s: [relay] host is empty", name);
+		return -1;
+	}
+	if (cfg->token != NULL && cfg->token_file != NULL) {
+		snprintf(err, errlen, "%s: set either [relay] token or "
+		    "token_file, not both", name);
+		return -1;
+	}
+	if (cfg->tls_fingerprint != NULL &&
+	    strncasecmp(cfg->tls_fingerprint, "sha256:", 7) != 0) {
+		snprintf(err, errlen, "%s: [relay] tls_fingerprint must start "
+		    "with sha256:", name);
+		return -1;
+	}
+	return 0;
+}
+
+int
+config_parse(struct config *cfg, const char *text, const char *name,
+    char *err, size_t errlen)
+{
+	struct parse_ctx	 ctx;
+	int			 line;
+
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.cfg = cfg;
+	if (set_string(&cfg->path, name, 0) == -1) {
+		snprintf(err, errlen, "%s: out of memory", name);
+		return -1;
+	}
+	line = ini_parse_string(text, handler, &ctx);
+	if (line != 0) {
+		/* a syntax error inih found itself has no reason from us */
+		snprintf(err, errlen, "%s:%d: %s", name, line,
+		    ctx.reason[0] ? ctx.reason :
+		    "syntax error (expected [section] or key = value)");
+		return -1;
+	}
+	return validate(cfg, err, errlen);
+}
+
+/*
+ * Read a whole small file into a NUL-terminated buffer.  O_NOFOLLOW is not
+ * used: /etc/cfsendmail.conf may well be a link managed by configuration
+ * management; the permission check is on what it points to.
+ */
+static int
+read_small_file(const char *path, struct buf *out, struct stat *st,
+    char *err, size_t errlen)
+{
+	char	 chunk[4096];
+	ssize_t	 n;
+	int	 fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		snprintf(err, errlen, "cannot open %s: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, st) == -1 || !S_ISREG(st->st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file", path);
+		goto fail;
+	}
+	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 || out->len + (size_t)n > CONFIG_MAX_FILE ||
+		    buf_add(out, chunk, (size_t)n) == -1) {
+			snprintf(err, errlen, "cannot read %s: %s", path,
+			    n == -1 ? strerror(errno) : "file too large");
+			goto fail;
+		}
+	}
+	explicit_bzero(chunk, sizeof(chunk));
+	close(fd);
+	if (out->data == NULL && buf_add(out, "", 0) == -1) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		return -1;
+	}
+	return 0;
+fail:
+	explicit_bzero(chunk, sizeof(chunk));
+	close(fd);
+	return -1;
+}
+
+int
+config_load(struct config *cfg, const char *path, char *err, size_t errlen)
+{
+	struct buf	 text = { 0 };
+	struct stat	 st;
+	int		 rc = -1;
+
+	if (read_small_file(path, &text, &st, err, errlen) == -1)
+		goto done;
+	if (memchr(text.data, '\0', text.len) != NULL) {
+		snprintf(err, errlen, "%s: NUL byte in file", path);
+		goto done;
+	}
+	if (config_parse(cfg, text.data, path, err, errlen) == -1)
+		goto done;
+	if (cfg->token != NULL && (st.st_mode & (S_IROTH | S_IWOTH))) {
+		snprintf(err, errlen, "%s holds the token but is readable or "
+		    "writable by others: chmod o-rw %s", path, path);
+		goto done;
+	}
+	rc = 0;
+done:
+	buf_free(&text);	/* wipes: the text may hold the token */
+	return rc;
+}
+
+int
+config_load_token(struct config *cfg, char *err, size_t errlen)
+{
+	struct buf	 text = { 0 };
+	struct stat	 st;
+	size_t		 len;
+	int		 rc = -1;
+
+	if (cfg->token != NULL)
+		return 0;
+	if (cfg->token_file == NULL) {
+		snprintf(err, errlen, "%s: no [relay] token or token_file",
+		    cfg->path ? cfg->path : "config");
+		return -1;
+	}
+	if (read_small_file(cfg->token_file, &text, &st, err, errlen) == -1)
+		goto done;
+	if (st.st_mode & (S_IROTH | S_IWOTH)) {
+		snprintf(err, errlen, "token file %s is readable or writable "
+		    "by others: chmod o-rw %s", cfg->token_file,
+		    cfg->token_file);
+		goto done;
+	}
+	len = strcspn(text.data, "\r\n");
+	text.data[len] = '\0';
+	if (len == 0 || has_control(text.data) || memchr(text.data, ' ',
+	    len) != NULL) {
+		snprintf(err, errlen, "token file %s: %s", cfg->token_file,
+		    len == 0 ? "empty" : "invalid characters in the token");
+		goto done;
+	}
+	if ((cfg->token = strdup(text.data)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto done;
+	}
+	rc = 0;
+done:
+	buf_free(&text);
+	return rc;
+}
+
+void
+config_free(struct config *cfg)
+{
+	size_t	 i;
+
+	if (cfg->token != NULL)
+		explicit_bzero(cfg->token, strlen(cfg->token));
+	free(cfg->token);
+	free(cfg->path);
+	free(cfg->host);
+	free(cfg->username);
+	free(cfg->token_file);
+	free(cfg->ca_file);
+	free(cfg->tls_fingerprint);
+	free(cfg->from);
+	free(cfg->domain);
+	for (i = 0; i < cfg->naliases; i++) {
+		free(cfg->aliases[i].name);
+		free(cfg->aliases[i].value);
+	}
+	free(cfg->aliases);
+	free(cfg->queue_dir);
+	free(cfg->bounce_to);
+	memset(cfg, 0, sizeof(*cfg));
+}

@@ -1,0 +1,114 @@
+/*
+ * config.h - the INI configuration file (see cfsendmail.conf(5)).
+ *
+ * config_parse() turns INI text into a struct config and validates every
+ * value; it does no I/O so it can be unit-tested and fuzzed.
+ * config_load() reads a file, checks its permissions and parses it;
+ * config_load_token() then reads the secret from token_file when the
+ * token is not inline.  All functions return 0, or -1 with a one-line
+ * message in err that names the file and line where there is one; the
+ * caller maps that to EX_CONFIG.  The struct owns every string it holds;
+ * config_free() releases them and wipes the token.
+ */
+#ifndef CFSENDMAIL_CONFIG_H
+#define CFSENDMAIL_CONFIG_H
+
+#include <stddef.h>
+
+#define CONFIG_DEFAULT_HOST	"smtp.mx.cloudflare.net"
+#define CONFIG_DEFAULT_PORT	465
+#define CONFIG_DEFAULT_USER	"api_token"
+
+enum config_tls {
+	CONFIG_TLS_IMPLICIT,	/* TLS from connect (port 465) */
+	CONFIG_TLS_STARTTLS,	/* plaintext greeting, then mandatory STARTTLS */
+};
+
+enum config_rewrite {
+	CONFIG_REWRITE_NEVER,
+	CONFIG_REWRITE_LOCAL,	/* only a From naming a local (unqualified) user */
+	CONFIG_REWRITE_ALWAYS,
+};
+
+enum config_mode {
+	CONFIG_MODE_FOREGROUND,
+	CONFIG_MODE_BACKGROUND,
+	CONFIG_MODE_QUEUE,
+};
+
+enum config_on_defer {
+	CONFIG_DEFER_QUEUE,	/* keep the message queued, exit 0 */
+	CONFIG_DEFER_FAIL,	/* drop it, exit EX_TEMPFAIL */
+};
+
+struct config_alias {
+	char	*name;		/* local name, or "*" for any other */
+	char	*value;		/* comma-separated addresses */
+};
+
+struct config {
+	char			*path;		/* the file read, for messages */
+
+	/* [relay] */
+	char			*host;
+	int			 port;
+	enum config_tls		 tls;
+	char			*username;
+	char			*token;		/* secret: wiped by config_free */
+	char			*token_file;
+	char			*ca_file;	/* NULL: the system trust store */
+	char			*tls_fingerprint; /* "sha256:hex" pin or NULL */
+	int			 timeout;	/* seconds */
+	int			 data_timeout;	/* seconds */
+
+	/* [sender] */
+	char			*from;
+	char			*domain;
+	enum config_rewrite	 rewrite_from;
+
+	/* [aliases] */
+	struct config_alias	*aliases;
+	size_t			 naliases;
+
+	/* [delivery] */
+	enum config_mode	 mode;
+	enum config_on_defer	 on_defer;
+	int			 max_recipients;
+	int			 max_size;	/* bytes */
+	int			 attempts;
+	int			 retry_delay;	/* seconds, first backoff */
+	int			 parallel;	/* sessions at once per message */
+
+	/* [queue] */
+	char			*queue_dir;
+	int			 max_age;	/* seconds */
+	char			*bounce_to;
+
+	/* [log] */
+	int			 syslog;
+};
+
+/* Set every field to its default; queue_dir defaults to default_queue. */
+int	config_init(struct config *, const char *default_queue);
+/*
+ * Parse INI text (NUL-terminated) on top of the current values.  name is
+ * used in messages ("name:line: ...").
+ */
+int	config_parse(struct config *, const char *text, const char *name,
+	    char *err, size_t errlen);
+/*
+ * Read and parse the file at path.  A file holding an inline token must
+ * not be readable or writable by others.
+ */
+int	config_load(struct config *, const char *path, char *err,
+	    size_t errlen);
+/*
+ * Make sure cfg->token is set: read token_file when there is no inline
+ * token.  The token file must not be readable or writable by others; its
+ * content up to the first line end is the token.
+ */
+int	config_load_token(struct config *, char *err, size_t errlen);
+/* Release everything; the token is wiped first. */
+void	config_free(struct config *);
+
+#endif

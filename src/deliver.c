@@ -1,0 +1,403 @@
+/*
+ * deliver.c - batching, retries and per-recipient results; see deliver.h.
+ */
+
+#include <sys/random.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <time.h>
+
+#include "deliver.h"
+#include "log.h"
+
+/* The relay's AUTH command timeout (reference: 30 seconds). */
+#define AUTH_TIMEOUT_MS	30000
+
+enum batch_result {
+	BATCH_DONE,		/* go on in this session */
+	BATCH_SESSION_FULL,	/* a new session for the rest, no retry */
+	BATCH_TEMP,		/* a temporary failure: back off, retry */
+};
+
+void
+deliver_init(struct deliver *d, const struct config *cfg, const char *helo)
+{
+	memset(d, 0, sizeof(*d));
+	d->cfg = cfg;
+	d->params.helo = helo;
+	d->params.username = cfg->username;
+	d->params.token = cfg->token;
+	d->params.timeout_ms = cfg->timeout * 1000;
+	d->params.auth_timeout_ms = cfg->timeout * 1000 < AUTH_TIMEOUT_MS ?
+	    cfg->timeout * 1000 : AUTH_TIMEOUT_MS;
+	d->params.data_timeout_ms = cfg->data_timeout * 1000;
+	d->params.starttls = cfg->tls == CONFIG_TLS_STARTTLS;
+	d->tls_params.host = cfg->host;
+	d->tls_params.port = cfg->port;
+	d->tls_params.ca_file = cfg->ca_file;
+	d->tls_params.fingerprint = cfg->tls_fingerprint;
+	d->tls_params.timeout_ms = cfg->timeout * 1000;
+	d->tls_params.implicit = cfg->tls == CONFIG_TLS_IMPLICIT;
+	d->batch_max = (size_t)cfg->max_recipients;
+}
+
+static void
+session_close(struct deliver *d, int quit)
+{
+	if (d->conn != NULL && quit)
+		smtp_quit(&d->smtp);	/* does nothing on a lost session */
+	if (d->conn != NULL) {
+		smtp_session_free(&d->smtp);
+		tls_close(d->conn);
+	}
+	d->conn = NULL;
+	d->ready = 0;
+}
+
+void
+deliver_close(struct deliver *d)
+{
+	session_close(d, 1);
+	tls_client_free(d->tls);
+	d->tls = NULL;
+}
+
+size_t
+deliver_pending(const struct deliver_job *job)
+{
+	size_t	 i, n = 0;
+
+	for (i = 0; i < job->nrcpts; i++)
+		n += job->status[i].cls == REPLY_TEMP;
+	return n;
+}
+
+/* Every recipient still pending shares the fate of the whole message. */
+static void
+fail_pending(struct deliver_job *job, enum deliver_why why,
+    const struct smtp_status *st)
+{
+	size_t	 i;
+
+	job->why = why;
+	job->failure = *st;
+	for (i = 0; i < job->nrcpts; i++)
+		if (job->status[i].cls == REPLY_TEMP)
+			job->status[i] = *st;
+}
+
+static void
+local_failure(struct smtp_status *st, enum reply_class cls, const char *err)
+{
+	memset(st, 0, sizeof(*st));
+	st->cls = cls;
+	st->session_lost = 1;
+	strlcpy(st->text, err, sizeof(st->text));
+}
+
+/* Which whole-message failure a refused session step was. */
+static enum deliver_why
+open_failure(const struct smtp_status *st)
+{
+	switch (st->state) {
+	case SMTP_AUTH:
+	case SMTP_AUTH_USER:
+	case SMTP_AUTH_PASS:
+		return DELIVER_AUTH;
+	case SMTP_STARTTLS:
+		return DELIVER_TLS;
+	default:
+		return DELIVER_RELAY;
+	}
+}
+
+static const enum deliver_why tls_whys[] = {
+	[TLS_FAIL_TEMP] = DELIVER_TEMP,
+	[TLS_FAIL_NOHOST] = DELIVER_NOHOST,
+	[TLS_FAIL_TRUST] = DELIVER_TLS,
+	[TLS_FAIL_CONFIG] = DELIVER_CONFIG,
+};
+
+int
+deliver_open(struct deliver *d, struct deliver_job *job)
+{
+	struct smtp_status	 st;
+	enum tls_failure	 fail = TLS_FAIL_CONFIG;
+	char			 err[SMTP_STATUS_TEXT];
+
+	if (d->tls == NULL &&
+	    (d->tls = tls_client_new(&d->tls_params, err, sizeof(err))) == NULL)
+		goto tls_fail;
+	if (tls_connect(d->tls, &d->conn, &d->t, &fail, err, sizeof(err)) ==
+	    -1)
+		goto tls_fail;
+	smtp_session_init(&d->smtp, &d->t, &d->params);
+	if (smtp_open(&d->smtp, &st) == -1) {
+		job->failure = st;
+		job->why = st.cls == REPLY_TEMP ? DELIVER_TEMP :
+		    open_failure(&st);
+		d->open_failed = 1;
+		session_close(d, !st.session_lost);
+		return -1;
+	}
+	d->ready = 1;
+	d->open_failed = 0;
+	d->sessions++;
+	return 0;
+tls_fail:
+	d->open_failed = 1;
+	local_failure(&job->failure, fail == TLS_FAIL_TEMP ? REPLY_TEMP :
+	    REPLY_PERM, err);
+	job->why = tls_whys[fail];
+	return -1;
+}
+
+/* The next recipients for this session: pending, within both limits. */
+static size_t
+pick_batch(const struct deliver *d, const struct deliver_job *job,
+    size_t *idx)
+{
+	size_t	 room, i, n = 0;
+
+	room = (size_t)d->cfg->max_recipients > d->smtp.rcpts_sent ?
+	    (size_t)d->cfg->max_recipients - d->smtp.rcpts_sent : 0;
+	if (room > d->batch_max)
+		room = d->batch_max;
+	for (i = 0; i < job->nrcpts && n < room; i++)
+		if (job->status[i].cls == REPLY_TEMP)
+			idx[n++] = i;
+	return n;
+}
+
+static void
+log_transaction(const struct deliver *d, const struct deliver_job *job,
+    size_t sent, const struct smtp_status *st, int rc)
+{
+	if (rc == 0)
+		log_info("%s: sent to %zu recipient%s via %s port %d "
+		    "(session %u): %s", job->id, sent, sent == 1 ? "" : "s",
+		    d->cfg->host, d->cfg->port, d->sessions, st->text);
+	else
+		log_info("%s: not sent via %s port %d: %s", job->id,
+		    d->cfg->host, d->cfg->port, st->text);
+}
+
+/*
+ * Copy the batch's outcomes into the job.  Returns the number of 452s
+ * (too many recipients), and in *temp whether any other temporary
+ * refusal happened.
+ */
+static size_t
+record_batch(struct deliver_job *job, const size_t *idx, size_t n,
+    const struct smtp_status *rs, int *temp)
+{
+	size_t	 i, too_many = 0;
+
+	*temp = 0;
+	for (i = 0; i < n; i++) {
+		job->status[idx[i]] = rs[i];
+		if (rs[i].cls != REPLY_TEMP)
+			continue;
+		if (rs[i].code == 452)
+			too_many++;
+		else
+			*temp = 1;
+	}
+	return too_many;
+}
+
+/* After a 452: that many was what the server takes in one session. */
+static void
+adapt_batch(struct deliver *d, size_t too_many)
+{
+	size_t	 took = d->smtp.rcpts_sent - too_many;
+
+	if (took > 0 && took < d->batch_max)
+		d->batch_max = took;
+}
+
+/* Decide what a finished transaction means for the job. */
+static enum batch_result
+batch_outcome(struct deliver *d, struct deliver_job *job, int rc,
+    const struct smtp_status *st, size_t too_many, int temp)
+{
+	size_t	 took = d->smtp.rcpts_sent - too_many;
+	size_t	 i;
+
+	if (rc == -1 && st->state != SMTP_RCPT) {
+		/* MAIL FROM, DATA or the message itself was refused */
+		if (st->cls == REPLY_PERM)
+			fail_pending(job, st->state == SMTP_MAIL ?
+			    DELIVER_RELAY : DELIVER_MESSAGE, st);
+		else
+			job->failure = *st;
+		return st->cls == REPLY_PERM ? BATCH_DONE : BATCH_TEMP;
+	}
+	if (too_many > 0) {
+		session_close(d, 1);
+		/* a server that takes no recipient at all is failing */
+		if (took == 0) {
+			job->failure = *st;
+			return BATCH_TEMP;
+		}
+		adapt_batch(d, too_many);
+		return BATCH_SESSION_FULL;
+	}
+	if (temp) {
+		for (i = 0; i < job->nrcpts; i++)
+			if (job->status[i].cls == REPLY_TEMP)
+				job->failure = job->status[i];
+		return BATCH_TEMP;
+	}
+	return BATCH_DONE;
+}
+
+static enum batch_result
+send_batch(struct deliver *d, struct deliver_job *job)
+{
+	struct smtp_envelope	 env;
+	struct smtp_status	*rs = NULL, st;
+	const char		**addrs = NULL;
+	size_t			*idx = NULL, n, i, too_many;
+	enum batch_result	 r = BATCH_TEMP;
+	int			 rc, temp;
+
+	idx = reallocarray(NULL, job->nrcpts, sizeof(*idx));
+	addrs = reallocarray(NULL, job->nrcpts, sizeof(*addrs));
+	rs = reallocarray(NULL, job->nrcpts, sizeof(*rs));
+	if (idx == NULL || addrs == NULL || rs == NULL) {
+		local_failure(&job->failure, REPLY_TEMP, "out of memory");
+		goto done;
+	}
+	if ((n = pick_batch(d, job, idx)) == 0) {
+		r = BATCH_SESSION_FULL;
+		goto done;
+	}
+	for (i = 0; i < n; i++)
+		addrs[i] = job->rcpts[idx[i]];
+	memset(&env, 0, sizeof(env));
+	env.from = job->from;
+	env.rcpts = addrs;
+	env.nrcpts = n;
+	env.eightbit = job->eightbit;
+	env.smtputf8 = job->smtputf8;
+	env.size = job->size;
+	env.dsn_notify = job->dsn_notify;
+	env.dsn_ret = job->dsn_ret;
+	env.envid = job->envid;
+	if (job->rewind(job->body.ctx) == -1) {
+		local_failure(&job->failure, REPLY_TEMP,
+		    "cannot read the message from the queue");
+		goto done;
+	}
+	rc = smtp_send(&d->smtp, &env, &job->body, rs, &st);
+	too_many = record_batch(job, idx, n, rs, &temp);
+	log_transaction(d, job, n - too_many, &st, rc);
+	r = batch_outcome(d, job, rc, &st, too_many, temp);
+	if (st.session_lost)
+		session_close(d, 0);
+done:
+	free(idx);
+	free(addrs);
+	free(rs);
+	return r;
+}
+
+/* retry_delay, doubled for each failure, within ±25% so that many
+ * queued senders do not come back at the same instant. */
+static void
+backoff(const struct deliver *d, int failures)
+{
+	struct timespec	 ts;
+	unsigned int	 r = 0;
+	double		 delay;
+	int		 shift = failures - 1 > 10 ? 10 : failures - 1;
+
+	if (d->cfg->retry_delay == 0)
+		return;
+	getrandom(&r, sizeof(r), 0);
+	delay = (double)d->cfg->retry_delay * (double)(1 << shift);
+	delay *= 0.75 + 0.5 * ((double)(r % 1000) / 1000.0);
+	ts.tv_sec = (time_t)delay;
+	ts.tv_nsec = (long)((delay - (double)ts.tv_sec) * 1e9);
+	log_trace("retrying in %.1f s", delay);
+	while (nanosleep(&ts, &ts) == -1)
+		;
+}
+
+void
+deliver_message(struct deliver *d, struct deliver_job *job)
+{
+	enum batch_result	 r;
+	size_t			 i;
+	int			 failures = 0;
+
+	job->why = DELIVER_OK;
+	for (i = 0; i < job->nrcpts; i++)
+		local_failure(&job->status[i], REPLY_TEMP, "not tried yet");
+	while (deliver_pending(job) > 0) {
+		if (!d->ready && deliver_open(d, job) == -1) {
+			if (job->failure.cls == REPLY_PERM) {
+				fail_pending(job, job->why, &job->failure);
+				break;
+			}
+		} else if ((r = send_batch(d, job)) == BATCH_DONE)
+			continue;
+		else if (r == BATCH_SESSION_FULL) {
+			session_close(d, 1);
+			continue;
+		}
+		if (++failures >= job->attempts)
+			break;
+		backoff(d, failures);
+	}
+	if (deliver_pending(job) > 0)
+		job->why = DELIVER_TEMP;
+}
+
+int
+deliver_exit_code(const struct deliver_job *job)
+{
+	static const int codes[] = {
+		[DELIVER_OK] = EX_OK,
+		[DELIVER_TEMP] = EX_TEMPFAIL,
+		[DELIVER_CONFIG] = EX_CONFIG,
+		[DELIVER_NOHOST] = EX_NOHOST,
+		[DELIVER_TLS] = EX_UNAVAILABLE,
+		[DELIVER_AUTH] = EX_NOPERM,
+		[DELIVER_RELAY] = EX_UNAVAILABLE,
+		[DELIVER_MESSAGE] = EX_DATAERR,
+	};
+	size_t	 i;
+
+	if (job->why != DELIVER_OK)
+		return codes[job->why];
+	for (i = 0; i < job->nrcpts; i++)
+		if (job->status[i].cls == REPLY_PERM)
+			return EX_NOUSER;
+	return EX_OK;
+}
+
+const char *
+deliver_hint(const struct smtp_status *st)
+{
+	if (st->code == 535)
+		return "check that [relay] username is api_token and that the "
+		    "token is valid and has the Email Sending: Edit permission";
+	if (st->code == 530)
+		return "the relay wants AUTH first: check [relay] settings";
+	if (st->code == 550 && strcmp(st->enhanced, "5.7.1") == 0)
+		return "the sender's domain is not onboarded for Email Sending "
+		    "on the token's account: onboard it in the dashboard or "
+		    "change [sender] from";
+	if (st->code == 552)
+		return "the message is larger than the relay's 5 MiB limit: "
+		    "make attachments smaller";
+	if (st->state == SMTP_STARTTLS || strncmp(st->text, "TLS handshake", 13) == 0)
+		return "the relay needs implicit TLS on port 465 ([relay] tls = "
+		    "implicit, port = 465)";
+	return NULL;
+}

@@ -1,0 +1,96 @@
+/*
+ * deliver.h - getting a message to the relay: batching, retries,
+ * per-recipient results.
+ *
+ * Recipients go in sessions of at most [delivery] max_recipients RCPTs,
+ * counted per session across transactions (the relay allows 50).  A 452
+ * at RCPT sends the message to those already accepted and the rest
+ * continue in a new session, with the batch size lowered to what the
+ * server took.  A temporary failure (421, 4xx, a dropped or timed-out
+ * connection) is retried up to job->attempts times with exponential
+ * backoff from retry_delay, with jitter; only recipients not yet
+ * delivered are tried again.  A permanent failure is not retried.  One
+ * struct deliver keeps its connection between messages (a queue run sends
+ * many over one session) and its TLS session for resumption.
+ */
+#ifndef CFSENDMAIL_DELIVER_H
+#define CFSENDMAIL_DELIVER_H
+
+#include <stddef.h>
+
+#include "config.h"
+#include "smtp.h"
+#include "tls.h"
+
+/* What a permanent failure of the whole message was about. */
+enum deliver_why {
+	DELIVER_OK,		/* nothing concerned the whole message */
+	DELIVER_TEMP,		/* a temporary failure ended the attempts */
+	DELIVER_CONFIG,		/* our settings: CA file and the like */
+	DELIVER_NOHOST,		/* the relay's name does not resolve */
+	DELIVER_TLS,		/* certificate refused, no STARTTLS */
+	DELIVER_AUTH,		/* AUTH refused (535) */
+	DELIVER_RELAY,		/* greeting, EHLO or MAIL FROM refused */
+	DELIVER_MESSAGE,	/* the message refused (552, 554, 8-bit) */
+};
+
+struct deliver_job {
+	const char		*id;		/* queue id, for logs */
+	const char		*from;
+	char			**rcpts;
+	size_t			 nrcpts;
+	/* per recipient: REPLY_OK sent, _PERM refused, _TEMP not yet */
+	struct smtp_status	*status;
+	int			 eightbit;
+	int			 smtputf8;
+	long long		 size;
+	const char		*dsn_notify;
+	const char		*dsn_ret;
+	const char		*envid;
+	struct smtp_body	 body;
+	int			(*rewind)(void *ctx);	/* body from the start */
+	int			 attempts;	/* tries before giving up */
+	/* results */
+	enum deliver_why	 why;
+	struct smtp_status	 failure;	/* the last whole-message failure */
+};
+
+struct deliver {
+	const struct config	*cfg;
+	struct smtp_params	 params;
+	struct tls_params	 tls_params;
+	struct tls_client	*tls;		/* loaded at the first connect */
+	struct tls_conn		*conn;
+	struct transport	 t;
+	struct smtp_session	 smtp;
+	int			 ready;		/* authenticated session */
+	int			 open_failed;	/* the last connect failed */
+	unsigned int		 sessions;	/* opened so far */
+	size_t			 batch_max;	/* RCPTs a session takes */
+};
+
+void	deliver_init(struct deliver *, const struct config *, const char *helo);
+/* Deliver job; the results are in job->status[] and job->why. */
+void	deliver_message(struct deliver *, struct deliver_job *);
+/*
+ * Connect, TLS, greeting, EHLO, AUTH (done by deliver_message as needed;
+ * exposed for --serverinfo).  -1: job->failure and job->why say why.
+ */
+int	deliver_open(struct deliver *, struct deliver_job *);
+/* QUIT and close the connection, keep nothing. */
+void	deliver_close(struct deliver *);
+/* Recipients still to be delivered (REPLY_TEMP). */
+size_t	deliver_pending(const struct deliver_job *);
+/*
+ * The <sysexits.h> code for the outcome: EX_OK; EX_TEMPFAIL while
+ * recipients are pending; else the whole-message failure's code (78, 68,
+ * 69, 77, 65) or EX_NOUSER when some recipients were refused.
+ */
+int	deliver_exit_code(const struct deliver_job *);
+/*
+ * What to do about a failure, from the relay's troubleshooting guide, or
+ * NULL: e.g. 535 → check the user name and the token's permission.
+ */
+const char *deliver_hint(const struct smtp_status *);
+
+#endif

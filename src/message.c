@@ -1,0 +1,290 @@
+/*
+ * message.c - a submitted message into the spool; see message.h.
+ */
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "message.h"
+
+/* Bytes gathered before one write to the sink. */
+#define WRITE_CHUNK	(64 * 1024)
+
+void
+message_init(struct message *m, int ignore_dots)
+{
+	memset(m, 0, sizeof(*m));
+	m->norm.ignore_dots = ignore_dots;
+	m->norm.bol = 1;
+}
+
+void
+message_free(struct message *m)
+{
+	header_free(&m->hs);
+	buf_free(&m->head);
+}
+
+/* A line ends; a line that was only "." ends the input (no -i). */
+static char *
+end_line(struct message_norm *n, char *o)
+{
+	if (n->dot) {
+		n->dot = 0;
+		n->ended = 1;
+		return o;
+	}
+	*o++ = '\n';
+	if (n->linelen > n->longest)
+		n->longest = n->linelen;
+	n->linelen = 0;
+	n->bol = 1;
+	return o;
+}
+
+/*
+ * Normalise len input bytes onto out: CRLF, LF and bare CR all end a
+ * line with LF.  A "." at the start of a line is held back until we know
+ * whether the line is that dot alone.
+ */
+static int
+norm_feed(struct message *m, const char *in, size_t len, struct buf *out)
+{
+	struct message_norm	*n = &m->norm;
+	unsigned char		 c;
+	size_t			 i;
+	char			*o;
+
+	/* at most the held dot and one LF more than the input */
+	if (buf_reserve(out, len + 4) == -1)
+		return -1;
+	o = out->data + out->len;
+	for (i = 0; i < len && !n->ended; i++) {
+		c = (unsigned char)in[i];
+		if (n->cr) {
+			n->cr = 0;
+			o = end_line(n, o);
+			if (c == '\n' || n->ended)
+				continue;
+		}
+		if (c == '\r') {
+			n->cr = 1;
+			continue;
+		}
+		if (c == '\n') {
+			o = end_line(n, o);
+			continue;
+		}
+		if (n->dot) {
+			/* the line goes on: its dot was data */
+			*o++ = '.';
+			n->dot = 0;
+			n->linelen = 1;
+		} else if (n->bol && c == '.' && !n->ignore_dots) {
+			n->dot = 1;
+			n->bol = 0;
+			continue;
+		}
+		n->bol = 0;
+		n->nul |= c == '\0';
+		n->eightbit |= (c & 0x80) != 0;
+		*o++ = (char)c;
+		n->linelen++;
+	}
+	out->len = (size_t)(o - out->data);
+	out->data[out->len] = '\0';
+	return 0;
+}
+
+/* End of input: a last line without its line end gets one. */
+static int
+norm_finish(struct message *m, struct buf *out)
+{
+	struct message_norm	*n = &m->norm;
+	char			*o;
+
+	n->eof = 1;
+	if (buf_reserve(out, 4) == -1)
+		return -1;
+	o = out->data + out->len;
+	if (n->cr || n->dot || !n->bol) {
+		n->cr = 0;
+		o = end_line(n, o);
+	}
+	out->len = (size_t)(o - out->data);
+	out->data[out->len] = '\0';
+	return 0;
+}
+
+/* Read one chunk of input through the normaliser onto out. */
+static enum message_result
+read_more(struct message *m, const struct message_source *src,
+    struct buf *out, char *err, size_t errlen)
+{
+	char	 chunk[16384];
+	ssize_t	 n;
+
+	do
+		n = src->read(src->ctx, chunk, sizeof(chunk));
+	while (n == -1 && errno == EINTR);
+	if (n == -1) {
+		snprintf(err, errlen, "cannot read the message: %s",
+		    strerror(errno));
+		return MESSAGE_READ_ERROR;
+	}
+	if ((n == 0 ? norm_finish(m, out) :
+	    norm_feed(m, chunk, (size_t)n, out)) == -1) {
+		snprintf(err, errlen, "out of memory");
+		return MESSAGE_WRITE_ERROR;
+	}
+	return MESSAGE_OK;
+}
+
+/*
+ * Is the end of the header section known?  Only a complete line after it
+ * can tell: "foo" may yet become "foo: bar".
+ */
+static int
+header_complete(struct message *m)
+{
+	const char	*p = m->head.data;
+	size_t		 len = m->head.len;
+	int		 blank;
+
+	if (m->norm.eof || m->norm.ended)
+		return 1;
+	m->header_len = header_section_length(p, len, &blank);
+	return m->header_len < len &&
+	    memchr(p + m->header_len, '\n', len - m->header_len) != NULL;
+}
+
+/* Longest line of the body bytes already read, for the 998 rule. */
+static size_t
+longest_line(const char *p, size_t len)
+{
+	const char	*nl;
+	size_t		 longest = 0;
+
+	while ((nl = memchr(p, '\n', len)) != NULL) {
+		if ((size_t)(nl - p) > longest)
+			longest = (size_t)(nl - p);
+		len -= (size_t)(nl - p) + 1;
+		p = nl + 1;
+	}
+	return longest;
+}
+
+enum message_result
+message_read_header(struct message *m, const struct message_source *src,
+    char *err, size_t errlen)
+{
+	enum message_result	 r;
+	int			 blank = 0;
+
+	while (!header_complete(m)) {
+		if (m->head.len > MESSAGE_MAX_HEADER) {
+			snprintf(err, errlen, "header section larger than %d "
+			    "bytes (no blank line before the body?)",
+			    MESSAGE_MAX_HEADER);
+			return MESSAGE_BAD;
+		}
+		if ((r = read_more(m, src, &m->head, err, errlen)) !=
+		    MESSAGE_OK)
+			return r;
+	}
+	if (m->head.data == NULL || m->head.len == 0) {
+		snprintf(err, errlen, "empty message");
+		return MESSAGE_BAD;
+	}
+	m->header_len = header_section_length(m->head.data, m->head.len,
+	    &blank);
+	m->body_off = m->header_len + (blank ? 1 : 0);
+	if (header_parse(&m->hs, m->head.data, m->header_len, err,
+	    errlen) == -1)
+		return MESSAGE_BAD;
+	/* from here on the normaliser measures body lines only */
+	m->norm.longest = longest_line(m->head.data + m->body_off,
+	    m->head.len - m->body_off);
+	return MESSAGE_OK;
+}
+
+static enum message_result
+flush(struct message *m, const struct message_sink *sink, struct buf *out,
+    long long max_size, char *err, size_t errlen)
+{
+	const char	*p = out->data, *end = out->data + out->len;
+
+	m->size += (long long)out->len;
+	/* each LF becomes CRLF on the wire */
+	while (p < end && (p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+		m->lines++;
+		p++;
+	}
+	if (m->size > max_size) {
+		snprintf(err, errlen, "message larger than the limit of %lld "
+		    "bytes ([delivery] max_size)", max_size);
+		return MESSAGE_BAD;
+	}
+	if (out->len > 0 && sink->write(sink->ctx, out->data, out->len, err,
+	    errlen) == -1)
+		return MESSAGE_WRITE_ERROR;
+	buf_reset(out);
+	return MESSAGE_OK;
+}
+
+/* What can only be judged once the whole input was read. */
+static enum message_result
+check_body(const struct message *m, char *err, size_t errlen)
+{
+	if (m->norm.nul) {
+		snprintf(err, errlen, "the message holds NUL bytes");
+		return MESSAGE_BAD;
+	}
+	if (m->norm.longest > HEADER_LINE_MAX) {
+		snprintf(err, errlen, "a body line is %zu bytes long, over "
+		    "the limit of %d (RFC 5322 2.1.1): encode the body "
+		    "(quoted-printable or base64)", m->norm.longest,
+		    HEADER_LINE_MAX);
+		return MESSAGE_BAD;
+	}
+	return MESSAGE_OK;
+}
+
+enum message_result
+message_write(struct message *m, const struct header_edit *edit,
+    const struct message_source *src, const struct message_sink *sink,
+    long long max_size, char *err, size_t errlen)
+{
+	struct buf		 out = { 0 };
+	enum message_result	 r = MESSAGE_BAD;
+
+	if (header_rewrite(&m->hs, edit, &out, err, errlen) == -1)
+		goto done;
+	if (buf_add(&out, "\n", 1) == -1 || buf_add(&out, m->head.data +
+	    m->body_off, m->head.len - m->body_off) == -1) {
+		snprintf(err, errlen, "out of memory");
+		r = MESSAGE_WRITE_ERROR;
+		goto done;
+	}
+	while (!m->norm.eof && !m->norm.ended) {
+		if (out.len >= WRITE_CHUNK && (r = flush(m, sink, &out,
+		    max_size, err, errlen)) != MESSAGE_OK)
+			goto done;
+		if ((r = read_more(m, src, &out, err, errlen)) != MESSAGE_OK)
+			goto done;
+	}
+	if ((r = check_body(m, err, errlen)) != MESSAGE_OK)
+		goto done;
+	r = flush(m, sink, &out, max_size, err, errlen);
+	m->eightbit = m->norm.eightbit;
+done:
+	buf_free(&out);
+	return r;
+}
+
+long long
+message_wire_size(const struct message *m)
+{
+	return m->size + m->lines;
+}

@@ -1,0 +1,99 @@
+/*
+ * message.h - a submitted message on its way from stdin into the spool.
+ *
+ * Line endings are normalised here, once: CRLF and LF become LF, and a
+ * bare CR (a progress bar in a cron job's output) becomes a line break
+ * too, so that what is spooled has LF endings only; smtp.c turns them
+ * into CRLF and dot-stuffs while sending.  Without -i a line holding
+ * only "." ends the input, as in sendmail.
+ *
+ * Reading happens in two steps so that the caller can decide the
+ * envelope from the headers: message_read_header() reads up to the end
+ * of the header section and parses it; message_write() writes the
+ * rewritten header section, the blank line and the body to a sink.  No
+ * file descriptors: input and output go through callbacks, so the
+ * module is unit-tested and fuzzed on buffers.  Functions return a
+ * enum message_result and a one-line reason in err.
+ */
+#ifndef CFSENDMAIL_MESSAGE_H
+#define CFSENDMAIL_MESSAGE_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "buf.h"
+#include "header.h"
+
+/* A header section larger than this is refused (no blank line in 64 MiB
+ * of input must not make us grow). */
+#define MESSAGE_MAX_HEADER	(1024 * 1024)
+
+enum message_result {
+	MESSAGE_OK,
+	MESSAGE_BAD,		/* the message itself: EX_DATAERR */
+	MESSAGE_READ_ERROR,	/* reading the input failed: EX_IOERR */
+	MESSAGE_WRITE_ERROR,	/* the sink failed (spool): EX_CANTCREAT */
+};
+
+struct message_source {
+	void	*ctx;
+	/* Returns bytes read, 0 at the end, -1 on error (errno set). */
+	ssize_t	(*read)(void *ctx, char *p, size_t len);
+};
+
+struct message_sink {
+	void	*ctx;
+	/* Returns 0, or -1 with a reason in err. */
+	int	(*write)(void *ctx, const void *p, size_t len, char *err,
+		    size_t errlen);
+};
+
+/* Line-ending and dot-rule state carried across input chunks. */
+struct message_norm {
+	int		 ignore_dots;	/* -i */
+	int		 cr;		/* last byte was CR */
+	int		 bol;		/* at the start of a line */
+	int		 dot;		/* a line started with "." so far */
+	int		 ended;		/* a lone "." ended the input */
+	int		 eof;
+	size_t		 linelen;
+	size_t		 longest;	/* longest line seen, without LF */
+	int		 eightbit;
+	int		 nul;
+};
+
+struct message {
+	struct message_norm	 norm;
+	struct buf		 head;	/* header section, then body bytes */
+	size_t			 header_len; /* header section in head */
+	size_t			 body_off;   /* first body byte in head */
+	struct header_section	 hs;
+	long long		 size;	/* bytes written to the sink */
+	long long		 lines;	/* LFs written, for the size on the wire */
+	size_t			 body_longest; /* longest body line */
+	int			 eightbit;
+};
+
+/* Start a message; ignore_dots is -i. */
+void	message_init(struct message *, int ignore_dots);
+void	message_free(struct message *);
+/*
+ * Read the header section from src and parse it into m->hs.  A first
+ * line that is no header line starts the body (the header section is
+ * then empty); so does any other line that is not one, as Postfix does.
+ */
+enum message_result message_read_header(struct message *,
+	    const struct message_source *, char *err, size_t errlen);
+/*
+ * Write the header section rewritten by edit, a blank line, and the body
+ * (the rest of src) to sink.  The input may not hold NUL bytes, nor be
+ * larger than max_size, nor be empty.  A body line longer than 998 bytes
+ * is refused (RFC 5322 §2.1.1).
+ */
+enum message_result message_write(struct message *, const struct header_edit *,
+	    const struct message_source *, const struct message_sink *,
+	    long long max_size, char *err, size_t errlen);
+/* Bytes the message takes on the wire (CRLF endings), for SIZE=. */
+long long message_wire_size(const struct message *);
+
+#endif

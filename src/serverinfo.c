@@ -1,0 +1,83 @@
+/*
+ * serverinfo.c - --serverinfo and --check-config; see serverinfo.h.
+ */
+
+#include <string.h>
+#include <sysexits.h>
+
+#include "deliver.h"
+#include "queue.h"
+#include "serverinfo.h"
+#include "smtp.h"
+#include "submit.h"
+#include "tls.h"
+
+static void
+describe_caps(const struct smtp_caps *c, struct buf *out)
+{
+	buf_adds(out, "capabilities:");
+	if (c->auth_plain || c->auth_login)
+		buf_addf(out, " AUTH(%s%s%s)", c->auth_plain ? "PLAIN" : "",
+		    c->auth_plain && c->auth_login ? " " : "",
+		    c->auth_login ? "LOGIN" : "");
+	if (c->size_known && c->size > 0)
+		buf_addf(out, " SIZE(%.1f MiB)", (double)c->size / 1048576.0);
+	else if (c->size_known)
+		buf_adds(out, " SIZE(no limit stated)");
+	if (c->eightbitmime)
+		buf_adds(out, " 8BITMIME");
+	if (c->pipelining)
+		buf_adds(out, " PIPELINING");
+	if (c->enhancedstatuscodes)
+		buf_adds(out, " ENHANCEDSTATUSCODES");
+	if (c->dsn)
+		buf_adds(out, " DSN");
+	if (c->smtputf8)
+		buf_adds(out, " SMTPUTF8");
+	buf_adds(out, "\n");
+}
+
+int
+serverinfo_run(const struct config *cfg, struct outcome *o)
+{
+	struct deliver		 d;
+	struct deliver_job	 job;
+	struct smtp_status	 st;
+	char			 helo[256];
+	const char		*hint;
+
+	submit_helo(helo, sizeof(helo));
+	deliver_init(&d, cfg, helo);
+	memset(&job, 0, sizeof(job));
+	buf_addf(&o->out, "relay: %s port %d (%s TLS)\n", cfg->host,
+	    cfg->port, cfg->tls == CONFIG_TLS_IMPLICIT ? "implicit" :
+	    "STARTTLS");
+	if (deliver_open(&d, &job) == -1) {
+		st = job.failure;
+		hint = deliver_hint(&st);
+		outcome_fail(o, deliver_exit_code(&job), "%s%s%s", st.text,
+		    hint ? " -- " : "", hint ? hint : "");
+		/* what was learnt before the failure is still worth showing */
+	} else {
+		tls_describe(d.conn, &o->out);
+		describe_caps(&d.smtp.caps, &o->out);
+		buf_addf(&o->out, "AUTH: accepted as %s\n", cfg->username);
+	}
+	deliver_close(&d);
+	return o->code;
+}
+
+int
+serverinfo_check_config(const struct config *cfg, struct outcome *o)
+{
+	struct queue	 q = { NULL };
+	char		 err[512];
+
+	if (queue_open(&q, cfg->queue_dir, err, sizeof(err)) == -1)
+		return outcome_fail(o, EX_CANTCREAT, "%s", err);
+	queue_close(&q);
+	buf_addf(&o->out, "%s: OK (relay %s port %d, user %s, token set, "
+	    "queue %s)\n", cfg->path, cfg->host, cfg->port, cfg->username,
+	    cfg->queue_dir);
+	return 0;
+}

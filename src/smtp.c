@@ -1,0 +1,730 @@
+/*
+ * smtp.c - the SMTP client state machine; see smtp.h.
+ *
+ * Commands are queued in s->out and written with one transport call per
+ * flush, so a command, or with PIPELINING a whole MAIL/RCPT/DATA group,
+ * or a 64 KiB stretch of body leaves as one buffer (one TLS record), not
+ * one record per line.  The transcript and the redaction of AUTH happen
+ * in cmd_add(), the one function every command goes through.
+ */
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gnutls/gnutls.h>
+
+#include "log.h"
+#include "smtp.h"
+
+/* Body bytes gathered before one write. */
+#define BODY_CHUNK	(64 * 1024)
+
+static const char *const state_names[] = {
+	[SMTP_GREETING] = "GREETING",
+	[SMTP_EHLO] = "EHLO",
+	[SMTP_STARTTLS] = "STARTTLS",
+	[SMTP_AUTH] = "AUTH",
+	[SMTP_AUTH_USER] = "AUTH-USER",
+	[SMTP_AUTH_PASS] = "AUTH-PASS",
+	[SMTP_READY] = "READY",
+	[SMTP_MAIL] = "MAIL",
+	[SMTP_RCPT] = "RCPT",
+	[SMTP_DATA] = "DATA",
+	[SMTP_BODY] = "BODY",
+	[SMTP_RSET] = "RSET",
+	[SMTP_QUIT] = "QUIT",
+	[SMTP_CLOSED] = "CLOSED",
+};
+
+const char *
+smtp_state_name(enum smtp_state st)
+{
+	return state_names[st];
+}
+
+static void
+set_state(struct smtp_session *s, enum smtp_state next)
+{
+	if (log_verbose() > 1)
+		log_trace("%s -> %s", state_names[s->state],
+		    state_names[next]);
+	s->state = next;
+}
+
+void
+smtp_session_init(struct smtp_session *s, const struct transport *t,
+    const struct smtp_params *p)
+{
+	memset(s, 0, sizeof(*s));
+	s->t = t;
+	s->p = p;
+	s->state = SMTP_GREETING;
+}
+
+void
+smtp_session_free(struct smtp_session *s)
+{
+	reply_free(&s->reply);
+	buf_free(&s->line);
+	buf_free(&s->out);
+}
+
+/* A failure of our own or of the connection: always temporary, the
+ * session is gone. */
+static void __attribute__((format(printf, 3, 4)))
+status_local(struct smtp_session *s, struct smtp_status *st,
+    const char *fmt, ...)
+{
+	va_list	 ap;
+
+	memset(st, 0, sizeof(*st));
+	st->cls = REPLY_TEMP;
+	st->state = s->state;
+	st->session_lost = 1;
+	va_start(ap, fmt);
+	vsnprintf(st->text, sizeof(st->text), fmt, ap);
+	va_end(ap);
+	set_state(s, SMTP_CLOSED);
+}
+
+/* A refusal decided here without asking the server: permanent. */
+static void
+status_refuse(const struct smtp_session *s, struct smtp_status *st,
+    const char *text)
+{
+	memset(st, 0, sizeof(*st));
+	st->cls = REPLY_PERM;
+	st->state = s->state;
+	strlcpy(st->text, text, sizeof(st->text));
+}
+
+static void
+status_reply(struct smtp_session *s, struct smtp_status *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->state = s->state;
+	st->code = s->reply.code;
+	st->cls = reply_classify(st->code);
+	strlcpy(st->enhanced, s->reply.enhanced, sizeof(st->enhanced));
+	reply_oneline(&s->reply, st->text, sizeof(st->text));
+	/* RFC 5321 §3.8: 421 means the server is closing the channel */
+	if (st->code == 421) {
+		st->session_lost = 1;
+		set_state(s, SMTP_CLOSED);
+	}
+}
+
+/*
+ * How much of a command the transcript may show: in the AUTH states the
+ * command word and mechanism, never a credential.
+ */
+static size_t
+shown_length(const struct smtp_session *s, const char *cmd, size_t len)
+{
+	const char	*sp;
+
+	if (s->state == SMTP_AUTH_USER || s->state == SMTP_AUTH_PASS)
+		return 0;
+	if (s->state == SMTP_AUTH) {
+		sp = len > 5 ? memchr(cmd + 5, ' ', len - 5) : NULL;
+		return sp != NULL ? (size_t)(sp - cmd) : len;
+	}
+	return len;
+}
+
+static void
+log_command(const struct smtp_session *s, const char *cmd, size_t len)
+{
+	char	 shown[64];
+	size_t	 n = shown_length(s, cmd, len);
+
+	if (n == len) {
+		log_transcript("C", cmd, len);
+		return;
+	}
+	snprintf(shown, sizeof(shown), "%.*s%s<redacted>", (int)n, cmd,
+	    n > 0 ? " " : "");
+	log_transcript("C", shown, strlen(shown));
+}
+
+/*
+ * Queue one command line (CRLF added) and show it in the transcript.  Out
+ * of memory is remembered and reported by the next cmd_flush(), so that
+ * callers need one check, not two.
+ */
+static void __attribute__((format(printf, 2, 3)))
+cmd_add(struct smtp_session *s, const char *fmt, ...)
+{
+	va_list	 ap;
+	size_t	 start = s->out.len;
+	int	 n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0 || buf_reserve(&s->out, (size_t)n + 2) == -1) {
+		s->nomem = 1;
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(s->out.data + start, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	s->out.len += (size_t)n;
+	log_command(s, s->out.data + start, (size_t)n);
+	buf_add(&s->out, "\r\n", 2);	/* reserved above: cannot fail */
+}
+
+static int
+cmd_flush(struct smtp_session *s, struct smtp_status *st)
+{
+	char	 err[256];
+	int	 rc;
+
+	if (s->nomem) {
+		s->nomem = 0;
+		buf_wipe(&s->out);
+		status_local(s, st, "out of memory");
+		return -1;
+	}
+	rc = s->t->write(s->t->ctx, s->out.data, s->out.len, s->p->timeout_ms,
+	    err, sizeof(err));
+	/* the buffer may have held a credential */
+	buf_wipe(&s->out);
+	if (rc == -1)
+		status_local(s, st, "%s (in %s)", err, state_names[s->state]);
+	return rc;
+}
+
+static int
+read_reply(struct smtp_session *s, int timeout_ms, struct smtp_status *st)
+{
+	char	 err[256];
+	int	 rc;
+
+	reply_reset(&s->reply);
+	do {
+		if (s->t->read_line(s->t->ctx, &s->line, timeout_ms, err,
+		    sizeof(err)) == -1) {
+			status_local(s, st, "%s (in %s)", err,
+			    state_names[s->state]);
+			return -1;
+		}
+		log_transcript("S", s->line.data, s->line.len);
+		rc = reply_feed(&s->reply, s->line.data, s->line.len, err,
+		    sizeof(err));
+		if (rc == -1) {
+			status_local(s, st, "%s (in %s)", err,
+			    state_names[s->state]);
+			return -1;
+		}
+	} while (rc == 0);
+	status_reply(s, st);
+	return 0;
+}
+
+/* Send what is queued and read one reply; 0 when it is 2xx/3xx. */
+static int
+exchange(struct smtp_session *s, int timeout_ms, struct smtp_status *st)
+{
+	if (cmd_flush(s, st) == -1 || read_reply(s, timeout_ms, st) == -1)
+		return -1;
+	return st->cls == REPLY_OK ? 0 : -1;
+}
+
+static int
+do_greeting(struct smtp_session *s, struct smtp_status *st)
+{
+	if (read_reply(s, s->p->timeout_ms, st) == -1)
+		return -1;
+	if (st->code != 220) {
+		/* RFC 5321 §3.1: 554 (or 421) instead of 220 = go away */
+		st->session_lost = 1;
+		if (st->cls == REPLY_OK)
+			st->cls = REPLY_TEMP;
+		return -1;
+	}
+	return 0;
+}
+
+static int
+do_ehlo(struct smtp_session *s, struct smtp_status *st)
+{
+	set_state(s, SMTP_EHLO);
+	cmd_add(s, "EHLO %s", s->p->helo);
+	if (exchange(s, s->p->timeout_ms, st) == -1)
+		return -1;
+	reply_parse_ehlo(&s->reply, &s->caps);
+	return 0;
+}
+
+/* RFC 3207: never a word in plaintext past EHLO if STARTTLS fails. */
+static int
+do_starttls(struct smtp_session *s, struct smtp_status *st)
+{
+	char	 err[256];
+
+	if (!s->caps.starttls || s->t->starttls == NULL) {
+		status_refuse(s, st, "server does not offer STARTTLS; refusing "
+		    "to continue without TLS");
+		st->session_lost = 1;
+		return -1;
+	}
+	set_state(s, SMTP_STARTTLS);
+	cmd_add(s, "STARTTLS");
+	if (exchange(s, s->p->timeout_ms, st) == -1 || st->code != 220) {
+		st->session_lost = 1;
+		return -1;
+	}
+	if (s->t->starttls(s->t->ctx, err, sizeof(err)) == -1) {
+		status_local(s, st, "%s", err);
+		return -1;
+	}
+	return do_ehlo(s, st);
+}
+
+/* base64 of len bytes into a NUL-terminated gnutls buffer (wipe it). */
+static int
+base64(const void *p, size_t len, gnutls_datum_t *out)
+{
+	gnutls_datum_t	 in = { (unsigned char *)(uintptr_t)p,
+	    (unsigned int)len };
+
+	out->data = NULL;
+	return gnutls_base64_encode2(&in, out) < 0 ? -1 : 0;
+}
+
+static void
+wipe_datum(gnutls_datum_t *d)
+{
+	if (d->data != NULL)
+		explicit_bzero(d->data, d->size);
+	gnutls_free(d->data);
+	d->data = NULL;
+}
+
+/* RFC 4616: authzid NUL authcid NUL passwd, with an empty authzid. */
+static int
+auth_plain(struct smtp_session *s, struct smtp_status *st)
+{
+	struct buf	 raw = { 0 };
+	gnutls_datum_t	 b64 = { NULL, 0 };
+	int		 rc = -1;
+
+	if (buf_add(&raw, "", 1) == -1 ||
+	    buf_adds(&raw, s->p->username) == -1 ||
+	    buf_add(&raw, "", 1) == -1 || buf_adds(&raw, s->p->token) == -1 ||
+	    base64(raw.data, raw.len, &b64) == -1) {
+		status_local(s, st, "out of memory");
+		goto done;
+	}
+	set_state(s, SMTP_AUTH);
+	cmd_add(s, "AUTH PLAIN %.*s", (int)b64.size, b64.data);
+	rc = exchange(s, s->p->auth_timeout_ms, st);
+done:
+	wipe_datum(&b64);
+	buf_free(&raw);		/* buf_free wipes */
+	return rc;
+}
+
+/* One step of AUTH LOGIN: send base64(secret) in state next. */
+static int
+auth_login_step(struct smtp_session *s, enum smtp_state next,
+    const char *secret, struct smtp_status *st)
+{
+	gnutls_datum_t	 b64 = { NULL, 0 };
+	int		 rc;
+
+	if (base64(secret, strlen(secret), &b64) == -1) {
+		status_local(s, st, "out of memory");
+		return -1;
+	}
+	set_state(s, next);
+	cmd_add(s, "%.*s", (int)b64.size, b64.data);
+	wipe_datum(&b64);
+	rc = exchange(s, s->p->auth_timeout_ms, st);
+	return rc;
+}
+
+static int
+auth_login(struct smtp_session *s, struct smtp_status *st)
+{
+	set_state(s, SMTP_AUTH);
+	cmd_add(s, "AUTH LOGIN");
+	if (exchange(s, s->p->auth_timeout_ms, st) == -1 || st->code != 334)
+		return -1;
+	if (auth_login_step(s, SMTP_AUTH_USER, s->p->username, st) == -1 ||
+	    st->code != 334)
+		return -1;
+	return auth_login_step(s, SMTP_AUTH_PASS, s->p->token, st);
+}
+
+static int
+do_auth(struct smtp_session *s, struct smtp_status *st)
+{
+	int	 rc;
+
+	set_state(s, SMTP_AUTH);
+	if (s->caps.auth_plain)
+		rc = auth_plain(s, st);
+	else if (s->caps.auth_login)
+		rc = auth_login(s, st);
+	else {
+		status_refuse(s, st, "server offers neither AUTH PLAIN nor AUTH "
+		    "LOGIN");
+		st->session_lost = 1;
+		return -1;
+	}
+	/* anything but 235 (a stray 334 included) is a failed AUTH */
+	if (rc == 0 && st->code != 235) {
+		if (st->cls == REPLY_OK)
+			st->cls = REPLY_PERM;
+		rc = -1;
+	}
+	if (rc == -1)
+		st->session_lost = 1;
+	return rc;
+}
+
+int
+smtp_open(struct smtp_session *s, struct smtp_status *st)
+{
+	if (do_greeting(s, st) == -1 || do_ehlo(s, st) == -1)
+		return -1;
+	if (s->p->starttls && do_starttls(s, st) == -1)
+		return -1;
+	if (do_auth(s, st) == -1)
+		return -1;
+	set_state(s, SMTP_READY);
+	return 0;
+}
+
+/* Refuse locally what the server said it cannot take (RFC 1870/6152/6531). */
+static int
+check_envelope(const struct smtp_session *s, const struct smtp_envelope *e,
+    struct smtp_status *st)
+{
+	char	 text[SMTP_STATUS_TEXT];
+
+	if (e->eightbit && !s->caps.eightbitmime) {
+		status_refuse(s, st, "the message has 8-bit characters but the "
+		    "server does not offer 8BITMIME");
+		return -1;
+	}
+	if (e->smtputf8 && !s->caps.smtputf8) {
+		status_refuse(s, st, "an address is not ASCII but the server "
+		    "does not offer SMTPUTF8");
+		return -1;
+	}
+	if (s->caps.size > 0 && e->size > s->caps.size) {
+		snprintf(text, sizeof(text), "message of %lld bytes exceeds "
+		    "the server's limit of %lld bytes", e->size,
+		    s->caps.size);
+		status_refuse(s, st, text);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+queue_mail(struct smtp_session *s, const struct smtp_envelope *e)
+{
+	struct buf	 params = { 0 };
+
+	if (s->caps.size_known && e->size > 0)
+		buf_addf(&params, " SIZE=%lld", e->size);
+	if (e->eightbit)
+		buf_adds(&params, " BODY=8BITMIME");
+	if (e->smtputf8)
+		buf_adds(&params, " SMTPUTF8");
+	/* RFC 3461 parameters only where the server announced DSN */
+	if (s->caps.dsn && e->dsn_ret != NULL)
+		buf_addf(&params, " RET=%s", e->dsn_ret);
+	if (s->caps.dsn && e->envid != NULL)
+		buf_addf(&params, " ENVID=%s", e->envid);
+	set_state(s, SMTP_MAIL);
+	cmd_add(s, "MAIL FROM:<%s>%s", e->from,
+	    params.data != NULL ? params.data : "");
+	buf_free(&params);
+}
+
+static void
+queue_rcpt(struct smtp_session *s, const struct smtp_envelope *e, size_t i)
+{
+	set_state(s, SMTP_RCPT);
+	if (s->caps.dsn && e->dsn_notify != NULL)
+		cmd_add(s, "RCPT TO:<%s> NOTIFY=%s", e->rcpts[i],
+		    e->dsn_notify);
+	else
+		cmd_add(s, "RCPT TO:<%s>", e->rcpts[i]);
+	s->rcpts_sent++;
+}
+
+static void
+mark_rest(struct smtp_status *rs, size_t from, size_t n,
+    const struct smtp_status *st)
+{
+	for (; from < n; from++)
+		rs[from] = *st;
+}
+
+/*
+ * Send the RCPTs (already queued when pipelining) and read their replies.
+ * Returns how many were accepted, or -1 when the session was lost.
+ */
+static long
+rcpt_phase(struct smtp_session *s, const struct smtp_envelope *e,
+    struct smtp_status *rs, int pipelined, struct smtp_status *st)
+{
+	size_t	 i;
+	long	 accepted = 0;
+	int	 too_many = 0;
+
+	for (i = 0; i < e->nrcpts; i++) {
+		if (!pipelined && too_many) {
+			/* 452: the rest go in a new session, untried */
+			mark_rest(rs, i, e->nrcpts, &rs[i - 1]);
+			break;
+		}
+		if (!pipelined) {
+			queue_rcpt(s, e, i);
+			if (cmd_flush(s, st) == -1)
+				goto lost;
+		}
+		if (read_reply(s, s->p->timeout_ms, &rs[i]) == -1) {
+			*st = rs[i];
+			goto lost;
+		}
+		if (too_many || rs[i].code == 452) {
+			too_many = 1;
+			rs[i].code = 452;
+			rs[i].cls = REPLY_TEMP;
+		} else if (rs[i].cls == REPLY_OK)
+			accepted++;
+		if (rs[i].session_lost) {
+			*st = rs[i];
+			goto lost;
+		}
+	}
+	return accepted;
+lost:
+	mark_rest(rs, i, e->nrcpts, st);
+	return -1;
+}
+
+/* The replies that leave the transaction without a message. */
+static int
+abandon(struct smtp_session *s, struct smtp_status *st)
+{
+	struct smtp_status	 ignored;
+
+	if (!st->session_lost && smtp_rset(s, &ignored) == -1)
+		st->session_lost = ignored.session_lost;
+	return -1;
+}
+
+/* When no recipient was accepted: a temporary refusal wins, so that the
+ * caller retries rather than gives up. */
+static void
+summarise(const struct smtp_status *rs, size_t n, struct smtp_status *st)
+{
+	size_t	 i;
+
+	*st = rs[0];
+	for (i = 0; i < n; i++)
+		if (rs[i].cls == REPLY_TEMP) {
+			*st = rs[i];
+			break;
+		}
+}
+
+/* Replies still due for pipelined commands after MAIL failed. */
+static int
+drain(struct smtp_session *s, size_t n, struct smtp_status *st)
+{
+	struct smtp_status	 ignored;
+
+	for (; n > 0; n--)
+		if (read_reply(s, s->p->timeout_ms, &ignored) == -1) {
+			*st = ignored;
+			return -1;
+		}
+	return 0;
+}
+
+static int
+send_body(struct smtp_session *s, const struct smtp_body *body,
+    struct smtp_status *st)
+{
+	set_state(s, SMTP_BODY);
+	if (smtp_write_body(s, body, st) == -1)
+		return -1;
+	/* the final dot goes out in the same write as the body's end */
+	if (buf_add(&s->out, ".\r\n", 3) == -1) {
+		status_local(s, st, "out of memory");
+		return -1;
+	}
+	log_transcript("C", ".", 1);
+	if (cmd_flush(s, st) == -1)
+		return -1;
+	return read_reply(s, s->p->data_timeout_ms, st);
+}
+
+int
+smtp_send(struct smtp_session *s, const struct smtp_envelope *e,
+    const struct smtp_body *body, struct smtp_status *rs,
+    struct smtp_status *st)
+{
+	int	 pipelined = s->caps.pipelining;
+	long	 accepted;
+	size_t	 i;
+
+	if (check_envelope(s, e, st) == -1)
+		goto fail;
+	queue_mail(s, e);
+	for (i = 0; pipelined && i < e->nrcpts; i++)
+		queue_rcpt(s, e, i);
+	if (pipelined)
+		cmd_add(s, "DATA");
+	if (cmd_flush(s, st) == -1 || read_reply(s, s->p->timeout_ms,
+	    st) == -1)
+		goto fail;
+	if (st->cls != REPLY_OK) {
+		if (pipelined && drain(s, e->nrcpts + 1, st) == -1)
+			goto fail;
+		mark_rest(rs, 0, e->nrcpts, st);
+		return abandon(s, st);
+	}
+	if ((accepted = rcpt_phase(s, e, rs, pipelined, st)) == -1)
+		return -1;
+	if (!pipelined && accepted == 0) {
+		summarise(rs, e->nrcpts, st);
+		return abandon(s, st);
+	}
+	set_state(s, SMTP_DATA);
+	if (!pipelined) {
+		cmd_add(s, "DATA");
+		if (cmd_flush(s, st) == -1)
+			goto fail_accepted;
+	}
+	if (read_reply(s, s->p->timeout_ms, st) == -1)
+		goto fail_accepted;
+	if (st->code != 354) {
+		if (accepted == 0) {
+			summarise(rs, e->nrcpts, st);
+			return abandon(s, st);
+		}
+		goto refused;
+	}
+	if (accepted == 0) {
+		/* RFC 2920 §3.1: 354 with no recipient: end with a lone dot */
+		cmd_add(s, ".");
+		if (cmd_flush(s, st) == 0)
+			read_reply(s, s->p->timeout_ms, st);
+		summarise(rs, e->nrcpts, st);
+		return -1;
+	}
+	if (send_body(s, body, st) == -1)
+		goto fail_accepted;
+	if (st->cls != REPLY_OK)
+		goto refused;
+	for (i = 0; i < e->nrcpts; i++)
+		if (rs[i].cls == REPLY_OK)
+			rs[i] = *st;
+	strlcpy(s->queued_id, st->text, sizeof(s->queued_id));
+	s->transactions++;
+	set_state(s, SMTP_READY);
+	return 0;
+refused:
+	for (i = 0; i < e->nrcpts; i++)
+		if (rs[i].cls == REPLY_OK)
+			rs[i] = *st;
+	return abandon(s, st);
+fail_accepted:
+	for (i = 0; i < e->nrcpts; i++)
+		if (rs[i].cls == REPLY_OK)
+			rs[i] = *st;
+	return -1;
+fail:
+	mark_rest(rs, 0, e->nrcpts, st);
+	return -1;
+}
+
+/* Append body bytes to s->out, LF → CRLF, doubling a leading dot. */
+static int
+stuff(struct smtp_session *s, const char *p, size_t len, int *bol)
+{
+	const char	*end = p + len, *nl;
+	size_t		 run;
+
+	while (p < end) {
+		if (*bol && *p == '.' && buf_add(&s->out, ".", 1) == -1)
+			return -1;
+		nl = memchr(p, '\n', (size_t)(end - p));
+		run = (size_t)((nl != NULL ? nl : end) - p);
+		if (buf_add(&s->out, p, run) == -1)
+			return -1;
+		p += run;
+		*bol = 0;
+		if (nl != NULL) {
+			if (buf_add(&s->out, "\r\n", 2) == -1)
+				return -1;
+			p++;
+			*bol = 1;
+		}
+	}
+	return 0;
+}
+
+int
+smtp_write_body(struct smtp_session *s, const struct smtp_body *body,
+    struct smtp_status *st)
+{
+	char	 chunk[16384];
+	ssize_t	 n;
+	int	 bol = 1;
+	size_t	 total = 0;
+
+	while ((n = body->read(body->ctx, chunk, sizeof(chunk))) > 0) {
+		total += (size_t)n;
+		if (stuff(s, chunk, (size_t)n, &bol) == -1)
+			s->nomem = 1;
+		if (s->out.len >= BODY_CHUNK && cmd_flush(s, st) == -1)
+			return -1;
+	}
+	if (n == -1) {
+		status_local(s, st, "cannot read the message from the queue");
+		return -1;
+	}
+	/* a message must end with CRLF before the dot (RFC 5321 §4.1.1.4) */
+	if (!bol && buf_add(&s->out, "\r\n", 2) == -1)
+		s->nomem = 1;
+	if (log_verbose())
+		log_trace("(%zu bytes of message)", total);
+	return 0;
+}
+
+int
+smtp_rset(struct smtp_session *s, struct smtp_status *st)
+{
+	set_state(s, SMTP_RSET);
+	cmd_add(s, "RSET");
+	if (exchange(s, s->p->timeout_ms, st) == -1)
+		return -1;
+	set_state(s, SMTP_READY);
+	return 0;
+}
+
+void
+smtp_quit(struct smtp_session *s)
+{
+	struct smtp_status	 ignored;
+
+	if (s->state == SMTP_CLOSED)
+		return;
+	set_state(s, SMTP_QUIT);
+	cmd_add(s, "QUIT");
+	cmd_flush(s, &ignored);
+	set_state(s, SMTP_CLOSED);
+}

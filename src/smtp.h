@@ -1,0 +1,127 @@
+/*
+ * smtp.h - the SMTP client state machine (RFC 5321, 4954, 2920, 3207).
+ *
+ * One struct smtp_session speaks to one server over a struct transport
+ * and does no I/O of its own.  Outcomes are typed (REPLY_OK, _TEMP,
+ * _PERM) in a struct smtp_status, overall and per recipient, so that the
+ * caller decides retries, queueing and exit codes from the type alone.
+ * Functions return 0 when the step succeeded, -1 when it did not; the
+ * status then says why (the server's reply, or a local reason such as a
+ * timeout).  After a TEMP failure with session_lost set the session
+ * cannot be used again.  Secrets: the AUTH exchange is shown as
+ * "<redacted>" in the -v transcript; the token is never copied except
+ * into the one buffer that is sent, which is wiped.
+ */
+#ifndef CFSENDMAIL_SMTP_H
+#define CFSENDMAIL_SMTP_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "buf.h"
+#include "reply.h"
+#include "transport.h"
+
+#define SMTP_STATUS_TEXT	512
+
+struct smtp_params {
+	const char	*helo;		/* our host name for EHLO */
+	const char	*username;
+	const char	*token;		/* secret */
+	int		 timeout_ms;	/* each command */
+	int		 auth_timeout_ms; /* the AUTH reply (the relay: 30 s) */
+	int		 data_timeout_ms; /* the reply to the final dot */
+	int		 starttls;	/* plaintext start, STARTTLS required */
+};
+
+struct smtp_status {
+	enum reply_class cls;
+	int		 state;		/* enum smtp_state it happened in */
+	int		 code;		/* the server's code; 0: local reason */
+	char		 enhanced[16];
+	int		 session_lost;	/* the connection cannot be reused */
+	char		 text[SMTP_STATUS_TEXT]; /* one line, for people */
+};
+
+struct smtp_envelope {
+	const char	*from;		/* "" for the null sender <> */
+	const char	*const *rcpts;
+	size_t		 nrcpts;
+	int		 eightbit;	/* the message has 8-bit bytes */
+	int		 smtputf8;	/* an address is not ASCII */
+	long long	 size;		/* bytes, for SIZE=; 0 if unknown */
+	const char	*dsn_notify;	/* -N, or NULL */
+	const char	*dsn_ret;	/* -R, or NULL */
+	const char	*envid;		/* -V, or NULL */
+};
+
+/* The message body source: the spool file, with LF line ends. */
+struct smtp_body {
+	void	*ctx;
+	/* Returns bytes read, 0 at the end, -1 on error. */
+	ssize_t	(*read)(void *ctx, char *p, size_t len);
+};
+
+enum smtp_state {
+	SMTP_GREETING,
+	SMTP_EHLO,
+	SMTP_STARTTLS,
+	SMTP_AUTH,		/* AUTH PLAIN <response> or AUTH LOGIN */
+	SMTP_AUTH_USER,		/* LOGIN: the user name */
+	SMTP_AUTH_PASS,		/* LOGIN: the password */
+	SMTP_READY,		/* between transactions */
+	SMTP_MAIL,
+	SMTP_RCPT,
+	SMTP_DATA,
+	SMTP_BODY,		/* the final dot's reply */
+	SMTP_RSET,
+	SMTP_QUIT,
+	SMTP_CLOSED,
+};
+
+struct smtp_session {
+	const struct transport		*t;
+	const struct smtp_params	*p;
+	enum smtp_state			 state;
+	struct smtp_caps		 caps;
+	struct reply			 reply;
+	struct buf			 line;	/* last line read */
+	struct buf			 out;	/* commands waiting to be sent */
+	char				 queued_id[128]; /* relay's id of the last message */
+	int				 nomem;	/* a command could not be queued */
+	unsigned int			 transactions;
+	unsigned int			 rcpts_sent;	/* in this session */
+};
+
+/* Set up a session; nothing is sent.  Free with smtp_session_free(). */
+void	smtp_session_init(struct smtp_session *, const struct transport *,
+	    const struct smtp_params *);
+void	smtp_session_free(struct smtp_session *);
+/* Greeting, EHLO, STARTTLS when asked for, AUTH. */
+int	smtp_open(struct smtp_session *, struct smtp_status *);
+/*
+ * One transaction: MAIL, RCPT for each recipient, DATA, the body.
+ * rcpt_status[i] tells each recipient's outcome.  A recipient refused
+ * with 452 (too many recipients) and every one after it is left with
+ * code 452 and class REPLY_TEMP, not tried: the caller sends them in a
+ * new session.  Returns 0 when the message was accepted for at least one
+ * recipient (st: the final reply), -1 when not.
+ */
+int	smtp_send(struct smtp_session *, const struct smtp_envelope *,
+	    const struct smtp_body *, struct smtp_status *rcpt_status,
+	    struct smtp_status *st);
+/* RSET between transactions on one connection. */
+int	smtp_rset(struct smtp_session *, struct smtp_status *);
+/* Send QUIT; its reply is not worth a round trip. */
+void	smtp_quit(struct smtp_session *);
+/* The state's name, for traces and messages ("RCPT"). */
+const char *smtp_state_name(enum smtp_state);
+/*
+ * Copy body to the server: LF line ends become CRLF and a leading dot
+ * is doubled (RFC 5321 §4.5.2); whole buffers, not lines, are written.
+ * The caller sends the final dot.  Exposed for unit tests.
+ */
+int	smtp_write_body(struct smtp_session *, const struct smtp_body *,
+	    struct smtp_status *);
+
+#endif

@@ -1,0 +1,536 @@
+/*
+ * submit.c - a message from the caller; see submit.h.
+ */
+
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <gnutls/gnutls.h>
+
+#include "address.h"
+#include "aliases.h"
+#include "attempt.h"
+#include "deliver.h"
+#include "log.h"
+#include "message.h"
+#include "queue.h"
+#include "submit.h"
+
+struct envelope {
+	char			*from;
+	struct address_list	 rcpts;
+	int			 smtputf8;
+};
+
+static void
+envelope_free(struct envelope *env)
+{
+	free(env->from);
+	address_list_free(&env->rcpts);
+}
+
+/* -f "<a@x>" is common; the brackets are not part of the address. */
+static const char *
+strip_brackets(const char *given, char *buf, size_t buflen)
+{
+	size_t	 len;
+
+	if (given == NULL || given[0] != '<')
+		return given;
+	len = strlen(given);
+	if (len < 2 || given[len - 1] != '>' || len - 1 > buflen)
+		return given;
+	memcpy(buf, given + 1, len - 2);
+	buf[len - 2] = '\0';
+	return buf;
+}
+
+static int
+envelope_sender(const struct options *opts, const struct config *cfg,
+    struct envelope *env, struct outcome *o)
+{
+	struct passwd	*pw = getpwuid(getuid());
+	char		 err[512], given[512];
+	int		 utf8 = 0;
+
+	env->from = aliases_sender(cfg, strip_brackets(opts->sender, given,
+	    sizeof(given)), pw != NULL ? pw->pw_name : NULL, err,
+	    sizeof(err));
+	if (env->from == NULL)
+		return outcome_fail(o, EX_CONFIG, "%s", err);
+	if (address_check_envelope(env->from, 1, &utf8, err,
+	    sizeof(err)) == -1)
+		return outcome_fail(o, EX_DATAERR, "sender: %s", err);
+	env->smtputf8 |= utf8;
+	return 0;
+}
+
+static int
+expand_list(const struct config *cfg, const struct address_list *in,
+    struct envelope *env, struct outcome *o)
+{
+	char	 err[512];
+	size_t	 i;
+
+	for (i = 0; i < in->n; i++)
+		if (aliases_expand(cfg, in->v[i].addr, &env->rcpts, err,
+		    sizeof(err)) == -1)
+			return outcome_fail(o, EX_NOUSER, "%s", err);
+	return 0;
+}
+
+/* Recipient words: each may hold a list ("a@x,b@y", cron's MAILTO). */
+static int
+expand_words(const struct options *opts, const struct config *cfg,
+    struct envelope *env, struct outcome *o)
+{
+	struct address_list	 words;
+	char			 err[512];
+	size_t			 i;
+	int			 rc = 0;
+
+	for (i = 0; i < opts->nrcpts && rc == 0; i++) {
+		memset(&words, 0, sizeof(words));
+		if (address_list_parse(&words, opts->rcpts[i],
+		    strlen(opts->rcpts[i]), err, sizeof(err)) == -1)
+			rc = outcome_fail(o, EX_DATAERR, "recipient: %s", err);
+		else
+			rc = expand_list(cfg, &words, env, o);
+		address_list_free(&words);
+	}
+	return rc;
+}
+
+static int
+check_rcpts(struct envelope *env, struct outcome *o)
+{
+	char	 err[512];
+	size_t	 i;
+	int	 utf8;
+
+	if (env->rcpts.n == 0)
+		return outcome_fail(o, EX_USAGE, "no recipients: give them "
+		    "as arguments, or use -t to take them from the headers");
+	for (i = 0; i < env->rcpts.n; i++) {
+		utf8 = 0;
+		if (address_check_envelope(env->rcpts.v[i].addr, 0, &utf8, err,
+		    sizeof(err)) == -1)
+			return outcome_fail(o, EX_DATAERR, "recipient: %s",
+			    err);
+		env->smtputf8 |= utf8;
+	}
+	return 0;
+}
+
+void
+submit_helo(char *out, size_t outlen)
+{
+	if (gethostname(out, outlen) == -1 || out[0] == '\0')
+		strlcpy(out, "localhost", outlen);
+	out[outlen - 1] = '\0';
+}
+
+int
+submit_verify(const struct options *opts, const struct config *cfg,
+    struct outcome *o)
+{
+	struct envelope	 env;
+	size_t		 i;
+
+	memset(&env, 0, sizeof(env));
+	if (envelope_sender(opts, cfg, &env, o) == 0 &&
+	    expand_words(opts, cfg, &env, o) == 0 &&
+	    check_rcpts(&env, o) == 0) {
+		buf_addf(&o->out, "sender: <%s>\n", env.from);
+		for (i = 0; i < env.rcpts.n; i++)
+			buf_addf(&o->out, "recipient: <%s>\n",
+			    env.rcpts.v[i].addr);
+	}
+	envelope_free(&env);
+	return o->code;
+}
+
+static int
+is_atext_or_space(unsigned char c)
+{
+	return c == ' ' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || (c != '\0' &&
+	    strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL);
+}
+
+/* RFC 2047 encoded words of at most ~30 input bytes each, never
+ * splitting a UTF-8 sequence (§5: each word must be decodable alone). */
+static int
+encode_words(const unsigned char *s, size_t len, struct buf *out)
+{
+	gnutls_datum_t	 in, b64;
+	size_t		 n;
+
+	while (len > 0) {
+		n = len < 30 ? len : 30;
+		while (n < len && (s[n] & 0xc0) == 0x80)
+			n++;
+		in.data = (unsigned char *)(uintptr_t)s;
+		in.size = (unsigned int)n;
+		if (gnutls_base64_encode2(&in, &b64) < 0)
+			return -1;
+		buf_addf(out, "%s=?UTF-8?B?%.*s?=", out->len ? " " : "",
+		    (int)b64.size, b64.data);
+		gnutls_free(b64.data);
+		s += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/*
+ * -F as a display name: atoms as they are, else a quoted string, and
+ * 8-bit text as encoded words.  -1 for control characters (a CR or LF
+ * here would inject headers).
+ */
+static int
+display_name(const char *name, struct buf *out)
+{
+	const unsigned char	*p;
+	int			 atoms = 1, ascii = 1;
+
+	for (p = (const unsigned char *)name; *p != '\0'; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			return -1;
+		ascii &= *p < 0x80;
+		atoms &= is_atext_or_space(*p);
+	}
+	if (atoms)
+		return buf_adds(out, name);
+	if (!ascii)
+		return encode_words((const unsigned char *)name, strlen(name),
+		    out);
+	buf_add(out, "\"", 1);
+	for (p = (const unsigned char *)name; *p != '\0'; p++) {
+		if (*p == '"' || *p == '\\')
+			buf_add(out, "\\", 1);
+		buf_add(out, p, 1);
+	}
+	return buf_add(out, "\"", 1);
+}
+
+/* The right-hand side for a Message-ID we add. */
+static const char *
+id_domain(const struct config *cfg, const struct envelope *env,
+    const char *helo)
+{
+	const char	*at;
+
+	if (cfg->domain != NULL)
+		return cfg->domain;
+	if ((at = strrchr(env->from, '@')) != NULL && at[1] != '\0')
+		return at + 1;
+	return helo;
+}
+
+/*
+ * The Date, Message-ID and From fields the message lacks (RFC 5322
+ * §3.6: Date and From are required, Message-ID should be there), each a
+ * string in add[] (NULL-terminated), kept in store.
+ */
+static int
+missing_fields(const struct message *m, const struct options *opts,
+    const struct config *cfg, const struct envelope *env, const char *id,
+    char *add[4], struct outcome *o)
+{
+	struct buf	 from = { 0 };
+	char		 date[64], helo[256];
+	const char	*sender = env->from[0] ? env->from : cfg->from;
+	int		 n = 0;
+
+	if (header_find(&m->hs, "Date", 0) < 0 &&
+	    header_format_date(time(NULL), date, sizeof(date)) == 0 &&
+	    asprintf(&add[n++], "Date: %s", date) == -1)
+		goto nomem;
+	submit_helo(helo, sizeof(helo));
+	if (header_find(&m->hs, "Message-ID", 0) < 0 &&
+	    asprintf(&add[n++], "Message-ID: <%s@%s>", id,
+	    id_domain(cfg, env, helo)) == -1)
+		goto nomem;
+	if (header_find(&m->hs, "From", 0) < 0 && sender != NULL) {
+		if (opts->fullname != NULL && opts->fullname[0] != '\0') {
+			if (display_name(opts->fullname, &from) == -1) {
+				buf_free(&from);
+				return outcome_fail(o, EX_DATAERR, "-F: "
+				    "control character in the full name");
+			}
+			buf_add(&from, " ", 1);
+		}
+		if (asprintf(&add[n++], "From: %s<%s>", from.data ? from.data :
+		    "", sender) == -1)
+			goto nomem;
+	}
+	buf_free(&from);
+	add[n] = NULL;
+	return 0;
+nomem:
+	add[n - 1] = NULL;
+	buf_free(&from);
+	return outcome_fail(o, EX_OSERR, "out of memory");
+}
+
+static ssize_t
+stdin_read(void *ctx, char *p, size_t len)
+{
+	(void)ctx;
+	return read(STDIN_FILENO, p, len);
+}
+
+static int
+spool_write(void *ctx, const void *p, size_t len, char *err, size_t errlen)
+{
+	return queue_write(ctx, p, len, err, errlen);
+}
+
+static int
+message_failure(enum message_result r, const char *err, struct outcome *o)
+{
+	static const int codes[] = {
+		[MESSAGE_OK] = EX_OK,
+		[MESSAGE_BAD] = EX_DATAERR,
+		[MESSAGE_READ_ERROR] = EX_IOERR,
+		[MESSAGE_WRITE_ERROR] = EX_CANTCREAT,
+	};
+
+	return outcome_fail(o, codes[r], "%s", err);
+}
+
+static int
+fill_envelope(struct queue_envelope *v, const struct envelope *env,
+    const struct message *m, const struct options *opts)
+{
+	size_t	 i;
+
+	v->created = time(NULL);
+	v->eightbit = m->eightbit || opts->body == OPTIONS_BODY_8BITMIME;
+	v->smtputf8 = env->smtputf8;
+	v->size = message_wire_size(m);
+	if ((v->from = strdup(env->from)) == NULL ||
+	    (v->rcpts = calloc(env->rcpts.n, sizeof(*v->rcpts))) == NULL)
+		return -1;
+	for (i = 0; i < env->rcpts.n; i++, v->nrcpts++)
+		if ((v->rcpts[i] = strdup(env->rcpts.v[i].addr)) == NULL)
+			return -1;
+	if ((opts->dsn_notify != NULL &&
+	    (v->dsn_notify = strdup(opts->dsn_notify)) == NULL) ||
+	    (opts->dsn_ret != NULL &&
+	    (v->dsn_ret = strdup(opts->dsn_ret)) == NULL) ||
+	    (opts->envid != NULL && (v->envid = strdup(opts->envid)) == NULL))
+		return -1;
+	return 0;
+}
+
+/* The rewritten message and its envelope, durably in the queue. */
+static int
+spool(const struct options *opts, const struct config *cfg,
+    struct message *m, const struct envelope *env, struct queue *q,
+    struct queue_entry *e, struct outcome *o)
+{
+	struct message_source	 src = { NULL, stdin_read };
+	struct message_sink	 sink;
+	struct header_edit	 edit;
+	enum message_result	 r;
+	char			*add[4] = { NULL }, err[512];
+	size_t			 i;
+
+	if (queue_create(q, e, err, sizeof(err)) == -1)
+		return outcome_fail(o, EX_CANTCREAT, "%s", err);
+	if (missing_fields(m, opts, cfg, env, e->id, add, o) != 0)
+		goto fail;
+	memset(&edit, 0, sizeof(edit));
+	edit.map_from = aliases_map_from;
+	edit.map_rcpt = aliases_map_rcpt;
+	edit.arg = (void *)(uintptr_t)cfg;
+	edit.add = (const char *const *)add;
+	sink.ctx = e;
+	sink.write = spool_write;
+	r = message_write(m, &edit, &src, &sink, cfg->max_size, err,
+	    sizeof(err));
+	if (r != MESSAGE_OK) {
+		message_failure(r, err, o);
+		goto fail;
+	}
+	if (fill_envelope(&e->env, env, m, opts) == -1) {
+		outcome_fail(o, EX_OSERR, "out of memory");
+		goto fail;
+	}
+	if (queue_commit(q, e, err, sizeof(err)) == -1) {
+		outcome_fail(o, EX_CANTCREAT, "%s", err);
+		goto fail;
+	}
+	for (i = 0; add[i] != NULL; i++)
+		free(add[i]);
+	log_info("%s: queued from <%s> for %zu recipient%s, %lld bytes",
+	    e->id, env->from, env->rcpts.n, env->rcpts.n == 1 ? "" : "s",
+	    e->env.size);
+	return 0;
+fail:
+	for (i = 0; i < 4; i++)
+		free(add[i]);
+	queue_abort(q, e);
+	return o->code;
+}
+
+static enum config_mode
+delivery_mode(const struct options *opts, const struct config *cfg)
+{
+	switch (opts->delivery) {
+	case OPTIONS_DM_FOREGROUND:
+		return CONFIG_MODE_FOREGROUND;
+	case OPTIONS_DM_BACKGROUND:
+		return CONFIG_MODE_BACKGROUND;
+	case OPTIONS_DM_QUEUE:
+		return CONFIG_MODE_QUEUE;
+	case OPTIONS_DM_CONFIG:
+		break;
+	}
+	return cfg->mode;
+}
+
+/*
+ * -odb: the caller (a PHP request) gets its answer now; a child that no
+ * longer holds the caller's stdout/stderr open (PHP waits for EOF on
+ * them) delivers.  The child inherits the entry's lock with its file.
+ * Returns 1 in the parent, 0 in the child, -1 when no child could be
+ * made (the entry then waits for the next queue run).
+ */
+static int
+detach(void)
+{
+	pid_t	 pid;
+	int	 fd;
+
+	if ((pid = fork()) == -1)
+		return -1;
+	if (pid > 0)
+		return 1;
+	setsid();
+	if ((fd = open("/dev/null", O_RDWR | O_CLOEXEC)) != -1) {
+		dup2(fd, STDIN_FILENO);
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+		if (fd > STDERR_FILENO)
+			close(fd);
+	}
+	return 0;
+}
+
+static int
+deliver_now(const struct config *cfg, struct queue *q, struct queue_entry *e,
+    struct outcome *o)
+{
+	struct deliver	 d;
+	char		 helo[256], err[512];
+	int		 code;
+
+	submit_helo(helo, sizeof(helo));
+	deliver_init(&d, cfg, helo);
+	code = attempt_entry(&d, q, e, cfg->attempts, o);
+	deliver_close(&d);
+	if (code != EX_TEMPFAIL) {
+		if (o->code == 0)
+			o->code = code;
+		return o->code;
+	}
+	if (cfg->on_defer == CONFIG_DEFER_FAIL) {
+		/* the caller retries itself: keep nothing */
+		queue_remove(q, e, err, sizeof(err));
+		return outcome_fail(o, EX_TEMPFAIL, "%s: not sent, try again "
+		    "later: %s", e->id, e->env.last_reply ?
+		    e->env.last_reply : "temporary failure");
+	}
+	outcome_fail(o, 0, "%s: queued, will retry (cfsendmail -q): %s",
+	    e->id, e->env.last_reply ? e->env.last_reply :
+	    "temporary failure");
+	return o->code;
+}
+
+static int
+dispatch(const struct options *opts, const struct config *cfg,
+    struct queue *q, struct queue_entry *e, struct outcome *o)
+{
+	switch (delivery_mode(opts, cfg)) {
+	case CONFIG_MODE_QUEUE:
+		return 0;
+	case CONFIG_MODE_BACKGROUND:
+		if (detach() != 0)
+			return 0;	/* the parent, or queued for later */
+		/* FALLTHROUGH */
+	case CONFIG_MODE_FOREGROUND:
+		break;
+	}
+	return deliver_now(cfg, q, e, o);
+}
+
+static int
+read_envelope(const struct options *opts, const struct config *cfg,
+    struct message *m, struct envelope *env, struct outcome *o)
+{
+	struct message_source	 src = { NULL, stdin_read };
+	struct address_list	 hdr;
+	enum message_result	 r;
+	char			 err[512];
+	int			 rc = 0;
+
+	if ((r = message_read_header(m, &src, err, sizeof(err))) !=
+	    MESSAGE_OK)
+		return message_failure(r, err, o);
+	if (opts->extract) {
+		memset(&hdr, 0, sizeof(hdr));
+		if (header_recipients(&m->hs, &hdr, err, sizeof(err)) == -1)
+			rc = outcome_fail(o, EX_DATAERR, "%s", err);
+		else
+			rc = expand_list(cfg, &hdr, env, o);
+		address_list_free(&hdr);
+	}
+	return rc;
+}
+
+int
+submit_message(const struct options *opts, const struct config *cfg,
+    struct outcome *o)
+{
+	struct envelope		 env;
+	struct message		 m;
+	struct queue		 q = { NULL };
+	struct queue_entry	 e;
+	char			 err[512];
+
+	memset(&env, 0, sizeof(env));
+	memset(&e, 0, sizeof(e));
+	e.fd = -1;
+	message_init(&m, opts->ignore_dots);
+	if (envelope_sender(opts, cfg, &env, o) != 0 ||
+	    expand_words(opts, cfg, &env, o) != 0)
+		goto done;
+	if (queue_open(&q, cfg->queue_dir, err, sizeof(err)) == -1) {
+		outcome_fail(o, EX_CANTCREAT, "%s", err);
+		goto done;
+	}
+	if (read_envelope(opts, cfg, &m, &env, o) != 0 ||
+	    check_rcpts(&env, o) != 0 ||
+	    spool(opts, cfg, &m, &env, &q, &e, o) != 0)
+		goto done;
+	dispatch(opts, cfg, &q, &e, o);
+done:
+	queue_entry_free(&e);
+	queue_close(&q);
+	message_free(&m);
+	envelope_free(&env);
+	return o->code;
+}

@@ -1,0 +1,29 @@
+/*
+ * submit.h - a message from the caller (sendmail -bm, the default):
+ * envelope, spool, then delivery now, in the background or later.
+ *
+ * The envelope comes from -f and the recipient words (and the headers
+ * with -t), mapped through [aliases] and [sender]; every address is
+ * checked before anything is spooled.  The message is spooled durably
+ * before any network I/O; only then is it delivered: in the foreground
+ * (the default), by a detached child (-odb), or by the next queue run
+ * (-odq).  The exit code is 0 when the message was delivered or is
+ * safely queued.
+ */
+#ifndef CFSENDMAIL_SUBMIT_H
+#define CFSENDMAIL_SUBMIT_H
+
+#include "config.h"
+#include "options.h"
+#include "outcome.h"
+
+/* Read the message from standard input and handle it as above. */
+int	submit_message(const struct options *, const struct config *,
+	    struct outcome *);
+/* -bv: print the envelope the recipients resolve to; send nothing. */
+int	submit_verify(const struct options *, const struct config *,
+	    struct outcome *);
+/* Our host name for EHLO (never empty). */
+void	submit_helo(char *out, size_t outlen);
+
+#endif

@@ -1,0 +1,908 @@
+#!/usr/bin/python3
+"""Scriptable SMTPS test server standing in for smtp.mx.cloudflare.net.
+
+By default it answers exactly like Cloudflare Email Service (see
+reference/cloudflare-smtp.md): implicit TLS (1.2 minimum), AUTH PLAIN/LOGIN
+with user "api_token", SIZE 5242880, at most 50 recipients per session.
+Options script deviations (error replies, drops, stalls, delays) and record
+what the client did, so that a test reads "deviation in; transcript,
+delivered bytes and exit code out".
+
+Usage: smtpd.py --port-file FILE --cert PEM --key PEM [options]
+
+  --port-file FILE     bind port 0 and write the chosen port to FILE
+                       (atomically: tmp file + rename) once listening
+  --host ADDR          address to listen on (default 127.0.0.1; ::1 works)
+  --cert PEM, --key PEM  server certificate chain and key
+  --record-dir DIR     record the sessions in DIR (layout below)
+  --user NAME          AUTH user name (default api_token)
+  --token TOKEN        AUTH password (default test-token)
+  --caps "C1,C2,..."   replace the EHLO capabilities (default
+                       "AUTH PLAIN LOGIN,SIZE 5242880,8BITMIME,
+                       ENHANCEDSTATUSCODES"); AUTH lists the mechanisms
+                       accepted, SIZE the size limit (none without SIZE)
+  --reply PHASE[#N]="CODE TEXT"
+                       replace the reply at PHASE; with #N only at the Nth
+                       occurrence of PHASE over the server's lifetime (all
+                       connections, 1-based).  A literal \\n in the value
+                       separates the lines of a multi-line reply, which are
+                       given in full ("550-5.7.1 a\\n550 5.7.1 b").  The reply
+                       code decides what happens: 2xx accepts (a 2xx "auth"
+                       authenticates whatever the credentials), anything else
+                       refuses; 421 closes the connection after the reply.
+                       An "ehlo" reply changes the text only: what the
+                       server accepts still follows --caps.
+  --rcpt-reply ADDR="CODE TEXT"
+                       reply to RCPT TO:<ADDR> (case-insensitive match)
+  --max-rcpt N         accepted RCPTs per session before 452 4.5.3 (50)
+  --drop PHASE[#N]     close the TCP connection abruptly (RST, no TLS
+                       close_notify) instead of replying at PHASE
+  --stall PHASE[#N]    stop answering and stop reading at PHASE; the
+                       connection stays open until the client gives up
+  --delay-ms MS        sleep MS before every reply; count them in DIR/waits
+  --tls-max VERSION    highest TLS version offered: 1.1, 1.2 or 1.3; 1.1
+                       also lowers the minimum and OpenSSL's security level,
+                       and the server exits with status 1 and a message when
+                       the local OpenSSL still cannot do it
+  --starttls           plaintext listener offering STARTTLS instead of
+                       implicit TLS; AUTH is offered and accepted only after
+                       STARTTLS
+  --starttls-broken    like --starttls, but STARTTLS is answered 454 4.7.0
+
+Phases with a reply: greeting, ehlo, helo, starttls, auth (the reply that
+ends the AUTH exchange, after any 334 challenges), mail, rcpt, data (the
+354), dot (the reply after the body), rset, noop, quit.  --drop and --stall
+also take "connect" (TCP accepted, before the TLS handshake) and "midata"
+(after the first line of the message body, before the final dot; a message
+with an empty body has no midata).
+
+Record directory:
+  NNNN.eml        message N (0001...) exactly as received, with the
+                  dot-stuffing undone and CRLF kept; written before the 250
+                  is sent
+  NNNN.json       its envelope: mail_from, mail_options, rcpt_tos,
+                  rcpt_options (one list per recipient), session, helo, auth
+                  (mechanism), tls (version), sni, size, reply
+  transcript.log  "<session> C: <line>" and "<session> S: <line>" for every
+                  line received and sent; message bodies appear as
+                  "C: <DATA n bytes>"; "<session> -- <event>" for events
+                  (TLS version and SNI, handshake failures, drops, closes)
+  sessions        number of TCP connections accepted
+  active          number of sessions still being processed (0 = the server
+                  has handled everything the clients sent; a stalled or
+                  dropped session no longer counts)
+  waits           number of replies delayed by --delay-ms
+  violations      one line per client protocol violation, e.g.
+                  "VIOLATION pipelining 1 MAIL (next: RCPT)":
+                  pipelining  a command sent before the reply to the previous
+                              one (PIPELINING not advertised; when it is,
+                              only after EHLO, HELO, AUTH, DATA, STARTTLS
+                              and NOOP, which RFC 2920 puts last in a group)
+                  bare-lf, bare-cr   a line not ended by CRLF (command or body)
+                  line-length        a body line longer than 1000 octets
+                  8bit        8-bit body without BODY=8BITMIME
+                  smtputf8    non-ASCII address without SMTPUTF8
+                  param       a MAIL/RCPT parameter the server did not
+                              advertise (also answered 555 5.5.4)
+
+Stderr is silent unless something is wrong with the server itself; a client
+that disconnects at any point is an event in the transcript, not an error.
+SIGTERM and SIGINT stop the server cleanly (exit status 0).
+
+Why not aiosmtpd's SMTP class: its replies are hard-coded inside its
+command methods (the first EHLO line, "354 End data with...", "221 Bye",
+the 552 texts), it refuses DSN parameters before any hook runs, it reads AUTH
+continuation lines and message bodies outside its main loop, cancels the
+session on EOF, and offers no way to see read-ahead bytes for the
+pipelining check or to drop the connection mid-body.  Subclassing would
+mean overriding _handle_client and every smtp_* method, leaving nothing of
+it, so this is written directly on asyncio streams and the ssl module.
+"""
+
+import argparse
+import asyncio
+import base64
+import binascii
+import collections
+import json
+import os
+import re
+import secrets
+import signal
+import socket
+import ssl
+import string
+import struct
+import sys
+import traceback
+import warnings
+
+HOST = "mx.cloudflare.net"
+GREETING = f"220 {HOST} Cloudflare Email ESMTP Service ready"
+CLOSING = (f"221 {HOST} Cloudflare Email ESMTP Service closing "
+           "transmission channel")
+DEFAULT_CAPS = "AUTH PLAIN LOGIN,SIZE 5242880,8BITMIME,ENHANCEDSTATUSCODES"
+
+REPLY_PHASES = ("greeting", "ehlo", "helo", "starttls", "auth", "mail",
+                "rcpt", "data", "dot", "rset", "noop", "quit")
+CUT_PHASES = ("connect",) + REPLY_PHASES + ("midata",)
+
+# RFC 2920 section 3.1: these end a pipelined group, so the client must wait
+# for their reply even when PIPELINING is advertised.  None is the greeting;
+# AUTH is added because its SASL exchange is a dialogue (RFC 4954).
+LAST_IN_GROUP = {None, "EHLO", "HELO", "AUTH", "DATA", "STARTTLS", "NOOP",
+                 "VRFY", "EXPN"}
+
+# MAIL/RCPT parameters and the EHLO keyword that allows each of them.
+MAIL_PARAMS = {"SIZE": "SIZE", "BODY": "8BITMIME", "SMTPUTF8": "SMTPUTF8",
+               "RET": "DSN", "ENVID": "DSN", "AUTH": "AUTH"}
+RCPT_PARAMS = {"NOTIFY": "DSN", "ORCPT": "DSN"}
+
+ID_CHARS = string.ascii_letters + string.digits
+
+
+class Closed(Exception):
+    """The session is over (QUIT, 421, drop, client gone): unwind quietly."""
+
+
+def write_atomic(path, data):
+    """Write a file so that a reader sees either nothing or all of it."""
+    tmp = path + ".tmp"
+    with open(tmp, "wb") as f:
+        f.write(data if isinstance(data, bytes) else data.encode())
+    os.replace(tmp, path)
+
+
+class Recorder:
+    """The --record-dir files; every method is a no-op without that option."""
+
+    def __init__(self, path):
+        self.dir = path
+        self.transcript = None
+        if path:
+            os.makedirs(path, exist_ok=True)
+            # Unbuffered: each line is one write(2), on disk before the
+            # reply it precedes is sent.
+            self.transcript = open(os.path.join(path, "transcript.log"),
+                                   "ab", buffering=0)
+
+    def log(self, session, tag, text):
+        if self.transcript:
+            if isinstance(text, str):
+                text = text.encode("utf-8", "surrogateescape")
+            self.transcript.write(b"%d %s %s\n" % (session, tag.encode(),
+                                                   text))
+
+    def counter(self, name, value):
+        if self.dir:
+            write_atomic(os.path.join(self.dir, name), f"{value}\n")
+
+    def violation(self, text):
+        if self.dir:
+            with open(os.path.join(self.dir, "violations"), "a") as f:
+                f.write(f"VIOLATION {text}\n")
+
+    def message(self, number, data, envelope):
+        if self.dir:
+            base = os.path.join(self.dir, f"{number:04d}")
+            write_atomic(base + ".eml", data)
+            write_atomic(base + ".json",
+                         json.dumps(envelope, indent=2) + "\n")
+
+
+class Server:
+    """Options, lifetime counters and the script shared by all sessions."""
+
+    def __init__(self, opts):
+        self.opts = opts
+        self.rec = Recorder(opts.record_dir)
+        self.caps = [c.strip() for c in opts.caps.split(",") if c.strip()]
+        self.size_limit = None
+        for cap in self.caps:
+            word, _, arg = cap.partition(" ")
+            if word.upper() == "SIZE" and arg.strip().isdigit():
+                self.size_limit = int(arg) or None
+        self.replies = dict(opts.reply)
+        self.drops = dict.fromkeys(opts.drop, True)
+        self.stalls = dict.fromkeys(opts.stall, True)
+        self.rcpt_replies = {a.lower(): r for a, r in opts.rcpt_reply}
+        self.phase_counts = collections.Counter()
+        self.sessions = 0
+        self.active = 0
+        self.waits = 0
+        self.messages = 0
+        self.tasks = set()
+        self.ctx = make_tls_context(opts)
+
+    def occurrence(self, phase):
+        """Count one more occurrence of phase; return its 1-based number."""
+        self.phase_counts[phase] += 1
+        return self.phase_counts[phase]
+
+    @staticmethod
+    def scripted(table, phase, n):
+        """The entry for the nth occurrence of phase, else for all of them."""
+        return table.get((phase, n)) or table.get((phase, None))
+
+    async def accept(self, reader, writer):
+        """asyncio.start_server callback: one TCP connection."""
+        task = asyncio.current_task()
+        self.tasks.add(task)
+        self.sessions += 1
+        self.rec.counter("sessions", self.sessions)
+        self.active += 1
+        self.rec.counter("active", self.active)
+        session = Session(self, self.sessions, reader, writer)
+        try:
+            await session.run()
+        except Exception:
+            # A bug in this server, never a client's doing: say so loudly.
+            print(f"smtpd.py: session {session.number}:", file=sys.stderr)
+            traceback.print_exc()
+        finally:
+            session.settled()
+            self.tasks.discard(task)
+
+
+class Session:
+    """One SMTP connection.
+
+    A read pump moves everything the client sends into self.buf as soon as
+    it arrives; commands are taken from there line by line.  Whatever is
+    still in self.buf when a reply is about to be sent was therefore sent
+    by the client before it saw that reply: that is the pipelining check.
+    """
+
+    def __init__(self, srv, number, reader, writer):
+        self.srv = srv
+        self.rec = srv.rec
+        self.number = number
+        self.reader = reader
+        self.writer = writer
+        self.buf = bytearray()
+        self.eof = False
+        self.arrived = asyncio.Event()
+        self.pump = None
+        self.aborted = False
+        self.is_settled = False
+        self.tls = None
+        self.sni = None
+        self.verb = None          # command being answered; None = greeting
+        self.helo = None
+        self.esmtp = False
+        self.auth = None          # mechanism, once authenticated
+        self.accepted_rcpts = 0   # per session: Cloudflare's limit is
+        self.reset()              # "50 per session", not per message
+
+    def reset(self):
+        """Forget the mail transaction (RSET, EHLO, after the final dot)."""
+        self.mail_from = None
+        self.mail_options = []
+        self.rcpt_tos = []
+        self.rcpt_options = []
+
+    def settled(self):
+        """This session will process nothing more: update DIR/active."""
+        if not self.is_settled:
+            self.is_settled = True
+            self.srv.active -= 1
+            self.rec.counter("active", self.srv.active)
+
+    def note(self, text):
+        self.rec.log(self.number, "--", text)
+
+    def violation(self, kind, what):
+        self.rec.violation(f"{kind} {self.number} {what}")
+
+    # --- connection ---------------------------------------------------
+
+    async def run(self):
+        try:
+            await self.cut("connect")
+            if not self.srv.opts.starttls:
+                await self.start_tls()
+            self.pump = asyncio.create_task(self.read_pump())
+            await self.respond("greeting", [GREETING])
+            while True:
+                line = await self.readline()
+                if line is None:
+                    self.note("client closed the connection")
+                    break
+                await self.command(line)
+        except Closed:
+            pass
+        except OSError as e:   # ssl.SSLError and ConnectionError included
+            self.note(f"connection error: {e}")
+        finally:
+            if self.pump:
+                self.pump.cancel()
+            if not self.aborted:
+                self.writer.close()
+
+    async def start_tls(self):
+        try:
+            await self.writer.start_tls(self.srv.ctx)
+        except (OSError, asyncio.TimeoutError) as e:
+            self.note(f"TLS handshake failed: {e or type(e).__name__}")
+            self.aborted = True   # start_tls closed the transport already
+            raise Closed
+        sslobj = self.writer.get_extra_info("ssl_object")
+        self.tls = sslobj.version()
+        self.sni = getattr(sslobj, "cf_sni", None)
+        self.note(f"TLS {self.tls} {sslobj.cipher()[0]} "
+                  f"sni={self.sni or '-'}")
+
+    def abort(self):
+        """Close abruptly: RST instead of FIN, no TLS close_notify."""
+        sock = self.writer.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                            struct.pack("ii", 1, 0))
+        self.writer.transport.abort()
+        self.aborted = True
+
+    async def read_pump(self):
+        try:
+            while True:
+                chunk = await self.reader.read(65536)
+                if not chunk:
+                    break
+                self.buf += chunk
+                self.arrived.set()
+        except OSError as e:
+            self.note(f"read error: {e}")
+        finally:
+            self.eof = True
+            self.arrived.set()
+
+    async def readline(self):
+        """The next line including its ending, or None at end of input."""
+        while True:
+            i = self.buf.find(b"\n")
+            if i >= 0:
+                line = bytes(self.buf[:i + 1])
+                del self.buf[:i + 1]
+                return line
+            if self.eof:
+                if self.buf:
+                    self.note(f"{len(self.buf)} bytes without a line end "
+                              "before the end of input")
+                return None
+            self.arrived.clear()
+            await self.arrived.wait()
+
+    # --- replies --------------------------------------------------------
+
+    async def cut(self, phase):
+        """Count an occurrence of a phase that has no reply of its own."""
+        await self.drop_or_stall(phase, self.srv.occurrence(phase))
+
+    async def drop_or_stall(self, phase, n):
+        if self.srv.scripted(self.srv.drops, phase, n):
+            self.note(f"dropping the connection at {phase}#{n}")
+            self.abort()
+            raise Closed
+        if self.srv.scripted(self.srv.stalls, phase, n):
+            self.note(f"stalling at {phase}#{n}")
+            if self.pump:
+                self.pump.cancel()
+            self.settled()
+            await asyncio.Event().wait()   # until the server stops
+
+    async def respond(self, phase, lines, before_send=None):
+        """Reply at phase: the scripted drop, stall or reply, else lines.
+
+        before_send(lines) runs before a 2xx reply goes out (to record the
+        message first).  Returns the reply code.
+        """
+        n = self.srv.occurrence(phase)
+        await self.drop_or_stall(phase, n)
+        lines = self.srv.scripted(self.srv.replies, phase, n) or lines
+        code = int(lines[-1][:3])
+        if before_send and 200 <= code < 300:
+            before_send(lines)
+        await self.send(lines)
+        return code
+
+    async def send(self, lines):
+        if self.srv.opts.delay_ms:
+            await asyncio.sleep(self.srv.opts.delay_ms / 1000)
+            self.srv.waits += 1
+            self.rec.counter("waits", self.srv.waits)
+        else:
+            # Let the read pump take in what the client has already sent.
+            await asyncio.sleep(0)
+        self.check_pipelining()
+        for line in lines:
+            self.rec.log(self.number, "S:", line)
+        self.writer.write("".join(l + "\r\n" for l in lines).encode())
+        await self.writer.drain()
+        if lines[-1].startswith("421"):
+            self.note("closing after 421")
+            raise Closed
+
+    def check_pipelining(self):
+        if not self.buf or self.verb == "QUIT":
+            return
+        if self.has_cap("PIPELINING") and self.verb not in LAST_IN_GROUP:
+            return
+        nxt = bytes(self.buf).split(b"\n", 1)[0].strip().split(b" ", 1)[0]
+        nxt = nxt.decode("ascii", "replace")[:20] or "?"
+        self.violation("pipelining",
+                       f"{self.verb or 'greeting'} (next: {nxt})")
+
+    # --- capabilities ---------------------------------------------------
+
+    def caps(self):
+        caps = self.srv.caps
+        if self.srv.opts.starttls and not self.tls:
+            return ["STARTTLS"] + [c for c in caps
+                                   if not c.upper().startswith("AUTH")]
+        return caps
+
+    def has_cap(self, keyword):
+        return any(c.split()[0].upper() == keyword for c in self.caps())
+
+    def auth_mechanisms(self):
+        for cap in self.caps():
+            words = cap.upper().split()
+            if words[0] == "AUTH":
+                return words[1:]
+        return []
+
+    # --- commands -------------------------------------------------------
+
+    async def command(self, raw):
+        self.check_line_end(raw, None)
+        text = raw.rstrip(b"\r\n")
+        self.rec.log(self.number, "C:", text)
+        line = text.decode("utf-8", "surrogateescape")
+        verb, _, arg = line.partition(" ")
+        self.verb = verb.upper()
+        handler = None
+        if self.verb.isalpha():
+            handler = getattr(self, "smtp_" + self.verb, None)
+        if handler is None:
+            await self.send(["500 5.5.2 Syntax error, command unrecognized"])
+        else:
+            await handler(arg.strip())
+
+    def check_line_end(self, line, where):
+        """Flag a line not ended by CRLF, or with a CR inside it."""
+        what = where or self.verb_of(line)
+        if not line.endswith(b"\r\n"):
+            self.violation("bare-lf", what)
+            return True
+        if b"\r" in line[:-2]:
+            self.violation("bare-cr", what)
+            return True
+        return False
+
+    @staticmethod
+    def verb_of(line):
+        verb = line.strip().split(b" ", 1)[0][:20]
+        return verb.decode("ascii", "replace").upper() or "?"
+
+    async def smtp_EHLO(self, arg):
+        if not arg:
+            await self.respond("ehlo", ["501 5.5.4 Syntax: EHLO hostname"])
+            return
+        first = f"{HOST} greets {arg}"
+        lines = [first] + self.caps()
+        lines = ([f"250-{l}" for l in lines[:-1]] + [f"250 {lines[-1]}"])
+        if await self.respond("ehlo", lines) // 100 == 2:
+            self.helo, self.esmtp = arg, True
+            self.reset()
+
+    async def smtp_HELO(self, arg):
+        if not arg:
+            await self.respond("helo", ["501 5.5.4 Syntax: HELO hostname"])
+            return
+        code = await self.respond("helo", [f"250 {HOST} greets {arg}"])
+        if code // 100 == 2:
+            self.helo, self.esmtp = arg, False
+            self.reset()
+
+    async def smtp_STARTTLS(self, arg):
+        if self.tls or not self.srv.opts.starttls:
+            reply = "503 5.5.1 STARTTLS not available"
+        elif arg:
+            reply = "501 5.5.4 Syntax: STARTTLS"
+        elif self.srv.opts.starttls_broken:
+            reply = "454 4.7.0 TLS not available due to temporary reason"
+        else:
+            reply = "220 2.0.0 Ready to start TLS"
+        if await self.respond("starttls", [reply]) != 220 or self.tls:
+            return
+        # RFC 3207 section 4.2: forget everything from before TLS,
+        # including plaintext the client sent after the command (already
+        # reported by the pipelining check).
+        self.buf.clear()
+        await self.start_tls()
+        self.helo, self.esmtp, self.auth = None, False, None
+        self.reset()
+
+    async def smtp_AUTH(self, arg):
+        words = arg.split()
+        if not self.esmtp:
+            reply = "503 5.5.1 EHLO first"
+        elif self.auth:
+            reply = "503 5.5.1 Already authenticated"
+        elif len(words) not in (1, 2):
+            reply = "501 5.5.4 Syntax: AUTH mechanism [initial-response]"
+        elif words[0].upper() not in self.auth_mechanisms() or \
+                words[0].upper() not in ("PLAIN", "LOGIN"):
+            reply = "504 5.5.4 Unrecognized authentication type"
+        else:
+            mech = words[0].upper()
+            reply = await self.sasl(mech, words[1] if len(words) > 1
+                                    else None)
+        if await self.respond("auth", [reply]) // 100 == 2:
+            self.auth = words[0].upper() if words else "?"
+
+    async def sasl(self, mech, initial):
+        """Run the SASL exchange (RFC 4954); return the final reply."""
+        try:
+            if mech == "PLAIN":
+                if initial is None:
+                    initial = await self.challenge("")
+                parts = self.b64(initial).split(b"\0")
+                if len(parts) != 3:
+                    return "501 5.5.2 Malformed PLAIN response"
+                authzid, user, password = parts
+                if authzid not in (b"", user):
+                    return "535 5.7.8 Authentication failed"
+            else:
+                if initial is None:
+                    initial = await self.challenge("VXNlcm5hbWU6")  # User...
+                user = self.b64(initial)
+                password = self.b64(await self.challenge("UGFzc3dvcmQ6"))
+        except ValueError as e:   # the error reply from b64() or challenge()
+            return str(e)
+        if user == self.srv.opts.user.encode() and \
+                password == self.srv.opts.token.encode():
+            return "235 2.7.0 Authentication successful"
+        return "535 5.7.8 Authentication failed"
+
+    async def challenge(self, text):
+        """Send a 334 challenge; return the client's response line."""
+        await self.send([f"334 {text}"])
+        raw = await self.readline()
+        if raw is None:
+            self.note("client closed the connection during AUTH")
+            raise Closed
+        self.check_line_end(raw, "AUTH")
+        line = raw.rstrip(b"\r\n")
+        self.rec.log(self.number, "C:", line)
+        if line == b"*":
+            raise ValueError("501 5.0.0 Authentication cancelled")
+        return line.decode("ascii", "replace")
+
+    @staticmethod
+    def b64(text):
+        if text == "=":   # RFC 4954: "=" is an empty initial response
+            return b""
+        try:
+            return base64.b64decode(text, validate=True)
+        except binascii.Error:
+            raise ValueError("501 5.5.2 Cannot decode response") from None
+
+    def parse_path(self, arg, keyword, allowed):
+        """Parse "FROM:<addr> params" / "TO:<addr> params".
+
+        Returns (address, params, None) or (None, None, error reply).
+        """
+        m = re.fullmatch(keyword + r":\s*<([^<>]*)>((?:\s+\S+)*)\s*", arg,
+                         re.IGNORECASE)
+        if not m:
+            return None, None, f"501 5.5.4 Syntax: {keyword}:<address>"
+        addr, params = m.group(1), m.group(2).split()
+        for p in params:
+            name = p.partition("=")[0].upper()
+            if name not in allowed or not self.has_cap(allowed[name]):
+                self.violation("param", f"{self.verb} {p}")
+                return None, None, f"555 5.5.4 Unsupported parameter {p}"
+        if not addr.isascii() and "SMTPUTF8" not in (
+                p.upper() for p in (params if keyword == "FROM"
+                                    else self.mail_options)):
+            self.violation("smtputf8", self.verb)
+        return addr, params, None
+
+    async def smtp_MAIL(self, arg):
+        addr = None
+        if not self.auth:
+            reply = "530 5.7.0 Authentication required"
+        elif self.mail_from is not None:
+            reply = "503 5.5.1 Nested MAIL command"
+        else:
+            addr, params, reply = self.parse_path(arg, "FROM", MAIL_PARAMS)
+            if reply is None:
+                reply = ("552 5.3.4 Message too big" if self.too_big(params)
+                         else "250 2.1.0 Ok")
+        if await self.respond("mail", [reply]) // 100 == 2 and \
+                addr is not None:
+            self.mail_from, self.mail_options = addr, params
+
+    def too_big(self, params):
+        """Does the SIZE= parameter (RFC 1870) exceed the limit?"""
+        for p in params:
+            name, _, value = p.partition("=")
+            if name.upper() == "SIZE" and value.isdigit() and \
+                    self.srv.size_limit:
+                return int(value) > self.srv.size_limit
+        return False
+
+    async def smtp_RCPT(self, arg):
+        addr = None
+        if not self.auth:
+            reply = "530 5.7.0 Authentication required"
+        elif self.mail_from is None:
+            reply = "503 5.5.1 Bad sequence of commands"
+        else:
+            addr, params, reply = self.parse_path(arg, "TO", RCPT_PARAMS)
+            if reply is None:
+                reply = self.srv.rcpt_replies.get(addr.lower())
+            if reply is None:
+                reply = ("452 4.5.3 Too many recipients"
+                         if self.accepted_rcpts >= self.srv.opts.max_rcpt
+                         else "250 2.1.5 Ok")
+        lines = reply if isinstance(reply, list) else [reply]   # scripted
+        if await self.respond("rcpt", lines) // 100 == 2 and \
+                addr is not None:
+            self.rcpt_tos.append(addr)
+            self.rcpt_options.append(params)
+            self.accepted_rcpts += 1
+
+    async def smtp_DATA(self, arg):
+        if arg:
+            reply = "501 5.5.4 Syntax: DATA"
+        elif not self.auth:
+            reply = "530 5.7.0 Authentication required"
+        elif self.mail_from is None:
+            reply = "503 5.5.1 Bad sequence of commands"
+        elif not self.rcpt_tos:
+            reply = "554 5.5.1 No valid recipients"
+        else:
+            reply = "354 Start mail input; end with <CR><LF>.<CR><LF>"
+        if await self.respond("data", [reply]) != 354:
+            return
+        data = await self.read_body()
+        self.rec.log(self.number, "C:", f"<DATA {len(data)} bytes>")
+        self.verb = "end-of-data"
+        limit = self.srv.size_limit
+        if limit and len(data) > limit:
+            reply = "552 5.3.4 Message too big"
+        else:
+            qid = "".join(secrets.choice(ID_CHARS) for _ in range(36))
+            domain = self.mail_from.rpartition("@")[2] or HOST
+            reply = f"250 2.0.0 Ok <{qid}@{domain}>"
+        await self.respond("dot", [reply],
+                           before_send=lambda lines: self.record(data, lines))
+        self.reset()
+
+    async def read_body(self):
+        """Read the message up to CRLF.CRLF; return it dot-unstuffed."""
+        lines = []
+        bad_end = too_long = False   # one report per message and kind
+        while True:
+            line = await self.readline()
+            if line is None:
+                self.note("client closed the connection during DATA")
+                raise Closed
+            if line == b".\r\n":
+                break
+            if not lines:
+                await self.cut("midata")
+            if not bad_end:
+                bad_end = self.check_line_end(line, "DATA")
+            if len(line) > 1000 and not too_long:   # RFC 5321 4.5.3.1.6
+                too_long = True
+                self.violation("line-length", "DATA")
+            lines.append(line[1:] if line.startswith(b".") else line)
+        data = b"".join(lines)
+        if not data.isascii() and "BODY=8BITMIME" not in (
+                p.upper() for p in self.mail_options):
+            self.violation("8bit", "DATA")
+        return data
+
+    def record(self, data, lines):
+        self.srv.messages += 1
+        self.rec.message(self.srv.messages, data, {
+            "mail_from": self.mail_from,
+            "mail_options": self.mail_options,
+            "rcpt_tos": self.rcpt_tos,
+            "rcpt_options": self.rcpt_options,
+            "session": self.number,
+            "helo": self.helo,
+            "auth": self.auth,
+            "tls": self.tls,
+            "sni": self.sni,
+            "size": len(data),
+            "reply": "\n".join(lines),
+        })
+
+    async def smtp_RSET(self, arg):
+        if await self.respond("rset", ["250 2.0.0 Ok"]) // 100 == 2:
+            self.reset()
+
+    async def smtp_NOOP(self, arg):
+        await self.respond("noop", ["250 2.0.0 Ok"])
+
+    async def smtp_QUIT(self, arg):
+        await self.respond("quit", [CLOSING])
+        raise Closed
+
+    async def smtp_VRFY(self, arg):
+        await self.send(["502 5.5.1 Command not implemented"])
+
+    smtp_EXPN = smtp_VRFY
+
+
+# --- TLS ----------------------------------------------------------------
+
+TLS_VERSIONS = {"1.1": ssl.TLSVersion.TLSv1_1, "1.2": ssl.TLSVersion.TLSv1_2,
+                "1.3": ssl.TLSVersion.TLSv1_3}
+
+
+def make_tls_context(opts):
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    try:
+        ctx.load_cert_chain(opts.cert, opts.key)
+    except OSError as e:   # ssl.SSLError included
+        raise SystemExit(f"smtpd.py: cannot load --cert {opts.cert} "
+                         f"--key {opts.key}: {e}")
+    # Remember the client's SNI on the SSLObject for the transcript.
+    ctx.sni_callback = lambda obj, name, _ctx: setattr(obj, "cf_sni", name)
+    top = TLS_VERSIONS[opts.tls_max]
+    with warnings.catch_warnings():   # TLS 1.1 is deprecated, on purpose
+        warnings.simplefilter("ignore", DeprecationWarning)
+        if top < ssl.TLSVersion.TLSv1_2:
+            # OpenSSL 3 refuses TLS < 1.2 above security level 0.
+            ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
+            ctx.minimum_version = ssl.TLSVersion.TLSv1
+        else:
+            ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+        ctx.maximum_version = top
+        if top < ssl.TLSVersion.TLSv1_2:
+            check_old_tls(ctx, top, opts.tls_max)
+    return ctx
+
+
+def check_old_tls(server_ctx, version, name):
+    """Handshake in memory to prove this OpenSSL can still speak version."""
+    client_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    client_ctx.check_hostname = False
+    client_ctx.verify_mode = ssl.CERT_NONE
+    client_ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
+    client_ctx.minimum_version = version
+    client_ctx.maximum_version = version
+    bios = [ssl.MemoryBIO() for _ in range(4)]
+    client = client_ctx.wrap_bio(bios[0], bios[1])
+    server = server_ctx.wrap_bio(bios[2], bios[3], server_side=True)
+    try:
+        for _ in range(10):
+            done = 0
+            for obj in (client, server):
+                try:
+                    obj.do_handshake()
+                    done += 1
+                except ssl.SSLWantReadError:
+                    pass
+            bios[2].write(bios[1].read())
+            bios[0].write(bios[3].read())
+            if done == 2:
+                return
+        raise ssl.SSLError("handshake did not finish")
+    except ssl.SSLError as e:
+        raise SystemExit(f"smtpd.py: --tls-max {name}: this OpenSSL cannot "
+                         f"negotiate TLS {name} ({e})")
+
+
+# --- command line ---------------------------------------------------------
+
+def phase_spec(phases):
+    """argparse type for PHASE[#N]: returns (phase, N or None)."""
+    def parse(text):
+        name, sep, num = text.partition("#")
+        if name not in phases:
+            raise argparse.ArgumentTypeError(
+                f"unknown phase {name!r} (one of {', '.join(phases)})")
+        if not sep:
+            return name, None
+        if not num.isdigit() or int(num) < 1:
+            raise argparse.ArgumentTypeError(f"bad occurrence in {text!r}")
+        return name, int(num)
+    return parse
+
+
+def reply_lines(text):
+    """ "CODE TEXT" (literal \\n between lines) -> list of reply lines."""
+    lines = text.split("\\n")
+    for line in lines:
+        if not re.fullmatch(r"[2-5]\d\d([ -].*)?", line):
+            raise argparse.ArgumentTypeError(f"not an SMTP reply: {line!r}")
+    return lines
+
+
+def reply_spec(text):
+    """argparse type for PHASE[#N]="CODE TEXT"."""
+    key, sep, value = text.partition("=")
+    if not sep:
+        raise argparse.ArgumentTypeError(f"expected PHASE[#N]=REPLY: {text!r}")
+    return phase_spec(REPLY_PHASES)(key), reply_lines(value)
+
+
+def rcpt_reply_spec(text):
+    """argparse type for ADDRESS="CODE TEXT"."""
+    # The address and the reply text may both hold "=": split at the "="
+    # that precedes the reply code.
+    m = re.match(r"(.*?)=([2-5]\d\d([ -].*)?)$", text)
+    if not m:
+        raise argparse.ArgumentTypeError(f"expected ADDRESS=REPLY: {text!r}")
+    return m.group(1), reply_lines(m.group(2))
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(
+        prog="smtpd.py", description="Scriptable SMTPS test server "
+        "(see the module docstring for details).")
+    p.add_argument("--port-file", required=True, metavar="FILE")
+    p.add_argument("--host", default="127.0.0.1", metavar="ADDR")
+    p.add_argument("--cert", required=True, metavar="PEM")
+    p.add_argument("--key", required=True, metavar="PEM")
+    p.add_argument("--record-dir", metavar="DIR")
+    p.add_argument("--user", default="api_token", metavar="NAME")
+    p.add_argument("--token", default="test-token", metavar="TOKEN")
+    p.add_argument("--caps", default=DEFAULT_CAPS, metavar="C1,C2,...")
+    p.add_argument("--reply", type=reply_spec, action="append", default=[],
+                   metavar="PHASE[#N]=REPLY")
+    p.add_argument("--rcpt-reply", type=rcpt_reply_spec, action="append",
+                   default=[], metavar="ADDR=REPLY")
+    p.add_argument("--max-rcpt", type=int, default=50, metavar="N")
+    p.add_argument("--drop", type=phase_spec(CUT_PHASES), action="append",
+                   default=[], metavar="PHASE[#N]")
+    p.add_argument("--stall", type=phase_spec(CUT_PHASES), action="append",
+                   default=[], metavar="PHASE[#N]")
+    p.add_argument("--delay-ms", type=int, default=0, metavar="MS")
+    p.add_argument("--tls-max", choices=sorted(TLS_VERSIONS), default="1.3")
+    p.add_argument("--starttls", action="store_true")
+    p.add_argument("--starttls-broken", action="store_true")
+    opts = p.parse_args(argv)
+    opts.starttls = opts.starttls or opts.starttls_broken
+    return opts
+
+
+def quiet_exception_handler(loop, context):
+    """Connection errors are the clients' business; report anything else."""
+    if isinstance(context.get("exception"), OSError):
+        return
+    loop.default_exception_handler(context)
+
+
+async def serve(srv):
+    loop = asyncio.get_running_loop()
+    loop.set_exception_handler(quiet_exception_handler)
+    stop = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    server = await asyncio.start_server(srv.accept, srv.opts.host, 0)
+    port = server.sockets[0].getsockname()[1]
+    write_atomic(srv.opts.port_file, f"{port}\n")
+    await stop.wait()
+    server.close()
+    for task in list(srv.tasks):
+        task.cancel()
+    await asyncio.gather(*srv.tasks, return_exceptions=True)
+
+
+def main(argv):
+    opts = parse_args(argv)
+    srv = Server(opts)
+    try:
+        asyncio.run(serve(srv))
+    except OSError as e:   # cannot listen, cannot write the port file
+        sys.exit(f"smtpd.py: {e}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
