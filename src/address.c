@@ -57,7 +57,7 @@ is_atext(int c)
 		return 0;
 	if (c >= 0x80 || isalnum(c))
 		return 1;
-	return strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL && c != '\0';
+	return c != '\0' && strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL;
 }
 
 static int
@@ -376,19 +376,19 @@ push_mailbox(struct parser *p, const struct buf *local,
 	a.span_len = end - off;
 	if (buf_add(&b, local->data, local->len) == -1 ||
 	    (domain != NULL && buf_addf(&b, "@%s", domain->data) == -1))
-		goto fail;
+		goto nomem;
 	a.addr = b.data;
 	b.data = NULL;
 	if (display != NULL && display->ntok > 0 &&
 	    (a.display = unfold_dup(p->s + display->start,
 	    display->end - display->start)) == NULL)
-		goto fail;
+		goto nomem;
 	if (list_grow(p->out) == -1)
-		goto fail;
+		goto nomem;
 	p->out->v[p->out->n++] = a;
 	return 0;
 
-fail:
+nomem:
 	buf_free(&b);
 	free(a.addr);
 	free(a.display);

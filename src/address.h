@@ -28,8 +28,8 @@ struct address {
 	 * space are removed; a quoted local part keeps its quotes.
 	 */
 	char	*addr;
-	/* The display name exactly as written (encoded-words untouched,
-	 * quotes kept), or NULL. */
+	/* The display name as written but unfolded (encoded-words, quotes
+	 * and comments inside it kept), or NULL. */
 	char	*display;
 	/*
 	 * Where the addr-spec stands in the parsed text, from its first
@@ -107,9 +107,10 @@ int	address_check_envelope(const char *addr, int allow_empty, int *utf8,
 int	address_is_local(const char *addr);
 
 /*
- * Return a pointer to the '@' that separates the local part of addr from
- * its domain (the last one outside quotes), or NULL for a local name.
- * The pointer points into addr.
+ * Return a pointer into addr at the '@' that separates its local part from
+ * its domain, or NULL for a local name.  That is the first '@' outside
+ * quotes: a local part holds an '@' only quoted, and a domain literal may
+ * hold one.
  */
 const char *address_at(const char *addr);
 

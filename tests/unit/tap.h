@@ -16,7 +16,7 @@
 static int tap_count;
 static int tap_failed;
 
-static void
+static void __attribute__((format(printf, 2, 0)))
 tap_vreport(int pass, const char *fmt, va_list ap)
 {
 	tap_count++;

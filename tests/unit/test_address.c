@@ -23,7 +23,8 @@ shown(const char *text)
 
 	for (; *text != '\0' && n < sizeof(out[0]) - 5; text++) {
 		if ((unsigned char)*text < 0x20)
-			n += snprintf(o + n, 5, "\\x%02x", (unsigned char)*text);
+			n += snprintf(o + n, 5, "\\x%02x",
+			    (unsigned char)*text);
 		else
 			o[n++] = *text;
 	}
