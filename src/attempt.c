@@ -11,6 +11,7 @@
 
 #include "attempt.h"
 #include "log.h"
+#include "notice.h"
 
 #define RETRY_FIRST	60
 #define RETRY_MAX	3600
@@ -98,8 +99,8 @@ last_refusal(const struct deliver_job *job)
 
 /* Bring the queue entry in line with the job's outcome. */
 static int
-update_entry(struct queue *q, struct queue_entry *e,
-    const struct deliver_job *job, struct outcome *o)
+update_entry(const struct config *cfg, struct queue *q,
+    struct queue_entry *e, const struct deliver_job *job, struct outcome *o)
 {
 	struct queue_envelope	*v = &e->env;
 	const char		*refusal = last_refusal(job);
@@ -107,10 +108,13 @@ update_entry(struct queue *q, struct queue_entry *e,
 	char			 err[512];
 	int			 rc;
 
-	if (deliver_pending(job) == 0) {
+	if (deliver_pending(job) == 0 && refusal == NULL)
+		rc = queue_remove(q, e, err, sizeof(err));
+	else if (deliver_pending(job) == 0) {
 		keep_rcpts(v, job->status, REPLY_PERM);
-		rc = refusal == NULL ? queue_remove(q, e, err, sizeof(err)) :
-		    queue_fail(q, e, refusal, err, sizeof(err));
+		rc = queue_fail(q, e, refusal, err, sizeof(err));
+		if (rc == 0)
+			rc = notice_queue(q, cfg, e, refusal, err, sizeof(err));
 	} else {
 		keep_rcpts(v, job->status, REPLY_TEMP);
 		v->attempts++;
@@ -155,7 +159,7 @@ attempt_entry(struct deliver *d, struct queue *q, struct queue_entry *e,
 	deliver_message(d, &job);
 	report(&job, o);
 	code = deliver_exit_code(&job);
-	if (update_entry(q, e, &job, o) == -1 && code == EX_OK)
+	if (update_entry(d->cfg, q, e, &job, o) == -1 && code == EX_OK)
 		code = EX_IOERR;
 	free(job.status);
 	return code;

@@ -12,6 +12,7 @@
 
 #include "deliver.h"
 #include "log.h"
+#include "parallel.h"
 
 /* The relay's AUTH command timeout (reference: 30 seconds). */
 #define AUTH_TIMEOUT_MS	30000
@@ -329,15 +330,11 @@ backoff(const struct deliver *d, int failures)
 }
 
 void
-deliver_message(struct deliver *d, struct deliver_job *job)
+deliver_batches(struct deliver *d, struct deliver_job *job)
 {
 	enum batch_result	 r;
-	size_t			 i;
 	int			 failures = 0;
 
-	job->why = DELIVER_OK;
-	for (i = 0; i < job->nrcpts; i++)
-		local_failure(&job->status[i], REPLY_TEMP, "not tried yet");
 	while (deliver_pending(job) > 0) {
 		if (!d->ready && deliver_open(d, job) == -1) {
 			if (job->failure.cls == REPLY_PERM) {
@@ -356,6 +353,35 @@ deliver_message(struct deliver *d, struct deliver_job *job)
 	}
 	if (deliver_pending(job) > 0)
 		job->why = DELIVER_TEMP;
+}
+
+/*
+ * Sessions side by side pay off for more recipients than one session
+ * takes, on a fresh start.  Under -v they run one after another, so that
+ * the transcript reads in order.
+ */
+static int
+worth_parallel(const struct deliver *d, const struct deliver_job *job)
+{
+	return d->cfg->parallel > 1 && !d->ready && !log_verbose() &&
+	    job->nrcpts > (size_t)d->cfg->max_recipients;
+}
+
+void
+deliver_message(struct deliver *d, struct deliver_job *job)
+{
+	size_t	 i;
+
+	job->why = DELIVER_OK;
+	memset(&job->failure, 0, sizeof(job->failure));
+	for (i = 0; i < job->nrcpts; i++)
+		local_failure(&job->status[i], REPLY_TEMP, "not tried yet");
+	if (worth_parallel(d, job) && parallel_deliver(d, job) == 0) {
+		if (deliver_pending(job) > 0 && job->why == DELIVER_OK)
+			job->why = DELIVER_TEMP;
+		return;
+	}
+	deliver_batches(d, job);
 }
 
 int

@@ -70,8 +70,16 @@ struct deliver {
 };
 
 void	deliver_init(struct deliver *, const struct config *, const char *helo);
-/* Deliver job; the results are in job->status[] and job->why. */
+/*
+ * Deliver job; the results are in job->status[] and job->why.  More
+ * recipients than one session takes may go over parallel sessions.
+ */
 void	deliver_message(struct deliver *, struct deliver_job *);
+/*
+ * The sequential engine behind deliver_message(), on this connection:
+ * the recipients whose status is REPLY_TEMP, in batches, with retries.
+ */
+void	deliver_batches(struct deliver *, struct deliver_job *);
 /*
  * Connect, TLS, greeting, EHLO, AUTH (done by deliver_message as needed;
  * exposed for --serverinfo).  -1: job->failure and job->why say why.

@@ -566,7 +566,8 @@ queue_fail(struct queue *q, struct queue_entry *e, const char *reason,
 int
 queue_rewind(struct queue_entry *e)
 {
-	return lseek(e->fd, 0, SEEK_SET) == -1 ? -1 : 0;
+	e->off = 0;
+	return 0;
 }
 
 ssize_t
@@ -575,8 +576,10 @@ queue_read(struct queue_entry *e, void *p, size_t len)
 	ssize_t	 n;
 
 	do
-		n = read(e->fd, p, len);
+		n = pread(e->fd, p, len, e->off);
 	while (n == -1 && errno == EINTR);
+	if (n > 0)
+		e->off += n;
 	return n;
 }
 
@@ -669,4 +672,50 @@ queue_peek(struct queue *q, const char *sub, const char *id,
 	    stat(path, &st) == 0)
 		*msgsize = st.st_size;
 	return 0;
+}
+
+/* Is sub/name an orphan older than the limit? */
+static int
+is_stale(const struct queue *q, const char *sub, const char *name,
+    time_t now)
+{
+	char		 path[PATH_MAX], id[QUEUE_ID_MAX];
+	struct stat	 st;
+	size_t		 len = strlen(name);
+
+	if (snprintf(path, sizeof(path), "%s/%s/%s", q->dir, sub, name) >=
+	    (int)sizeof(path) || lstat(path, &st) == -1 ||
+	    !S_ISREG(st.st_mode) || now - st.st_mtime < 3600)
+		return 0;
+	if (strcmp(sub, "tmp") == 0)
+		return 1;
+	/* in new/ only a .msg whose .env never arrived */
+	if (len <= 4 || strcmp(name + len - 4, ".msg") != 0 ||
+	    len - 4 >= sizeof(id))
+		return 0;
+	memcpy(id, name, len - 4);
+	id[len - 4] = '\0';
+	return path_of(path, sizeof(path), q, "new", id, ".env") == 0 &&
+	    access(path, F_OK) == -1;
+}
+
+void
+queue_clean(struct queue *q, time_t now)
+{
+	static const char *const subs[] = { "tmp", "new" };
+	char		 path[PATH_MAX];
+	struct dirent	*de;
+	DIR		*d;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
+		if (snprintf(path, sizeof(path), "%s/%s", q->dir, subs[i]) >=
+		    (int)sizeof(path) || (d = opendir(path)) == NULL)
+			continue;
+		while ((de = readdir(d)) != NULL)
+			if (de->d_name[0] != '.' &&
+			    is_stale(q, subs[i], de->d_name, now))
+				unlinkat(dirfd(d), de->d_name, 0);
+		closedir(d);
+	}
 }

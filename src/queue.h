@@ -43,6 +43,7 @@ struct queue_entry {
 	char			 id[QUEUE_ID_MAX];
 	int			 fd;		/* data file; -1 when closed */
 	int			 committed;	/* in new/, not tmp/ */
+	off_t			 off;		/* queue_read() position */
 	struct queue_envelope	 env;
 };
 
@@ -88,7 +89,11 @@ int	queue_fail(struct queue *, struct queue_entry *, const char *reason,
 	    char *err, size_t errlen);
 /* Position the data file at the start (for each delivery attempt). */
 int	queue_rewind(struct queue_entry *);
-/* Read the data file: bytes read, 0 at the end, -1 with errno. */
+/*
+ * Read the data file: bytes read, 0 at the end, -1 with errno.  The
+ * position is the entry's own, not the descriptor's, so that processes
+ * sharing the descriptor (parallel sessions) do not disturb each other.
+ */
 ssize_t	queue_read(struct queue_entry *, void *, size_t);
 void	queue_entry_free(struct queue_entry *);
 
@@ -99,6 +104,12 @@ void	queue_entry_free(struct queue_entry *);
 int	queue_foreach(struct queue *, const char *sub,
 	    int (*fn)(const char *id, void *arg), void *arg, char *err,
 	    size_t errlen);
+/*
+ * Remove what interrupted submitters left behind, never acknowledged:
+ * files in tmp/ and data files in new/ without an envelope, once older
+ * than an hour (a submitter may still be writing a younger one).
+ */
+void	queue_clean(struct queue *, time_t now);
 /* Read an entry's envelope without locking it (for mailq). */
 int	queue_peek(struct queue *, const char *sub, const char *id,
 	    struct queue_envelope *, long long *msgsize, char *err,

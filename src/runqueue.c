@@ -10,6 +10,7 @@
 #include "attempt.h"
 #include "deliver.h"
 #include "log.h"
+#include "notice.h"
 #include "queue.h"
 #include "runqueue.h"
 #include "submit.h"
@@ -35,7 +36,8 @@ expire(struct run *r, struct queue_entry *e)
 	    e->env.last_reply ? e->env.last_reply : "none");
 	log_error("%s: %s", e->id, reason);
 	r->failed++;
-	if (queue_fail(&r->q, e, reason, err, sizeof(err)) == -1)
+	if (queue_fail(&r->q, e, reason, err, sizeof(err)) == -1 ||
+	    notice_queue(&r->q, r->cfg, e, reason, err, sizeof(err)) == -1)
 		return outcome_fail(r->o, EX_IOERR, "%s", err);
 	return 0;
 }
@@ -88,6 +90,7 @@ runqueue_run(const struct config *cfg, const char *id, struct outcome *o)
 	r.now = time(NULL);
 	if (queue_open(&r.q, cfg->queue_dir, err, sizeof(err)) == -1)
 		return outcome_fail(o, EX_CANTCREAT, "%s", err);
+	queue_clean(&r.q, r.now);
 	submit_helo(helo, sizeof(helo));
 	deliver_init(&r.d, cfg, helo);
 	if (queue_foreach(&r.q, "new", run_entry, &r, err, sizeof(err)) == -1)

@@ -427,6 +427,20 @@ check_envelope(const struct smtp_session *s, const struct smtp_envelope *e,
 	return 0;
 }
 
+/* RFC 3461 §4: xtext, "+" and "=" and what is not printable as +XX. */
+static void
+add_xtext(struct buf *b, const char *s)
+{
+	const unsigned char	*p;
+
+	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (*p < 33 || *p > 126 || *p == '+' || *p == '=')
+			buf_addf(b, "+%02X", *p);
+		else
+			buf_add(b, p, 1);
+	}
+}
+
 static void
 queue_mail(struct smtp_session *s, const struct smtp_envelope *e)
 {
@@ -441,8 +455,10 @@ queue_mail(struct smtp_session *s, const struct smtp_envelope *e)
 	/* RFC 3461 parameters only where the server announced DSN */
 	if (s->caps.dsn && e->dsn_ret != NULL)
 		buf_addf(&params, " RET=%s", e->dsn_ret);
-	if (s->caps.dsn && e->envid != NULL)
-		buf_addf(&params, " ENVID=%s", e->envid);
+	if (s->caps.dsn && e->envid != NULL) {
+		buf_adds(&params, " ENVID=");
+		add_xtext(&params, e->envid);
+	}
 	set_state(s, SMTP_MAIL);
 	cmd_add(s, "MAIL FROM:<%s>%s", e->from,
 	    params.data != NULL ? params.data : "");

@@ -1,0 +1,186 @@
+/*
+ * parallel.c - sessions of one message side by side; see parallel.h.
+ */
+
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "parallel.h"
+
+/* What a child sends back before its per-recipient results. */
+struct child_summary {
+	enum deliver_why	 why;
+	struct smtp_status	 failure;
+};
+
+struct child {
+	pid_t	 pid;
+	int	 fd;		/* read end of its pipe */
+	size_t	*idx;		/* its recipients, as indexes into the job */
+	size_t	 n;
+};
+
+static int
+write_all(int fd, const void *p, size_t len)
+{
+	const char	*b = p;
+	ssize_t		 n;
+
+	while (len > 0) {
+		if ((n = write(fd, b, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		b += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int
+read_all(int fd, void *p, size_t len)
+{
+	char	*b = p;
+	ssize_t	 n;
+
+	while (len > 0) {
+		if ((n = read(fd, b, len)) <= 0) {
+			if (n == -1 && errno == EINTR)
+				continue;
+			return -1;
+		}
+		b += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * In the child: deliver this share on a connection of its own and
+ * report.  _exit(), not return: the child must not run the rest of the
+ * program (it would write the caller's output a second time).
+ */
+static void __attribute__((noreturn))
+run_child(const struct deliver *parent, const struct deliver_job *job,
+    const struct child *c, int fd)
+{
+	struct deliver		 d;
+	struct deliver_job	 sub = *job;
+	struct child_summary	 sum;
+	size_t			 i;
+	int			 ok;
+
+	sub.rcpts = calloc(c->n, sizeof(*sub.rcpts));
+	sub.status = calloc(c->n, sizeof(*sub.status));
+	if (sub.rcpts == NULL || sub.status == NULL)
+		_exit(1);
+	for (i = 0; i < c->n; i++) {
+		sub.rcpts[i] = job->rcpts[c->idx[i]];
+		sub.status[i] = job->status[c->idx[i]];	/* pending */
+	}
+	sub.nrcpts = c->n;
+	deliver_init(&d, parent->cfg, parent->params.helo);
+	deliver_batches(&d, &sub);
+	deliver_close(&d);
+	memset(&sum, 0, sizeof(sum));
+	sum.why = sub.why;
+	sum.failure = sub.failure;
+	ok = write_all(fd, &sum, sizeof(sum)) == 0 &&
+	    write_all(fd, sub.status, c->n * sizeof(*sub.status)) == 0;
+	_exit(ok ? 0 : 1);
+}
+
+static int
+start_child(const struct deliver *d, const struct deliver_job *job,
+    struct child *c)
+{
+	int	 fds[2];
+
+	if (pipe(fds) == -1)
+		return -1;
+	if ((c->pid = fork()) == -1) {
+		close(fds[0]);
+		close(fds[1]);
+		return -1;
+	}
+	if (c->pid == 0) {
+		close(fds[0]);
+		run_child(d, job, c, fds[1]);
+	}
+	close(fds[1]);
+	c->fd = fds[0];
+	return 0;
+}
+
+/*
+ * Take a child's results.  A child that died without reporting leaves
+ * its recipients pending (temporary): they stay queued, never lost.
+ */
+static void
+collect(struct child *c, struct deliver_job *job)
+{
+	struct child_summary	 sum;
+	struct smtp_status	 st;
+	size_t			 i;
+	int			 status, ok;
+
+	ok = read_all(c->fd, &sum, sizeof(sum)) == 0;
+	for (i = 0; ok && i < c->n; i++) {
+		if (read_all(c->fd, &st, sizeof(st)) == -1)
+			ok = 0;
+		else
+			job->status[c->idx[i]] = st;
+	}
+	close(c->fd);
+	while (waitpid(c->pid, &status, 0) == -1 && errno == EINTR)
+		;
+	if (ok && sum.why != DELIVER_OK && (job->why == DELIVER_OK ||
+	    job->why == DELIVER_TEMP)) {
+		job->why = sum.why;
+		job->failure = sum.failure;
+	}
+}
+
+int
+parallel_deliver(struct deliver *d, struct deliver_job *job)
+{
+	struct child	 kids[16];
+	size_t		 per = (size_t)d->cfg->max_recipients, groups, n, i, k;
+	size_t		*idx = NULL, used = 0;
+	int		 rc = -1;
+
+	groups = (job->nrcpts + per - 1) / per;
+	n = groups < (size_t)d->cfg->parallel ? groups : (size_t)d->cfg->parallel;
+	if (n > sizeof(kids) / sizeof(kids[0]))
+		n = sizeof(kids) / sizeof(kids[0]);
+	if ((idx = calloc(job->nrcpts, sizeof(*idx))) == NULL)
+		return -1;
+	/* session-sized groups dealt round robin: child k gets groups
+	 * k, k + n, ... so that each child's sessions are full */
+	for (k = 0; k < n; k++) {
+		kids[k].idx = idx + used;
+		kids[k].n = 0;
+		for (i = 0; i < job->nrcpts; i++)
+			if ((i / per) % n == k)
+				kids[k].idx[kids[k].n++] = i;
+		used += kids[k].n;
+	}
+	for (k = 0; k < n; k++)
+		if (start_child(d, job, &kids[k]) == -1)
+			break;
+	if (k == 0)
+		goto done;	/* nothing started: deliver here */
+	/* children that could not start leave their recipients pending */
+	for (i = 0; i < k; i++)
+		collect(&kids[i], job);
+	rc = 0;
+done:
+	free(idx);
+	return rc;
+}
