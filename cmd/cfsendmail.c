@@ -18,6 +18,7 @@
 #include "log.h"
 #include "options.h"
 #include "outcome.h"
+#include "privilege.h"
 #include "runqueue.h"
 #include "serverinfo.h"
 #include "submit.h"
@@ -107,12 +108,23 @@ main(int argc, char *argv[])
 
 	/* the token must never land in a core file */
 	setrlimit(RLIMIT_CORE, &nocore);
-	umask(077);
+	/* set-group-ID: the queue is shared with the group, nobody else */
+	umask(privilege_is_setgid() ? 007 : 077);
 	memset(&o, 0, sizeof(o));
 	memset(&cfg, 0, sizeof(cfg));
+	if (privilege_sanitise() == -1) {
+		fprintf(stderr, "cfsendmail: cannot sanitise the environment\n");
+		return EX_OSERR;
+	}
 	if (options_parse(&opts, argc, argv, err, sizeof(err)) == -1) {
 		fprintf(stderr, "cfsendmail: %s\n%s", err, usage);
 		return EX_USAGE;
+	}
+	/* a caller-chosen config never gets the group's token or queue */
+	if (opts.config_file != NULL && privilege_drop() == -1) {
+		fprintf(stderr, "cfsendmail: cannot drop the group privilege\n");
+		options_free(&opts);
+		return EX_OSERR;
 	}
 	switch (opts.mode) {
 	case OPTIONS_VERSION:

@@ -11,10 +11,6 @@
  * nothing: CFWS between the words of an addr-spec, routes, empty list
  * elements.
  */
-#ifdef HAVE_CONFIG_H
-#include "config.h"
-#endif
-
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>

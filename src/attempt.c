@@ -12,6 +12,7 @@
 #include "attempt.h"
 #include "log.h"
 #include "notice.h"
+#include "privilege.h"
 
 #define RETRY_FIRST	60
 #define RETRY_MAX	3600
@@ -106,8 +107,13 @@ update_entry(const struct config *cfg, struct queue *q,
 	const char		*refusal = last_refusal(job);
 	unsigned int		 r = 0;
 	char			 err[512];
-	int			 rc;
+	int			 rc, lowered = privilege_is_lowered();
 
+	/* a set-group-ID submitter needs its group back for the queue */
+	if (lowered && privilege_raise() == -1) {
+		outcome_fail(o, EX_OSERR, "cannot regain the queue's group");
+		return -1;
+	}
 	if (deliver_pending(job) == 0 && refusal == NULL)
 		rc = queue_remove(q, e, err, sizeof(err));
 	else if (deliver_pending(job) == 0) {
@@ -127,6 +133,10 @@ update_entry(const struct config *cfg, struct queue *q,
 	}
 	if (rc == -1)
 		outcome_fail(o, EX_IOERR, "%s", err);
+	if (lowered && privilege_lower() == -1) {
+		outcome_fail(o, EX_OSERR, "cannot lower the group again");
+		rc = -1;
+	}
 	return rc;
 }
 

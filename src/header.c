@@ -8,10 +8,6 @@
  * the table field_rules[]; values that hold addresses are handed to
  * address_list_parse().
  */
-#ifdef HAVE_CONFIG_H
-#include "config.h"
-#endif
-
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>

@@ -129,8 +129,9 @@ struct header_edit {
  * - other fields, and fields where nothing was replaced, are copied byte
  *   for byte; a final LF is added where the section lacked one;
  * - a line longer than 998 octets (RFC 5322 section 2.1.1) is folded
- *   before a run of white space that has text on both sides, at 78
- *   octets where it can be;
+ *   before a run of white space that has text on both sides and no
+ *   backslash before it (a quoted-pair stays whole), at 78 octets where
+ *   it can be;
  * - then the fields of e->add are appended, folded the same way.
  * A replacement that is empty or holds a control byte (CR, LF, NUL...) is
  * refused, and so is an added field that is no "Name: value" line or that

@@ -2,10 +2,6 @@
  * options.c - the sendmail(8) command line; see options.h for the rules
  * and the contract.
  */
-#ifdef HAVE_CONFIG_H
-#include "config.h"
-#endif
-
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>

@@ -44,6 +44,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "privilege.h"
 #include "queue.h"
 
 static const char *const subdirs[] = { "tmp", "new", "failed" };
@@ -103,9 +104,9 @@ check_dir(const char *path, char *err, size_t errlen)
 }
 
 static int
-ensure_dir(const char *path, char *err, size_t errlen)
+ensure_dir(const char *path, mode_t mode, char *err, size_t errlen)
 {
-	if (mkdir(path, 0700) == -1 && errno != EEXIST) {
+	if (mkdir(path, mode) == -1 && errno != EEXIST) {
 		snprintf(err, errlen, "cannot create queue directory %s: %s",
 		    path, strerror(errno));
 		return -1;
@@ -118,12 +119,15 @@ queue_open(struct queue *q, const char *dir, char *err, size_t errlen)
 {
 	char	 path[PATH_MAX];
 	size_t	 i;
+	mode_t	 dmode;
 
 	if ((q->dir = strdup(dir)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	if (ensure_dir(dir, err, errlen) == -1)
+	q->mode = privilege_is_setgid() ? 0660 : 0600;
+	dmode = privilege_is_setgid() ? 0770 : 0700;
+	if (ensure_dir(dir, dmode, err, errlen) == -1)
 		goto fail;
 	for (i = 0; i < sizeof(subdirs) / sizeof(subdirs[0]); i++) {
 		if (snprintf(path, sizeof(path), "%s/%s", dir, subdirs[i]) >=
@@ -131,7 +135,7 @@ queue_open(struct queue *q, const char *dir, char *err, size_t errlen)
 			snprintf(err, errlen, "queue directory name too long");
 			goto fail;
 		}
-		if (ensure_dir(path, err, errlen) == -1)
+		if (ensure_dir(path, dmode, err, errlen) == -1)
 			goto fail;
 	}
 	return 0;
@@ -193,7 +197,7 @@ queue_create(struct queue *q, struct queue_entry *e, char *err,
 		return -1;
 	}
 	e->fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-	    0600);
+	    q->mode);
 	if (e->fd == -1) {
 		snprintf(err, errlen, "cannot create queue file %s: %s", path,
 		    strerror(errno));
@@ -356,7 +360,7 @@ write_env(struct queue *q, const struct queue_entry *e, char *err,
 		goto fail;
 	unlink(path);	/* a leftover of a crash of ours */
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-	    0600);
+	    q->mode);
 	if (fd == -1)
 		goto fail;
 	while (off < b.len) {

@@ -20,6 +20,7 @@
 
 struct queue {
 	char	*dir;
+	mode_t	 mode;	/* of files: 0600, or 0660 when set-group-ID */
 };
 
 struct queue_envelope {
@@ -48,9 +49,10 @@ struct queue_entry {
 };
 
 /*
- * Open the spool at dir, creating dir (mode 0700) and its tmp/, new/ and
- * failed/ subdirectories when missing.  Refuses a directory that others
- * can write to, or that belongs to neither us nor root.
+ * Open the spool at dir, creating dir (mode 0700, or 0770 for a
+ * set-group-ID program, whose group must share it) and its tmp/, new/
+ * and failed/ subdirectories when missing.  Refuses a directory that
+ * others can write to, or that belongs to neither us nor root.
  */
 int	queue_open(struct queue *, const char *dir, char *err, size_t errlen);
 void	queue_close(struct queue *);

@@ -23,6 +23,7 @@
 #include "deliver.h"
 #include "log.h"
 #include "message.h"
+#include "privilege.h"
 #include "queue.h"
 #include "submit.h"
 
@@ -526,6 +527,12 @@ submit_message(const struct options *opts, const struct config *cfg,
 	    check_rcpts(&env, o) != 0 ||
 	    spool(opts, cfg, &m, &env, &q, &e, o) != 0)
 		goto done;
+	/* the token is read and the entry made: no more need of the group
+	 * but for queue updates (attempt.c raises it for those) */
+	if (privilege_lower() == -1) {
+		outcome_fail(o, EX_OSERR, "cannot lower the group privilege");
+		goto done;
+	}
 	dispatch(opts, cfg, &q, &e, o);
 done:
 	queue_entry_free(&e);

@@ -6,10 +6,6 @@
  * a line break or NUL, an address that passes the envelope check holds no
  * control byte, and a failed parse leaves the list as it was.
  */
-#ifdef HAVE_CONFIG_H
-#include "config.h"
-#endif
-
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

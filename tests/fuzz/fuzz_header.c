@@ -7,10 +7,6 @@
  * section scans again with no Bcc left and no line over 998 octets, and
  * that rewriting it once more changes nothing.
  */
-#ifdef HAVE_CONFIG_H
-#include "config.h"
-#endif
-
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

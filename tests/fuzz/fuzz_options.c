@@ -8,10 +8,6 @@
  * on failure, a NULL-terminated array of argv words on success, and no
  * recipient starting with '-' unless "--" was given.
  */
-#ifdef HAVE_CONFIG_H
-#include "config.h"
-#endif
-
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

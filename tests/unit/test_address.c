@@ -1,10 +1,6 @@
 /*
  * test_address.c - unit tests for src/address.c.
  */
-#ifdef HAVE_CONFIG_H
-#include "config.h"
-#endif
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,10 +1,6 @@
 /*
  * test_header.c - unit tests for src/header.c.
  */
-#ifdef HAVE_CONFIG_H
-#include "config.h"
-#endif
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -5,10 +5,6 @@
  * errors and accepted-and-ignored options are tables of argv in, message
  * or recipients out.
  */
-#ifdef HAVE_CONFIG_H
-#include "config.h"
-#endif
-
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
