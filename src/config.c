@@ -24,6 +24,7 @@
 
 #include "buf.h"
 #include "config.h"
+#include "readfile.h"
 
 /* Largest config or token file we read: both are a few hundred bytes. */
 #define CONFIG_MAX_FILE	(256 * 1024)
@@ -391,51 +392,6 @@ config_parse(struct config *cfg, const char *text, const char *name,
 	return validate(cfg, err, errlen);
 }
 
-/*
- * Read a whole small file into a NUL-terminated buffer.  O_NOFOLLOW is not
- * used: /etc/cfsendmail.conf may well be a link managed by configuration
- * management; the permission check is on what it points to.
- */
-static int
-read_small_file(const char *path, struct buf *out, struct stat *st,
-    char *err, size_t errlen)
-{
-	char	 chunk[4096];
-	ssize_t	 n;
-	int	 fd;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		snprintf(err, errlen, "cannot open %s: %s", path,
-		    strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, st) == -1 || !S_ISREG(st->st_mode)) {
-		snprintf(err, errlen, "%s: not a regular file", path);
-		goto fail;
-	}
-	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1 || out->len + (size_t)n > CONFIG_MAX_FILE ||
-		    buf_add(out, chunk, (size_t)n) == -1) {
-			snprintf(err, errlen, "cannot read %s: %s", path,
-			    n == -1 ? strerror(errno) : "file too large");
-			goto fail;
-		}
-	}
-	explicit_bzero(chunk, sizeof(chunk));
-	close(fd);
-	if (out->data == NULL && buf_add(out, "", 0) == -1) {
-		snprintf(err, errlen, "%s: out of memory", path);
-		return -1;
-	}
-	return 0;
-fail:
-	explicit_bzero(chunk, sizeof(chunk));
-	close(fd);
-	return -1;
-}
-
 int
 config_load(struct config *cfg, const char *path, char *err, size_t errlen)
 {
@@ -443,7 +399,7 @@ config_load(struct config *cfg, const char *path, char *err, size_t errlen)
 	struct stat	 st;
 	int		 rc = -1;
 
-	if (read_small_file(path, &text, &st, err, errlen) == -1)
+	if (readfile(path, CONFIG_MAX_FILE, &text, &st, err, errlen) == -1)
 		goto done;
 	if (memchr(text.data, '\0', text.len) != NULL) {
 		snprintf(err, errlen, "%s: NUL byte in file", path);
@@ -477,7 +433,8 @@ config_load_token(struct config *cfg, char *err, size_t errlen)
 		    cfg->path ? cfg->path : "config");
 		return -1;
 	}
-	if (read_small_file(cfg->token_file, &text, &st, err, errlen) == -1)
+	if (readfile(cfg->token_file, CONFIG_MAX_FILE, &text, &st, err,
+	    errlen) == -1)
 		goto done;
 	if (st.st_mode & (S_IROTH | S_IWOTH)) {
 		snprintf(err, errlen, "token file %s is readable or writable "

@@ -26,16 +26,27 @@
 #include <gnutls/x509.h>
 
 #include "log.h"
+#include "readfile.h"
 #include "tls.h"
+#include "trust.h"
 
 /* TLS 1.2 minimum: older versions are refused, never negotiated down. */
 #define TLS_PRIORITY	"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
+
+/* Where Debian, Fedora and SUSE keep the system trust store's bundle. */
+static const char *const system_bundles[] = {
+	"/etc/ssl/certs/ca-certificates.crt",
+	"/etc/pki/tls/certs/ca-bundle.crt",
+	"/etc/ssl/ca-bundle.pem",
+};
 
 struct tls_client {
 	struct tls_params			 p;
 	gnutls_certificate_credentials_t	 cred;
 	gnutls_datum_t				 resume;
 	int					 ip_literal;
+	const char				*bundle_path;	/* NULL: eager */
+	struct buf				 bundle;	/* read when needed */
 };
 
 struct tls_conn {
@@ -43,6 +54,7 @@ struct tls_conn {
 	int			 fd;
 	gnutls_session_t	 session;	/* NULL before STARTTLS */
 	int			 established;	/* handshake completed */
+	unsigned int		 verify_status;	/* gnutls_certificate_status_t */
 	char			 rbuf[16384];
 	size_t			 roff, rlen;
 };
@@ -84,6 +96,21 @@ is_ip_literal(const char *host)
 	    inet_pton(AF_INET6, host, addr) == 1;
 }
 
+/* The PEM bundle to pick anchors from: ca_file, or the system's. */
+static const char *
+find_bundle(const struct tls_params *p)
+{
+	size_t	 i;
+
+	if (p->ca_file != NULL)
+		return p->ca_file;
+	for (i = 0; i < sizeof(system_bundles) / sizeof(system_bundles[0]);
+	    i++)
+		if (access(system_bundles[i], R_OK) == 0)
+			return system_bundles[i];
+	return NULL;
+}
+
 struct tls_client *
 tls_client_new(const struct tls_params *p, char *err, size_t errlen)
 {
@@ -100,11 +127,15 @@ tls_client_new(const struct tls_params *p, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot set up TLS credentials");
 		goto fail;
 	}
-	if (p->ca_file != NULL)
-		n = gnutls_certificate_set_x509_trust_file(c->cred,
-		    p->ca_file, GNUTLS_X509_FMT_PEM);
-	else
-		n = gnutls_certificate_set_x509_system_trust(c->cred);
+	if ((c->bundle_path = find_bundle(p)) != NULL) {
+		if (access(c->bundle_path, R_OK) == 0)
+			return c;	/* anchors are picked at handshake */
+		snprintf(err, errlen, "cannot read %s: %s", c->bundle_path,
+		    strerror(errno));
+		goto fail;
+	}
+	/* no bundle file: let GnuTLS load the store its own way */
+	n = gnutls_certificate_set_x509_system_trust(c->cred);
 	if (n <= 0) {
 		snprintf(err, errlen, "no trust anchors loaded from %s%s%s",
 		    p->ca_file ? p->ca_file : "the system trust store",
@@ -125,6 +156,7 @@ tls_client_free(struct tls_client *c)
 	if (c->cred != NULL)
 		gnutls_certificate_free_credentials(c->cred);
 	gnutls_free(c->resume.data);
+	buf_free(&c->bundle);
 	free(c);
 }
 
@@ -256,19 +288,116 @@ bad:
 }
 
 static void
-verify_error(gnutls_session_t s, const char *host, char *err, size_t errlen)
+verify_error(unsigned int status, const char *host, char *err,
+    size_t errlen)
 {
 	gnutls_datum_t	 out = { NULL, 0 };
-	unsigned int	 status;
 
-	status = gnutls_session_get_verify_cert_status(s);
 	if (gnutls_certificate_verification_status_print(status,
-	    gnutls_certificate_type_get(s), &out, 0) < 0)
+	    GNUTLS_CRT_X509, &out, 0) < 0)
 		out.data = NULL;
 	snprintf(err, errlen, "TLS certificate of %s not accepted: %s "
 	    "(check [relay] host and ca_file)", host,
 	    out.data ? (char *)out.data : "verification failed");
 	gnutls_free(out.data);
+}
+
+#define CHAIN_MAX	16
+/* The system bundle is some 200 KB; leave room for growth. */
+#define BUNDLE_MAX	(16 * 1024 * 1024)
+
+/* The anchors that may have issued a certificate of the chain. */
+static int
+load_anchors(struct tls_client *cl, gnutls_x509_crt_t *chain, size_t n,
+    gnutls_x509_trust_list_t tl)
+{
+	struct trust_name	 names[CHAIN_MAX];
+	gnutls_datum_t		 dn[CHAIN_MAX];
+	struct trust_cert	*anchors = NULL;
+	gnutls_x509_crt_t	 crt;
+	gnutls_datum_t		 der;
+	size_t			 i, na = 0, nn = 0;
+	char			 err[256];
+	struct stat		 st;
+	int			 rc = -1;
+
+	if (cl->bundle.data == NULL && readfile(cl->bundle_path, BUNDLE_MAX,
+	    &cl->bundle, &st, err, sizeof(err)) == -1) {
+		log_error("%s", err);
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+		if (gnutls_x509_crt_get_raw_issuer_dn(chain[i], &dn[nn]) == 0) {
+			names[nn].der = dn[nn].data;
+			names[nn].len = dn[nn].size;
+			nn++;
+		}
+	if (trust_find(cl->bundle.data, cl->bundle.len, names, nn, &anchors,
+	    &na) == -1)
+		goto done;
+	for (i = 0; i < na; i++) {
+		der.data = anchors[i].der;
+		der.size = (unsigned int)anchors[i].len;
+		if (gnutls_x509_crt_init(&crt) < 0)
+			goto done;
+		if (gnutls_x509_crt_import(crt, &der, GNUTLS_X509_FMT_DER) < 0 ||
+		    gnutls_x509_trust_list_add_cas(tl, &crt, 1, 0) != 1)
+			gnutls_x509_crt_deinit(crt);	/* skip a bad one */
+	}
+	rc = 0;
+done:
+	for (i = 0; i < nn; i++)
+		gnutls_free(dn[i].data);
+	trust_certs_free(anchors, na);
+	return rc;
+}
+
+/*
+ * Verify the server's chain against the anchors picked out of the bundle
+ * and the host name (RFC 6125 rules, GnuTLS's; IP literals against IP
+ * address SANs), for the TLS server purpose.
+ */
+static int
+verify_peer(gnutls_session_t s)
+{
+	struct tls_conn		*c = gnutls_session_get_ptr(s);
+	const gnutls_datum_t	*peers;
+	gnutls_x509_crt_t	 chain[CHAIN_MAX];
+	gnutls_x509_trust_list_t tl = NULL;
+	gnutls_typed_vdata_st	 vdata[2];
+	unsigned int		 n = 0, i, imported = 0;
+
+	c->verify_status = GNUTLS_CERT_INVALID;
+	peers = gnutls_certificate_get_peers(s, &n);
+	if (peers == NULL || n == 0)
+		goto done;
+	n = n > CHAIN_MAX ? CHAIN_MAX : n;
+	for (; imported < n; imported++)
+		if (gnutls_x509_crt_init(&chain[imported]) < 0 ||
+		    gnutls_x509_crt_import(chain[imported], &peers[imported],
+		    GNUTLS_X509_FMT_DER) < 0) {
+			if (chain[imported] != NULL)
+				gnutls_x509_crt_deinit(chain[imported]);
+			goto done;
+		}
+	if (gnutls_x509_trust_list_init(&tl, 0) < 0 ||
+	    load_anchors(c->client, chain, n, tl) == -1)
+		goto done;
+	memset(vdata, 0, sizeof(vdata));
+	vdata[0].type = GNUTLS_DT_DNS_HOSTNAME;
+	vdata[0].data = (unsigned char *)(uintptr_t)c->client->p.host;
+	vdata[1].type = GNUTLS_DT_KEY_PURPOSE_OID;
+	vdata[1].data = (unsigned char *)(uintptr_t)GNUTLS_KP_TLS_WWW_SERVER;
+	if (gnutls_x509_trust_list_verify_crt2(tl, chain, n, vdata, 2, 0,
+	    &c->verify_status, NULL) < 0)
+		c->verify_status = GNUTLS_CERT_INVALID;
+done:
+	if (tl != NULL)
+		gnutls_x509_trust_list_deinit(tl, 1);
+	for (i = 0; i < imported; i++)
+		gnutls_x509_crt_deinit(chain[i]);
+	return c->verify_status == 0 ? 0 :
+	    GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR;
 }
 
 static int
@@ -287,7 +416,11 @@ new_session(struct tls_conn *c, gnutls_session_t *out)
 		return -1;
 	}
 	/* the chain must lead to a trust anchor and name this host */
-	gnutls_session_set_verify_cert(s, cl->p.host, 0);
+	if (cl->bundle_path != NULL) {
+		gnutls_session_set_ptr(s, c);
+		gnutls_session_set_verify_function(s, verify_peer);
+	} else
+		gnutls_session_set_verify_cert(s, cl->p.host, 0);
 	if (cl->resume.data != NULL)
 		gnutls_session_set_data(s, cl->resume.data, cl->resume.size);
 	gnutls_transport_set_int(s, c->fd);
@@ -315,7 +448,9 @@ handshake(struct tls_conn *c, enum tls_failure *fail, char *err,
 	while ((rc = gnutls_handshake(s)) < 0) {
 		if (rc == GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR) {
 			*fail = TLS_FAIL_TRUST;
-			verify_error(s, cl->p.host, err, errlen);
+			verify_error(cl->bundle_path != NULL ? c->verify_status :
+			    gnutls_session_get_verify_cert_status(s), cl->p.host,
+			    err, errlen);
 			return -1;
 		}
 		if (gnutls_error_is_fatal(rc)) {

@@ -1,0 +1,90 @@
+# tests/callers/lib.bash -- byte-exact checks on what the test server
+# received, for tests/callers.bats and tests/compat.bats (after
+# `load helpers`, `load callers/lib`).
+#
+# helpers.bash's assert_file_contains hands STR to `grep -F`, which reads a
+# string holding a newline as several patterns: $'Subject: hi\r\n' is the
+# two patterns "Subject: hi\r" and "", and the empty one matches every
+# file.  The functions here compare bytes in bash instead, so a CRLF in
+# STR means a CRLF in the file.
+#
+#   assert_has FILE STR      FILE holds STR (any bytes but NUL, any lines)
+#   refute_has FILE STR      FILE does not hold STR
+#   assert_crlf FILE         every line ends in CRLF, no bare CR or LF, and
+#                            no line is longer than 998 octets + CRLF
+#   header_section FILE      the header section, CRs removed
+#   body_of FILE             the body (after the first empty line), as is
+#   header_count FILE NAME   how many NAME: fields the header section has
+#   rcpts N                  envelope recipients of message N, one a line
+#   wait_received N          wait (bounded, 10 s) until N messages arrived
+#   make_links               $BATS_TEST_TMPDIR/bin/{sendmail,mailq,
+#                            newaliases} -> $CFSENDMAIL; sets LINKS
+
+# The file's bytes in REPLY (a trailing newline kept).
+_slurp() {
+	REPLY=$(cat -- "$1" && printf x) || return 1
+	REPLY=${REPLY%x}
+}
+
+assert_has() {
+	_slurp "$1" || { _fail "cannot read $1"; return 1; }
+	[[ $REPLY == *"$2"* ]] && return 0
+	_fail "$1 does not contain (^M is CR, \$ is LF):" \
+	    "$(printf '%s' "$2" | cat -A)" "--- $1:" \
+	    "$(head -c 4000 -- "$1" | cat -A)"
+}
+
+refute_has() {
+	_slurp "$1" || { _fail "cannot read $1"; return 1; }
+	[[ $REPLY != *"$2"* ]] && return 0
+	_fail "$1 contains (^M is CR, \$ is LF):" \
+	    "$(printf '%s' "$2" | cat -A)" "--- $1:" \
+	    "$(head -c 4000 -- "$1" | cat -A)"
+}
+
+assert_crlf() {
+	local bad
+	bad=$(LC_ALL=C grep -nav $'\r$' -- "$1"
+	    LC_ALL=C grep -na $'\r.' -- "$1"
+	    LC_ALL=C awk 'length($0) > 999 { print NR ": " length($0) \
+	        " octets" }' "$1")
+	if [ -n "$(tail -c 1 -- "$1")" ]; then
+		bad+=$'\n(the last line has no line end)'
+	fi
+	[ -z "$bad" ] && return 0
+	_fail "$1: line ends are not all CRLF, or a line is too long:" \
+	    "$(printf '%s\n' "$bad" | cut -c 1-200 | cat -A)"
+}
+
+header_section() {
+	LC_ALL=C sed -n '/^\r\{0,1\}$/q; s/\r$//; p' -- "$1"
+}
+
+body_of() {
+	LC_ALL=C sed -n '/^\r\{0,1\}$/,$p' -- "$1" | LC_ALL=C sed 1d
+}
+
+header_count() {
+	header_section "$1" | LC_ALL=C grep -ci "^$2[[:blank:]]*:" || true
+}
+
+rcpts() {
+	envelope_field "$1" rcpt_tos
+}
+
+wait_received() {
+	local i
+	for ((i = 0; i < _POLL_TRIES; i++)); do
+		[ "$(received_count)" -ge "$1" ] && return 0
+		sleep "$_POLL_SLEEP"
+	done
+	_fail "fewer than $1 messages arrived within 10 s"
+}
+
+make_links() {
+	LINKS=$BATS_TEST_TMPDIR/bin
+	mkdir -p "$LINKS"
+	ln -sf "$CFSENDMAIL" "$LINKS/sendmail"
+	ln -sf "$CFSENDMAIL" "$LINKS/mailq"
+	ln -sf "$CFSENDMAIL" "$LINKS/newaliases"
+}

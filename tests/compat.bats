@@ -1,0 +1,739 @@
+#!/usr/bin/env bats
+# Sendmail compatibility (issue 3), one test per rule: the command line
+# (program names, option forms, ignored options, -t, dots, -bv) and the
+# message rules (added and kept fields, From rewriting, line ends, 8-bit,
+# long lines, NUL, sizes, bad addresses).  Every test asserts on what the
+# test server received, or that it saw no session at all.
+
+load helpers
+load callers/lib
+
+setup() {
+	export HOME=$BATS_TEST_TMPDIR/home
+	mkdir -p "$HOME"
+}
+
+# send ARGS... -- a small message through cfsendmail -C $CONF ARGS...
+send() {
+	printf 'Subject: compat\n\nbody\n' | "$CFSENDMAIL" -C "$CONF" "$@"
+}
+
+# send_input STDIN ARGS... -- STDIN (printf format-free) as the message
+send_input() {
+	local input=$1
+	shift
+	printf '%s' "$input" | "$CFSENDMAIL" -C "$CONF" "$@"
+}
+
+# no_session -- the command did not reach the server
+no_session() {
+	[ "$(sessions_count)" -eq 0 ] && return 0
+	_fail "expected no session, saw $(sessions_count)"
+}
+
+# mail_option N OPT -- message N's MAIL FROM had parameter OPT
+mail_option() {
+	envelope_field "$1" mail_options | grep -qxF -- "$2" && return 0
+	_fail "MAIL FROM of message $1 has no $2:" \
+	    "$(envelope_field "$1" mail_options)"
+}
+
+refute_mail_option() {
+	! envelope_field "$1" mail_options | grep -q -- "^$2" && return 0
+	_fail "MAIL FROM of message $1 has $2:" \
+	    "$(envelope_field "$1" mail_options)"
+}
+
+# --- program names ------------------------------------------------------------
+
+@test "invoked as sendmail: delivers" {
+	server_start
+	write_config
+	make_links
+	run "$LINKS/sendmail" -C "$CONF" a@example.org <<<$'Subject: s\n\nb'
+	assert_status 0
+	[ "$(rcpts 1)" = a@example.org ]
+}
+
+@test "invoked as mailq: lists the queue (= -bp), sends nothing" {
+	server_start
+	write_config
+	make_links
+	run send -odq queued@example.org
+	assert_status 0
+	run "$LINKS/mailq" -C "$CONF"
+	assert_status 0
+	assert_output_contains "to <queued@example.org>"
+	no_session
+}
+
+@test "invoked as newaliases: exit 0 (= -bi), reads nothing, sends nothing" {
+	server_start
+	write_config
+	make_links
+	run "$LINKS/newaliases" -C "$CONF" </dev/null
+	assert_status 0
+	run "$LINKS/newaliases"
+	assert_status 0
+	run "$CFSENDMAIL" -C "$CONF" -bi
+	assert_status 0
+	no_session
+}
+
+# --- option forms --------------------------------------------------------------
+
+@test "-- ends options: a later word starting with - is a recipient" {
+	server_start
+	write_config
+	run send -i -- -dash@example.org a@example.org
+	assert_status 0
+	[ "$(rcpts 1)" = $'-dash@example.org\na@example.org' ]
+}
+
+@test "an option after a recipient is refused (64), nothing sent" {
+	server_start
+	write_config
+	run send a@example.org -t
+	assert_status 64
+	assert_output_contains "looks like an option"
+	run send a@example.org -X/tmp/x
+	assert_status 64
+	no_session
+}
+
+@test "-f addr, -faddr, -r addr, -f <addr> set the envelope sender" {
+	server_start
+	write_config
+	send -f one@example.com a@example.org
+	send -ftwo@example.com a@example.org
+	send -r three@example.com a@example.org
+	send -f '<four@example.com>' a@example.org
+	send -tifive@example.com a@example.org
+	[ "$(envelope_field 1 mail_from)" = one@example.com ]
+	[ "$(envelope_field 2 mail_from)" = two@example.com ]
+	[ "$(envelope_field 3 mail_from)" = three@example.com ]
+	[ "$(envelope_field 4 mail_from)" = four@example.com ]
+	[ "$(envelope_field 5 mail_from)" = five@example.com ]
+	[ "$(rcpts 5)" = a@example.org ]
+}
+
+@test "-f<> and -f '' send the null sender" {
+	server_start
+	write_config
+	send '-f<>' a@example.org
+	send -f '' a@example.org
+	[ "$(envelope_field 1 mail_from)" = "" ]
+	[ "$(envelope_field 2 mail_from)" = "" ]
+	assert_file_contains "$(transcript)" "C: MAIL FROM:<> "
+}
+
+@test "-f with a local name: the envelope sender becomes [sender] from" {
+	server_start
+	write_config
+	send -f www-data a@example.org
+	[ "$(envelope_field 1 mail_from)" = alerts@example.com ]
+}
+
+@test "-F name and -Fname: the display name of an added From" {
+	server_start
+	write_config
+	send -F 'Cron Daemon' a@example.org
+	send -FCronDaemon a@example.org
+	send -F 'J. Doe' a@example.org
+	send -F 'Zoë' a@example.org
+	assert_has "$(received 1)" $'\r\nFrom: Cron Daemon <alerts@example.com>\r\n'
+	assert_has "$(received 2)" $'\r\nFrom: CronDaemon <alerts@example.com>\r\n'
+	assert_has "$(received 3)" $'\r\nFrom: "J. Doe" <alerts@example.com>\r\n'
+	assert_has "$(received 4)" $'\r\nFrom: =?UTF-8?B?Wm/Dqw==?= <alerts@example.com>\r\n'
+}
+
+@test "-F does not touch an existing From" {
+	server_start
+	write_config
+	send_input $'From: Me <me@example.org>\nSubject: s\n\nb\n' \
+	    -F 'Other Name' a@example.org
+	assert_has "$(received 1)" $'From: Me <me@example.org>\r\n'
+	refute_has "$(received 1)" "Other Name"
+}
+
+@test "-B 8BITMIME and -B8BITMIME send BODY=8BITMIME; a bad -B is 64" {
+	server_start
+	write_config
+	send -B 8BITMIME a@example.org
+	send -B8BITMIME a@example.org
+	send -B 7BIT a@example.org
+	mail_option 1 BODY=8BITMIME
+	mail_option 2 BODY=8BITMIME
+	refute_mail_option 3 BODY=
+	run send -B 9BIT a@example.org
+	assert_status 64
+	[ "$(received_count)" -eq 3 ]
+}
+
+@test "-N success,failure -R hdrs -V id: DSN parameters when DSN is offered" {
+	server_start --caps "AUTH PLAIN LOGIN,SIZE 5242880,8BITMIME,ENHANCEDSTATUSCODES,DSN"
+	write_config
+	run send -N success,failure -R hdrs -V env-1 a@example.org
+	assert_status 0
+	send -Nnever a@example.org
+	[ "$(envelope_field 1 rcpt_options)" = NOTIFY=success,failure ]
+	mail_option 1 RET=hdrs
+	mail_option 1 ENVID=env-1
+	[ "$(envelope_field 2 rcpt_options)" = NOTIFY=never ]
+	assert_no_violations
+}
+
+@test "-N without DSN offered: accepted, no DSN parameter sent" {
+	server_start
+	write_config
+	run send -N success,failure -R full a@example.org
+	assert_status 0
+	[ -z "$(envelope_field 1 rcpt_options)" ]
+	refute_mail_option 1 RET=
+	assert_no_violations
+	run send -N sometimes a@example.org
+	assert_status 64
+}
+
+@test "-odb: exit 0 at once, delivered in the background" {
+	server_start
+	write_config
+	run send -odb a@example.org
+	assert_status 0
+	wait_received 1
+	[ "$(rcpts 1)" = a@example.org ]
+}
+
+@test "-odq queues only; -q delivers it; -odi delivers now" {
+	server_start
+	write_config
+	run send -odq a@example.org
+	assert_status 0
+	no_session
+	run "$CFSENDMAIL" -C "$CONF" -q
+	assert_status 0
+	[ "$(rcpts 1)" = a@example.org ]
+	run send -odi b@example.org
+	assert_status 0
+	[ "$(rcpts 2)" = b@example.org ]
+}
+
+@test "-oem -oep -oeq -oew -em are accepted" {
+	server_start
+	write_config
+	local o
+	for o in -oem -oep -oeq -oew -em; do
+		run send "$o" a@example.org
+		assert_status 0
+	done
+	[ "$(received_count)" -eq 5 ]
+}
+
+@test "clustered flags: -ti, -oi -t, -it -- rcpt" {
+	server_start
+	write_config
+	send_input $'To: a@example.org\n\n.\nafter\n' -ti
+	send_input $'To: b@example.org\n\n.\nafter\n' -oi -t
+	send_input $'To: c@example.org\n\n.\nafter\n' -it -- d@example.org
+	[ "$(rcpts 1)" = a@example.org ]
+	[ "$(rcpts 2)" = b@example.org ]
+	[ "$(rcpts 3)" = $'d@example.org\nc@example.org' ]
+	assert_has "$(received 3)" $'\r\n.\r\nafter\r\n'
+}
+
+# --- ignored options ----------------------------------------------------------
+
+@test "ignored options never swallow a recipient" {
+	server_start
+	write_config
+	run send -X "$BATS_TEST_TMPDIR/x.log" -O DeliveryMode=b -h 5 \
+	    -oQ/tmp -U -n -m -G -Am -Ac -oL9 -s -c a@example.org
+	assert_status 0
+	[ "$(rcpts 1)" = a@example.org ]
+}
+
+@test "an ignored option's value never becomes a recipient" {
+	server_start
+	write_config
+	run send -X b@example.org -O c@example.org -D d@example.org \
+	    -oAe@example.org a@example.org
+	assert_status 0
+	[ "$(rcpts 1)" = a@example.org ]
+}
+
+@test "-X never writes the file it names (PHP mail() injection)" {
+	server_start
+	write_config
+	run send -X "$BATS_TEST_TMPDIR/a.php" a@example.org
+	assert_status 0
+	run send "-X$BATS_TEST_TMPDIR/b.php" a@example.org
+	assert_status 0
+	run send -OQueueDirectory="$BATS_TEST_TMPDIR/qd" -X "$BATS_TEST_TMPDIR/c.php" a@example.org
+	assert_status 0
+	[ ! -e "$BATS_TEST_TMPDIR/a.php" ]
+	[ ! -e "$BATS_TEST_TMPDIR/b.php" ]
+	[ ! -e "$BATS_TEST_TMPDIR/c.php" ]
+	[ ! -e "$BATS_TEST_TMPDIR/qd" ]
+	[ "$(received_count)" -eq 3 ]
+}
+
+@test "-h with a word that is not a number is refused, not mailed" {
+	server_start
+	write_config
+	run send -h a@example.org b@example.org
+	assert_status 64
+	no_session
+}
+
+# --- recipients and -t --------------------------------------------------------
+
+@test "one argument may hold a comma-separated list" {
+	server_start
+	write_config
+	run send 'a@example.org,b@example.org, c@example.org' d@example.org
+	assert_status 0
+	[ "$(rcpts 1)" = $'a@example.org\nb@example.org\nc@example.org\nd@example.org' ]
+}
+
+@test "local names: alias, catch-all *, else [sender] domain" {
+	server_start
+	write_config '[aliases]' 'root = ops@example.com, boss@example.org' \
+	    'postmaster = root'
+	run send root www-data
+	[ "$(rcpts 1)" = $'ops@example.com\nboss@example.org\nwww-data@example.com' ]
+	write_config '[aliases]' 'root = ops@example.com' '* = catchall@example.com'
+	run send root www-data nobody
+	assert_status 0
+	[ "$(rcpts 2)" = $'ops@example.com\ncatchall@example.com' ]
+}
+
+@test "-t merges header recipients with argv, duplicates removed (domain case-insensitive)" {
+	server_start
+	write_config
+	send_input $'To: a@EXAMPLE.org, "B" <b@example.org>\nCc: A@example.org\nCc: c@example.org\nBcc: d@example.org, a@example.org\nSubject: s\n\nb\n' \
+	    -t a@example.ORG e@example.org
+	[ "$(rcpts 1)" = $'a@example.ORG\ne@example.org\nb@example.org\nA@example.org\nc@example.org\nd@example.org' ]
+	local m
+	m=$(received 1)
+	[ "$(header_count "$m" Bcc)" -eq 0 ]
+	refute_has "$m" d@example.org
+	refute_has "$m" e@example.org
+}
+
+@test "-t: folded To, groups, comments, quoted names, encoded words" {
+	server_start
+	write_config
+	send_input $'To: undisclosed-recipients:;\nCc: "Doe, J." <j@example.org>,\n\tteam: x@example.org, y@example.org;,\n =?UTF-8?B?Wm/Dqw==?= <z@example.org> (Zoe)\nSubject: s\n\nb\n' \
+	    -t
+	[ "$(rcpts 1)" = $'j@example.org\nx@example.org\ny@example.org\nz@example.org' ]
+	# header fields are passed on byte for byte
+	assert_has "$(received 1)" $'Cc: "Doe, J." <j@example.org>,\r\n\tteam: x@example.org, y@example.org;,\r\n =?UTF-8?B?Wm/Dqw==?= <z@example.org> (Zoe)\r\n'
+}
+
+@test "-t with Resent- fields: only the Resent- block, Resent-Bcc removed" {
+	server_start
+	write_config
+	send_input $'Resent-From: fw@example.com\nResent-To: r@example.org\nResent-Bcc: rb@example.org\nFrom: orig@example.net\nTo: a@example.org\nCc: c@example.org\nBcc: b@example.org\nSubject: s\n\nb\n' \
+	    -t
+	[ "$(rcpts 1)" = $'r@example.org\nrb@example.org' ]
+	local m
+	m=$(received 1)
+	[ "$(header_count "$m" Resent-Bcc)" -eq 0 ]
+	[ "$(header_count "$m" Bcc)" -eq 0 ]
+	refute_has "$m" rb@example.org
+	refute_has "$m" b@example.org
+	assert_has "$m" $'Resent-To: r@example.org\r\n'
+	assert_has "$m" $'To: a@example.org\r\nCc: c@example.org\r\n'
+}
+
+@test "unqualified To/Cc header addresses get [sender] domain" {
+	server_start
+	write_config '[aliases]' 'root = ops@example.com'
+	send_input $'To: root, Admin <admin>\nCc: "Web" <www-data>, x@example.org\nSubject: s\n\nb\n' -t
+	[ "$(rcpts 1)" = $'ops@example.com\nadmin@example.com\nwww-data@example.com\nx@example.org' ]
+	local m
+	m=$(received 1)
+	assert_has "$m" $'To: root@example.com, Admin <admin@example.com>\r\n'
+	assert_has "$m" $'Cc: "Web" <www-data@example.com>, x@example.org\r\n'
+}
+
+@test "no recipients: 64 with a clear message, nothing sent" {
+	server_start
+	write_config
+	run send
+	assert_status 64
+	assert_output_contains "no recipients"
+	run send_input $'Subject: s\n\nb\n' -t
+	assert_status 64
+	run send_input $'To: undisclosed-recipients:;\nSubject: s\n\nb\n' -t
+	assert_status 64
+	no_session
+}
+
+# --- the lone dot -------------------------------------------------------------
+
+@test "without -i a lone dot ends the input (also .CRLF)" {
+	server_start
+	write_config
+	send_input $'Subject: s\n\nbefore\n.\nafter\n' a@example.org
+	send_input $'Subject: s\r\n\r\nbefore\r\n.\r\nafter\r\n' a@example.org
+	send_input $'Subject: s\n\nbefore\n.' a@example.org
+	local n
+	for n in 1 2 3; do
+		assert_has "$(received $n)" $'\r\n\r\nbefore\r\n'
+		refute_has "$(received $n)" after
+		[ "$(body_of "$(received $n)")" = $'before\r' ]
+	done
+}
+
+@test "with -i or -oi a lone dot is data; input ends at EOF" {
+	server_start
+	write_config
+	send_input $'Subject: s\n\nbefore\n.\nafter\n' -i a@example.org
+	send_input $'Subject: s\n\nbefore\n.\nafter\n' -oi a@example.org
+	assert_has "$(received 1)" $'\r\n\r\nbefore\r\n.\r\nafter\r\n'
+	assert_has "$(received 2)" $'\r\n\r\nbefore\r\n.\r\nafter\r\n'
+	# -oi false switches it off again (sendmail's atobool)
+	send_input $'Subject: s\n\nbefore\n.\nafter\n' -i -oiFalse a@example.org
+	refute_has "$(received 3)" after
+}
+
+@test "lines that start with a dot but are not a lone dot are data, unchanged" {
+	server_start
+	write_config
+	send_input $'Subject: s\n\n..\n.x\n. \n' a@example.org
+	assert_has "$(received 1)" $'\r\n\r\n..\r\n.x\r\n. \r\n'
+	assert_no_violations
+}
+
+# --- -bv --------------------------------------------------------------------
+
+@test "-bv prints the resolved envelope and sends nothing" {
+	server_start
+	write_config '[aliases]' 'root = ops@example.com, boss@example.org'
+	run "$CFSENDMAIL" -C "$CONF" -bv root www-data 'a@example.org,b@example.org' </dev/null
+	assert_status 0
+	assert_output $'sender: <alerts@example.com>\nrecipient: <ops@example.com>\nrecipient: <boss@example.org>\nrecipient: <www-data@example.com>\nrecipient: <a@example.org>\nrecipient: <b@example.org>'
+	run "$CFSENDMAIL" -C "$CONF" -bv -f me@example.net a@example.org </dev/null
+	assert_output $'sender: <me@example.net>\nrecipient: <a@example.org>'
+	run "$CFSENDMAIL" -C "$CONF" -bv 'bad address@' </dev/null
+	assert_status 65
+	no_session
+}
+
+# --- fields added and kept ----------------------------------------------------
+
+@test "missing Date, Message-ID and From are added, once each" {
+	server_start
+	write_config
+	send_input $'Subject: s\n\nb\n' a@example.org
+	local m
+	m=$(received 1)
+	[ "$(header_count "$m" Date)" -eq 1 ]
+	[ "$(header_count "$m" Message-ID)" -eq 1 ]
+	[ "$(header_count "$m" From)" -eq 1 ]
+	header_section "$m" | grep -Eq '^Date: (Mon|Tue|Wed|Thu|Fri|Sat|Sun), [0-9]{1,2} [A-Z][a-z]{2} [0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2} [+-][0-9]{4}$' ||
+	    _fail "bad Date: $(header_section "$m" | grep ^Date)"
+	header_section "$m" | grep -Eq '^Message-ID: <[^<>@ ]+@example\.com>$' ||
+	    _fail "bad Message-ID: $(header_section "$m" | grep ^Message-ID)"
+	assert_has "$m" $'\r\nFrom: <alerts@example.com>\r\n'
+	# two messages never share a Message-ID
+	send_input $'Subject: s\n\nb\n' a@example.org
+	[ "$(header_section "$m" | grep ^Message-ID)" != \
+	    "$(header_section "$(received 2)" | grep ^Message-ID)" ]
+}
+
+@test "existing Date, Message-ID and From are kept byte for byte" {
+	server_start
+	write_config
+	local hdr=$'Date:   Tue, 2 Jan 2024 03:04:05 -0800 (PST)\r\nMessage-Id: <odd.id$1@host.example>\r\nFrom: "Some One" <some@example.org> (comment)\r\nSubject: a\r\n\tfolded subject\r\n'
+	send_input "$hdr"$'\r\nbody\r\n' a@example.org
+	local m
+	m=$(received 1)
+	assert_has "$m" "$hdr"
+	[ "$(header_count "$m" Date)" -eq 1 ]
+	[ "$(header_count "$m" Message-ID)" -eq 1 ]
+	[ "$(header_count "$m" From)" -eq 1 ]
+}
+
+@test "rewrite_from = never: From kept as given, even a local name" {
+	server_start
+	write_config sender.rewrite_from=never
+	send_input $'From: root (Cron Daemon)\nSubject: s\n\nb\n' a@example.org
+	send_input $'From: Other <x@other.example>\nSubject: s\n\nb\n' a@example.org
+	assert_has "$(received 1)" $'From: root (Cron Daemon)\r\n'
+	assert_has "$(received 2)" $'From: Other <x@other.example>\r\n'
+}
+
+@test "rewrite_from = local (default): local names become [sender] from" {
+	server_start
+	write_config
+	send_input $'From: root (Cron Daemon)\nSubject: s\n\nb\n' a@example.org
+	send_input $'From: Other <x@other.example>\nSubject: s\n\nb\n' a@example.org
+	send_input $'From: "Web" <www-data>\nSender: root\nSubject: s\n\nb\n' a@example.org
+	assert_has "$(received 1)" $'From: alerts@example.com (Cron Daemon)\r\n'
+	assert_has "$(received 2)" $'From: Other <x@other.example>\r\n'
+	assert_has "$(received 3)" $'From: "Web" <alerts@example.com>\r\nSender: alerts@example.com\r\n'
+}
+
+@test "rewrite_from = always: every From address becomes [sender] from" {
+	server_start
+	write_config sender.rewrite_from=always
+	send_input $'From: root (Cron Daemon)\nSubject: s\n\nb\n' a@example.org
+	send_input $'From: Other <x@other.example>\nSubject: s\n\nb\n' a@example.org
+	assert_has "$(received 1)" $'From: alerts@example.com (Cron Daemon)\r\n'
+	assert_has "$(received 2)" $'From: Other <alerts@example.com>\r\n'
+}
+
+# --- line ends ----------------------------------------------------------------
+
+@test "LF input goes out as CRLF" {
+	server_start
+	write_config
+	send_input $'Subject: s\n\none\ntwo\n' a@example.org
+	assert_crlf "$(received 1)"
+	assert_has "$(received 1)" $'Subject: s\r\n'
+	assert_has "$(received 1)" $'\r\n\r\none\r\ntwo\r\n'
+	assert_no_violations
+}
+
+@test "CRLF input goes out unchanged" {
+	server_start
+	write_config
+	send_input $'Subject: s\r\n\r\none\r\ntwo\r\n' a@example.org
+	assert_crlf "$(received 1)"
+	assert_has "$(received 1)" $'\r\n\r\none\r\ntwo\r\n'
+	refute_has "$(received 1)" $'\r\r'
+}
+
+@test "mixed line ends (PHP: CRLF headers, LF body) go out as CRLF" {
+	server_start
+	write_config
+	send_input $'Subject: s\r\nX-A: 1\n\r\none\ntwo\r\nthree' a@example.org
+	assert_crlf "$(received 1)"
+	assert_has "$(received 1)" $'Subject: s\r\nX-A: 1\r\n'
+	assert_has "$(received 1)" $'\r\n\r\none\r\ntwo\r\nthree\r\n'
+	assert_no_violations
+}
+
+@test "a bare CR becomes a line break" {
+	server_start
+	write_config
+	send_input $'Subject: s\n\none\rtwo\r\rthree\n' a@example.org
+	assert_crlf "$(received 1)"
+	assert_has "$(received 1)" $'\r\n\r\none\r\ntwo\r\n\r\nthree\r\n'
+	assert_no_violations
+}
+
+# --- 8-bit --------------------------------------------------------------------
+
+@test "8-bit body: BODY=8BITMIME when advertised; 7-bit body: no BODY=" {
+	server_start
+	write_config
+	send_input $'Subject: s\n\ncaf\xc3\xa9\n' a@example.org
+	send_input $'Subject: s\n\ncafe\n' a@example.org
+	send_input $'Subject: caf\xc3\xa9\n\ncafe\n' a@example.org
+	mail_option 1 BODY=8BITMIME
+	refute_mail_option 2 BODY=
+	mail_option 3 BODY=8BITMIME
+	assert_has "$(received 1)" $'\r\n\r\ncaf\xc3\xa9\r\n'
+	assert_no_violations
+}
+
+@test "8-bit body, server without 8BITMIME: exit 65, clear message, no DATA" {
+	server_start --caps "AUTH PLAIN LOGIN,SIZE 5242880,ENHANCEDSTATUSCODES"
+	write_config
+	run send_input $'Subject: s\n\ncaf\xc3\xa9\n' a@example.org
+	assert_status 65
+	assert_output_contains "8-bit"
+	assert_output_contains "8BITMIME"
+	[ "$(received_count)" -eq 0 ]
+	refute_file_contains "$(transcript)" "C: DATA"
+	assert_no_violations
+}
+
+# cron always passes -B8BITMIME, whatever its job printed.  A 7-bit body
+# needs no 8BITMIME: it must still reach a server that does not offer it.
+@test "-B8BITMIME with a 7-bit body, server without 8BITMIME: sent, no BODY=" {
+	server_start --caps "AUTH PLAIN LOGIN,SIZE 5242880,ENHANCEDSTATUSCODES"
+	write_config
+	run send_input $'Subject: s\n\nplain ascii\n' -B8BITMIME a@example.org
+	assert_status 0
+	[ "$(received_count)" -eq 1 ]
+	refute_mail_option 1 BODY=
+	assert_no_violations
+}
+
+# --- long lines ---------------------------------------------------------------
+
+@test "a body line of 998 octets passes unchanged" {
+	server_start
+	write_config
+	local line
+	line=$(printf '%0998d' 0)
+	send_input $'Subject: s\n\n'"$line"$'\n' a@example.org
+	assert_has "$(received 1)" $'\r\n\r\n'"$line"$'\r\n'
+	assert_crlf "$(received 1)"
+}
+
+# The issue allows re-encoding (quoted-printable) or a refusal with 65;
+# src/message.c refuses.  Either way the raw line never reaches the server.
+@test "a body line over 998 octets: exit 65 with a clear message, nothing sent" {
+	server_start
+	write_config
+	local line
+	line=$(printf '%0999d' 0)
+	run send_input $'Subject: s\n\nshort\n'"$line"$'\nshort\n' a@example.org
+	assert_status 65
+	assert_output_contains "999 bytes"
+	assert_output_contains "998"
+	no_session
+}
+
+@test "a header line over 998 octets is folded, its content kept" {
+	server_start
+	write_config
+	local words='' i
+	for ((i = 0; i < 150; i++)); do
+		words+=" word$i"
+	done
+	send_input "X-Long:$words"$'\nTo: a@example.org\n\nb\n' -t
+	local m
+	m=$(received 1)
+	assert_crlf "$m"
+	# unfolded, the field is what was given
+	[ "$(header_section "$m" | sed -n '/^X-Long:/,/^[^ \t]/p' |
+	    grep -v '^To:' | tr -d '\n')" = "X-Long:$words" ]
+	[ "$(header_section "$m" | grep -c '^[ \t]')" -gt 1 ]
+	assert_no_violations
+}
+
+@test "a header line over 998 octets that cannot be folded: exit 65, nothing sent" {
+	server_start
+	write_config
+	local long
+	long=$(printf '%01100d' 0)
+	run send_input "X-Long: $long"$'\n\nb\n' a@example.org
+	assert_status 65
+	assert_output_contains "X-Long"
+	no_session
+}
+
+# --- bad messages -------------------------------------------------------------
+
+@test "a NUL byte: exit 65, nothing sent" {
+	server_start
+	write_config
+	run bash -c 'printf "Subject: s\n\na\0b\n" | "$1" -C "$2" a@example.org' _ \
+	    "$CFSENDMAIL" "$CONF"
+	assert_status 65
+	assert_output_contains "NUL"
+	run bash -c 'printf "Subject: s\0\n\nb\n" | "$1" -C "$2" a@example.org' _ \
+	    "$CFSENDMAIL" "$CONF"
+	assert_status 65
+	no_session
+}
+
+@test "an empty message: exit 65, nothing sent" {
+	server_start
+	write_config
+	run "$CFSENDMAIL" -C "$CONF" a@example.org </dev/null
+	assert_status 65
+	assert_output_contains "empty message"
+	run send_input $'.\n' a@example.org
+	assert_status 65
+	no_session
+}
+
+@test "a header section over 1 MiB: exit 65, nothing sent" {
+	server_start
+	write_config
+	run bash -c 'for ((i = 0; i < 20000; i++)); do
+	    printf "X-Pad-%05d: %060d\n" "$i" 0; done |
+	    "$1" -C "$2" a@example.org' _ "$CFSENDMAIL" "$CONF"
+	assert_status 65
+	assert_output_contains "header section"
+	no_session
+}
+
+@test "a message over [delivery] max_size: exit 65 before connecting" {
+	server_start
+	write_config delivery.max_size=1000
+	local body
+	body=$(printf '%0900d' 0)
+	run send_input $'Subject: s\n\n'"$body"$'\n'"$body"$'\n' a@example.org
+	assert_status 65
+	assert_output_contains "max_size"
+	no_session
+	[ -z "$(ls -A "$BATS_TEST_TMPDIR/queue/new" 2>/dev/null)" ]
+}
+
+@test "SIZE= is sent when advertised, and not otherwise" {
+	server_start
+	write_config
+	send a@example.org
+	local opts
+	opts=$(envelope_field 1 mail_options)
+	[[ $opts =~ ^SIZE=([0-9]+)$ ]] || _fail "no SIZE=: $opts"
+	# the declared size is the size of what was sent
+	[ "${BASH_REMATCH[1]}" -ge "$(wc -c <"$(received 1)")" ]
+	server_stop
+	server_start --caps "AUTH PLAIN LOGIN,8BITMIME,ENHANCEDSTATUSCODES"
+	write_config
+	send a@example.org
+	refute_mail_option 1 SIZE=
+	assert_no_violations
+}
+
+# --- bad addresses ------------------------------------------------------------
+
+@test "-f with CR, LF, control bytes, spaces or unbalanced <>: 65, no session" {
+	server_start
+	write_config
+	local bad
+	for bad in $'a@example.com\rRCPT TO:<x@y>' $'a@example.com\nRCPT TO:<x@y>' \
+	    $'a\001@example.com' $'a@example.com\x7f' 'a b@example.com' \
+	    'a@example.com x' '<a@example.com' 'a@example.com>' \
+	    '<<a@example.com>>' 'a@@example.com'; do
+		run send -f "$bad" a@example.org
+		[ "$status" -eq 65 ] ||
+		    _fail "-f $(printf %q "$bad"): status $status: $output"
+	done
+	no_session
+}
+
+@test "recipients with CR, LF, control bytes, spaces or unbalanced <>: 65, no session" {
+	server_start
+	write_config
+	local bad
+	for bad in $'a@example.org\rRCPT TO:<x@y>' $'a@example.org\nRCPT TO:<x@y>' \
+	    $'a\001@example.org' $'a@example.org\x7f' 'a b@example.org' \
+	    '<a@example.org' 'a@example.org>' 'a@@example.org' \
+	    'a@example.org <b@example.org'; do
+		run send "$bad"
+		[ "$status" -eq 65 ] ||
+		    _fail "rcpt $(printf %q "$bad"): status $status: $output"
+	done
+	no_session
+}
+
+@test "a header recipient with a control byte under -t: 65, no session" {
+	server_start
+	write_config
+	run send_input $'To: a\001b@example.org\nSubject: s\n\nb\n' -t
+	assert_status 65
+	no_session
+}
+
+@test "-F with a newline or control byte: 65, nothing sent" {
+	server_start
+	write_config
+	run send -F $'Name\nBcc: victim@example.org' a@example.org
+	assert_status 65
+	assert_output_contains "-F"
+	run send -F $'Name\rX: y' a@example.org
+	assert_status 65
+	run send $'-FName\001' a@example.org
+	assert_status 65
+	no_session
+}
