@@ -425,6 +425,18 @@ nomem:
 	return -1;
 }
 
+static int
+dropped(const struct header_section *hs, size_t i,
+    const struct header_edit *e)
+{
+	size_t	 k;
+
+	for (k = 0; e->drop != NULL && e->drop[k] != NULL; k++)
+		if (header_is(hs, i, e->drop[k]))
+			return 1;
+	return 0;
+}
+
 /* Copy or map field i, then emit it. */
 static int
 rewrite_field(const struct header_section *hs, size_t i,
@@ -437,7 +449,7 @@ rewrite_field(const struct header_section *hs, size_t i,
 	size_t				 colon = f->value_off - 1 - f->off;
 	int				 changed = 0, rc = -1;
 
-	if (r != NULL && r->action == FIELD_DROP)
+	if ((r != NULL && r->action == FIELD_DROP) || dropped(hs, i, e))
 		return 0;
 	if (r != NULL && r->action == FIELD_MAP_FROM)
 		map = e->map_from;

@@ -113,6 +113,9 @@ struct header_edit {
 	/* NULL-terminated list of whole fields ("Date: ...", no final LF
 	   needed) to append, or NULL */
 	const char	*const *add;
+	/* NULL-terminated list of field names to leave out (replaced by
+	   fields of add), or NULL */
+	const char	*const *drop;
 };
 
 /*

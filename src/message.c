@@ -5,8 +5,10 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "message.h"
+#include "qp.h"
 
 /* Bytes gathered before one write to the sink. */
 #define WRITE_CHUNK	(64 * 1024)
@@ -243,10 +245,11 @@ check_body(const struct message *m, char *err, size_t errlen)
 	}
 	if (m->norm.longest > HEADER_LINE_MAX) {
 		snprintf(err, errlen, "a body line is %zu bytes long, over "
-		    "the limit of %d (RFC 5322 2.1.1): encode the body "
+		    "the limit of %d (RFC 5322 2.1.1), and the body is not "
+		    "one text part that could be re-encoded: encode it "
 		    "(quoted-printable or base64)", m->norm.longest,
 		    HEADER_LINE_MAX);
-		return MESSAGE_BAD;
+		return MESSAGE_LONG_LINES;
 	}
 	return MESSAGE_OK;
 }
@@ -257,10 +260,11 @@ message_write(struct message *m, const struct header_edit *edit,
     long long max_size, char *err, size_t errlen)
 {
 	struct buf		 out = { 0 };
-	enum message_result	 r = MESSAGE_BAD;
+	enum message_result	 r = MESSAGE_BAD, r2;
 
 	if (header_rewrite(&m->hs, edit, &out, err, errlen) == -1)
 		goto done;
+	m->header_bytes = (long long)out.len + 1;
 	if (buf_add(&out, "\n", 1) == -1 || buf_add(&out, m->head.data +
 	    m->body_off, m->head.len - m->body_off) == -1) {
 		snprintf(err, errlen, "out of memory");
@@ -274,11 +278,126 @@ message_write(struct message *m, const struct header_edit *edit,
 		if ((r = read_more(m, src, &out, err, errlen)) != MESSAGE_OK)
 			goto done;
 	}
-	if ((r = check_body(m, err, errlen)) != MESSAGE_OK)
+	if ((r = check_body(m, err, errlen)) == MESSAGE_BAD)
 		goto done;
-	r = flush(m, sink, &out, max_size, err, errlen);
+	if ((r2 = flush(m, sink, &out, max_size, err, errlen)) != MESSAGE_OK)
+		r = r2;
 	m->eightbit = m->norm.eightbit;
 done:
+	buf_free(&out);
+	return r;
+}
+
+/* Is the field absent, or does its value start with one of prefixes? */
+static int
+absent_or(const struct message *m, const char *name,
+    const char *const *prefixes)
+{
+	const char	*v;
+	ssize_t		 i;
+	size_t		 len, k;
+
+	if ((i = header_find(&m->hs, name, 0)) < 0)
+		return 1;
+	v = header_value(&m->hs, (size_t)i, &len);
+	while (len > 0 && (*v == ' ' || *v == '\t' || *v == '\n')) {
+		v++;
+		len--;
+	}
+	for (k = 0; prefixes[k] != NULL; k++)
+		if (len >= strlen(prefixes[k]) &&
+		    strncasecmp(v, prefixes[k], strlen(prefixes[k])) == 0)
+			return 1;
+	return 0;
+}
+
+int
+message_can_reencode(const struct message *m)
+{
+	static const char *const text[] = { "text/", NULL };
+	static const char *const raw[] = { "7bit", "8bit", "binary", NULL };
+
+	return absent_or(m, "Content-Type", text) &&
+	    absent_or(m, "Content-Transfer-Encoding", raw);
+}
+
+/* The header fields a quoted-printable body needs, after edit's own. */
+static void
+reencode_fields(const struct message *m, const struct header_edit *edit,
+    const char *add[8])
+{
+	size_t	 n = 0, i;
+
+	for (i = 0; edit->add != NULL && edit->add[i] != NULL && n < 4; i++)
+		add[n++] = edit->add[i];
+	if (header_find(&m->hs, "MIME-Version", 0) < 0)
+		add[n++] = "MIME-Version: 1.0";
+	if (header_find(&m->hs, "Content-Type", 0) < 0 && m->eightbit)
+		add[n++] = "Content-Type: text/plain; charset=UTF-8";
+	add[n++] = "Content-Transfer-Encoding: quoted-printable";
+	add[n] = NULL;
+}
+
+/* Encode the complete lines of chunk onto out; the rest waits in line. */
+static int
+encode_lines(const char *p, size_t len, struct buf *line, struct buf *out)
+{
+	const char	*nl;
+
+	while ((nl = memchr(p, '\n', len)) != NULL) {
+		if (buf_add(line, p, (size_t)(nl - p)) == -1 ||
+		    qp_encode_line(line->data, line->len, out) == -1)
+			return -1;
+		buf_reset(line);
+		len -= (size_t)(nl - p) + 1;
+		p = nl + 1;
+	}
+	return buf_add(line, p, len);
+}
+
+enum message_result
+message_reencode(struct message *m, const struct header_edit *edit,
+    const struct message_source *body, const struct message_sink *sink,
+    long long max_size, char *err, size_t errlen)
+{
+	static const char *const drop[] = { "Content-Transfer-Encoding",
+	    NULL };
+	struct header_edit	 e2 = *edit;
+	struct buf		 out = { 0 }, line = { 0 };
+	enum message_result	 r = MESSAGE_BAD;
+	const char		*add[8];
+	char			 chunk[16384];
+	ssize_t			 n;
+
+	reencode_fields(m, edit, add);
+	e2.add = add;
+	e2.drop = drop;
+	m->size = m->lines = 0;
+	if (header_rewrite(&m->hs, &e2, &out, err, errlen) == -1)
+		goto done;
+	m->header_bytes = (long long)out.len + 1;
+	r = MESSAGE_WRITE_ERROR;
+	if (buf_add(&out, "\n", 1) == -1)
+		goto nomem;
+	while ((n = body->read(body->ctx, chunk, sizeof(chunk))) > 0) {
+		if (encode_lines(chunk, (size_t)n, &line, &out) == -1)
+			goto nomem;
+		if (out.len >= WRITE_CHUNK && (r = flush(m, sink, &out,
+		    max_size, err, errlen)) != MESSAGE_OK)
+			goto done;
+	}
+	if (n == -1) {
+		snprintf(err, errlen, "cannot read the spooled message back");
+		goto done;
+	}
+	if (line.len > 0 && qp_encode_line(line.data, line.len, &out) == -1)
+		goto nomem;
+	r = flush(m, sink, &out, max_size, err, errlen);
+	goto done;
+nomem:
+	snprintf(err, errlen, "out of memory");
+done:
+	buf_free(&line);
 	buf_free(&out);
 	return r;
 }

@@ -33,6 +33,7 @@ enum message_result {
 	MESSAGE_BAD,		/* the message itself: EX_DATAERR */
 	MESSAGE_READ_ERROR,	/* reading the input failed: EX_IOERR */
 	MESSAGE_WRITE_ERROR,	/* the sink failed (spool): EX_CANTCREAT */
+	MESSAGE_LONG_LINES,	/* written, but a body line is over 998 */
 };
 
 struct message_source {
@@ -70,7 +71,7 @@ struct message {
 	struct header_section	 hs;
 	long long		 size;	/* bytes written to the sink */
 	long long		 lines;	/* LFs written, for the size on the wire */
-	size_t			 body_longest; /* longest body line */
+	long long		 header_bytes; /* header and blank line written */
 	int			 eightbit;
 };
 
@@ -87,12 +88,31 @@ enum message_result message_read_header(struct message *,
 /*
  * Write the header section rewritten by edit, a blank line, and the body
  * (the rest of src) to sink.  The input may not hold NUL bytes, nor be
- * larger than max_size, nor be empty.  A body line longer than 998 bytes
- * is refused (RFC 5322 §2.1.1).
+ * larger than max_size, nor be empty.  When a body line is longer than
+ * 998 bytes (RFC 5322 §2.1.1) everything is written all the same and
+ * MESSAGE_LONG_LINES returned: see message_reencode().
  */
 enum message_result message_write(struct message *, const struct header_edit *,
 	    const struct message_source *, const struct message_sink *,
 	    long long max_size, char *err, size_t errlen);
+/*
+ * Whether a message with over-long lines can be re-encoded safely: a
+ * single-part text body (no Content-Type, or text/...) not encoded yet
+ * (no Content-Transfer-Encoding, or 7bit, 8bit, binary), as OpenSMTPD
+ * does.  A multipart body would need each part re-encoded: refused.
+ */
+int	message_can_reencode(const struct message *);
+/*
+ * Write the message again to sink with its body quoted-printable: body
+ * is the body as message_write() wrote it (read back from the spool).
+ * The header section is rewritten as by edit, with
+ * Content-Transfer-Encoding: quoted-printable, and MIME-Version and a
+ * UTF-8 text Content-Type where they were missing.
+ */
+enum message_result message_reencode(struct message *,
+	    const struct header_edit *edit, const struct message_source *body,
+	    const struct message_sink *sink, long long max_size, char *err,
+	    size_t errlen);
 /* Bytes the message takes on the wire (CRLF endings), for SIZE=. */
 long long message_wire_size(const struct message *);
 

@@ -298,6 +298,41 @@ spool_write(void *ctx, const void *p, size_t len, char *err, size_t errlen)
 	return queue_write(ctx, p, len, err, errlen);
 }
 
+static ssize_t
+spool_read(void *ctx, char *p, size_t len)
+{
+	return queue_read(ctx, p, len);
+}
+
+/*
+ * A body line over 998 octets: write the message again, its body
+ * quoted-printable, into a new entry that replaces e (RFC 5322 §2.1.1;
+ * cutting the line would lose content).
+ */
+static enum message_result
+reencode(struct message *m, const struct header_edit *edit,
+    const struct config *cfg, struct queue *q, struct queue_entry *e,
+    char *err, size_t errlen)
+{
+	struct queue_entry	 second;
+	struct message_source	 src = { e, spool_read };
+	struct message_sink	 sink;
+	enum message_result	 r;
+
+	if (!message_can_reencode(m))
+		return MESSAGE_BAD;	/* err says why, from message_write */
+	if (queue_create(q, &second, err, errlen) == -1)
+		return MESSAGE_WRITE_ERROR;
+	sink.ctx = &second;
+	sink.write = spool_write;
+	e->off = m->header_bytes;
+	r = message_reencode(m, edit, &src, &sink, cfg->max_size, err, errlen);
+	queue_abort(q, e);
+	queue_entry_free(e);
+	*e = second;
+	return r;
+}
+
 static int
 message_failure(enum message_result r, const char *err, struct outcome *o)
 {
@@ -306,6 +341,7 @@ message_failure(enum message_result r, const char *err, struct outcome *o)
 		[MESSAGE_BAD] = EX_DATAERR,
 		[MESSAGE_READ_ERROR] = EX_IOERR,
 		[MESSAGE_WRITE_ERROR] = EX_CANTCREAT,
+		[MESSAGE_LONG_LINES] = EX_DATAERR,
 	};
 
 	return outcome_fail(o, codes[r], "%s", err);
@@ -362,6 +398,8 @@ spool(const struct options *opts, const struct config *cfg,
 	sink.write = spool_write;
 	r = message_write(m, &edit, &src, &sink, cfg->max_size, err,
 	    sizeof(err));
+	if (r == MESSAGE_LONG_LINES)
+		r = reencode(m, &edit, cfg, q, e, err, sizeof(err));
 	if (r != MESSAGE_OK) {
 		message_failure(r, err, o);
 		goto fail;

@@ -48,7 +48,7 @@ php_mail() {
 	assert_output true
 	[ "$(received_count)" -eq 1 ]
 	[ "$(envelope_field 1 mail_from)" = alerts@example.com ]
-	[ "$(rcpts 1)" = $'a@example.org\nc@example.org\nb@example.org' ]
+	assert_rcpts 1 a@example.org c@example.org b@example.org
 	local m
 	m=$(received 1)
 	assert_crlf "$m"
@@ -72,7 +72,7 @@ php_mail() {
 	assert_status 0
 	assert_output true
 	[ "$(envelope_field 1 mail_from)" = www@example.com ]
-	[ "$(rcpts 1)" = $'a@example.org\naudit@example.org' ]
+	assert_rcpts 1 a@example.org audit@example.org
 	local m
 	m=$(received 1)
 	assert_crlf "$m"
@@ -107,14 +107,14 @@ php_mail() {
 	[ ! -e "$pwn" ]
 	[ "$(received_count)" -eq 1 ]
 	[ "$(envelope_field 1 mail_from)" = x@example.com ]
-	[ "$(rcpts 1)" = a@example.org ]
+	assert_rcpts 1 a@example.org
 	# Separated value, and a queue directory option: the same.
 	run php_mail a@example.org "Contact form" $'x\n' "" \
 	    "-f x@example.com -X $pwn -oQ$BATS_TEST_TMPDIR/q2"
 	assert_output true
 	[ ! -e "$pwn" ]
 	[ ! -e "$BATS_TEST_TMPDIR/q2" ]
-	[ "$(rcpts 2)" = a@example.org ]
+	assert_rcpts 2 a@example.org
 }
 
 # The fifth argument without a leading option: "x@example.com -X/path"
@@ -144,7 +144,7 @@ php_mail() {
 	assert_status 0
 	[ "$(received_count)" -eq 1 ]
 	[ "$(envelope_field 1 mail_from)" = alerts@example.com ]
-	[ "$(rcpts 1)" = $'a@example.org\nc@example.org\nb@example.org' ]
+	assert_rcpts 1 a@example.org c@example.org b@example.org
 	local m
 	m=$(received 1)
 	assert_crlf "$m"
@@ -163,7 +163,7 @@ php_mail() {
 	    -s "état du disque" root <<<'déjà plein ✓'
 	assert_status 0
 	[ "$(envelope_field 1 mail_from)" = alerts@example.com ]
-	[ "$(rcpts 1)" = ops@example.com ]
+	assert_rcpts 1 ops@example.com
 	local m
 	m=$(received 1)
 	assert_crlf "$m"
@@ -182,7 +182,7 @@ php_mail() {
 	    -c c@example.org -b b@example.org a@example.org <<<'hello'
 	assert_status 0
 	[ "$(received_count)" -eq 1 ]
-	[ "$(rcpts 1)" = $'a@example.org\nc@example.org\nb@example.org' ]
+	assert_rcpts 1 a@example.org c@example.org b@example.org
 	local m
 	m=$(received 1)
 	assert_crlf "$m"
@@ -212,7 +212,7 @@ php_mail() {
 	assert_output_contains "Result: OK"
 	[ "$(received_count)" -eq 1 ]
 	[ "$(envelope_field 1 mail_from)" = alerts@example.com ]
-	[ "$(rcpts 1)" = $'a@example.org\nb@example.org\nc@example.org' ]
+	assert_rcpts 1 a@example.org b@example.org c@example.org
 	local m
 	m=$(received 1)
 	assert_crlf "$m"
@@ -234,7 +234,7 @@ php_mail() {
 	assert_status 0
 	[ "$(received_count)" -eq 1 ]
 	[ "$(envelope_field 1 mail_from)" = alerts@example.com ]
-	[ "$(rcpts 1)" = ops@example.com ]
+	assert_rcpts 1 ops@example.com
 	envelope_field 1 mail_options | grep -qx BODY=8BITMIME ||
 	    _fail "no BODY=8BITMIME: $(envelope_field 1 mail_options)"
 	local m
@@ -254,7 +254,7 @@ php_mail() {
 	run "$CFSENDMAIL" -C "$CONF" -i -FCronDaemon -B8BITMIME -oem \
 	    a@example.org,b@example.org <"$FIXTURES/cron-mailto.txt"
 	assert_status 0
-	[ "$(rcpts 1)" = $'a@example.org\nb@example.org' ]
+	assert_rcpts 1 a@example.org b@example.org
 	[ "$(envelope_field 1 mail_from)" = alerts@example.com ]
 	local m
 	m=$(received 1)
@@ -268,7 +268,7 @@ php_mail() {
 	run "$CFSENDMAIL" -C "$CONF" -FCronDaemon -i -B8BITMIME -oem root \
 	    <"$FIXTURES/cron-debian.txt"
 	assert_status 0
-	[ "$(rcpts 1)" = root@example.com ]
+	assert_rcpts 1 root@example.com
 	assert_has "$(received 1)" $'\r\nTo: root@example.com\r\n'
 }
 
@@ -278,7 +278,7 @@ php_mail() {
 	assert_status 0
 	[ "$(received_count)" -eq 1 ]
 	[ "$(envelope_field 1 mail_from)" = alerts@example.com ]
-	[ "$(rcpts 1)" = ops@example.com ]
+	assert_rcpts 1 ops@example.com
 	local m
 	m=$(received 1)
 	assert_crlf "$m"
@@ -294,7 +294,7 @@ php_mail() {
 	    hidden@example.org <"$FIXTURES/mutt.txt"
 	assert_status 0
 	[ "$(envelope_field 1 mail_from)" = alerts@example.com ]
-	[ "$(rcpts 1)" = $'a@example.org\nb@example.org\nhidden@example.org' ]
+	assert_rcpts 1 a@example.org b@example.org hidden@example.org
 	local m
 	m=$(received 1)
 	assert_crlf "$m"
@@ -310,7 +310,7 @@ php_mail() {
 	run "$CFSENDMAIL" -C "$CONF" -t <"$FIXTURES/mdadm.txt"
 	assert_status 0
 	[ "$(envelope_field 1 mail_from)" = alerts@example.com ]
-	[ "$(rcpts 1)" = ops@example.com ]
+	assert_rcpts 1 ops@example.com
 	local m
 	m=$(received 1)
 	assert_crlf "$m"
@@ -323,7 +323,7 @@ php_mail() {
 
 @test "sudo: -t, stdout and stderr to /dev/null, From: root rewritten" {
 	"$CFSENDMAIL" -C "$CONF" -t <"$FIXTURES/sudo.txt" >/dev/null 2>&1
-	[ "$(rcpts 1)" = ops@example.com ]
+	assert_rcpts 1 ops@example.com
 	[ "$(envelope_field 1 mail_from)" = alerts@example.com ]
 	local m
 	m=$(received 1)
@@ -336,7 +336,7 @@ php_mail() {
 	run bash -c '"$1" -C "$2" -t <"$3" >&- 2>&-' _ "$CFSENDMAIL" "$CONF" \
 	    "$FIXTURES/sudo.txt"
 	assert_status 0
-	[ "$(rcpts 1)" = ops@example.com ]
+	assert_rcpts 1 ops@example.com
 }
 
 @test "unattended-upgrades: -oi -t from Python's email package" {
@@ -344,7 +344,7 @@ php_mail() {
 	    "$CFSENDMAIL" -C "$CONF"
 	assert_status 0
 	[ "$(envelope_field 1 mail_from)" = alerts@example.com ]
-	[ "$(rcpts 1)" = ops@example.com ]
+	assert_rcpts 1 ops@example.com
 	local m
 	m=$(received 1)
 	assert_crlf "$m"

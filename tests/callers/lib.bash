@@ -16,6 +16,7 @@
 #   body_of FILE             the body (after the first empty line), as is
 #   header_count FILE NAME   how many NAME: fields the header section has
 #   rcpts N                  envelope recipients of message N, one a line
+#   assert_rcpts N ADDR...   they are exactly ADDR..., in any order
 #   wait_received N          wait (bounded, 10 s) until N messages arrived
 #   make_links               $BATS_TEST_TMPDIR/bin/{sendmail,mailq,
 #                            newaliases} -> $CFSENDMAIL; sets LINKS
@@ -87,4 +88,24 @@ make_links() {
 	ln -sf "$CFSENDMAIL" "$LINKS/sendmail"
 	ln -sf "$CFSENDMAIL" "$LINKS/mailq"
 	ln -sf "$CFSENDMAIL" "$LINKS/newaliases"
+}
+
+# assert_rcpts N ADDR... -- message N's envelope recipients are exactly
+# ADDR... in some order (RCPT order is not part of the contract), domains
+# compared case-insensitively; a duplicate counts.
+assert_rcpts() {
+	local n=$1 got want
+	shift
+	got=$(envelope_field "$n" rcpt_tos | LC_ALL=C awk '{
+	    i = index($0, "@")
+	    print i ? substr($0, 1, i) tolower(substr($0, i + 1)) : $0 }' |
+	    LC_ALL=C sort) || return 1
+	want=$(printf '%s\n' "$@" | LC_ALL=C awk '{
+	    i = index($0, "@")
+	    print i ? substr($0, 1, i) tolower(substr($0, i + 1)) : $0 }' |
+	    LC_ALL=C sort)
+	[ "$got" = "$want" ] && return 0
+	_fail "message $n: recipients differ (- expected, + actual):" \
+	    "$(diff -u <(printf '%s\n' "$want") <(printf '%s\n' "$got") |
+	    tail -n +3)"
 }
