@@ -94,6 +94,17 @@ php_mail() {
 	assert_has "$m" $'\r\nFrom: <alerts@example.com>\r\n'
 }
 
+# A php.ini sendmail_path may hold "-f" and the script pass its own: the
+# last -f wins, as in Postfix (sendmail refuses a second -f).
+@test "PHP mail(): -f in sendmail_path and in the fifth argument, the last wins" {
+	need php
+	run php -n -d sendmail_path="$CFSENDMAIL -C $CONF -t -i -f ini@example.com" \
+	    -r 'var_export(mail("a@example.org", "s", "b\n", "", "-f www@example.com"));'
+	assert_status 0
+	assert_output true
+	[ "$(envelope_field 1 mail_from)" = www@example.com ]
+}
+
 # The classic mail() injection: the fifth argument carries -X (sendmail's
 # traffic log, pointed at the web root) and -O.  cfsendmail ignores both
 # options; the message is delivered and no file is written.

@@ -253,6 +253,30 @@ refute_mail_option() {
 	assert_has "$(received 3)" $'\r\n.\r\nafter\r\n'
 }
 
+@test "-bm delivers; -L tag and -C file take their value, never a recipient" {
+	server_start
+	write_config
+	run send -bm -L mytag a@example.org
+	assert_status 0
+	run bash -c 'printf "Subject: s\n\nb\n" | "$1" -bm -Lmytag -C "$2" b@example.org' \
+	    _ "$CFSENDMAIL" "$CONF"
+	assert_status 0
+	assert_rcpts 1 a@example.org
+	assert_rcpts 2 b@example.org
+}
+
+@test "--version and --help: exit 0, no message read, nothing sent" {
+	server_start
+	write_config
+	run "$CFSENDMAIL" --version </dev/null
+	assert_status 0
+	assert_output_contains cfsendmail
+	run "$CFSENDMAIL" --help </dev/null
+	assert_status 0
+	assert_output_contains "-t"
+	no_session
+}
+
 # --- ignored options ----------------------------------------------------------
 
 @test "ignored options never swallow a recipient" {
@@ -588,17 +612,87 @@ refute_mail_option() {
 	assert_crlf "$(received 1)"
 }
 
-# The issue allows re-encoding (quoted-printable) or a refusal with 65;
-# src/message.c refuses.  Either way the raw line never reaches the server.
-@test "a body line over 998 octets: exit 65 with a clear message, nothing sent" {
+# qp_body_is FILE EXPECTED -- FILE's body, quoted-printable decoded with
+# CRLF as LF, is EXPECTED byte for byte.
+qp_body_is() {
+	"$SMTPD_PYTHON" - "$1" "$2" <<'PY'
+import quopri, sys
+data = open(sys.argv[1], "rb").read()
+body = data.split(b"\r\n\r\n", 1)[1].replace(b"\r\n", b"\n")
+got = quopri.decodestring(body)
+want = open(sys.argv[2], "rb").read()
+if got != want:
+    sys.exit("decoded body differs:\n%r\n%r" % (got[:300], want[:300]))
+PY
+}
+
+# RFC 5322 2.1.1: a line over 998 octets cannot go out raw and must not be
+# cut.  A single-part text body that is not encoded yet is re-encoded
+# quoted-printable (as OpenSMTPD does), with the MIME fields it needs.
+@test "a body line over 998 octets, plain body: re-encoded quoted-printable, content kept" {
 	server_start
 	write_config
 	local line
-	line=$(printf '%0999d' 0)
-	run send_input $'Subject: s\n\nshort\n'"$line"$'\nshort\n' a@example.org
+	line=$(printf '%01200d' 7)
+	printf 'short line caf\xc3\xa9\n%s\n.\nend = here\n' "$line" \
+	    >"$BATS_TEST_TMPDIR/body"
+	run bash -c '{ printf "Subject: s\n\n"; cat "$3"; } |
+	    "$1" -C "$2" -i a@example.org' _ "$CFSENDMAIL" "$CONF" \
+	    "$BATS_TEST_TMPDIR/body"
+	assert_status 0
+	local m
+	m=$(received 1)
+	assert_crlf "$m"
+	refute_has "$m" "$line"
+	[ "$(header_count "$m" MIME-Version)" -eq 1 ]
+	[ "$(header_count "$m" Content-Transfer-Encoding)" -eq 1 ]
+	assert_has "$m" $'\r\nContent-Transfer-Encoding: quoted-printable\r\n'
+	assert_has "$m" $'\r\nContent-Type: text/plain; charset=UTF-8\r\n'
+	qp_body_is "$m" "$BATS_TEST_TMPDIR/body"
+	assert_no_violations
+}
+
+@test "a body line over 998 octets, text/plain 8bit: the old encoding field replaced" {
+	server_start
+	write_config
+	local line
+	line=$(printf '%01100d' 3)
+	printf 'x\n%s\n' "$line" >"$BATS_TEST_TMPDIR/body"
+	run bash -c '{ printf "MIME-Version: 1.0\nContent-Type: text/plain; charset=us-ascii\nContent-Transfer-Encoding: 8bit\nSubject: s\n\n"; cat "$3"; } |
+	    "$1" -C "$2" a@example.org' _ "$CFSENDMAIL" "$CONF" \
+	    "$BATS_TEST_TMPDIR/body"
+	assert_status 0
+	local m
+	m=$(received 1)
+	assert_crlf "$m"
+	[ "$(header_count "$m" MIME-Version)" -eq 1 ]
+	[ "$(header_count "$m" Content-Type)" -eq 1 ]
+	[ "$(header_count "$m" Content-Transfer-Encoding)" -eq 1 ]
+	assert_has "$m" $'Content-Type: text/plain; charset=us-ascii\r\n'
+	assert_has "$m" $'\r\nContent-Transfer-Encoding: quoted-printable\r\n'
+	qp_body_is "$m" "$BATS_TEST_TMPDIR/body"
+}
+
+@test "a body line over 998 octets in a multipart body: exit 65, nothing sent" {
+	server_start
+	write_config
+	local line
+	line=$(printf '%01000d' 0)
+	run send_input $'MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=XX\nSubject: s\n\n--XX\nContent-Type: text/plain\n\n'"$line"$'\n--XX--\n' a@example.org
 	assert_status 65
-	assert_output_contains "999 bytes"
+	assert_output_contains "1000 bytes"
 	assert_output_contains "998"
+	no_session
+	[ -z "$(ls -A "$BATS_TEST_TMPDIR/queue/new" 2>/dev/null)" ]
+}
+
+@test "a body line over 998 octets in an already encoded body: exit 65, nothing sent" {
+	server_start
+	write_config
+	local line
+	line=$(printf '%01000d' 0)
+	run send_input $'Content-Transfer-Encoding: base64\nSubject: s\n\n'"$line"$'\n' a@example.org
+	assert_status 65
 	no_session
 }
 
