@@ -161,3 +161,51 @@ send() {
 	assert_status 0
 	assert_output_contains "--serverinfo"
 }
+
+@test "--serverinfo describes TLS, certificate, capabilities and AUTH, sends nothing" {
+	server_start
+	write_config
+	run "$CFSENDMAIL" -C "$CONF" --serverinfo
+	assert_status 0
+	assert_output_contains "TLS: TLS1.3, cipher"
+	assert_output_contains "certificate subject: CN=localhost"
+	assert_output_contains "certificate issuer:"
+	assert_output_contains "certificate expires:"
+	assert_output_contains "certificate verified: yes"
+	assert_output_contains "SIZE(5.0 MiB)"
+	assert_output_contains "8BITMIME"
+	assert_output_contains "AUTH: accepted as api_token"
+	[ "$(received_count)" -eq 0 ]
+	refute_file_contains "$(transcript)" "MAIL FROM"
+}
+
+@test "--serverinfo with a wrong token: exit 77 and what to do" {
+	server_start --token other-token
+	write_config
+	run "$CFSENDMAIL" -C "$CONF" --serverinfo
+	assert_status 77
+	assert_output_contains "535 5.7.8"
+	assert_output_contains "Email Sending: Edit"
+}
+
+@test "--check-config needs no network and finds a missing token" {
+	write_config
+	run "$CFSENDMAIL" -C "$CONF" --check-config
+	assert_status 0
+	assert_output_contains "OK"
+	write_config -relay.token
+	run "$CFSENDMAIL" -C "$CONF" --check-config
+	assert_status 78
+	assert_output_contains "no [relay] token or token_file"
+}
+
+@test "invoked as mailq and newaliases" {
+	ln -s "$CFSENDMAIL" "$BATS_TEST_TMPDIR/mailq"
+	ln -s "$CFSENDMAIL" "$BATS_TEST_TMPDIR/newaliases"
+	write_config
+	run "$BATS_TEST_TMPDIR/mailq" -C "$CONF"
+	assert_status 0
+	assert_output "Mail queue is empty"
+	run "$BATS_TEST_TMPDIR/newaliases"
+	assert_status 0
+}
