@@ -200,8 +200,9 @@ send() {
 }
 
 @test "invoked as mailq and newaliases" {
-	ln -s "$CFSENDMAIL" "$BATS_TEST_TMPDIR/mailq"
-	ln -s "$CFSENDMAIL" "$BATS_TEST_TMPDIR/newaliases"
+	# the name is what counts: link the binary itself, not a wrapper
+	ln -s "${CFSENDMAIL_BIN:-$CFSENDMAIL}" "$BATS_TEST_TMPDIR/mailq"
+	ln -s "${CFSENDMAIL_BIN:-$CFSENDMAIL}" "$BATS_TEST_TMPDIR/newaliases"
 	write_config
 	run "$BATS_TEST_TMPDIR/mailq" -C "$CONF"
 	assert_status 0
