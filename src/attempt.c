@@ -57,14 +57,14 @@ report(const struct deliver_job *job, struct outcome *o)
 		log_error("%s: not sent: %s", job->id, job->failure.text);
 		return;
 	}
-	for (i = 0; i < job->nrcpts; i++) {
+	for (i = 0; i < job->env.nrcpts; i++) {
 		if (job->status[i].cls != REPLY_PERM)
 			continue;
 		hint = deliver_hint(&job->status[i]);
 		outcome_fail(o, 0, "%s: <%s> refused: %s%s%s", job->id,
-		    job->rcpts[i], job->status[i].text, hint ? " -- " : "",
+		    job->env.rcpts[i], job->status[i].text, hint ? " -- " : "",
 		    hint ? hint : "");
-		log_error("%s: <%s> refused: %s", job->id, job->rcpts[i],
+		log_error("%s: <%s> refused: %s", job->id, job->env.rcpts[i],
 		    job->status[i].text);
 	}
 }
@@ -92,7 +92,7 @@ last_refusal(const struct deliver_job *job)
 
 	if (job->why != DELIVER_OK)
 		return job->failure.text;
-	for (i = 0; i < job->nrcpts; i++)
+	for (i = 0; i < job->env.nrcpts; i++)
 		if (job->status[i].cls == REPLY_PERM)
 			return job->status[i].text;
 	return NULL;
@@ -153,15 +153,15 @@ attempt_entry(struct deliver *d, struct queue *q, struct queue_entry *e,
 	    sizeof(*job.status))) == NULL)
 		return outcome_fail(o, EX_OSERR, "out of memory");
 	job.id = e->id;
-	job.from = v->from;
-	job.rcpts = v->rcpts;
-	job.nrcpts = v->nrcpts;
-	job.eightbit = v->eightbit;
-	job.smtputf8 = v->smtputf8;
-	job.size = v->size;
-	job.dsn_notify = v->dsn_notify;
-	job.dsn_ret = v->dsn_ret;
-	job.envid = v->envid;
+	job.env.from = v->from;
+	job.env.rcpts = (const char *const *)v->rcpts;
+	job.env.nrcpts = v->nrcpts;
+	job.env.eightbit = v->eightbit;
+	job.env.smtputf8 = v->smtputf8;
+	job.env.size = v->size;
+	job.env.dsn_notify = v->dsn_notify;
+	job.env.dsn_ret = v->dsn_ret;
+	job.env.envid = v->envid;
 	job.body.ctx = e;
 	job.body.read = body_read;
 	job.rewind = body_rewind;

@@ -71,7 +71,7 @@ deliver_pending(const struct deliver_job *job)
 {
 	size_t	 i, n = 0;
 
-	for (i = 0; i < job->nrcpts; i++)
+	for (i = 0; i < job->env.nrcpts; i++)
 		n += job->status[i].cls == REPLY_TEMP;
 	return n;
 }
@@ -85,7 +85,7 @@ fail_pending(struct deliver_job *job, enum deliver_why why,
 
 	job->why = why;
 	job->failure = *st;
-	for (i = 0; i < job->nrcpts; i++)
+	for (i = 0; i < job->env.nrcpts; i++)
 		if (job->status[i].cls == REPLY_TEMP)
 			job->status[i] = *st;
 }
@@ -167,7 +167,7 @@ pick_batch(const struct deliver *d, const struct deliver_job *job,
 	    (size_t)d->cfg->max_recipients - d->smtp.rcpts_sent : 0;
 	if (room > d->batch_max)
 		room = d->batch_max;
-	for (i = 0; i < job->nrcpts && n < room; i++)
+	for (i = 0; i < job->env.nrcpts && n < room; i++)
 		if (job->status[i].cls == REPLY_TEMP)
 			idx[n++] = i;
 	return n;
@@ -248,7 +248,7 @@ batch_outcome(struct deliver *d, struct deliver_job *job, int rc,
 		return BATCH_SESSION_FULL;
 	}
 	if (temp) {
-		for (i = 0; i < job->nrcpts; i++)
+		for (i = 0; i < job->env.nrcpts; i++)
 			if (job->status[i].cls == REPLY_TEMP)
 				job->failure = job->status[i];
 		return BATCH_TEMP;
@@ -266,9 +266,9 @@ send_batch(struct deliver *d, struct deliver_job *job)
 	enum batch_result	 r = BATCH_TEMP;
 	int			 rc, temp;
 
-	idx = reallocarray(NULL, job->nrcpts, sizeof(*idx));
-	addrs = reallocarray(NULL, job->nrcpts, sizeof(*addrs));
-	rs = reallocarray(NULL, job->nrcpts, sizeof(*rs));
+	idx = reallocarray(NULL, job->env.nrcpts, sizeof(*idx));
+	addrs = reallocarray(NULL, job->env.nrcpts, sizeof(*addrs));
+	rs = reallocarray(NULL, job->env.nrcpts, sizeof(*rs));
 	if (idx == NULL || addrs == NULL || rs == NULL) {
 		local_failure(&job->failure, REPLY_TEMP, "out of memory");
 		goto done;
@@ -278,17 +278,10 @@ send_batch(struct deliver *d, struct deliver_job *job)
 		goto done;
 	}
 	for (i = 0; i < n; i++)
-		addrs[i] = job->rcpts[idx[i]];
-	memset(&env, 0, sizeof(env));
-	env.from = job->from;
+		addrs[i] = job->env.rcpts[idx[i]];
+	env = job->env;
 	env.rcpts = addrs;
 	env.nrcpts = n;
-	env.eightbit = job->eightbit;
-	env.smtputf8 = job->smtputf8;
-	env.size = job->size;
-	env.dsn_notify = job->dsn_notify;
-	env.dsn_ret = job->dsn_ret;
-	env.envid = job->envid;
 	if (job->rewind(job->body.ctx) == -1) {
 		local_failure(&job->failure, REPLY_TEMP,
 		    "cannot read the message from the queue");
@@ -364,7 +357,7 @@ static int
 worth_parallel(const struct deliver *d, const struct deliver_job *job)
 {
 	return d->cfg->parallel > 1 && !d->ready && !log_verbose() &&
-	    job->nrcpts > (size_t)d->cfg->max_recipients;
+	    job->env.nrcpts > (size_t)d->cfg->max_recipients;
 }
 
 void
@@ -374,7 +367,7 @@ deliver_message(struct deliver *d, struct deliver_job *job)
 
 	job->why = DELIVER_OK;
 	memset(&job->failure, 0, sizeof(job->failure));
-	for (i = 0; i < job->nrcpts; i++)
+	for (i = 0; i < job->env.nrcpts; i++)
 		local_failure(&job->status[i], REPLY_TEMP, "not tried yet");
 	if (worth_parallel(d, job) && parallel_deliver(d, job) == 0) {
 		if (deliver_pending(job) > 0 && job->why == DELIVER_OK)
@@ -401,7 +394,7 @@ deliver_exit_code(const struct deliver_job *job)
 
 	if (job->why != DELIVER_OK)
 		return codes[job->why];
-	for (i = 0; i < job->nrcpts; i++)
+	for (i = 0; i < job->env.nrcpts; i++)
 		if (job->status[i].cls == REPLY_PERM)
 			return EX_NOUSER;
 	return EX_OK;

@@ -36,17 +36,10 @@ enum deliver_why {
 
 struct deliver_job {
 	const char		*id;		/* queue id, for logs */
-	const char		*from;
-	char			**rcpts;
-	size_t			 nrcpts;
+	/* the whole message: env.rcpts are all its recipients */
+	struct smtp_envelope	 env;
 	/* per recipient: REPLY_OK sent, _PERM refused, _TEMP not yet */
 	struct smtp_status	*status;
-	int			 eightbit;
-	int			 smtputf8;
-	long long		 size;
-	const char		*dsn_notify;
-	const char		*dsn_ret;
-	const char		*envid;
 	struct smtp_body	 body;
 	int			(*rewind)(void *ctx);	/* body from the start */
 	int			 attempts;	/* tries before giving up */

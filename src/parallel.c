@@ -73,18 +73,20 @@ run_child(const struct deliver *parent, const struct deliver_job *job,
 	struct deliver		 d;
 	struct deliver_job	 sub = *job;
 	struct child_summary	 sum;
+	const char		**rcpts;
 	size_t			 i;
 	int			 ok;
 
-	sub.rcpts = calloc(c->n, sizeof(*sub.rcpts));
+	rcpts = calloc(c->n, sizeof(*rcpts));
 	sub.status = calloc(c->n, sizeof(*sub.status));
-	if (sub.rcpts == NULL || sub.status == NULL)
+	if (rcpts == NULL || sub.status == NULL)
 		_exit(1);
 	for (i = 0; i < c->n; i++) {
-		sub.rcpts[i] = job->rcpts[c->idx[i]];
+		rcpts[i] = job->env.rcpts[c->idx[i]];
 		sub.status[i] = job->status[c->idx[i]];	/* pending */
 	}
-	sub.nrcpts = c->n;
+	sub.env.rcpts = rcpts;
+	sub.env.nrcpts = c->n;
 	deliver_init(&d, parent->cfg, parent->params.helo);
 	deliver_batches(&d, &sub);
 	deliver_close(&d);
@@ -155,18 +157,18 @@ parallel_deliver(struct deliver *d, struct deliver_job *job)
 	size_t		*idx = NULL, used = 0;
 	int		 rc = -1;
 
-	groups = (job->nrcpts + per - 1) / per;
+	groups = (job->env.nrcpts + per - 1) / per;
 	n = groups < (size_t)d->cfg->parallel ? groups : (size_t)d->cfg->parallel;
 	if (n > sizeof(kids) / sizeof(kids[0]))
 		n = sizeof(kids) / sizeof(kids[0]);
-	if ((idx = calloc(job->nrcpts, sizeof(*idx))) == NULL)
+	if ((idx = calloc(job->env.nrcpts, sizeof(*idx))) == NULL)
 		return -1;
 	/* session-sized groups dealt round robin: child k gets groups
 	 * k, k + n, ... so that each child's sessions are full */
 	for (k = 0; k < n; k++) {
 		kids[k].idx = idx + used;
 		kids[k].n = 0;
-		for (i = 0; i < job->nrcpts; i++)
+		for (i = 0; i < job->env.nrcpts; i++)
 			if ((i / per) % n == k)
 				kids[k].idx[kids[k].n++] = i;
 		used += kids[k].n;
