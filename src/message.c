@@ -288,6 +288,17 @@ done:
 	return r;
 }
 
+static int
+has_8bit(const char *p, size_t len)
+{
+	size_t	 i;
+
+	for (i = 0; i < len; i++)
+		if ((unsigned char)p[i] & 0x80)
+			return 1;
+	return 0;
+}
+
 /* Is the field absent, or does its value start with one of prefixes? */
 static int
 absent_or(const struct message *m, const char *name,
@@ -393,6 +404,8 @@ message_reencode(struct message *m, const struct header_edit *edit,
 	if (line.len > 0 && qp_encode_line(line.data, line.len, &out) == -1)
 		goto nomem;
 	r = flush(m, sink, &out, max_size, err, errlen);
+	/* the body is 7-bit now; only the header may still be 8-bit */
+	m->eightbit = has_8bit(m->head.data, m->header_len);
 	goto done;
 nomem:
 	snprintf(err, errlen, "out of memory");

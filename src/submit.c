@@ -354,7 +354,9 @@ fill_envelope(struct queue_envelope *v, const struct envelope *env,
 	size_t	 i;
 
 	v->created = time(NULL);
-	v->eightbit = m->eightbit || opts->body == OPTIONS_BODY_8BITMIME;
+	/* -B8BITMIME is only the caller's guess (cron always says so): what
+	 * the message holds decides BODY=8BITMIME */
+	v->eightbit = m->eightbit;
 	v->smtputf8 = env->smtputf8;
 	v->size = message_wire_size(m);
 	if ((v->from = strdup(env->from)) == NULL ||

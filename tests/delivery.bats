@@ -115,6 +115,19 @@ assert_stdout_empty() {
 	[ -z "$output" ] || _fail "expected nothing on stdout, got:" "$output"
 }
 
+# assert_queue_empty -- nothing waits in the queue, nothing in failed/
+assert_queue_empty() {
+	local out
+	out=$("$CFSENDMAIL" -C "$CONF" -bp 2>&1)
+	[ "$out" = "Mail queue is empty" ] && return 0
+	_fail "expected an empty queue; cfsendmail -bp says:" "$out"
+}
+
+# assert_stderr_empty -- a delivered message is not worth a word
+assert_stderr_empty() {
+	[ -z "$stderr" ] || _fail "expected nothing on stderr, got:" "$stderr"
+}
+
 # --- sessions of at most 50 recipients ----------------------------------
 
 # n recipients: ceil(n/50) sessions, each recipient once, no session or
@@ -126,6 +139,8 @@ check_batches() {
 	run --separate-stderr send_to "$n"
 	assert_status 0
 	assert_stdout_empty
+	assert_stderr_empty
+	assert_queue_empty
 	mapfile -t expected < <(rcpts "$n")
 	assert_each_once "${expected[@]}"
 	assert_sessions "$sessions"
@@ -204,10 +219,10 @@ check_batches() {
 	server_start --max-rcpt 0
 	write_config delivery.attempts=2
 	local start=$SECONDS
-	run --separate-stderr timeout 20 "$CFSENDMAIL" -C "$CONF" \
+	run --separate-stderr timeout 5 "$CFSENDMAIL" -C "$CONF" \
 	    r001@example.org r002@example.org r003@example.org \
 	    < <(printf 'Subject: x\n\nbody\n')
-	[ "$status" -ne 124 ] || _fail "cfsendmail still running after 20 s" \
+	[ "$status" -ne 124 ] || _fail "cfsendmail still running after 5 s" \
 	    "sessions: $(sessions_count)"
 	assert_status 0
 	assert_stderr_contains "queued, will retry"
@@ -225,11 +240,34 @@ check_batches() {
 	run --separate-stderr send_to 1
 	assert_status 0
 	assert_stdout_empty
-	[ -z "$stderr" ] || _fail "expected nothing on stderr:" "$stderr"
+	assert_stderr_empty
 	assert_each_once r001@example.org
 	assert_sessions 3
 	[ "$(envelope_field 1 session)" -eq 3 ]
+	assert_queue_empty
 	assert_no_violations
+}
+
+@test "421 at greeting once, on_defer = fail: delivered, exit 0 (not 75)" {
+	server_start --reply greeting#1="421 4.3.2 Service not available"
+	write_config delivery.on_defer=fail
+	run --separate-stderr send_to 1
+	assert_status 0
+	assert_stderr_empty
+	assert_each_once r001@example.org
+	assert_sessions 2
+	assert_queue_empty
+}
+
+@test "TLS handshake cut (connection dropped at connect): retried, delivered" {
+	server_start --drop connect#1
+	write_config
+	run --separate-stderr send_to 2
+	assert_status 0
+	assert_stderr_empty
+	assert_each_once r001@example.org r002@example.org
+	assert_sessions 2
+	assert_queue_empty
 }
 
 @test "421 at greeting on 2 connections, attempts = 2: queued, exit 0" {
@@ -273,6 +311,8 @@ check_batches() {
 	run --separate-stderr send_to 3
 	assert_status 0
 	assert_stdout_empty
+	assert_stderr_empty
+	assert_queue_empty
 	assert_received 1
 	assert_each_once r001@example.org r002@example.org r003@example.org
 	# two transactions: the refused one and the good one
@@ -287,6 +327,8 @@ check_batches() {
 	run --separate-stderr send_to 3
 	assert_status 0
 	assert_stdout_empty
+	assert_stderr_empty
+	assert_queue_empty
 	assert_received 1
 	assert_each_once r001@example.org r002@example.org r003@example.org
 	assert_sessions 2
@@ -303,6 +345,8 @@ check_batches() {
 	t1=$(date +%s%N)
 	assert_status 0
 	assert_stdout_empty
+	assert_stderr_empty
+	assert_queue_empty
 	assert_each_once r001@example.org
 	assert_sessions 2
 	[ "$(envelope_field 1 session)" -eq 2 ]
@@ -319,6 +363,8 @@ check_batches() {
 	local t0=$SECONDS
 	run --separate-stderr send_to 2
 	assert_status 0
+	assert_stderr_empty
+	assert_queue_empty
 	assert_received 1
 	assert_each_once r001@example.org r002@example.org
 	assert_sessions 2

@@ -361,12 +361,21 @@ refute_output_contains() {
 	_fail "output contains: $1" "output:" "$output"
 }
 
+# Byte-exact search (grep -F would take a LF in STR as a second pattern,
+# and an empty one matches anything).  The x keeps trailing newlines.
+_file_has() {
+	local content
+	content=$(cat -- "$1"; printf x)
+	content=${content%x}
+	[[ $content == *"$2"* ]]
+}
+
 assert_file_contains() {
 	if [ ! -e "$1" ]; then
 		_fail "$1 does not exist (looking for: $2)"
 		return 1
 	fi
-	grep -qF -- "$2" "$1" && return 0
+	_file_has "$1" "$2" && return 0
 	if [ "$1" = "$REC/transcript.log" ]; then
 		_fail "the transcript does not contain: $2"   # diag shows it
 	else
@@ -376,7 +385,7 @@ assert_file_contains() {
 
 refute_file_contains() {
 	[ -e "$1" ] || return 0
-	grep -qF -- "$2" "$1" || return 0
+	_file_has "$1" "$2" || return 0
 	_fail "$1 contains: $2" "--- matching lines:" "$(grep -nF -- "$2" "$1")"
 }
 
