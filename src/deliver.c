@@ -161,12 +161,13 @@ static size_t
 pick_batch(const struct deliver *d, const struct deliver_job *job,
     size_t *idx)
 {
-	size_t	 room, i, n = 0;
+	size_t	 cap, room, i, n = 0;
 
-	room = (size_t)d->cfg->max_recipients > d->smtp.rcpts_sent ?
-	    (size_t)d->cfg->max_recipients - d->smtp.rcpts_sent : 0;
-	if (room > d->batch_max)
-		room = d->batch_max;
+	/* both limits count per session, across transactions */
+	cap = (size_t)d->cfg->max_recipients;
+	if (cap > d->batch_max)
+		cap = d->batch_max;
+	room = cap > d->smtp.rcpts_sent ? cap - d->smtp.rcpts_sent : 0;
 	for (i = 0; i < job->env.nrcpts && n < room; i++)
 		if (job->status[i].cls == REPLY_TEMP)
 			idx[n++] = i;
@@ -212,10 +213,8 @@ record_batch(struct deliver_job *job, const size_t *idx, size_t n,
 
 /* After a 452: that many was what the server takes in one session. */
 static void
-adapt_batch(struct deliver *d, size_t too_many)
+adapt_batch(struct deliver *d, size_t took)
 {
-	size_t	 took = d->smtp.rcpts_sent - too_many;
-
 	if (took > 0 && took < d->batch_max)
 		d->batch_max = took;
 }
@@ -225,7 +224,9 @@ static enum batch_result
 batch_outcome(struct deliver *d, struct deliver_job *job, int rc,
     const struct smtp_status *st, size_t too_many, int temp)
 {
-	size_t	 took = d->smtp.rcpts_sent - too_many;
+	/* not rcpts_sent - too_many: without PIPELINING the RCPTs after
+	 * the first 452 are never sent, yet they count in too_many */
+	size_t	 took = d->smtp.rcpts_accepted;
 	size_t	 i;
 
 	if (rc == -1 && st->state != SMTP_RCPT) {
@@ -244,7 +245,7 @@ batch_outcome(struct deliver *d, struct deliver_job *job, int rc,
 			job->failure = *st;
 			return BATCH_TEMP;
 		}
-		adapt_batch(d, too_many);
+		adapt_batch(d, took);
 		return BATCH_SESSION_FULL;
 	}
 	if (temp) {
@@ -346,6 +347,8 @@ deliver_batches(struct deliver *d, struct deliver_job *job)
 	}
 	if (deliver_pending(job) > 0)
 		job->why = DELIVER_TEMP;
+	else if (job->why == DELIVER_TEMP)
+		job->why = DELIVER_OK;	/* a later try made up for it */
 }
 
 /*

@@ -516,8 +516,10 @@ rcpt_phase(struct smtp_session *s, const struct smtp_envelope *e,
 			too_many = 1;
 			rs[i].code = 452;
 			rs[i].cls = REPLY_TEMP;
-		} else if (rs[i].cls == REPLY_OK)
+		} else if (rs[i].cls == REPLY_OK) {
 			accepted++;
+			s->rcpts_accepted++;
+		}
 		if (rs[i].session_lost) {
 			*st = rs[i];
 			goto lost;

@@ -91,6 +91,7 @@ struct smtp_session {
 	int				 nomem;	/* a command could not be queued */
 	unsigned int			 transactions;
 	unsigned int			 rcpts_sent;	/* in this session */
+	unsigned int			 rcpts_accepted; /* 2xx, in this session */
 };
 
 /* Set up a session; nothing is sent.  Free with smtp_session_free(). */

@@ -406,7 +406,9 @@ new_session(struct tls_conn *c, gnutls_session_t *out)
 	struct tls_client	*cl = c->client;
 	gnutls_session_t	 s;
 
-	if (gnutls_init(&s, GNUTLS_CLIENT | GNUTLS_NONBLOCK) < 0)
+	/* a reset connection must not kill us with SIGPIPE in gnutls_bye */
+	if (gnutls_init(&s, GNUTLS_CLIENT | GNUTLS_NONBLOCK |
+	    GNUTLS_NO_SIGNAL) < 0)
 		return -1;
 	if (gnutls_priority_set_direct(s, TLS_PRIORITY, NULL) < 0 ||
 	    gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE, cl->cred) < 0 ||

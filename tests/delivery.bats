@@ -207,6 +207,8 @@ check_batches() {
 	write_config
 	run --separate-stderr send_to 25
 	assert_status 0
+	mapfile -t expected < <(rcpts 25)
+	assert_each_once "${expected[@]}"
 	assert_sessions 3
 	assert_session_rcpts_at_most 11
 	[ "$(count_in_transcript "S: 452")" -eq 1 ] ||
@@ -218,7 +220,6 @@ check_batches() {
 	# retried up to [delivery] attempts, then queued -- within seconds
 	server_start --max-rcpt 0
 	write_config delivery.attempts=2
-	local start=$SECONDS
 	run --separate-stderr timeout 5 "$CFSENDMAIL" -C "$CONF" \
 	    r001@example.org r002@example.org r003@example.org \
 	    < <(printf 'Subject: x\n\nbody\n')
@@ -228,7 +229,6 @@ check_batches() {
 	assert_stderr_contains "queued, will retry"
 	assert_received 0
 	assert_sessions 2
-	[ $((SECONDS - start)) -lt 10 ]
 }
 
 # --- temporary failures: retried ---------------------------------------

@@ -1,0 +1,504 @@
+/*
+ * test_message.c - unit tests for the message reader (message.c).
+ *
+ * Each case is input bytes in, spooled bytes (or the refusal) out.  Every
+ * case runs with the input handed over at once and in chunks of 1, 3 and
+ * 7 bytes, so that a CR, a dot or a line end split across two reads is
+ * exercised: the normaliser's state must carry over.
+ */
+#include <sys/resource.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "header.h"
+#include "message.h"
+#include "tap.h"
+
+#define BIG	((long long)1 << 40)
+
+/* Input from memory, at most chunk bytes per read (0: all). */
+struct memsrc {
+	const char	*p;
+	size_t		 len, off, chunk;
+	int		 fail_at;	/* fail the read at this offset, or -1 */
+};
+
+static ssize_t
+memsrc_read(void *ctx, char *p, size_t len)
+{
+	struct memsrc	*m = ctx;
+	size_t		 n = m->len - m->off;
+
+	if (m->fail_at >= 0 && m->off >= (size_t)m->fail_at) {
+		errno = EIO;
+		return -1;
+	}
+	if (n > len)
+		n = len;
+	if (m->chunk > 0 && n > m->chunk)
+		n = m->chunk;
+	memcpy(p, m->p + m->off, n);
+	m->off += n;
+	return (ssize_t)n;
+}
+
+struct memsink {
+	struct buf	 out;
+	int		 fail;
+	int		 writes;
+};
+
+static int
+memsink_write(void *ctx, const void *p, size_t len, char *err, size_t errlen)
+{
+	struct memsink	*s = ctx;
+
+	s->writes++;
+	if (s->fail) {
+		snprintf(err, errlen, "disk full");
+		return -1;
+	}
+	return buf_add(&s->out, p, len);
+}
+
+struct run {
+	enum message_result	 r;
+	char			 err[256];
+	struct memsink		 sink;
+	struct message		 m;
+	size_t			 consumed;	/* input bytes read */
+};
+
+/* Read the header, then write everything, as submit.c does. */
+static void
+run(struct run *x, const char *in, size_t len, int ignore_dots,
+    size_t chunk, long long max_size, const struct header_edit *edit)
+{
+	static const struct header_edit	 none;
+	struct memsrc			 src = { in, len, 0, chunk, -1 };
+	struct message_source		 s = { &src, memsrc_read };
+	struct message_sink		 k;
+
+	memset(x, 0, sizeof(*x));
+	k.ctx = &x->sink;
+	k.write = memsink_write;
+	message_init(&x->m, ignore_dots);
+	x->r = message_read_header(&x->m, &s, x->err, sizeof(x->err));
+	if (x->r == MESSAGE_OK)
+		x->r = message_write(&x->m, edit ? edit : &none, &s, &k,
+		    max_size, x->err, sizeof(x->err));
+	x->consumed = src.off;
+}
+
+static void
+run_free(struct run *x)
+{
+	message_free(&x->m);
+	buf_free(&x->sink.out);
+}
+
+static const char *
+result_name(enum message_result r)
+{
+	switch (r) {
+	case MESSAGE_OK:
+		return "OK";
+	case MESSAGE_BAD:
+		return "BAD";
+	case MESSAGE_READ_ERROR:
+		return "READ_ERROR";
+	case MESSAGE_WRITE_ERROR:
+		return "WRITE_ERROR";
+	case MESSAGE_LONG_LINES:
+		return "LONG_LINES";
+	}
+	return "?";
+}
+
+static const struct {
+	const char	*name;
+	const char	*in;
+	size_t		 len;		/* 0: strlen(in) */
+	int		 ignore_dots;
+	const char	*result;	/* result_name() */
+	const char	*out;		/* the spool, or the error when BAD */
+	int		 eightbit;
+} cases[] = {
+    { "LF", "Subject: x\n\nbody\n", 0, 0, "OK",
+	"Subject: x\n\nbody\n", 0 },
+    { "CRLF", "Subject: x\r\nTo: a@b\r\n\r\nbody\r\nline 2\r\n", 0, 0, "OK",
+	"Subject: x\nTo: a@b\n\nbody\nline 2\n", 0 },
+    { "PHP: headers CRLF, body LF", "To: a@b\r\nSubject: s\r\n"
+	"MIME-Version: 1.0\r\n\r\nline 1\nline 2\n", 0, 1, "OK",
+	"To: a@b\nSubject: s\nMIME-Version: 1.0\n\nline 1\nline 2\n", 0 },
+    { "bare CR is a line break", "Subject: x\n\n10%\r50%\r100%\n", 0, 0,
+	"OK", "Subject: x\n\n10%\n50%\n100%\n", 0 },
+    { "bare CR, then CRLF", "Subject: x\n\na\r\r\nb\n", 0, 0, "OK",
+	"Subject: x\n\na\n\nb\n", 0 },
+    { "CR at the very end", "Subject: x\n\nbody\r", 0, 0, "OK",
+	"Subject: x\n\nbody\n", 0 },
+    { "bare CR in the header section", "Subject: x\rTo: a@b\r\rbody\r",
+	0, 0, "OK", "Subject: x\nTo: a@b\n\nbody\n", 0 },
+    { "no final line end", "Subject: x\n\nbody", 0, 0, "OK",
+	"Subject: x\n\nbody\n", 0 },
+    { "lone dot ends the input", "Subject: x\n\na\n.\nnot read\n", 0, 0,
+	"OK", "Subject: x\n\na\n", 0 },
+    { "lone dot with CRLF", "Subject: x\r\n\r\na\r\n.\r\nnot read\r\n", 0,
+	0, "OK", "Subject: x\n\na\n", 0 },
+    { "lone dot as the last bytes", "Subject: x\n\na\n.", 0, 0, "OK",
+	"Subject: x\n\na\n", 0 },
+    { "lone dot ends the header section", "Subject: x\n.\nnot read\n", 0,
+	0, "OK", "Subject: x\n\n", 0 },
+    { "lone dot with -i is data", "Subject: x\n\na\n.\nmore\n", 0, 1, "OK",
+	"Subject: x\n\na\n.\nmore\n", 0 },
+    { "lone dot last with -i", "Subject: x\n\na\n.", 0, 1, "OK",
+	"Subject: x\n\na\n.\n", 0 },
+    { "dots that are data", "Subject: x\n\n..\n.x\n. \nx.\n", 0, 0, "OK",
+	"Subject: x\n\n..\n.x\n. \nx.\n", 0 },
+    { "dots that are data, -i", "Subject: x\n\n..\n.x\n. \nx.\n", 0, 1,
+	"OK", "Subject: x\n\n..\n.x\n. \nx.\n", 0 },
+    { "lone dot first: nothing", ".\nSubject: x\n", 0, 0, "BAD",
+	"empty message", 0 },
+    { "empty input", "", 0, 0, "BAD", "empty message", 0 },
+    { "empty input, -i", "", 0, 1, "BAD", "empty message", 0 },
+    { "NUL in the body", "Subject: x\n\na\0b\n", 16, 0, "BAD",
+	"the message holds NUL bytes", 0 },
+    { "NUL at the end", "Subject: x\n\nab\n\0", 16, 0, "BAD",
+	"the message holds NUL bytes", 0 },
+    { "NUL in the header section", "Subject: a\0b\n\nbody\n", 19, 0, "BAD",
+	"header line 1: NUL byte in header line", 0 },
+    { "header section ended by a non-header line",
+	"Subject: x\nhello world\nsecond\n", 0, 0, "OK",
+	"Subject: x\n\nhello world\nsecond\n", 0 },
+    { "no header at all", "hello world\nsecond\n", 0, 0, "OK",
+	"\nhello world\nsecond\n", 0 },
+    { "no header, one line without LF", "hello", 0, 0, "OK", "\nhello\n",
+	0 },
+    { "first line indented", " hello\n", 0, 0, "OK", "\n hello\n", 0 },
+    { "blank line first", "\nbody\n", 0, 0, "OK", "\nbody\n", 0 },
+    { "headers only", "Subject: x\nTo: a@b\n", 0, 0, "OK",
+	"Subject: x\nTo: a@b\n\n", 0 },
+    { "headers only, no final LF", "Subject: x", 0, 0, "OK",
+	"Subject: x\n\n", 0 },
+    { "folded header", "Subject: a\n\tb\n c\n\nbody\n", 0, 0, "OK",
+	"Subject: a\n\tb\n c\n\nbody\n", 0 },
+    { "Bcc dropped", "To: a@b\nBcc: secret@c\nSubject: s\n\nhi\n", 0, 0,
+	"OK", "To: a@b\nSubject: s\n\nhi\n", 0 },
+    { "8-bit body", "Subject: x\n\ncaf\xc3\xa9\n", 0, 0, "OK",
+	"Subject: x\n\ncaf\xc3\xa9\n", 1 },
+    { "8-bit header", "Subject: caf\xc3\xa9\n\nx\n", 0, 0, "OK",
+	"Subject: caf\xc3\xa9\n\nx\n", 1 },
+    { "8-bit after a dot", "Subject: x\n\n.\xc3\xa9\n", 0, 1, "OK",
+	"Subject: x\n\n.\xc3\xa9\n", 1 },
+};
+
+static void
+test_cases(void)
+{
+	static const size_t chunks[] = { 0, 1, 3, 7 };
+	struct run	 x;
+	size_t		 i, c, len;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		for (c = 0; c < sizeof(chunks) / sizeof(chunks[0]); c++) {
+			len = cases[i].len ? cases[i].len : strlen(cases[i].in);
+			run(&x, cases[i].in, len, cases[i].ignore_dots,
+			    chunks[c], BIG, NULL);
+			is_str(result_name(x.r), cases[i].result,
+			    "%s, chunks of %zu: result", cases[i].name,
+			    chunks[c]);
+			if (x.r == MESSAGE_BAD) {
+				is_str(x.err, cases[i].out, "%s, chunks of "
+				    "%zu: reason", cases[i].name, chunks[c]);
+				run_free(&x);
+				continue;
+			}
+			is_str(x.sink.out.data ? x.sink.out.data : "",
+			    cases[i].out, "%s, chunks of %zu: spooled",
+			    cases[i].name, chunks[c]);
+			is_int(x.m.eightbit, cases[i].eightbit, "%s, chunks "
+			    "of %zu: eightbit", cases[i].name, chunks[c]);
+			is_int(x.m.size, (long)strlen(cases[i].out), "%s, "
+			    "chunks of %zu: size", cases[i].name, chunks[c]);
+			run_free(&x);
+		}
+}
+
+/* Bytes on the wire: every LF becomes CRLF. */
+static void
+test_wire_size(void)
+{
+	static const char	 in[] = "Subject: x\r\n\r\nbody\r\nline\n";
+	struct run		 x;
+
+	/* "Subject: x\n\nbody\nline\n": 22 bytes, 4 LFs */
+	run(&x, in, strlen(in), 0, 0, BIG, NULL);
+	is_int(x.m.size, 22, "wire size: spooled bytes");
+	is_int(x.m.lines, 4, "wire size: line ends");
+	is_int(message_wire_size(&x.m), 26, "wire size: bytes + LFs");
+	is_int(x.m.header_bytes, 12, "wire size: header and blank line");
+	run_free(&x);
+}
+
+/* The input was read only up to the lone dot. */
+static void
+test_dot_stops_reading(void)
+{
+	static const char	 in[] = "Subject: x\n\na\n.\nnot read\n";
+	struct run		 x;
+
+	run(&x, in, strlen(in), 0, 1, BIG, NULL);
+	is_int((long)x.consumed, (long)strlen("Subject: x\n\na\n.\n"),
+	    "lone dot: nothing read after it");
+	run_free(&x);
+}
+
+static void
+test_max_size(void)
+{
+	static const char	 in[] = "Subject: x\n\n0123456789\n";
+	struct run		 x;
+	long long		 exact = (long long)strlen(in);
+
+	run(&x, in, strlen(in), 0, 0, exact, NULL);
+	is_str(result_name(x.r), "OK", "max_size: exactly at the limit");
+	run_free(&x);
+	run(&x, in, strlen(in), 0, 0, exact - 1, NULL);
+	is_str(result_name(x.r), "BAD", "max_size: one byte over");
+	is_str(x.err, "message larger than the limit of 22 bytes ([delivery] "
+	    "max_size)", "max_size: reason");
+	run_free(&x);
+	run(&x, in, strlen(in), 0, 3, exact - 1, NULL);
+	is_str(result_name(x.r), "BAD", "max_size: one byte over, chunks "
+	    "of 3");
+	run_free(&x);
+}
+
+/* A line over RFC 5322's 998 octets: written, but flagged. */
+static void
+test_long_lines(void)
+{
+	static const struct {
+		const char	*name;
+		size_t		 len;	/* of the body line */
+		int		 lf;	/* the line has its LF */
+		const char	*result;
+	} cases[] = {
+	    { "998", 998, 1, "OK" },
+	    { "999", 999, 1, "LONG_LINES" },
+	    { "998 without LF", 998, 0, "OK" },
+	    { "999 without LF", 999, 0, "LONG_LINES" },
+	    { "5000", 5000, 1, "LONG_LINES" },
+	};
+	static const size_t chunks[] = { 0, 7, 1000 };
+	struct buf	 in = { 0 }, want = { 0 };
+	struct run	 x;
+	size_t		 i, c, k;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		for (c = 0; c < sizeof(chunks) / sizeof(chunks[0]); c++) {
+			buf_reset(&in);
+			buf_reset(&want);
+			buf_adds(&in, "Subject: x\r\n\r\nshort\r\n");
+			buf_adds(&want, "Subject: x\n\nshort\n");
+			for (k = 0; k < cases[i].len; k++) {
+				buf_add(&in, "a", 1);
+				buf_add(&want, "a", 1);
+			}
+			buf_adds(&in, cases[i].lf ? "\r\nend\r\n" : "");
+			buf_adds(&want, cases[i].lf ? "\nend\n" : "\n");
+			run(&x, in.data, in.len, 0, chunks[c], BIG, NULL);
+			is_str(result_name(x.r), cases[i].result,
+			    "long line %s, chunks of %zu: result",
+			    cases[i].name, chunks[c]);
+			ok(x.sink.out.len == want.len &&
+			    memcmp(x.sink.out.data, want.data, want.len) == 0,
+			    "long line %s, chunks of %zu: all written",
+			    cases[i].name, chunks[c]);
+			run_free(&x);
+		}
+	/* a long header line is folded by header_rewrite(), not refused */
+	buf_reset(&in);
+	buf_adds(&in, "Subject:");
+	for (k = 0; k < 200; k++)
+		buf_adds(&in, " word");
+	buf_adds(&in, "\n\nbody\n");
+	run(&x, in.data, in.len, 0, 0, BIG, NULL);
+	is_str(result_name(x.r), "OK", "long header line: folded, not "
+	    "refused");
+	run_free(&x);
+	buf_free(&in);
+	buf_free(&want);
+}
+
+/* header_rewrite() through message_write(): added fields, in order. */
+static void
+test_edit(void)
+{
+	static const char *const add[] = { "Date: x", NULL };
+	static const char *const drop[] = { "Message-ID", NULL };
+	static const struct {
+		const char	*name;
+		const char	*in;
+		const char	*out;
+	} cases[] = {
+	    { "added after the fields", "Subject: s\r\nTo: a@b\r\n\r\nbody\n",
+		"Subject: s\nTo: a@b\nDate: x\n\nbody\n" },
+	    { "added to an empty section", "hello\n", "Date: x\n\nhello\n" },
+	    { "added to headers only", "Subject: s", "Subject: s\nDate: x\n\n" },
+	    { "dropped field", "Message-ID: <old@x>\nSubject: s\n\nb\n",
+		"Subject: s\nDate: x\n\nb\n" },
+	};
+	struct header_edit	 e;
+	struct run		 x;
+	size_t			 i;
+
+	memset(&e, 0, sizeof(e));
+	e.add = add;
+	e.drop = drop;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		run(&x, cases[i].in, strlen(cases[i].in), 0, 3, BIG, &e);
+		is_str(result_name(x.r), "OK", "edit %s: result",
+		    cases[i].name);
+		is_str(x.sink.out.data, cases[i].out, "edit %s: spooled",
+		    cases[i].name);
+		is_int(x.m.header_bytes, (long)(strstr(cases[i].out, "\n\n") -
+		    cases[i].out) + 2, "edit %s: header bytes",
+		    cases[i].name);
+		run_free(&x);
+	}
+}
+
+static void
+test_errors(void)
+{
+	static const char	 in[] = "Subject: x\n\nbody\nmore\n";
+	struct memsrc		 src = { in, sizeof(in) - 1, 0, 5, 14 };
+	struct message_source	 s = { &src, memsrc_read };
+	struct memsink		 sink = { { 0 }, 1, 0 };
+	struct message_sink	 k = { &sink, memsink_write };
+	struct header_edit	 e;
+	struct message		 m;
+	char			 err[256];
+
+	memset(&e, 0, sizeof(e));
+	/* the read fails in the body */
+	message_init(&m, 0);
+	is_str(result_name(message_read_header(&m, &s, err, sizeof(err))),
+	    "OK", "read error: header read");
+	sink.fail = 0;
+	is_str(result_name(message_write(&m, &e, &s, &k, BIG, err,
+	    sizeof(err))), "READ_ERROR", "read error: reported");
+	is_str(err, "cannot read the message: Input/output error",
+	    "read error: reason");
+	message_free(&m);
+	buf_free(&sink.out);
+
+	/* the read fails in the header section */
+	src.off = 0;
+	src.fail_at = 3;
+	message_init(&m, 0);
+	is_str(result_name(message_read_header(&m, &s, err, sizeof(err))),
+	    "READ_ERROR", "read error in the header section");
+	message_free(&m);
+
+	/* the sink fails */
+	src.off = 0;
+	src.fail_at = -1;
+	sink.fail = 1;
+	message_init(&m, 0);
+	message_read_header(&m, &s, err, sizeof(err));
+	is_str(result_name(message_write(&m, &e, &s, &k, BIG, err,
+	    sizeof(err))), "WRITE_ERROR", "sink error: reported");
+	is_str(err, "disk full", "sink error: the sink's reason");
+	message_free(&m);
+	buf_free(&sink.out);
+}
+
+/*
+ * 64 MiB without a blank line, made up as it is read: the header
+ * section is refused after MESSAGE_MAX_HEADER, without reading (and
+ * keeping) the rest.
+ */
+struct gen {
+	const char	*unit;		/* repeated */
+	const char	*first;		/* once, before the units */
+	size_t		 total, off;
+};
+
+static ssize_t
+gen_read(void *ctx, char *p, size_t len)
+{
+	struct gen	*g = ctx;
+	size_t		 n = 0, flen = strlen(g->first), ulen = strlen(g->unit);
+	size_t		 at;
+
+	while (n < len && g->off < g->total) {
+		at = g->off;
+		p[n++] = at < flen ? g->first[at] : g->unit[(at - flen) % ulen];
+		g->off++;
+	}
+	return (ssize_t)n;
+}
+
+static void
+test_huge_header(void)
+{
+	static const struct {
+		const char	*name;
+		const char	*first, *unit;
+	} cases[] = {
+	    { "header lines", "", "X-Filler: abcdefghijklmnopqrstuvwxyz\n" },
+	    { "one folded field", "Subject: x\n", " continued\n" },
+	    { "no line end at all", "", "abcdefghijklmnop" },
+	    { "a field name growing", "", "Xxxxxxxxxxxxxxxx" },
+	};
+	struct gen		 g;
+	struct message_source	 s = { &g, gen_read };
+	struct message		 m;
+	struct rusage		 before, after;
+	char			 err[256];
+	size_t			 i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memset(&g, 0, sizeof(g));
+		g.first = cases[i].first;
+		g.unit = cases[i].unit;
+		g.total = 64u << 20;
+		getrusage(RUSAGE_SELF, &before);
+		message_init(&m, 0);
+		is_str(result_name(message_read_header(&m, &s, err,
+		    sizeof(err))), "BAD", "huge header, %s: refused",
+		    cases[i].name);
+		is_str(err, "header section larger than 1048576 bytes (no "
+		    "blank line before the body?)", "huge header, %s: reason",
+		    cases[i].name);
+		ok(g.off <= MESSAGE_MAX_HEADER + 64 * 1024, "huge header, %s: "
+		    "stopped reading after %zu bytes", cases[i].name, g.off);
+		ok(m.head.cap <= 4 * MESSAGE_MAX_HEADER, "huge header, %s: "
+		    "buffer bounded (%zu bytes)", cases[i].name, m.head.cap);
+		message_free(&m);
+		getrusage(RUSAGE_SELF, &after);
+		ok(after.ru_maxrss - before.ru_maxrss < 32 * 1024,
+		    "huge header, %s: peak memory grew by %ld KiB",
+		    cases[i].name, after.ru_maxrss - before.ru_maxrss);
+	}
+}
+
+int
+main(void)
+{
+	test_cases();
+	test_wire_size();
+	test_dot_stops_reading();
+	test_max_size();
+	test_long_lines();
+	test_edit();
+	test_errors();
+	test_huge_header();
+	return done_testing();
+}
