@@ -52,11 +52,15 @@ def fmt(x, unit):
         x *= 1000
     elif unit == "M":
         x /= 1e6
-    if x >= 100:
+    elif unit == "n":
+        return f"{x:g}"
+    if abs(x) >= 100:
         return f"{x:.0f}"
-    if x >= 10:
+    if abs(x) >= 10:
         return f"{x:.1f}"
-    return f"{x:.2f}"
+    if abs(x) >= 1:
+        return f"{x:.2f}"
+    return f"{x:.3f}"
 
 
 # workload, metric label, unit, (id, metric), target
@@ -80,9 +84,9 @@ rows = [
     (W1F, "instructions (M)", "M", ("w1-full", "instr"), ("ratio", 0.5)),
     (W1F, "peak RSS (KiB)", "", ("w1-full", "rss"), ("ratio", 1.0)),
     (W2, "wall (ms)", "ms", ("w2", "wall"), ("ratio", 0.6)),
-    (W2, "server waits per message (all delayed replies)", "",
+    (W2, "server waits per message (all delayed replies)", "n",
      ("w2", "waits"), None),
-    (W2, "waits the client sat through (QUIT's reply not awaited)", "",
+    (W2, "waits the client sat through (QUIT's reply not awaited)", "n",
      ("w2", "awaited"), ("cf", 7)),
     (W3, "wall (ms)", "ms", ("w3", "wall"), ("ratio", 0.25)),
     (W3, "peak RSS (KiB)", "", ("w3", "rss"), None),
@@ -105,12 +109,13 @@ out.append("|---|---|---:|---:|---:|---|---|")
 last = None
 for wl, label, unit, (wid, metric), target in rows:
     cfv, msv = (median(wid, c, metric) for c in CLIENTS)
-    ratio = cfv / msv if cfv is not None and msv else None
+    ratio = cfv / msv if cfv is not None and msv and metric != "rssgrowth" \
+        else None
     tcell, met = "", ""
     if target:
         kind, limit = target
         if kind == "ratio":
-            tcell = f"≤ {limit:g}"
+            tcell = f"≤ {limit:.2f}"
             ok = ratio is not None and ratio <= limit
         else:
             tcell = f"cfsendmail ≤ {limit:g}"

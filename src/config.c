@@ -100,6 +100,9 @@ _Static_assert(sizeof(enum config_tls) == sizeof(int) &&
 
 struct parse_ctx {
 	struct config	*cfg;
+	const char	*next;		/* the text not read yet */
+	int		 line;		/* the line inih is at */
+	int		 reason_line;	/* the line of reason, 0: none */
 	char		 reason[256];	/* first error, without the line */
 	/* one bit per row of keys[]: a key given twice is an error */
 	unsigned char	 seen[sizeof(keys) / sizeof(keys[0])];
@@ -213,8 +216,43 @@ fail(struct parse_ctx *ctx, const char *fmt, ...)
 		va_start(ap, fmt);
 		vsnprintf(ctx->reason, sizeof(ctx->reason), fmt, ap);
 		va_end(ap);
+		ctx->reason_line = ctx->line;
 	}
 	return 0;
+}
+
+/*
+ * inih's reader over the text, as ini_parse_string()'s, but it counts
+ * lines, so that a reason is shown with its own line (inih goes on after
+ * a syntax error and reports the first one's line), and it refuses a
+ * line that does not fit inih's buffer (INI_MAX_LINE, 200 on Debian):
+ * inih would take its pieces for lines, a value cut short or the tail
+ * of a comment read as a key.
+ */
+static char *
+read_line(char *str, int num, void *stream)
+{
+	struct parse_ctx	*ctx = stream;
+	const char		*p = ctx->next, *nl;
+	size_t			 len, content;
+
+	if (*p == '\0')
+		return NULL;
+	ctx->line++;
+	nl = strchr(p, '\n');
+	len = nl != NULL ? (size_t)(nl - p) + 1 : strlen(p);
+	ctx->next = p + len;
+	content = nl != NULL ? len - 1 : len;
+	if (content > 0 && p[content - 1] == '\r')
+		content--;
+	/* room for CR, LF and NUL, as ini.h asks */
+	if (num < 4 || content > (size_t)num - 3) {
+		fail(ctx, "line longer than %d characters", num - 3);
+		len = 0;
+	}
+	memcpy(str, p, len);
+	str[len] = '\0';
+	return str;
 }
 
 static int
@@ -321,6 +359,9 @@ handler(void *user, const char *section, const char *name, const char *value)
 	struct parse_ctx	*ctx = user;
 	size_t			 i;
 
+	/* a name is shown in messages: not one that can hide in them */
+	if (has_control(section) || has_control(name))
+		return fail(ctx, "control character in a section or key name");
 	if (has_control(value))
 		return fail(ctx, "%s: control character in value", name);
 	if (strcasecmp(section, "aliases") == 0) {
@@ -377,16 +418,21 @@ config_parse(struct config *cfg, const char *text, const char *name,
 
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.cfg = cfg;
+	ctx.next = text;
 	if (set_string(&cfg->path, name, 0) == -1) {
 		snprintf(err, errlen, "%s: out of memory", name);
 		return -1;
 	}
-	line = ini_parse_string(text, handler, &ctx);
+	line = ini_parse_stream(read_line, &ctx, handler, &ctx);
+	/* the first error: ours, or a syntax error inih found itself */
+	if (ctx.reason_line != 0 && (line == 0 || ctx.reason_line <= line)) {
+		snprintf(err, errlen, "%s:%d: %s", name, ctx.reason_line,
+		    ctx.reason);
+		return -1;
+	}
 	if (line != 0) {
-		/* a syntax error inih found itself has no reason from us */
-		snprintf(err, errlen, "%s:%d: %s", name, line,
-		    ctx.reason[0] ? ctx.reason :
-		    "syntax error (expected [section] or key = value)");
+		snprintf(err, errlen, "%s:%d: syntax error (expected "
+		    "[section] or key = value)", name, line);
 		return -1;
 	}
 	return validate(cfg, err, errlen);

@@ -626,7 +626,8 @@ list_ids(struct queue *q, const char *sub, char ***out, size_t *n)
 		count++;
 	}
 	closedir(d);
-	qsort(v, count, sizeof(*v), compare_names);
+	if (count > 0)		/* qsort(NULL, 0, ...) is undefined */
+		qsort(v, count, sizeof(*v), compare_names);
 	*out = v;
 	*n = count;
 	return 0;

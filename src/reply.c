@@ -123,9 +123,9 @@ reply_classify(int code)
 void
 reply_oneline(const struct reply *r, char *out, size_t outlen)
 {
-	size_t	 i, o;
-	int	 n;
-	char	 c;
+	size_t		 i, o;
+	int		 n;
+	unsigned char	 c;
 
 	if (outlen == 0)
 		return;
@@ -133,12 +133,13 @@ reply_oneline(const struct reply *r, char *out, size_t outlen)
 	if (n < 0 || (size_t)n >= outlen)
 		return;
 	for (i = 0, o = (size_t)n; i < r->text.len && o + 2 < outlen; i++) {
-		c = r->text.data[i];
+		c = (unsigned char)r->text.data[i];
 		if (c == '\n') {
 			out[o++] = ';';
 			out[o++] = ' ';
 		} else
-			out[o++] = (c < 0x20 || c == 0x7f) ? '?' : c;
+			/* ASCII only: syslog, the envelope, 7-bit notices */
+			out[o++] = (c < 0x20 || c >= 0x7f) ? '?' : (char)c;
 	}
 	out[o < outlen ? o : outlen - 1] = '\0';
 }

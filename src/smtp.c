@@ -512,11 +512,12 @@ rcpt_phase(struct smtp_session *s, const struct smtp_envelope *e,
 			*st = rs[i];
 			goto lost;
 		}
-		if (too_many || rs[i].code == 452) {
+		/* pipelined, each recipient has its own reply: one the
+		 * server took after a 452 (4.2.2 is one full mailbox) gets
+		 * the message and must not be sent again */
+		if (rs[i].code == 452)
 			too_many = 1;
-			rs[i].code = 452;
-			rs[i].cls = REPLY_TEMP;
-		} else if (rs[i].cls == REPLY_OK) {
+		else if (rs[i].cls == REPLY_OK) {
 			accepted++;
 			s->rcpts_accepted++;
 		}

@@ -204,7 +204,8 @@ test_keys(void)
 		"t:2: retry_delay: value too large" },
 	    { "delivery", "parallel", "16", "16" },
 	    { "delivery", "parallel", "17", "t:2: parallel: value too large" },
-	    { "queue", "dir", "/var/spool/cfsendmail", "/var/spool/cfsendmail" },
+	    { "queue", "dir", "/var/spool/cfsendmail",
+		"/var/spool/cfsendmail" },
 	    { "queue", "max_age", "5d", "432000" },
 	    { "queue", "max_age", "12h", "43200" },
 	    { "queue", "max_age", "30m", "1800" },
@@ -283,10 +284,24 @@ test_files(void)
 		"t:2: username: control character in value", NULL, NULL },
 	    { "control character in an alias", "[aliases]\nroot = a@b\x01\n",
 		"t:2: root: control character in value", NULL, NULL },
+	    { "control character in an alias name", "[aliases]\n"
+		"ro\x01ot = a@b\n",
+		"t:2: control character in a section or key name", NULL,
+		NULL },
+	    { "escape sequence in an unknown key", "[relay]\n"
+		"ho\x1bst = x\n",
+		"t:2: control character in a section or key name", NULL,
+		NULL },
+	    { "escape sequence in a section name", "[re\x1blay]\n"
+		"host = x\n",
+		"t:2: control character in a section or key name", NULL,
+		NULL },
 	    { "token and token_file", "[relay]\ntoken = x\n"
 		"token_file = /etc/t\n",
 		"t: set either [relay] token or token_file, not both", NULL,
 		NULL },
+	    { "value error before a syntax error", "[relay]\nport = 0\n"
+		"[log\n", "t:2: port: value too small", NULL, NULL },
 	    { "unclosed section", "[relay\nport = 25\n",
 		"t:1: syntax error (expected [section] or key = value)", NULL,
 		NULL },
@@ -437,6 +452,10 @@ test_long_lines(void)
 		const char	*key, *value;	/* "": the 'a's */
 	} cases[] = {
 	    { "197 characters", "from = ", "@x", 188, "", "from", "" },
+	    { "197 characters and CRLF", "from = ", "@x\r", 188, "", "from",
+		"" },
+	    { "198 characters", "from = ", "@x", 189,
+		"t:2: line longer than 197 characters", NULL, NULL },
 	    { "value over 200", "from = ", "@example.com", 240,
 		"t:2: line longer than 197 characters", NULL, NULL },
 	    { "value cut before a comment", "from = ", ";x", 191,
@@ -459,6 +478,7 @@ test_long_lines(void)
 		memset(value, 'a', cases[i].fill);
 		snprintf(value + cases[i].fill, sizeof(value) - cases[i].fill,
 		    "%s", cases[i].after);
+		value[strcspn(value, "\r")] = '\0';
 		err = parse(&cfg, text);
 		is_str(err, cases[i].want, "long line, %s (%zu characters)",
 		    cases[i].name, strlen(strchr(text, '\n') + 1) - 1);
@@ -632,8 +652,9 @@ test_token_file(const char *dir)
 			    cases[i].name);
 		else {
 			if (strncmp(cases[i].want, " is", 3) == 0)
-				snprintf(want, sizeof(want), "token file %s%s%s",
-				    path, cases[i].want, path);
+				snprintf(want, sizeof(want),
+				    "token file %s%s%s", path, cases[i].want,
+				    path);
 			else
 				snprintf(want, sizeof(want), "token file %s%s",
 				    path, cases[i].want);

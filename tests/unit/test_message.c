@@ -24,7 +24,7 @@
 struct memsrc {
 	const char	*p;
 	size_t		 len, off, chunk;
-	int		 fail_at;	/* fail the read at this offset, or -1 */
+	int		 fail_at;	/* fail reads from here on, or -1 */
 };
 
 static ssize_t
@@ -119,7 +119,7 @@ result_name(enum message_result r)
 	return "?";
 }
 
-static const struct {
+static const struct norm_case {
 	const char	*name;
 	const char	*in;
 	size_t		 len;		/* 0: strlen(in) */
@@ -127,7 +127,7 @@ static const struct {
 	const char	*result;	/* result_name() */
 	const char	*out;		/* the spool, or the error when BAD */
 	int		 eightbit;
-} cases[] = {
+} norm_cases[] = {
     { "LF", "Subject: x\n\nbody\n", 0, 0, "OK",
 	"Subject: x\n\nbody\n", 0 },
     { "CRLF", "Subject: x\r\nTo: a@b\r\n\r\nbody\r\nline 2\r\n", 0, 0, "OK",
@@ -196,36 +196,39 @@ static const struct {
 	"Subject: x\n\n.\xc3\xa9\n", 1 },
 };
 
+/* One case, read in chunks of chunk bytes. */
+static void
+check_case(const struct norm_case *t, size_t chunk, struct run *x)
+{
+	size_t	 len = t->len ? t->len : strlen(t->in);
+
+	run(x, t->in, len, t->ignore_dots, chunk, BIG, NULL);
+	is_str(result_name(x->r), t->result, "%s, chunks of %zu: result",
+	    t->name, chunk);
+	if (x->r == MESSAGE_BAD)
+		is_str(x->err, t->out, "%s, chunks of %zu: reason", t->name,
+		    chunk);
+	else {
+		is_str(x->sink.out.data ? x->sink.out.data : "", t->out,
+		    "%s, chunks of %zu: spooled", t->name, chunk);
+		is_int(x->m.eightbit, t->eightbit, "%s, chunks of %zu: "
+		    "eightbit", t->name, chunk);
+		is_int(x->m.size, (long)strlen(t->out), "%s, chunks of %zu: "
+		    "size", t->name, chunk);
+	}
+	run_free(x);
+}
+
 static void
 test_cases(void)
 {
 	static const size_t chunks[] = { 0, 1, 3, 7 };
 	struct run	 x;
-	size_t		 i, c, len;
+	size_t		 i, c;
 
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-		for (c = 0; c < sizeof(chunks) / sizeof(chunks[0]); c++) {
-			len = cases[i].len ? cases[i].len : strlen(cases[i].in);
-			run(&x, cases[i].in, len, cases[i].ignore_dots,
-			    chunks[c], BIG, NULL);
-			is_str(result_name(x.r), cases[i].result,
-			    "%s, chunks of %zu: result", cases[i].name,
-			    chunks[c]);
-			if (x.r == MESSAGE_BAD) {
-				is_str(x.err, cases[i].out, "%s, chunks of "
-				    "%zu: reason", cases[i].name, chunks[c]);
-				run_free(&x);
-				continue;
-			}
-			is_str(x.sink.out.data ? x.sink.out.data : "",
-			    cases[i].out, "%s, chunks of %zu: spooled",
-			    cases[i].name, chunks[c]);
-			is_int(x.m.eightbit, cases[i].eightbit, "%s, chunks "
-			    "of %zu: eightbit", cases[i].name, chunks[c]);
-			is_int(x.m.size, (long)strlen(cases[i].out), "%s, "
-			    "chunks of %zu: size", cases[i].name, chunks[c]);
-			run_free(&x);
-		}
+	for (i = 0; i < sizeof(norm_cases) / sizeof(norm_cases[0]); i++)
+		for (c = 0; c < sizeof(chunks) / sizeof(chunks[0]); c++)
+			check_case(&norm_cases[i], chunks[c], &x);
 }
 
 /* Bytes on the wire: every LF becomes CRLF. */
@@ -349,7 +352,8 @@ test_edit(void)
 	    { "added after the fields", "Subject: s\r\nTo: a@b\r\n\r\nbody\n",
 		"Subject: s\nTo: a@b\nDate: x\n\nbody\n" },
 	    { "added to an empty section", "hello\n", "Date: x\n\nhello\n" },
-	    { "added to headers only", "Subject: s", "Subject: s\nDate: x\n\n" },
+	    { "added to headers only", "Subject: s",
+		"Subject: s\nDate: x\n\n" },
 	    { "dropped field", "Message-ID: <old@x>\nSubject: s\n\nb\n",
 		"Subject: s\nDate: x\n\nb\n" },
 	};

@@ -265,7 +265,8 @@ test_cloudflare(void)
 		"\n"
 		"Thanks for signing up.\n";
 	static const char want[] =
-		"S: 220 mx.cloudflare.net Cloudflare Email ESMTP Service ready\n"
+		"S: 220 mx.cloudflare.net Cloudflare Email ESMTP Service "
+		    "ready\n"
 		"C: EHLO h\r\n"
 		"S: 250-mx.cloudflare.net greets h\n"
 		"S: 250-AUTH PLAIN LOGIN\n"
@@ -315,6 +316,7 @@ test_cloudflare(void)
 	    "CA@yourdomain.com>", "cloudflare: relay's id kept");
 	is_int((long)s.transactions, 1, "cloudflare: one transaction");
 	is_int((long)s.rcpts_sent, 1, "cloudflare: one RCPT");
+	is_int((long)s.rcpts_accepted, 1, "cloudflare: one RCPT accepted");
 	smtp_quit(&s);
 	is_str(f.events.data, want, "cloudflare: transcript");
 	is_int(f.writes, 7, "cloudflare: seven writes: EHLO, AUTH, MAIL, RCPT, "
@@ -495,6 +497,7 @@ struct scenario {
 	const char	*st;		/* status_string */
 	const char	*text;		/* st.text */
 	const char	*events;	/* after AUTH */
+	unsigned int	 accepted;	/* RCPTs the server took */
 };
 
 /* One transaction after AUTH: envelope, replies and transcript. */
@@ -505,7 +508,7 @@ static const struct scenario transactions[] = {
 	"C: MAIL FROM:<f@x>\r\nS: 250 2.1.0 Ok\n"
 	"C: RCPT TO:<a@x>\r\nS: 250 2.1.5 Ok\n"
 	"C: DATA\r\nS: 354 go\n"
-	"C: Hi\r\n.\r\nS: 250 2.0.0 Ok id\n" },
+	"C: Hi\r\n.\r\nS: 250 2.0.0 Ok id\n", 1 },
     { "452 at the 3rd RCPT", "AUTH PLAIN", 5, { 0 },
 	{ "250 ok", "250 ok", "250 ok", "452 4.5.3 Too many recipients",
 	"354 go", "250 2.0.0 queued", NULL },
@@ -516,7 +519,7 @@ static const struct scenario transactions[] = {
 	"C: RCPT TO:<b@x>\r\nS: 250 ok\n"
 	"C: RCPT TO:<c@x>\r\nS: 452 4.5.3 Too many recipients\n"
 	"C: DATA\r\nS: 354 go\n"
-	"C: Hi\r\n.\r\nS: 250 2.0.0 queued\n" },
+	"C: Hi\r\n.\r\nS: 250 2.0.0 queued\n", 2 },
     { "452 at the 3rd RCPT, pipelined", "AUTH PLAIN|PIPELINING", 5, { 0 },
 	{ "250 ok", "250 ok", "250 ok", "452 4.5.3 Too many recipients",
 	"452 4.5.3 Too many recipients", "452 4.5.3 Too many recipients",
@@ -530,7 +533,7 @@ static const struct scenario transactions[] = {
 	"S: 452 4.5.3 Too many recipients\n"
 	"S: 452 4.5.3 Too many recipients\n"
 	"S: 354 go\n"
-	"C: Hi\r\n.\r\nS: 250 2.0.0 queued\n" },
+	"C: Hi\r\n.\r\nS: 250 2.0.0 queued\n", 2 },
     /*
      * 452 is also "mailbox full" (4.2.2), for one recipient: one the
      * server accepted after it got the message and must not be sent
@@ -544,7 +547,7 @@ static const struct scenario transactions[] = {
 	"RCPT TO:<c@x>\r\nDATA\r\n"
 	"S: 250 ok\nS: 250 ok\nS: 452 4.2.2 Mailbox full\nS: 250 ok\n"
 	"S: 354 go\n"
-	"C: Hi\r\n.\r\nS: 250 2.0.0 queued\n" },
+	"C: Hi\r\n.\r\nS: 250 2.0.0 queued\n", 2 },
     { "550 for one recipient", "AUTH PLAIN", 2, { 0 },
 	{ "250 ok", "250 ok", "550 5.1.1 No such user", "354 go",
 	"250 2.0.0 queued", NULL },
@@ -553,7 +556,7 @@ static const struct scenario transactions[] = {
 	"C: RCPT TO:<a@x>\r\nS: 250 ok\n"
 	"C: RCPT TO:<b@x>\r\nS: 550 5.1.1 No such user\n"
 	"C: DATA\r\nS: 354 go\n"
-	"C: Hi\r\n.\r\nS: 250 2.0.0 queued\n" },
+	"C: Hi\r\n.\r\nS: 250 2.0.0 queued\n", 1 },
     { "pipelined, replies matched in order", "AUTH PLAIN|PIPELINING", 3,
 	{ 0 }, { "250 ok", "250 a ok", "550 5.1.1 b unknown", "250 c ok",
 	"354 go", "250 2.0.0 queued", NULL },
@@ -562,7 +565,7 @@ static const struct scenario transactions[] = {
 	"RCPT TO:<c@x>\r\nDATA\r\n"
 	"S: 250 ok\nS: 250 a ok\nS: 550 5.1.1 b unknown\nS: 250 c ok\n"
 	"S: 354 go\n"
-	"C: Hi\r\n.\r\nS: 250 2.0.0 queued\n" },
+	"C: Hi\r\n.\r\nS: 250 2.0.0 queued\n", 2 },
     { "all recipients refused: RSET", "AUTH PLAIN", 2, { 0 },
 	{ "250 ok", "550 5.1.1 a unknown", "550 5.1.1 b unknown", "250 reset",
 	NULL },
@@ -570,7 +573,7 @@ static const struct scenario transactions[] = {
 	"C: MAIL FROM:<f@x>\r\nS: 250 ok\n"
 	"C: RCPT TO:<a@x>\r\nS: 550 5.1.1 a unknown\n"
 	"C: RCPT TO:<b@x>\r\nS: 550 5.1.1 b unknown\n"
-	"C: RSET\r\nS: 250 reset\n" },
+	"C: RSET\r\nS: 250 reset\n", 0 },
     { "all refused, one of them for now", "AUTH PLAIN", 2, { 0 },
 	{ "250 ok", "550 5.1.1 a unknown", "451 4.3.0 b later", "250 reset",
 	NULL },
@@ -578,7 +581,7 @@ static const struct scenario transactions[] = {
 	"C: MAIL FROM:<f@x>\r\nS: 250 ok\n"
 	"C: RCPT TO:<a@x>\r\nS: 550 5.1.1 a unknown\n"
 	"C: RCPT TO:<b@x>\r\nS: 451 4.3.0 b later\n"
-	"C: RSET\r\nS: 250 reset\n" },
+	"C: RSET\r\nS: 250 reset\n", 0 },
     { "pipelined, all refused, DATA 554", "AUTH PLAIN|PIPELINING", 2, { 0 },
 	{ "250 ok", "550 5.1.1 a unknown", "550 5.1.1 b unknown",
 	"554 5.5.1 No valid recipients", "250 reset", NULL },
@@ -586,7 +589,7 @@ static const struct scenario transactions[] = {
 	"C: MAIL FROM:<f@x>\r\nRCPT TO:<a@x>\r\nRCPT TO:<b@x>\r\nDATA\r\n"
 	"S: 250 ok\nS: 550 5.1.1 a unknown\nS: 550 5.1.1 b unknown\n"
 	"S: 554 5.5.1 No valid recipients\n"
-	"C: RSET\r\nS: 250 reset\n" },
+	"C: RSET\r\nS: 250 reset\n", 0 },
     { "pipelined, all refused, DATA 354: lone dot",
 	"AUTH PLAIN|PIPELINING", 1, { 0 },
 	{ "250 ok", "550 5.1.1 a unknown", "354 go",
@@ -594,12 +597,12 @@ static const struct scenario transactions[] = {
 	-1, "550 PERM", "550 PERM", "550 5.1.1 a unknown",
 	"C: MAIL FROM:<f@x>\r\nRCPT TO:<a@x>\r\nDATA\r\n"
 	"S: 250 ok\nS: 550 5.1.1 a unknown\nS: 354 go\n"
-	"C: .\r\nS: 554 5.5.1 No valid recipients\n" },
+	"C: .\r\nS: 554 5.5.1 No valid recipients\n", 0 },
     { "MAIL refused", "AUTH PLAIN", 2, { 0 },
 	{ "550 5.7.1 Sender denied", "250 reset", NULL },
 	-1, "550 PERM|550 PERM", "550 PERM", "550 5.7.1 Sender denied",
 	"C: MAIL FROM:<f@x>\r\nS: 550 5.7.1 Sender denied\n"
-	"C: RSET\r\nS: 250 reset\n" },
+	"C: RSET\r\nS: 250 reset\n", 0 },
     { "MAIL refused, pipelined", "AUTH PLAIN|PIPELINING", 2, { 0 },
 	{ "550 5.7.1 Sender denied", "503 5.5.1 no MAIL", "503 5.5.1 no MAIL",
 	"503 5.5.1 no valid recipients", "250 reset", NULL },
@@ -607,38 +610,38 @@ static const struct scenario transactions[] = {
 	"C: MAIL FROM:<f@x>\r\nRCPT TO:<a@x>\r\nRCPT TO:<b@x>\r\nDATA\r\n"
 	"S: 550 5.7.1 Sender denied\nS: 503 5.5.1 no MAIL\n"
 	"S: 503 5.5.1 no MAIL\nS: 503 5.5.1 no valid recipients\n"
-	"C: RSET\r\nS: 250 reset\n" },
+	"C: RSET\r\nS: 250 reset\n", 0 },
     { "421 at MAIL", "AUTH PLAIN", 2, { 0 },
 	{ "421 4.3.2 shutting down", NULL },
 	-1, "421 TEMP lost|421 TEMP lost", "421 TEMP lost",
 	"421 4.3.2 shutting down",
-	"C: MAIL FROM:<f@x>\r\nS: 421 4.3.2 shutting down\n" },
+	"C: MAIL FROM:<f@x>\r\nS: 421 4.3.2 shutting down\n", 0 },
     { "421 at RCPT", "AUTH PLAIN", 3, { 0 },
 	{ "250 ok", "250 ok", "421 4.3.2 shutting down", NULL },
 	-1, "250 OK|421 TEMP lost|421 TEMP lost", "421 TEMP lost",
 	"421 4.3.2 shutting down",
 	"C: MAIL FROM:<f@x>\r\nS: 250 ok\n"
 	"C: RCPT TO:<a@x>\r\nS: 250 ok\n"
-	"C: RCPT TO:<b@x>\r\nS: 421 4.3.2 shutting down\n" },
+	"C: RCPT TO:<b@x>\r\nS: 421 4.3.2 shutting down\n", 1 },
     { "421 at RCPT, pipelined", "AUTH PLAIN|PIPELINING", 2, { 0 },
 	{ "250 ok", "421 4.3.2 shutting down", NULL },
 	-1, "421 TEMP lost|421 TEMP lost", "421 TEMP lost",
 	"421 4.3.2 shutting down",
 	"C: MAIL FROM:<f@x>\r\nRCPT TO:<a@x>\r\nRCPT TO:<b@x>\r\nDATA\r\n"
-	"S: 250 ok\nS: 421 4.3.2 shutting down\n" },
+	"S: 250 ok\nS: 421 4.3.2 shutting down\n", 0 },
     { "421 at DATA", "AUTH PLAIN", 1, { 0 },
 	{ "250 ok", "250 ok", "421 4.3.2 shutting down", NULL },
 	-1, "421 TEMP lost", "421 TEMP lost", "421 4.3.2 shutting down",
 	"C: MAIL FROM:<f@x>\r\nS: 250 ok\n"
 	"C: RCPT TO:<a@x>\r\nS: 250 ok\n"
-	"C: DATA\r\nS: 421 4.3.2 shutting down\n" },
+	"C: DATA\r\nS: 421 4.3.2 shutting down\n", 1 },
     { "421 after the dot", "AUTH PLAIN", 1, { 0 },
 	{ "250 ok", "250 ok", "354 go", "421 4.3.2 shutting down", NULL },
 	-1, "421 TEMP lost", "421 TEMP lost", "421 4.3.2 shutting down",
 	"C: MAIL FROM:<f@x>\r\nS: 250 ok\n"
 	"C: RCPT TO:<a@x>\r\nS: 250 ok\n"
 	"C: DATA\r\nS: 354 go\n"
-	"C: Hi\r\n.\r\nS: 421 4.3.2 shutting down\n" },
+	"C: Hi\r\n.\r\nS: 421 4.3.2 shutting down\n", 1 },
     { "451 after the dot", "AUTH PLAIN", 1, { 0 },
 	{ "250 ok", "250 ok", "354 go", "451 4.3.0 deferred", "250 reset",
 	NULL },
@@ -647,7 +650,7 @@ static const struct scenario transactions[] = {
 	"C: RCPT TO:<a@x>\r\nS: 250 ok\n"
 	"C: DATA\r\nS: 354 go\n"
 	"C: Hi\r\n.\r\nS: 451 4.3.0 deferred\n"
-	"C: RSET\r\nS: 250 reset\n" },
+	"C: RSET\r\nS: 250 reset\n", 1 },
     { "554 after the dot", "AUTH PLAIN", 1, { 0 },
 	{ "250 ok", "250 ok", "354 go", "554 5.7.1 content rejected",
 	"250 reset", NULL },
@@ -656,13 +659,13 @@ static const struct scenario transactions[] = {
 	"C: RCPT TO:<a@x>\r\nS: 250 ok\n"
 	"C: DATA\r\nS: 354 go\n"
 	"C: Hi\r\n.\r\nS: 554 5.7.1 content rejected\n"
-	"C: RSET\r\nS: 250 reset\n" },
+	"C: RSET\r\nS: 250 reset\n", 1 },
     { "read error at RCPT", "AUTH PLAIN", 2, { 0 },
 	{ "250 ok", "!ERR", NULL },
 	-1, "0 TEMP lost|0 TEMP lost", "0 TEMP lost",
 	"connection reset by peer (in RCPT)",
 	"C: MAIL FROM:<f@x>\r\nS: 250 ok\n"
-	"C: RCPT TO:<a@x>\r\nS: <reset>\n" },
+	"C: RCPT TO:<a@x>\r\nS: <reset>\n", 0 },
     { "read error after the dot", "AUTH PLAIN", 1, { 0 },
 	{ "250 ok", "250 ok", "354 go", "!ERR", NULL },
 	-1, "0 TEMP lost", "0 TEMP lost",
@@ -670,22 +673,22 @@ static const struct scenario transactions[] = {
 	"C: MAIL FROM:<f@x>\r\nS: 250 ok\n"
 	"C: RCPT TO:<a@x>\r\nS: 250 ok\n"
 	"C: DATA\r\nS: 354 go\n"
-	"C: Hi\r\n.\r\nS: <reset>\n" },
+	"C: Hi\r\n.\r\nS: <reset>\n", 1 },
     { "8-bit without 8BITMIME: refused here", "AUTH PLAIN", 1,
 	{ .eightbit = 1 }, { NULL },
 	-1, "0 PERM", "0 PERM", "the message has 8-bit characters but the "
-	"server does not offer 8BITMIME", "" },
+	"server does not offer 8BITMIME", "", 0 },
     { "8-bit with 8BITMIME", "AUTH PLAIN|8BITMIME", 1, { .eightbit = 1 },
 	{ "250 ok", "250 ok", "354 go", "250 queued", NULL },
 	0, "250 OK", "250 OK", "250 queued",
 	"C: MAIL FROM:<f@x> BODY=8BITMIME\r\nS: 250 ok\n"
 	"C: RCPT TO:<a@x>\r\nS: 250 ok\n"
 	"C: DATA\r\nS: 354 go\n"
-	"C: Hi\r\n.\r\nS: 250 queued\n" },
+	"C: Hi\r\n.\r\nS: 250 queued\n", 1 },
     { "UTF-8 address without SMTPUTF8: refused here", "AUTH PLAIN|8BITMIME",
 	1, { .smtputf8 = 1 }, { NULL },
 	-1, "0 PERM", "0 PERM", "an address is not ASCII but the server "
-	"does not offer SMTPUTF8", "" },
+	"does not offer SMTPUTF8", "", 0 },
     { "UTF-8 address with SMTPUTF8", "AUTH PLAIN|SMTPUTF8", 1,
 	{ .smtputf8 = 1 }, { "250 ok", "250 ok", "354 go", "250 queued",
 	NULL },
@@ -693,21 +696,21 @@ static const struct scenario transactions[] = {
 	"C: MAIL FROM:<f@x> SMTPUTF8\r\nS: 250 ok\n"
 	"C: RCPT TO:<a@x>\r\nS: 250 ok\n"
 	"C: DATA\r\nS: 354 go\n"
-	"C: Hi\r\n.\r\nS: 250 queued\n" },
+	"C: Hi\r\n.\r\nS: 250 queued\n", 1 },
     { "SIZE advertised", "AUTH PLAIN|SIZE 1000", 1, { .size = 999 },
 	{ "250 ok", "250 ok", "354 go", "250 queued", NULL },
 	0, "250 OK", "250 OK", "250 queued",
 	"C: MAIL FROM:<f@x> SIZE=999\r\nS: 250 ok\n"
 	"C: RCPT TO:<a@x>\r\nS: 250 ok\n"
 	"C: DATA\r\nS: 354 go\n"
-	"C: Hi\r\n.\r\nS: 250 queued\n" },
+	"C: Hi\r\n.\r\nS: 250 queued\n", 1 },
     { "SIZE at the limit", "AUTH PLAIN|SIZE 1000", 1, { .size = 1000 },
 	{ "250 ok", "250 ok", "354 go", "250 queued", NULL },
 	0, "250 OK", "250 OK", "250 queued",
 	"C: MAIL FROM:<f@x> SIZE=1000\r\nS: 250 ok\n"
 	"C: RCPT TO:<a@x>\r\nS: 250 ok\n"
 	"C: DATA\r\nS: 354 go\n"
-	"C: Hi\r\n.\r\nS: 250 queued\n" },
+	"C: Hi\r\n.\r\nS: 250 queued\n", 1 },
     { "SIZE advertised without a limit", "AUTH PLAIN|SIZE", 1,
 	{ .size = 123456789 },
 	{ "250 ok", "250 ok", "354 go", "250 queued", NULL },
@@ -715,18 +718,18 @@ static const struct scenario transactions[] = {
 	"C: MAIL FROM:<f@x> SIZE=123456789\r\nS: 250 ok\n"
 	"C: RCPT TO:<a@x>\r\nS: 250 ok\n"
 	"C: DATA\r\nS: 354 go\n"
-	"C: Hi\r\n.\r\nS: 250 queued\n" },
+	"C: Hi\r\n.\r\nS: 250 queued\n", 1 },
     { "SIZE not advertised", "AUTH PLAIN", 1, { .size = 999 },
 	{ "250 ok", "250 ok", "354 go", "250 queued", NULL },
 	0, "250 OK", "250 OK", "250 queued",
 	"C: MAIL FROM:<f@x>\r\nS: 250 ok\n"
 	"C: RCPT TO:<a@x>\r\nS: 250 ok\n"
 	"C: DATA\r\nS: 354 go\n"
-	"C: Hi\r\n.\r\nS: 250 queued\n" },
+	"C: Hi\r\n.\r\nS: 250 queued\n", 1 },
     { "over SIZE: refused here", "AUTH PLAIN|SIZE 1000", 2,
 	{ .size = 1001 }, { NULL },
 	-1, "0 PERM|0 PERM", "0 PERM", "message of 1001 bytes exceeds the "
-	"server's limit of 1000 bytes", "" },
+	"server's limit of 1000 bytes", "", 0 },
     { "DSN advertised", "AUTH PLAIN|DSN", 2,
 	{ .notify = "SUCCESS,FAILURE", .ret = "HDRS", .envid = "id+1=x y" },
 	{ "250 ok", "250 ok", "250 ok", "354 go", "250 queued", NULL },
@@ -735,7 +738,7 @@ static const struct scenario transactions[] = {
 	"C: RCPT TO:<a@x> NOTIFY=SUCCESS,FAILURE\r\nS: 250 ok\n"
 	"C: RCPT TO:<b@x> NOTIFY=SUCCESS,FAILURE\r\nS: 250 ok\n"
 	"C: DATA\r\nS: 354 go\n"
-	"C: Hi\r\n.\r\nS: 250 queued\n" },
+	"C: Hi\r\n.\r\nS: 250 queued\n", 2 },
     { "DSN not advertised", "AUTH PLAIN", 1,
 	{ .notify = "NEVER", .ret = "FULL", .envid = "abc" },
 	{ "250 ok", "250 ok", "354 go", "250 queued", NULL },
@@ -743,7 +746,7 @@ static const struct scenario transactions[] = {
 	"C: MAIL FROM:<f@x>\r\nS: 250 ok\n"
 	"C: RCPT TO:<a@x>\r\nS: 250 ok\n"
 	"C: DATA\r\nS: 354 go\n"
-	"C: Hi\r\n.\r\nS: 250 queued\n" },
+	"C: Hi\r\n.\r\nS: 250 queued\n", 1 },
     { "everything, pipelined", "AUTH PLAIN|PIPELINING|SIZE 5242880|"
 	"8BITMIME|DSN", 1, { .eightbit = 1, .size = 4, .notify = "NEVER" },
 	{ "250 ok", "250 ok", "354 go", "250 queued", NULL },
@@ -751,7 +754,7 @@ static const struct scenario transactions[] = {
 	"C: MAIL FROM:<f@x> SIZE=4 BODY=8BITMIME\r\n"
 	"RCPT TO:<a@x> NOTIFY=NEVER\r\nDATA\r\n"
 	"S: 250 ok\nS: 250 ok\nS: 354 go\n"
-	"C: Hi\r\n.\r\nS: 250 queued\n" },
+	"C: Hi\r\n.\r\nS: 250 queued\n", 1 },
 };
 
 static void
@@ -791,6 +794,8 @@ run_scenario(const struct scenario *sc)
 	    MAXSCRIPT + 1), "%s: every scripted reply read", sc->name);
 	if (st.session_lost)
 		is_int(s.state, SMTP_CLOSED, "%s: session closed", sc->name);
+	is_int((long)s.rcpts_accepted, (long)sc->accepted,
+	    "%s: RCPTs accepted", sc->name);
 done:
 	smtp_session_free(&s);
 	fake_free(&f);
@@ -831,6 +836,8 @@ test_two_transactions(void)
 	is_str(s.queued_id, "250 second", "two: id of the last message");
 	is_int((long)s.transactions, 2, "two: two transactions");
 	is_int((long)s.rcpts_sent, 2, "two: RCPTs counted per session");
+	is_int((long)s.rcpts_accepted, 2, "two: accepted RCPTs counted per "
+	    "session");
 	smtp_session_free(&s);
 	fake_free(&f);
 }

@@ -1,0 +1,561 @@
+#!/usr/bin/env bats
+# Hostile input (issue 6): each case gets a clear error or a correct
+# delivery; no crash (exit < 128), no hang (every call under timeout 60),
+# nothing half-sent (the server receives complete messages or none), and
+# every refusal of an argument happens before connecting (sessions 0).
+#
+# Cases: binary garbage, 64 MiB of header without a blank line (fails fast,
+# without reading it all, in bounded memory), 100 000 recipients (header
+# and argv), a 1 MB single line, invalid UTF-8 in the body and the
+# Subject, -f of 5 000 characters, empty stdin, closed stdin (and closed
+# stdout/stderr), CR/LF/NUL and other control bytes in recipients, -f, -F,
+# -t headers and the DSN options.
+
+load helpers
+
+bats_require_minimum_version 1.5.0
+
+SECURITY_DIR=$BATS_TEST_DIRNAME/security
+
+setup() {
+	certs_make
+}
+
+# sm [ARG...] -- cfsendmail with the test config, bounded; stdin as given
+sm() {
+	timeout 60 "$CFSENDMAIL" -C "$CONF" "$@"
+}
+
+# assert_sane -- after `run`: no crash, no timeout (124), and one line on
+# stderr saying what happened when the exit status is not 0
+assert_sane() {
+	[ "$status" -lt 124 ] ||
+	    _fail "crashed, hung or was killed: exit $status:" "$output" \
+	    "${stderr:-}" || return 1
+	if [ "$status" -ne 0 ] && [ -z "${stderr:-}$output" ]; then
+		_fail "exit $status without a word on stderr"
+	fi
+}
+
+# assert_refused CODE -- exit CODE with a message, nothing sent, no session
+assert_refused() {
+	assert_sane || return 1
+	[ "$status" -eq "$1" ] ||
+	    _fail "expected exit $1, got $status:" "$output" "${stderr:-}" ||
+	    return 1
+	[ "$(sessions_count)" -eq 0 ] ||
+	    _fail "a session was opened for a refused message" || return 1
+	[ "$(received_count)" -eq 0 ]
+}
+
+# assert_complete -- nothing half-sent: no protocol violation, and no
+# session got the 354 to DATA without then sending the whole body (the
+# server logs "C: <DATA n bytes>" once the final "." arrived; it records
+# a message only then)
+assert_complete() {
+	local t cut
+	t=$(transcript) || return 1
+	assert_no_violations || return 1
+	cut=$(awk '$2 == "S:" && $3 ~ /^354/ { open[$1] = 1 }
+	    $2 == "C:" && $3 == "<DATA" { open[$1] = 0 }
+	    END { for (s in open) if (open[s]) print s }' "$t")
+	[ -z "$cut" ] || _fail "sessions cut in the middle of DATA: $cut"
+}
+
+# rcpts N [DOMAIN] -- r1@DOMAIN ... rN@DOMAIN, one per line
+rcpts() {
+	seq -f "r%g@${2:-example.org}" 1 "$1"
+}
+
+# all_rcpts -- the recipients of every message received, sorted (one
+# python run: there may be thousands of messages)
+all_rcpts() {
+	server_settle || return 1
+	"$SMTPD_PYTHON" - "$REC" <<'PY' | sort
+import glob, json, sys
+for path in sorted(glob.glob(sys.argv[1] + "/[0-9]*.json")):
+    for rcpt in json.load(open(path))["rcpt_tos"]:
+        print(rcpt)
+PY
+}
+
+# max_rcpts -- the largest recipient count of one message received
+max_rcpts() {
+	server_settle || return 1
+	"$SMTPD_PYTHON" - "$REC" <<'PY'
+import glob, json, sys
+print(max([len(json.load(open(p))["rcpt_tos"])
+           for p in glob.glob(sys.argv[1] + "/[0-9]*.json")] or [0]))
+PY
+}
+
+# --- the table: argument injection, refused before connecting --------------
+
+# Each row: expected exit status, a label, then the arguments after -C.
+# Every row reads the same small message; none may open a session.
+@test "hostile: control bytes, brackets and spaces in addresses (table)" {
+	server_start
+	write_config
+	local -a failures=()
+	local row label code
+	local -a args
+	while IFS= read -r row; do
+		[ -n "$row" ] || continue
+		eval "args=($row)"
+		code=${args[0]}
+		label=${args[1]}
+		args=("${args[@]:2}")
+		run --separate-stderr sm "${args[@]}" \
+		    <<<$'Subject: injection\n\nbody'
+		if [ "$status" -ge 124 ] || [ "$status" -ne "$code" ] ||
+		    [ -z "$stderr" ]; then
+			failures+=("$label: expected $code, got $status: $stderr")
+		fi
+	done <<'EOF'
+65 "CRLF+RCPT in a recipient" $'a@example.org\r\nRCPT TO:<evil@example.net>'
+65 "LF in a recipient" $'a@example.org\nevil@example.net'
+65 "CR in a recipient" $'a@example.org\revil@example.net'
+65 "TAB in a recipient" $'a@exa\tmple.org'
+65 "SOH in a recipient" $'a@example.org\x01'
+65 "DEL in a recipient" $'a@example.org\x7f'
+65 "ESC in a recipient" $'a\x1b[2J@example.org'
+65 "space in a recipient" 'a b@example.org'
+65 "unbalanced < in a recipient" '<a@example.org'
+65 "unbalanced > in a recipient" 'a@example.org>'
+65 "> inside <> in a recipient" '<a@example.org>>'
+65 "SMTP parameter in a recipient" '<a@example.org> NOTIFY=NEVER'
+65 "5000-character recipient" "$(printf 'a%.0s' {1..5000})@example.org"
+65 "CRLF+RCPT in -f" -f $'a@example.org\r\nRCPT TO:<evil@example.net>' to@example.org
+65 "LF in -f" -f $'a@example.org\nDATA' to@example.org
+65 "CRLF in -r" -r $'a@example.org\r\nRSET' to@example.org
+65 "space in -f" -f 'a b@example.org' to@example.org
+65 "SMTP parameter in -f" -f '<a@example.org> SIZE=1' to@example.org
+65 "unbalanced < in -f" -f '<a@example.org' to@example.org
+65 "5000-character -f" -f "$(printf 'a%.0s' {1..4988})@example.org" to@example.org
+65 "CRLF header in -F" -F $'Eve\r\nBcc: evil@example.net' to@example.org
+65 "LF header in -F" -F $'Eve\nBcc: evil@example.net' to@example.org
+65 "CR in -F" -F $'Eve\rX-Evil: 1' to@example.org
+65 "SOH in -F" -F $'Eve\x01' to@example.org
+EOF
+	if [ ${#failures[@]} -gt 0 ]; then
+		_fail "${failures[@]}"
+	fi
+	[ "$(sessions_count)" -eq 0 ] ||
+	    _fail "a session was opened for a refused message"
+	[ "$(received_count)" -eq 0 ]
+}
+
+@test "hostile: CR, NUL, control bytes in -t headers: refused before connecting" {
+	server_start
+	write_config
+	local -a failures=()
+	local fmt
+	# printf formats (a bash string cannot hold NUL): one header line each
+	for fmt in 'To: <a@example.org\r>' 'Cc: a@exa\001mple.org' \
+	    'Bcc: <a@example.org' 'To: a@example.org\000evil@example.net' \
+	    'To: <a@example.org\000>' 'To: "a\rb" <a@example.org>, <b@exa mple.org>' \
+	    'To: a@example.org\033[2J'; do
+		# shellcheck disable=SC2059 # the row is the format
+		run --separate-stderr sm -t < <(printf "$fmt\\nSubject: t\\n\\nbody\\n")
+		if [ "$status" -ne 65 ] || [ -z "$stderr" ]; then
+			failures+=("$fmt: expected 65, got $status: $stderr")
+		fi
+	done
+	if [ ${#failures[@]} -gt 0 ]; then
+		_fail "${failures[@]}"
+	fi
+	[ "$(sessions_count)" -eq 0 ]
+}
+
+@test "hostile: a bare CR in a -t header smuggles no recipient" {
+	# a bare CR ends the line (as LF does): "RCPT TO:<...>" is then no
+	# header line and starts the body.  65, or delivered to a@ alone.
+	server_start
+	write_config
+	run --separate-stderr sm -t < <(printf 'To: a@example.org\rRCPT TO:<evil@example.net>\nCc: b@example.org\rBcc: evil2@example.net\nSubject: t\n\nbody\n')
+	assert_sane
+	case $status in
+	65) [ "$(sessions_count)" -eq 0 ] ;;
+	0)
+		[ "$(all_rcpts)" = a@example.org ] ||
+		    _fail "recipients:" "$(all_rcpts)"
+		assert_complete
+		;;
+	*) _fail "exit $status:" "$stderr" ;;
+	esac
+	refute_file_contains "$REC/transcript.log" "evil"
+}
+
+@test "hostile: CR/LF in DSN options (-N, -R, -V) never reach the wire" {
+	server_start --caps "AUTH PLAIN LOGIN,SIZE 5242880,8BITMIME,ENHANCEDSTATUSCODES,DSN"
+	write_config
+	local -a failures=()
+	local -a a
+	for a in "-N|"$'SUCCESS\r\nRCPT TO:<evil@example.net>' \
+	    "-R|"$'HDRS\r\nRSET' "-V|"$'id\r\nRCPT TO:<evil@example.net>' \
+	    "-V|id with space" "-N|NEVER,SUCCESS"; do
+		run --separate-stderr sm "${a%%|*}" "${a#*|}" to@example.org \
+		    <<<$'Subject: dsn\n\nbody'
+		[ "$status" -eq 64 ] || [ "$status" -eq 65 ] ||
+		    failures+=("$(printf '%q' "$a"): expected 64 or 65, got" \
+		    "$status: $stderr")
+	done
+	if [ ${#failures[@]} -gt 0 ]; then
+		_fail "${failures[@]}"
+	fi
+	[ "$(sessions_count)" -eq 0 ]
+	refute_file_contains "$REC/transcript.log" "evil@example.net"
+}
+
+# --- stdin ------------------------------------------------------------------
+
+@test "hostile: empty stdin: 65, nothing sent" {
+	server_start
+	write_config
+	run --separate-stderr sm to@example.org </dev/null
+	assert_refused 65
+	[ -z "$(find "$BATS_TEST_TMPDIR/queue" -type f 2>/dev/null)" ] ||
+	    _fail "a queue entry was left behind"
+}
+
+@test "hostile: closed stdin: a clean error (74 or 65), nothing sent" {
+	server_start
+	write_config
+	# closed in the process itself: `run f <&-` would hand bats' output
+	# pipe to fd 0
+	run --separate-stderr timeout 60 bash -c 'exec "$0" -C "$1" \
+	    to@example.org <&-' "$CFSENDMAIL" "$CONF"
+	assert_sane
+	[ "$status" -eq 74 ] || [ "$status" -eq 65 ] ||
+	    _fail "expected 74 or 65, got $status:" "$stderr"
+	[ "$(sessions_count)" -eq 0 ]
+	[ "$(received_count)" -eq 0 ]
+	[ -z "$(find "$BATS_TEST_TMPDIR/queue" -type f 2>/dev/null)" ] ||
+	    _fail "a queue entry was left behind:" \
+	    "$(find "$BATS_TEST_TMPDIR/queue" -type f)"
+}
+
+@test "hostile: closed stdout and stderr: -v output lands nowhere else" {
+	# with fds 1 and 2 closed, the next files opened (config, queue entry,
+	# socket) would get those numbers: -v and error text written "to
+	# stderr" must not end up in the message or on the wire
+	server_start
+	write_config
+	printf 'Subject: closed fds\n\nline one\nline two\n' >"$BATS_TEST_TMPDIR/in"
+	printf 'line one\nline two\n' >"$BATS_TEST_TMPDIR/body"
+	run timeout 60 bash -c 'exec "$0" -C "$1" -v to@example.org \
+	    <"$2" >&- 2>&-' "$CFSENDMAIL" "$CONF" "$BATS_TEST_TMPDIR/in"
+	assert_sane
+	assert_status 0
+	# nothing went into the queue entry or the wire but the message
+	[ "$(received_count)" -eq 1 ] ||
+	    _fail "not delivered (queued: $(find "$BATS_TEST_TMPDIR/queue" \
+	    -name '*.msg' | wc -l)); the -v trace went to the socket?" ||
+	    return 1
+	assert_complete
+	run "$SMTPD_PYTHON" "$SECURITY_DIR/body.py" "$(received 1)" \
+	    "$BATS_TEST_TMPDIR/body"
+	[ "$status" -eq 0 ] || _fail "the message was changed:" "$output" \
+	    "--- received:" "$(cat -A "$(received 1)")"
+	refute_file_contains "$REC/transcript.log" "cfsendmail:"
+	refute_file_contains "$REC/transcript.log" "TLS session"
+	[ ! -s "$REC/violations" ]
+}
+
+@test "hostile: stdout and stderr a pipe nobody reads: no death by SIGPIPE" {
+	# sudo, PHP, a cron wrapper may close their end early; the message
+	# must still go (or be queued) and the exit be a status, not a signal
+	server_start
+	write_config
+	printf 'Subject: epipe\n\nbody\n' >"$BATS_TEST_TMPDIR/in"
+	run timeout 60 "$SMTPD_PYTHON" -c '
+import os, subprocess, sys
+r, w = os.pipe()
+os.close(r)
+p = subprocess.run(sys.argv[2:], stdin=open(sys.argv[1]),
+                   stdout=w, stderr=w)
+print(p.returncode)' "$BATS_TEST_TMPDIR/in" "$CFSENDMAIL" -C "$CONF" -v \
+	    to@example.org
+	[ "$output" = 0 ] ||
+	    _fail "cfsendmail -v exited with $output (negative: the signal)" \
+	    "queue: $(find "$BATS_TEST_TMPDIR/queue" -type f)"
+	[ "$(received_count)" -eq 1 ]
+}
+
+@test "hostile: binary garbage from /dev/urandom: clear error or whole delivery" {
+	server_start
+	write_config
+	head -c 100000 /dev/urandom >"$BATS_TEST_TMPDIR/garbage"
+	run --separate-stderr sm to@example.org <"$BATS_TEST_TMPDIR/garbage"
+	assert_sane
+	echo "# binary garbage from /dev/urandom: exit $status${stderr:+: $stderr}" >&3
+	case $status in
+	65) [ "$(sessions_count)" -eq 0 ] && [ "$(received_count)" -eq 0 ] ;;
+	0) [ "$(received_count)" -eq 1 ] && assert_complete ;;
+	*) _fail "exit $status:" "$stderr" ;;
+	esac
+}
+
+@test "hostile: binary garbage without NUL bytes: clear error or whole delivery" {
+	server_start
+	write_config
+	# 8-bit bytes, bare CRs, long and short lines, no NUL
+	head -c 200000 /dev/urandom | tr -d '\000' >"$BATS_TEST_TMPDIR/garbage"
+	run --separate-stderr sm to@example.org <"$BATS_TEST_TMPDIR/garbage"
+	assert_sane
+	echo "# binary garbage without NUL bytes: exit $status${stderr:+: $stderr}" >&3
+	case $status in
+	65) [ "$(sessions_count)" -eq 0 ] && [ "$(received_count)" -eq 0 ] ;;
+	0) [ "$(received_count)" -eq 1 ] && assert_complete ;;
+	*) _fail "exit $status:" "$stderr" ;;
+	esac
+}
+
+@test "hostile: 64 MiB of header without a blank line: 65 fast, bounded memory" {
+	server_start
+	write_config
+	# the writer counts what it got rid of before cfsendmail closed the
+	# pipe: cfsendmail must stop reading long before 64 MiB
+	local start end rss written tv=
+	[ -x /usr/bin/time ] && tv="/usr/bin/time -v -o $BATS_TEST_TMPDIR/time"
+	start=$(date +%s)
+	run --separate-stderr bash -c '"$0" "$1" "$2" $((64 * 1024 * 1024)) "Subject: flood
+" | timeout 60 $3 "$4" -C "$5" to@example.org' "$SMTPD_PYTHON" \
+	    "$SECURITY_DIR/flood.py" "$BATS_TEST_TMPDIR/written" "$tv" \
+	    "$CFSENDMAIL" "$CONF"
+	end=$(date +%s)
+	assert_refused 65
+	[[ $stderr == *header* ]] || _fail "unclear error:" "$stderr"
+	echo "# 64 MiB header: refused after $(cat "$BATS_TEST_TMPDIR/written")" \
+	    "bytes written, $((end - start)) s, peak RSS $(awk -F': ' \
+	    '/Maximum resident/ { print $2 }' "$BATS_TEST_TMPDIR/time" \
+	    2>/dev/null) KiB" >&3
+	[ $((end - start)) -le 20 ] ||
+	    _fail "took $((end - start)) s to refuse the header"
+	written=$(cat "$BATS_TEST_TMPDIR/written")
+	[ "$written" -lt $((16 * 1024 * 1024)) ] ||
+	    _fail "cfsendmail read $written bytes of an endless header"
+	if [ -n "$tv" ]; then
+		rss=$(awk -F': ' '/Maximum resident set size/ { print $2 }' \
+		    "$BATS_TEST_TMPDIR/time")
+		[ -n "$rss" ] && [ "$rss" -lt $((64 * 1024)) ] ||
+		    _fail "peak RSS ${rss:-?} KiB (limit 64 MiB)"
+	fi
+	[ -z "$(find "$BATS_TEST_TMPDIR/queue" -type f 2>/dev/null)" ] ||
+	    _fail "a queue entry was left behind"
+}
+
+@test "hostile: 64 MiB of body is refused by max_size, in bounded memory" {
+	server_start
+	write_config
+	local rss tv=
+	[ -x /usr/bin/time ] && tv="/usr/bin/time -v -o $BATS_TEST_TMPDIR/time"
+	run --separate-stderr bash -c '{ printf "Subject: big\n\n"
+	    yes "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" |
+	    head -c 67108864; } | timeout 60 $1 "$2" -C "$3" to@example.org' \
+	    sh "$tv" "$CFSENDMAIL" "$CONF"
+	assert_refused 65
+	if [ -n "$tv" ]; then
+		rss=$(awk -F': ' '/Maximum resident set size/ { print $2 }' \
+		    "$BATS_TEST_TMPDIR/time")
+		[ -n "$rss" ] && [ "$rss" -lt $((64 * 1024)) ] ||
+		    _fail "peak RSS ${rss:-?} KiB (limit 64 MiB)"
+	fi
+	[ -z "$(find "$BATS_TEST_TMPDIR/queue" -type f 2>/dev/null)" ] ||
+	    _fail "a queue entry was left behind"
+}
+
+# --- long lines and 8-bit bytes -----------------------------------------------
+
+@test "hostile: a 1 MB single body line: 65, or delivered re-encoded intact" {
+	server_start
+	write_config
+	{ head -c 1000000 /dev/zero | tr '\0' 'a'; echo; } \
+	    >"$BATS_TEST_TMPDIR/body"
+	{ printf 'Subject: long line\n\n'; cat "$BATS_TEST_TMPDIR/body"; } \
+	    >"$BATS_TEST_TMPDIR/in"
+	run --separate-stderr sm to@example.org <"$BATS_TEST_TMPDIR/in"
+	assert_sane
+	echo "# a 1 MB single body line: exit $status${stderr:+: $stderr}" >&3
+	case $status in
+	65) [ "$(sessions_count)" -eq 0 ] && [ "$(received_count)" -eq 0 ] ;;
+	0)
+		[ "$(received_count)" -eq 1 ]
+		assert_complete
+		run "$SMTPD_PYTHON" "$SECURITY_DIR/body.py" "$(received 1)" \
+		    "$BATS_TEST_TMPDIR/body"
+		[ "$status" -eq 0 ] || _fail "delivered, but:" "$output"
+		;;
+	*) _fail "exit $status:" "$stderr" ;;
+	esac
+}
+
+@test "hostile: a 1 MB single line with no newline at all and no header" {
+	server_start
+	write_config
+	head -c 1000000 /dev/zero | tr '\0' 'b' >"$BATS_TEST_TMPDIR/in"
+	run --separate-stderr sm to@example.org <"$BATS_TEST_TMPDIR/in"
+	assert_sane
+	echo "# a 1 MB single line with no newline: exit $status${stderr:+: $stderr}" >&3
+	case $status in
+	65) [ "$(sessions_count)" -eq 0 ] && [ "$(received_count)" -eq 0 ] ;;
+	0)
+		[ "$(received_count)" -eq 1 ]
+		assert_complete
+		{ cat "$BATS_TEST_TMPDIR/in"; echo; } >"$BATS_TEST_TMPDIR/body"
+		run "$SMTPD_PYTHON" "$SECURITY_DIR/body.py" "$(received 1)" \
+		    "$BATS_TEST_TMPDIR/body"
+		[ "$status" -eq 0 ] || _fail "delivered, but:" "$output"
+		;;
+	*) _fail "exit $status:" "$stderr" ;;
+	esac
+}
+
+@test "hostile: a 1 MB header line: 65, nothing sent" {
+	server_start
+	write_config
+	{ printf 'Subject: '; head -c 1000000 /dev/zero | tr '\0' 's'
+	    printf '\n\nbody\n'; } >"$BATS_TEST_TMPDIR/in"
+	run --separate-stderr sm to@example.org <"$BATS_TEST_TMPDIR/in"
+	assert_refused 65
+}
+
+@test "hostile: invalid UTF-8 in the body and the Subject: delivered as 8BITMIME" {
+	server_start
+	write_config
+	printf 'bad \xff\xfe \xc3\x28 \xed\xa0\x80 \xf8\x88\x80\x80\x80 end\n\xc0\xaf\n' \
+	    >"$BATS_TEST_TMPDIR/body"
+	{ printf 'Subject: caf\xe9 \xc3\x28 \xff\n\n'
+	    cat "$BATS_TEST_TMPDIR/body"; } >"$BATS_TEST_TMPDIR/in"
+	run --separate-stderr sm to@example.org <"$BATS_TEST_TMPDIR/in"
+	assert_status 0
+	[ "$(received_count)" -eq 1 ]
+	assert_complete
+	[[ $(envelope_field 1 mail_options) == *BODY=8BITMIME* ]] ||
+	    _fail "no BODY=8BITMIME:" "$(envelope_field 1 mail_options)"
+	run "$SMTPD_PYTHON" "$SECURITY_DIR/body.py" "$(received 1)" \
+	    "$BATS_TEST_TMPDIR/body"
+	[ "$status" -eq 0 ] || _fail "the body was changed:" "$output"
+	# the Subject keeps its bytes (or is MIME-encoded from them)
+	grep -aq $'^Subject: caf\xe9 \xc3\x28 \xff\r$' "$(received 1)" ||
+	    grep -aqi '^Subject: =?' "$(received 1)" ||
+	    _fail "the Subject was mangled:" \
+	    "$(grep -a '^Subject' "$(received 1)" | cat -A)"
+}
+
+# --- many recipients --------------------------------------------------------
+
+@test "hostile: 5000 argv recipients: sessions of at most 50, each once" {
+	server_start
+	write_config
+	local -a to
+	mapfile -t to < <(rcpts 5000)
+	local start=$SECONDS
+	run --separate-stderr sm -- "${to[@]}" <<<$'Subject: many\n\nbody'
+	assert_sane
+	assert_status 0
+	echo "# 5000 recipients: $((SECONDS - start)) s," \
+	    "$(sessions_count) sessions" >&3
+	[ "$(all_rcpts)" = "$(rcpts 5000 | sort)" ] ||
+	    _fail "not every recipient got the message exactly once"
+	[ "$(received_count)" -eq 100 ]
+	assert_complete
+	[ "$(max_rcpts)" -le 50 ] ||
+	    _fail "a message went to $(max_rcpts) recipients (50 at most)"
+}
+
+@test "hostile: 100 000 recipients in a Bcc header (-t): clear error or delivery" {
+	server_start
+	write_config
+	# 100 000 addresses make a ~2 MB header: over the header limit, so a
+	# clear 65 is the expected answer; a delivery would have to reach
+	# every one exactly once (checked below if it ever happens)
+	{ printf 'To: first@example.org\nSubject: bcc\nBcc: '
+	    rcpts 100000 | paste -sd, | sed 's/,/,\n /g'
+	    printf '\nbody\n'; } >"$BATS_TEST_TMPDIR/in"
+	local start=$SECONDS
+	run --separate-stderr sm -t <"$BATS_TEST_TMPDIR/in"
+	assert_sane
+	echo "# 100 000 Bcc: exit $status in $((SECONDS - start)) s" >&3
+	case $status in
+	65)
+		[[ $stderr == *header* ]] || _fail "unclear:" "$stderr"
+		[ "$(sessions_count)" -eq 0 ]
+		;;
+	0)
+		[ "$(all_rcpts)" = "$({ echo first@example.org; rcpts 100000; } |
+		    sort)" ]
+		refute_file_contains "$(received 1)" "Bcc:"
+		;;
+	*) _fail "exit $status:" "$stderr" ;;
+	esac
+}
+
+@test "hostile: 2000 recipients in a Bcc header (-t): delivered, Bcc stripped" {
+	server_start
+	write_config
+	{ printf 'To: first@example.org\nSubject: bcc\nBcc: '
+	    rcpts 2000 | paste -sd, | sed 's/,/,\n /g'
+	    printf '\nbody\n'; } >"$BATS_TEST_TMPDIR/in"
+	run --separate-stderr sm -t <"$BATS_TEST_TMPDIR/in"
+	assert_status 0
+	[ "$(all_rcpts)" = "$({ echo first@example.org; rcpts 2000; } | sort)" ] ||
+	    _fail "not every recipient got the message exactly once"
+	[ "$(received_count)" -eq 41 ]
+	assert_complete
+	refute_file_contains "$(received 1)" "r1@example.org"
+}
+
+@test "hostile: 20 000 short Bcc addresses (-t, 270 KB header): queued in linear time" {
+	# a header under the 1 MiB limit may hold ~90 000 short addresses; the
+	# time to take them must grow linearly (a few ms per thousand), not
+	# quadratically (duplicate checks against every address seen)
+	server_start
+	write_config
+	{ printf 'To: first@x.io\nSubject: bcc\nBcc: '
+	    seq -f 'r%g@x.io' 1 20000 | paste -sd, | sed 's/,/,\n /g'
+	    printf '\nbody\n'; } >"$BATS_TEST_TMPDIR/in"
+	local start end
+	start=$(date +%s%N)
+	run --separate-stderr sm -t -odq <"$BATS_TEST_TMPDIR/in"
+	end=$(date +%s%N)
+	assert_sane
+	assert_status 0
+	echo "# 20 000 Bcc, -odq: $(((end - start) / 1000000)) ms" >&3
+	[ $(((end - start) / 1000000)) -lt 3000 ] ||
+	    _fail "took $(((end - start) / 1000000)) ms for 20 000 recipients"
+	[ "$(sessions_count)" -eq 0 ]
+}
+
+@test "hostile: 100 000 argv recipients (comma lists): delivered in sessions of 50" {
+	# 100 000 argv words do not fit in ARG_MAX (2 MiB): comma-separated
+	# lists in 20 words (cron's MAILTO style) carry them; 2000 sessions
+	server_start
+	write_config
+	local -a words
+	local w start=$SECONDS n
+	for ((w = 0; w < 20; w++)); do
+		words+=("$(seq -f 'r%g@x.io' $((w * 5000 + 1)) $((w * 5000 + 5000)) |
+		    paste -sd,)")
+	done
+	run --separate-stderr sm -- "${words[@]}" <<<$'Subject: many\n\nbody'
+	echo "# 100 000 argv recipients: exit $status in" \
+	    "$((SECONDS - start)) s, $(sessions_count) sessions," \
+	    "$(received_count) messages" >&3
+	[ "$status" -ne 124 ] ||
+	    _fail "not done within 60 s ($(sessions_count) sessions opened)" ||
+	    return 1
+	assert_sane
+	case $status in
+	0)
+		[ "$(all_rcpts)" = "$(seq -f 'r%g@x.io' 1 100000 | sort)" ] ||
+		    _fail "not every recipient got the message exactly once"
+		n=$(received_count)
+		[ "$n" -eq 2000 ] || _fail "$n messages (2000 expected)"
+		[ "$(max_rcpts)" -le 50 ]
+		assert_no_violations
+		;;
+	65|64) [ "$(sessions_count)" -eq 0 ] ;;
+	*) _fail "exit $status:" "$stderr" ;;
+	esac
+}

@@ -1,0 +1,791 @@
+#!/usr/bin/env bats
+# The durable queue (issue 5) end to end against the scriptable test server:
+# spool first (exit 0 with the relay down, files and modes on disk, mailq),
+# -odi/-odb/-odq and [delivery] mode, -q and -qI<id> (next attempt, only the
+# remaining recipients, one TLS session for many messages with 50 RCPTs per
+# session counted across them), failed/ for permanent refusals and expired
+# entries, 100 concurrent submitters with 3 concurrent queue runners,
+# kill -9 of submitters at random points, a full and a read-only queue
+# filesystem, a world-writable queue directory and on_defer = fail.
+#
+# Every message carries a header "X-Seq: K" with a number unique in its
+# test; tests/queue/tally.py counts, across all the record directories of a
+# test, how often each K was received and how many of those receipts the
+# client never confirmed (see the kill -9 test for why that matters).
+#
+# No fixed sleep is used to wait for something: waiting is bounded polling
+# (poll below).  The only sleeps are the random delays before kill -9 and a
+# queue runner's pause between two runs.
+
+load helpers
+
+bats_require_minimum_version 1.5.0
+
+TALLY=$BATS_TEST_DIRNAME/queue/tally.py
+
+setup() {
+	Q=$BATS_TEST_TMPDIR/queue
+	MNT=
+}
+
+# The helpers' teardown, plus the tmpfs a test may have mounted.
+teardown() {
+	local rc=0
+	server_stop || rc=1
+	if [ -n "$MNT" ] && mountpoint -q "$MNT"; then
+		umount "$MNT" || rc=1
+	fi
+	return "$rc"
+}
+
+# msg K -- a small message numbered K
+msg() {
+	printf 'Subject: queue test %s\nX-Seq: %s\n\nmessage %s\n' "$1" "$1" "$1"
+}
+
+# send K [ARG...] -- submit message K: cfsendmail -C $CONF -i ARG...
+send() {
+	local k=$1
+	shift
+	msg "$k" | "$CFSENDMAIL" -C "$CONF" -i "$@"
+}
+
+# cf ARG... -- cfsendmail -C $CONF ARG...
+cf() {
+	"$CFSENDMAIL" -C "$CONF" "$@"
+}
+
+# ids [SUB] -- the ids of the entries in $Q/SUB (default new), sorted
+ids() {
+	local f
+	for f in "$Q/${1:-new}"/*.env; do
+		[ -e "$f" ] || continue
+		f=${f##*/}
+		echo "${f%.env}"
+	done
+}
+
+# files SUB -- every file in $Q/SUB, one per line
+files() {
+	ls -A "$Q/$1" 2>/dev/null
+}
+
+# assert_no_files SUB... -- nothing at all in these queue subdirectories
+assert_no_files() {
+	local sub
+	for sub; do
+		[ -z "$(files "$sub")" ] ||
+		    _fail "expected $Q/$sub to be empty, it holds:" \
+		    "$(ls -la "$Q/$sub")" || return 1
+	done
+}
+
+# one_entry -- the id of the only entry in new/ (fails otherwise)
+one_entry() {
+	local -a q
+	mapfile -t q < <(ids)
+	[ "${#q[@]}" -eq 1 ] || {
+		_fail "expected one entry in $Q/new, found ${#q[@]}:" \
+		    "$(files new)"
+		return 1
+	}
+	echo "${q[0]}"
+}
+
+assert_sessions() {
+	local n
+	n=$(sessions_count) || return 1
+	[ "$n" -eq "$1" ] || _fail "expected $1 session(s), the server saw $n"
+}
+
+assert_received() {
+	local n
+	n=$(received_count) || return 1
+	[ "$n" -eq "$1" ] || _fail "expected $1 message(s), the server got $n"
+}
+
+assert_stderr_contains() {
+	[[ $stderr == *"$1"* ]] && return 0
+	_fail "stderr does not contain: $1" "stderr:" "$stderr"
+}
+
+# assert_stderr_one_line -- a failure is one clear line, not a story
+assert_stderr_one_line() {
+	[ -n "$stderr" ] && [[ $stderr != *$'\n'* ]] && return 0
+	_fail "expected exactly one line on stderr, got:" "$stderr"
+}
+
+assert_queue_empty() {
+	local out
+	out=$(cf -bp 2>&1)
+	[ "$out" = "Mail queue is empty" ] && return 0
+	_fail "expected an empty queue; cfsendmail -bp says:" "$out"
+}
+
+# poll TRIES CMD... -- run CMD every 10 ms until it succeeds, at most TRIES
+# times (1000 = 10 s)
+poll() {
+	local tries=$1 i
+	shift
+	for ((i = 0; i < tries; i++)); do
+		"$@" && return 0
+		sleep 0.01
+	done
+	return 1
+}
+
+has_file() {
+	[ -e "$1" ]
+}
+
+queue_has_no_entry() {
+	[ -z "$(ids)" ]
+}
+
+# tally -- "K RECEIVED UNCONFIRMED" for every numbered message that any
+# server of this test received (tests/queue/tally.py)
+tally() {
+	server_settle || return 1
+	"$SMTPD_PYTHON" "$TALLY" "$BATS_TEST_TMPDIR"/rec*
+}
+
+# assert_each_once FIRST LAST -- messages FIRST..LAST each received exactly
+# once, and nothing else
+assert_each_once() {
+	local expected actual
+	expected=$(for ((k = $1; k <= $2; k++)); do echo "$k 1 0"; done)
+	actual=$(tally) || return 1
+	[ "$actual" = "$expected" ] && return 0
+	_fail "messages received (K RECEIVED UNCONFIRMED; - expected," \
+	    "+ actual):" "$(diff -u <(echo "$expected") <(echo "$actual") |
+	    tail -n +3 | grep '^[-+]')"
+}
+
+# env_set ID KEY VALUE -- change one line of new/ID.env in place, as an
+# administrator could (the format is in src/queue.c); no cfsendmail runs
+env_set() {
+	sed -i "s/^$2 .*/$2 $3/" "$Q/new/$1.env"
+	grep -qx "$2 $3" "$Q/new/$1.env" ||
+	    _fail "could not set $2 in $Q/new/$1.env"
+}
+
+# drain -- run the queue until it is empty: -q, then -qI<id> for what is
+# left (entries deferred a moment ago are not due yet); at most 20 rounds
+drain() {
+	local i id
+	for ((i = 0; i < 20; i++)); do
+		queue_has_no_entry && return 0
+		cf -q || _fail "cfsendmail -q exited $?" || return 1
+		for id in $(ids); do
+			cf -qI"$id" ||
+			    _fail "cfsendmail -qI$id exited $?" || return 1
+		done
+	done
+	queue_has_no_entry ||
+	    _fail "the queue is not empty after 20 runs:" "$(cf -bp 2>&1)"
+}
+
+now_ms() {
+	echo $(($(date +%s%N) / 1000000))
+}
+
+# mount_tmpfs SIZE -- a fresh tmpfs at $MNT (the test skips without one)
+mount_tmpfs() {
+	MNT=$BATS_TEST_TMPDIR/fs
+	mkdir -p "$MNT"
+	if ! mount -t tmpfs -o "size=$1,mode=0700" tmpfs "$MNT" 2>/dev/null; then
+		MNT=
+		skip "cannot mount a tmpfs here (needs root and mount rights)"
+	fi
+	Q=$MNT/queue
+}
+
+# --- spool first ------------------------------------------------------------
+
+@test "relay down: exit 0, queued with its id in new/ (0600), mailq shows it, -qI delivers it" {
+	write_config		# no server: port 1, nothing listens
+	run --separate-stderr send 1 a@example.org b@example.org
+	assert_status 0
+	id=$(one_entry)
+	assert_stderr_contains "$id: queued"
+	assert_stderr_contains "Connection refused"
+	[ "$(stat -c %a "$Q/new/$id.msg")" = 600 ] ||
+	    _fail "new/$id.msg has mode $(stat -c %a "$Q/new/$id.msg")"
+	[ "$(stat -c %a "$Q/new/$id.env")" = 600 ] ||
+	    _fail "new/$id.env has mode $(stat -c %a "$Q/new/$id.env")"
+	[ "$(files new | sort)" = "$(printf '%s\n' "$id.env" "$id.msg")" ] ||
+	    _fail "new/ holds more than the entry:" "$(files new)"
+	assert_no_files tmp failed
+	assert_file_contains "$Q/new/$id.msg" "X-Seq: 1"
+
+	size=$(stat -c %s "$Q/new/$id.msg")
+	run --separate-stderr cf -bp
+	assert_status 0
+	assert_output_contains "$id  $size bytes  age "
+	assert_output_contains "from <alerts@example.com>"
+	assert_output_contains "to <a@example.org>"
+	assert_output_contains "to <b@example.org>"
+	assert_output_contains "last reply: cannot connect to localhost port 1"
+	[[ $output =~ age\ [0-9]+s ]] || _fail "no age in:" "$output"
+	[[ $output =~ attempts\ 1,\ next\ attempt\ in\ [0-9]+[sm] ]] ||
+	    _fail "no attempts / next attempt in:" "$output"
+	refute_output_contains "Failed"
+
+	server_start
+	write_config
+	run --separate-stderr cf -qI"$id"
+	assert_status 0
+	assert_received 1
+	assert_file_contains "$(received 1)" "X-Seq: 1"
+	[ "$(envelope_field 1 rcpt_tos)" = $'a@example.org\nb@example.org' ] ||
+	    _fail "recipients: $(envelope_field 1 rcpt_tos)"
+	assert_queue_empty
+	assert_no_files new tmp failed
+	assert_no_violations
+}
+
+# --- -odq, -odb and [delivery] mode ------------------------------------------
+
+@test "-odq queues without connecting, -q delivers" {
+	server_start
+	write_config
+	run --separate-stderr send 2 -odq a@example.org
+	assert_status 0
+	id=$(one_entry)
+	assert_sessions 0
+	run cf -bp
+	assert_output_contains "$id"
+	assert_output_contains "attempts 0, next attempt now"
+	run --separate-stderr cf -q
+	assert_status 0
+	assert_sessions 1
+	assert_each_once 2 2
+	assert_queue_empty
+	assert_no_files new tmp
+}
+
+@test "[delivery] mode = queue queues; -odi still delivers at once" {
+	server_start
+	write_config delivery.mode=queue
+	run --separate-stderr send 3 a@example.org
+	assert_status 0
+	one_entry >/dev/null
+	assert_sessions 0
+	run --separate-stderr send 4 -odi a@example.org
+	assert_status 0
+	assert_sessions 1
+	assert_each_once 4 4
+	run --separate-stderr cf -q
+	assert_status 0
+	assert_each_once 3 4
+	assert_queue_empty
+}
+
+# check_background K ARG... -- the call returns (exit 0, its stdout and
+# stderr pipe closed) while the server is still 7 x 300 ms from accepting
+# the message; the message then arrives and leaves the queue
+check_background() {
+	local k=$1 t0 t1 out
+	shift
+	t0=$(now_ms)
+	# $(...) returns when every holder of the pipe has closed it: a
+	# detached child that kept stdout or stderr would make this wait
+	out=$( { send "$k" "$@" a@example.org 3>&-; echo "exit $?"; } 2>&1 |
+	    cat)
+	t1=$(now_ms)
+	[ "$out" = "exit 0" ] || _fail "cfsendmail said:" "$out" || return 1
+	[ $((t1 - t0)) -lt 1000 ] ||
+	    _fail "the call took $((t1 - t0)) ms: it waited for delivery" ||
+	    return 1
+	# greeting, EHLO, AUTH, MAIL, RCPT, DATA, dot: >= 2.1 s from now
+	[ ! -e "$REC/0001.eml" ] ||
+	    _fail "delivered before the call returned?" || return 1
+	poll 1000 has_file "$REC/0001.eml" ||
+	    _fail "the message did not arrive within 10 s" || return 1
+	poll 1000 queue_has_no_entry ||
+	    _fail "the entry is still queued 10 s after delivery:" \
+	    "$(cf -bp 2>&1)" || return 1
+	assert_each_once "$k" "$k"
+	assert_no_files new tmp failed
+}
+
+@test "-odb returns at once with stdout/stderr closed, a detached child delivers" {
+	server_start --delay-ms 300
+	write_config
+	check_background 5 -odb
+}
+
+@test "[delivery] mode = background behaves as -odb" {
+	server_start --delay-ms 300
+	write_config delivery.mode=background
+	check_background 6
+}
+
+# --- queue runs ---------------------------------------------------------------
+
+@test "-q leaves an entry alone until its next attempt; -qI<id> sends it now" {
+	server_start --reply dot="451 4.3.0 Try again later"
+	write_config
+	run --separate-stderr send 7 a@example.org
+	assert_status 0
+	id=$(one_entry)
+	assert_stderr_contains "$id: queued"
+	assert_stderr_contains "451 4.3.0 Try again later"
+	assert_file_contains "$Q/new/$id.env" $'attempts 1\n'
+	server_stop
+
+	server_start
+	write_config
+	run --separate-stderr cf -q
+	assert_status 0
+	assert_sessions 0
+	assert_received 0
+	[ "$(one_entry)" = "$id" ]
+	run cf -bp
+	assert_output_contains "last reply: 451 4.3.0 Try again later"
+	run --separate-stderr cf -qI"$id"
+	assert_status 0
+	assert_each_once 7 7
+	assert_queue_empty
+}
+
+@test "-q sends only to the recipients still pending" {
+	# b gets 451 on each of the three in-process tries, a is accepted at once
+	server_start --rcpt-reply b@example.org="451 4.2.1 Mailbox busy"
+	write_config
+	run --separate-stderr send 8 a@example.org b@example.org
+	assert_status 0
+	id=$(one_entry)
+	assert_stderr_contains "$id: queued"
+	assert_received 1
+	[ "$(envelope_field 1 rcpt_tos)" = a@example.org ] ||
+	    _fail "first delivery went to: $(envelope_field 1 rcpt_tos)"
+	assert_file_contains "$Q/new/$id.env" $'rcpt b@example.org\n'
+	refute_file_contains "$Q/new/$id.env" "rcpt a@example.org"
+	run cf -bp
+	assert_output_contains "to <b@example.org>"
+	refute_output_contains "to <a@example.org>"
+	server_stop
+
+	server_start
+	write_config
+	env_set "$id" next 0		# due now, for a plain -q
+	run --separate-stderr cf -q
+	assert_status 0
+	assert_received 1
+	[ "$(envelope_field 1 rcpt_tos)" = b@example.org ] ||
+	    _fail "the queue run sent to: $(envelope_field 1 rcpt_tos)"
+	assert_file_contains "$(received 1)" "X-Seq: 8"
+	assert_queue_empty
+}
+
+@test "-q sends 10 queued messages over one TLS session" {
+	server_start
+	write_config
+	for ((k = 1; k <= 10; k++)); do
+		send "$k" -odq "r$k@example.org" || _fail "submitting $k failed"
+	done
+	[ "$(ids | wc -l)" -eq 10 ]
+	assert_sessions 0
+	run --separate-stderr cf -q
+	assert_status 0
+	assert_sessions 1
+	assert_each_once 1 10
+	assert_queue_empty
+	assert_no_violations
+}
+
+@test "-q counts 50 RCPTs per session across messages: 4 x 30 recipients -> 3 sessions" {
+	server_start
+	write_config
+	for ((k = 1; k <= 4; k++)); do
+		mapfile -t to < <(for ((i = 1; i <= 30; i++)); do
+			echo "m${k}r$i@example.org"; done)
+		send "$k" -odq -- "${to[@]}" || _fail "submitting $k failed"
+	done
+	run --separate-stderr cf -q
+	assert_status 0
+	assert_sessions 3
+	# every (message, recipient) pair exactly once
+	n=$(received_count)
+	pairs=$(for ((i = 1; i <= n; i++)); do
+		k=$(sed -n 's/^X-Seq: \([0-9]*\)\r$/\1/p' "$(received "$i")")
+		envelope_field "$i" rcpt_tos | sed "s/^/$k /"
+	done | sort)
+	expected=$(for ((k = 1; k <= 4; k++)); do
+		for ((i = 1; i <= 30; i++)); do echo "$k m${k}r$i@example.org"; done
+	done | sort)
+	[ "$pairs" = "$expected" ] ||
+	    _fail "(message, recipient) pairs (- expected, + actual):" \
+	    "$(diff <(echo "$expected") <(echo "$pairs") | head -n 40)"
+	# the client kept count: the server never had to say 452
+	refute_file_contains "$(transcript)" "452 4.5.3"
+	rcpts=$(awk '$2 == "C:" && toupper($3) == "RCPT" { n[$1]++ }
+	    END { for (s in n) print n[s] }' "$(transcript)" | sort -n |
+	    tr '\n' ' ')
+	[ "$rcpts" = "20 50 50 " ] ||
+	    _fail "RCPT commands per session: $rcpts (expected 50 50 20)"
+	assert_queue_empty
+	assert_no_violations
+}
+
+# --- failed/ ----------------------------------------------------------------
+
+@test "550 for the only recipient: the entry goes to failed/ with the reason, mailq shows it apart" {
+	server_start --rcpt-reply gone@example.org="550 5.1.1 User unknown"
+	write_config
+	run --separate-stderr send 9 gone@example.org
+	assert_status 67
+	assert_stderr_contains "550 5.1.1 User unknown"
+	assert_no_files new tmp
+	id=$(ids failed)
+	[ -n "$id" ] && [ -e "$Q/failed/$id.msg" ] ||
+	    _fail "no entry in failed/:" "$(files failed)"
+	assert_file_contains "$Q/failed/$id.env" "last 550 5.1.1 User unknown"
+	assert_file_contains "$Q/failed/$id.msg" "X-Seq: 9"
+
+	# the same through the queue
+	run --separate-stderr send 10 -odq gone@example.org
+	assert_status 0
+	id2=$(one_entry)
+	run --separate-stderr cf -q
+	assert_no_files new tmp
+	[ -e "$Q/failed/$id2.msg" ] && [ -e "$Q/failed/$id2.env" ] ||
+	    _fail "$id2 is not in failed/:" "$(files failed)"
+	assert_file_contains "$Q/failed/$id2.env" "last 550 5.1.1 User unknown"
+
+	run --separate-stderr cf -bp
+	assert_status 0
+	[[ $output == "Mail queue is empty"$'\n'*"Failed, kept in $Q/failed:"* ]] ||
+	    _fail "failed entries not listed apart:" "$output"
+	assert_output_contains "$id  "
+	assert_output_contains "$id2  "
+	assert_output_contains "to <gone@example.org>"
+	assert_output_contains "failed: 550 5.1.1 User unknown"
+
+	# a queue run leaves failed/ alone
+	sessions=$(sessions_count)
+	run --separate-stderr cf -q
+	assert_status 0
+	assert_sessions "$sessions"
+	assert_received 0
+}
+
+@test "an entry older than [queue] max_age goes to failed/ as expired, unsent" {
+	server_start
+	write_config queue.max_age=60
+	run --separate-stderr send 11 -odq a@example.org
+	assert_status 0
+	id=$(one_entry)
+	env_set "$id" created $(($(date +%s) - 3600))
+	run --separate-stderr cf -q
+	assert_status 0
+	assert_sessions 0
+	assert_received 0
+	assert_no_files new tmp
+	[ -e "$Q/failed/$id.msg" ] && [ -e "$Q/failed/$id.env" ] ||
+	    _fail "$id is not in failed/:" "$(files failed)"
+	assert_file_contains "$Q/failed/$id.env" "last expired"
+	run cf -bp
+	assert_output_contains "Failed, kept in $Q/failed:"
+	assert_output_contains "failed: expired"
+
+	# a younger entry in the same run is sent as usual
+	run --separate-stderr send 12 -odq a@example.org
+	run --separate-stderr cf -q
+	assert_status 0
+	assert_each_once 12 12
+}
+
+# --- concurrency ------------------------------------------------------------
+
+@test "100 concurrent submitters + 3 concurrent -q runners, relay failing at random: each message once" {
+	local -a opts=() pids=() runners=()
+	local i k pid st bad=0
+	for ((i = 0; i < 5; i++)); do
+		opts+=(--reply "greeting#$((RANDOM % 150 + 1))=421 4.3.2 Service not available"
+		    --reply "mail#$((RANDOM % 150 + 1))=451 4.3.0 Try again"
+		    --reply "rcpt#$((RANDOM % 150 + 1))=451 4.2.1 Mailbox busy"
+		    --reply "dot#$((RANDOM % 150 + 1))=451 4.3.0 Local error"
+		    --reply "dot#$((RANDOM % 150 + 1))=421 4.3.2 Shutting down")
+	done
+	server_start "${opts[@]}"
+	write_config
+	done_flag=$BATS_TEST_TMPDIR/submitters-done
+
+	# runner N: -q (and -qI for what is not due) until the submitters are
+	# done and the queue is empty; at most 300 rounds
+	runner() {
+		local round id
+		for ((round = 0; round < 300; round++)); do
+			if [ -e "$done_flag" ] && queue_has_no_entry; then
+				return 0
+			fi
+			cf -q || { echo "runner $1: -q exited $?"; return 1; }
+			for id in $(ids); do
+				cf -qI"$id" ||
+				    { echo "runner $1: -qI$id exited $?"; return 1; }
+			done
+			sleep 0.05
+		done
+		echo "runner $1: queue not empty after 300 rounds"
+		return 1
+	}
+	for ((k = 1; k <= 100; k++)); do
+		send "$k" "r$k@example.org" >/dev/null 2>&1 3>&- &
+		pids+=($!)
+	done
+	for ((i = 1; i <= 3; i++)); do
+		runner "$i" >"$BATS_TEST_TMPDIR/runner$i.log" 2>&1 3>&- &
+		runners+=($!)
+	done
+	for ((k = 1; k <= 100; k++)); do
+		st=0
+		wait "${pids[k - 1]}" || st=$?
+		[ "$st" -eq 0 ] || { echo "submitter $k exited $st" >&2; bad=1; }
+	done
+	touch "$done_flag"
+	for pid in "${runners[@]}"; do
+		wait "$pid" || bad=1
+	done
+	[ "$bad" -eq 0 ] ||
+	    _fail "a submitter or runner failed:" \
+	    "$(cat "$BATS_TEST_TMPDIR"/runner*.log)"
+	assert_each_once 1 100
+	assert_no_files new tmp failed
+	assert_no_violations
+}
+
+# --- kill -9 ----------------------------------------------------------------
+
+# The rule for duplicates.  cfsendmail removes a queue entry after the
+# relay's 250 to the final dot and before it sends anything else on that
+# connection.  A receipt is "unconfirmed" (tests/queue/tally.py) when the
+# server answered 250 to the dot and the client then sent nothing more on
+# that connection: here, a submitter killed right after the dot.  Only then
+# can the entry survive and be sent again by the queue run, so a message
+# received c > 1 times is accepted only if its submitter was killed (never
+# acknowledged with exit 0) and at least c - 1 of its receipts are
+# unconfirmed.  Any other duplicate is a bug.
+
+# kill_runs EPOCHS PER -- EPOCHS servers with random delays, drops and
+# 421/451 replies, PER submitters each, every submitter killed with -9
+# after 0-50 ms; fills acked[] (exited 0 before the kill) and killed[].
+# Bash reports killed jobs on stderr whenever it notices them: the caller
+# sends this function's stderr to a log.
+kill_runs() {
+	local -a drops=(connect ehlo auth mail rcpt data midata dot)
+	local -a replies=("greeting=421 4.3.2 Service not available"
+	    "mail=451 4.3.0 Try again" "rcpt=451 4.2.1 Mailbox busy"
+	    "data=451 4.3.0 Try again" "dot=451 4.3.0 Local error"
+	    "dot=421 4.3.2 Shutting down")
+	local e j k=0 r size pid st delay
+	local -a opts
+	local pool=$BATS_TEST_TMPDIR/pool m=$BATS_TEST_TMPDIR/m.txt
+	base64 -w 76 </dev/urandom | head -c 300000 >"$pool"
+
+	for ((e = 0; e < $1; e++)); do
+		# every other epoch without delays, so that many submitters
+		# finish within the 0-50 ms before the kill
+		opts=(--delay-ms $((e % 2 ? RANDOM % 10 : 0)))
+		for ((j = 0; j < 4; j++)); do
+			opts+=(--drop "${drops[RANDOM % ${#drops[@]}]}#$((RANDOM % 30 + 1))")
+			r=${replies[RANDOM % ${#replies[@]}]}
+			opts+=(--reply "${r%%=*}#$((RANDOM % 30 + 1))=${r#*=}")
+		done
+		server_start "${opts[@]}" || return 1
+		# one in-process try in half of the epochs: a refusal or drop
+		# then leaves the message queued (exit 0) for the queue run
+		write_config delivery.attempts=$((e % 4 < 2 ? 1 : 3)) || return 1
+		for ((j = 0; j < $2; j++)); do
+			k=$((k + 1))
+			# half of them small, half up to ~290 kB
+			size=$((RANDOM % 2 ? RANDOM % 4000 : RANDOM * 9 % 290000))
+			{
+				printf 'Subject: kill test %d\nX-Seq: %d\n\n' "$k" "$k"
+				head -c "$size" "$pool"
+				printf '\nend of %d\n' "$k"
+			} >"$m"
+			"$CFSENDMAIL" -C "$CONF" -i -- "k$k@example.org" \
+			    <"$m" >/dev/null 2>&1 3>&- &
+			pid=$!
+			printf -v delay '0.%03d' $((RANDOM % 51))
+			sleep "$delay"
+			kill -9 "$pid" 2>/dev/null || true
+			st=0
+			wait "$pid" || st=$?
+			case $st in
+			0)	acked+=("$k") ;;
+			137)	killed+=("$k") ;;
+			*)	echo "run $k (${opts[*]}): exit $st, neither 0" \
+				    "nor killed"
+				return 1 ;;
+			esac
+		done
+		server_stop || return 1
+	done
+}
+
+@test "kill -9 of submitters at random points: exit 0 means received, duplicates only after the dot" {
+	local -a acked=() killed=()
+	local k f log=$BATS_TEST_TMPDIR/kill-runs.log
+	kill_runs 8 25 2>"$log" ||
+	    _fail "the submitter runs failed:" "$(grep -v Killed "$log")" ||
+	    return 1
+	local runs=$((${#acked[@]} + ${#killed[@]}))
+
+	# a well-behaved relay; run the queue until it is empty
+	server_start
+	write_config
+	drain
+
+	local tallied left
+	tallied=$(tally)
+	declare -A got unconf is_acked
+	local line_k c u
+	while read -r line_k c u; do
+		[ "$line_k" != "?" ] ||
+		    _fail "a message without X-Seq was received: $c" || return 1
+		got[$line_k]=$c
+		unconf[$line_k]=$u
+	done <<<"$tallied"
+	for k in "${acked[@]}"; do
+		is_acked[$k]=1
+		[ "${got[$k]:-0}" -ge 1 ] ||
+		    _fail "message $k was acknowledged (exit 0) but never" \
+		    "received" || return 1
+	done
+	for k in "${!got[@]}"; do
+		c=${got[$k]}
+		[ "$c" -gt 1 ] || continue
+		[ -z "${is_acked[$k]:-}" ] ||
+		    _fail "message $k (exit 0) was received $c times" ||
+		    return 1
+		[ "${unconf[$k]}" -ge $((c - 1)) ] ||
+		    _fail "message $k was received $c times, only" \
+		    "${unconf[$k]} of them unconfirmed (lost after the dot)" ||
+		    return 1
+	done
+
+	# Leftovers.  tmp/ID.msg: a submitter killed before it committed the
+	# entry; never acknowledged, it must never be delivered.  new/ID.msg
+	# without its .env: killed between the two renames of the commit
+	# (never delivered), or between the two unlinks that remove a
+	# delivered entry (delivered once; a -q cleans both after an hour).
+	# Either way not from a submitter that exited 0.
+	left=0
+	for f in "$Q"/tmp/*.msg "$Q"/new/*.msg; do
+		[ -e "$f" ] || continue
+		[ "${f#"$Q"/tmp/}" != "$f" ] || [ ! -e "${f%.msg}.env" ] ||
+		    _fail "$f has its .env after the queue ran empty" || return 1
+		left=$((left + 1))
+		k=$(sed -n '/^\r\{0,1\}$/q; s/^X-Seq: \([0-9]*\)\r\{0,1\}$/\1/p' "$f")
+		[ -n "$k" ] || continue		# killed before the header
+		[ -z "${is_acked[$k]:-}" ] ||
+		    _fail "message $k (exit 0) left $f behind" || return 1
+		[ "${f#"$Q"/tmp/}" = "$f" ] || [ "${got[$k]:-0}" -eq 0 ] ||
+		    _fail "uncommitted $f (message $k) was delivered" ||
+		    return 1
+	done
+	assert_no_files failed
+	queue_has_no_entry
+	assert_no_violations
+
+	local dups=0
+	for k in "${!got[@]}"; do
+		[ "${got[$k]}" -le 1 ] || dups=$((dups + 1))
+	done
+	echo "# $runs runs: ${#acked[@]} exit 0, ${#killed[@]} killed," \
+	    "${#got[@]} messages received, $dups duplicated after the dot," \
+	    "$left uncommitted leftovers" >&3
+}
+
+# --- the queue filesystem ---------------------------------------------------
+
+@test "full queue filesystem: exit 73, one line, nothing half-written left" {
+	mount_tmpfs 64k
+	write_config queue.dir="$Q"
+	# shellcheck disable=SC2016 # $CFSENDMAIL and $CONF are exported
+	run --separate-stderr bash -c '{ printf "Subject: big\nX-Seq: 1\n\n";
+	    base64 -w 76 </dev/urandom | head -c 200000; } |
+	    "$CFSENDMAIL" -C "$CONF" -i a@example.org'
+	[ "$status" -eq 73 ] || [ "$status" -eq 75 ] ||
+	    _fail "expected exit 73 or 75, got $status:" "$stderr" || return 1
+	assert_stderr_one_line
+	assert_stderr_contains "No space left on device"
+	assert_no_files new tmp failed
+
+	# room for the message (one page) but not for its envelope: the
+	# commit fails (short lines: a longer one would be re-encoded into a
+	# second, bigger file)
+	avail=$(df -B1 --output=avail "$MNT" | tail -n 1)
+	head -c $((avail - 4096)) /dev/zero >"$MNT/filler" || true
+	avail=$(df -B1 --output=avail "$MNT" | tail -n 1)
+	[ "$avail" -eq 4096 ] || skip "cannot leave exactly one page free ($avail)"
+	# shellcheck disable=SC2016
+	run --separate-stderr bash -c '{ printf "Subject: small\nX-Seq: 2\n\n";
+	    head -c 1000 /dev/zero | tr "\0" x | fold -w 70; echo; } |
+	    "$CFSENDMAIL" -C "$CONF" -i a@example.org'
+	[ "$status" -eq 73 ] || [ "$status" -eq 75 ] ||
+	    _fail "expected exit 73 or 75, got $status:" "$stderr" || return 1
+	assert_stderr_one_line
+	assert_stderr_contains "No space left on device"
+	assert_no_files new tmp failed
+
+	# with the space back, the queue works
+	rm "$MNT/filler"
+	run --separate-stderr send 3 -odq a@example.org
+	assert_status 0
+	one_entry >/dev/null
+}
+
+@test "read-only queue filesystem: exit 73 with a clear message" {
+	mount_tmpfs 1m
+	write_config queue.dir="$Q"
+	run cf -bp			# makes tmp/ new/ failed/
+	assert_status 0
+	mount -o remount,ro "$MNT"
+	run --separate-stderr send 1 a@example.org
+	assert_status 73
+	assert_stderr_one_line
+	assert_stderr_contains "Read-only file system"
+	assert_no_files new tmp failed
+}
+
+@test "a world-writable queue directory is refused: exit 73" {
+	server_start
+	write_config
+	mkdir -m 0700 "$Q"
+	chmod 0777 "$Q"
+	run --separate-stderr send 1 a@example.org
+	assert_status 73
+	assert_stderr_one_line
+	assert_stderr_contains "writable by others"
+	assert_stderr_contains "$Q"
+	[ -z "$(ls -A "$Q")" ] || _fail "files were made in $Q:" "$(ls -laR "$Q")"
+	run --separate-stderr cf -q
+	assert_status 73
+	assert_stderr_contains "writable by others"
+
+	# a world-writable subdirectory too
+	chmod 0700 "$Q"
+	run cf -bp
+	assert_status 0
+	chmod 0777 "$Q/new"
+	run --separate-stderr send 2 a@example.org
+	assert_status 73
+	assert_stderr_one_line
+	assert_stderr_contains "$Q/new is writable by others"
+	assert_no_files new tmp
+	assert_sessions 0
+}
+
+@test "[delivery] on_defer = fail: exit 75 and nothing kept" {
+	write_config delivery.on_defer=fail	# no server: port 1
+	run --separate-stderr send 1 a@example.org
+	assert_status 75
+	assert_stderr_one_line
+	assert_stderr_contains "Connection refused"
+	assert_no_files new tmp failed
+	assert_queue_empty
+}

@@ -1,0 +1,667 @@
+#!/usr/bin/env bats
+# Security (issue 6), end to end against the test server:
+#   - the token never leaks: not in -v output, error messages (535
+#     included), config errors, the queue, mailq, /proc/PID/cmdline or
+#     environ of a running cfsendmail, and the AUTH payload derived from
+#     it does not outlive AUTH in the process memory;
+#   - the modes of the files holding the token: refused (78) when readable
+#     or writable by others;
+#   - the optional set-group-ID install (root only; a group and a user made
+#     for the test): an unprivileged user sends with a token it cannot
+#     read; -C drops the group before reading anything; the environment
+#     and inherited descriptors do not count; the group is lowered while
+#     talking to the network; queue entries are 0660 and group-owned;
+#   - PHP mail()'s fifth argument (-X, -O, -C) with the real PHP.
+#
+# The set-group-ID tests copy the binary and patch the compiled-in default
+# config path (SYSCONFDIR/cfsendmail.conf) to one in a test directory, so
+# that nothing outside the test directories is touched.
+
+load helpers
+
+bats_require_minimum_version 1.5.0
+
+SECURITY_DIR=$BATS_TEST_DIRNAME/security
+
+# --- the token and the forms it takes on the wire ---------------------------
+
+setup() {
+	certs_make
+	TOK="cfsm-T0ken-$RANDOM$RANDOM-secret"
+	# AUTH PLAIN: base64(NUL api_token NUL token); AUTH LOGIN: base64(token)
+	TOK_PLAIN=$(printf '\0api_token\0%s' "$TOK" | base64 -w0)
+	TOK_LOGIN=$(printf '%s' "$TOK" | base64 -w0)
+	SGDIR=
+}
+
+teardown() {
+	local rc=0
+	if [ -n "${STALLED_PID:-}" ]; then
+		kill -KILL "$STALLED_PID" 2>/dev/null || true
+		wait "$STALLED_PID" 2>/dev/null || true
+	fi
+	server_stop || rc=1
+	if [ -n "$SGDIR" ] && [ -d "$SGDIR" ]; then
+		rm -rf -- "$SGDIR"
+	fi
+	return "$rc"
+}
+
+# assert_no_token FILE... -- none of the files holds the token or the AUTH
+# payloads made of it
+assert_no_token() {
+	local f hits
+	for f; do
+		[ -e "$f" ] || continue
+		hits=$(grep -rlaF -e "$TOK" -e "$TOK_PLAIN" -e "$TOK_LOGIN" \
+		    -- "$f" || true)
+		[ -z "$hits" ] || _fail "the token leaked into: $hits" || return 1
+	done
+}
+
+# refute_token_in_output -- neither $output nor $stderr holds the token
+refute_token_in_output() {
+	local s
+	for s in "$TOK" "$TOK_PLAIN" "$TOK_LOGIN"; do
+		[[ $output != *"$s"* && ${stderr:-} != *"$s"* ]] ||
+		    _fail "the token leaked into the output:" "$output" \
+		    "${stderr:-}" || return 1
+	done
+}
+
+# send [ARG...] -- submit a small message with the test config, bounded
+send() {
+	printf 'Subject: security test\n\nbody\n' |
+	    timeout 60 "$CFSENDMAIL" -C "$CONF" "$@" to@example.org
+}
+
+# wait_for_stall -- until the server logs that it stalls (10 s at most)
+wait_for_stall() {
+	local i
+	for ((i = 0; i < 1000; i++)); do
+		grep -qs -- "-- stalling at" "$REC/transcript.log" && return 0
+		sleep 0.01
+	done
+	_fail "the client never reached the stalled phase"
+}
+
+# start_stalled CMD... -- run CMD (ending in cfsendmail, which must exec
+# in place so that $! is its pid) with a small message on stdin, in the
+# background; wait until the server stalls; sets STALLED_PID
+start_stalled() {
+	printf 'Subject: stalled\n\nbody\n' | "$@" \
+	    >"$BATS_TEST_TMPDIR/stalled.out" 2>&1 3>&- &
+	STALLED_PID=$!
+	wait_for_stall
+}
+
+stop_stalled() {
+	kill -TERM "$STALLED_PID" 2>/dev/null || true
+	wait "$STALLED_PID" 2>/dev/null || true
+	STALLED_PID=
+}
+
+# --- the token never leaks -------------------------------------------------
+
+@test "token: -v with AUTH PLAIN shows <redacted>, never the token" {
+	server_start --token "$TOK"
+	write_config "relay.token=$TOK"
+	run --separate-stderr send -v
+	assert_status 0
+	[[ $stderr == *"AUTH PLAIN <redacted>"* ]] ||
+	    _fail "no redacted AUTH in the transcript:" "$stderr"
+	refute_token_in_output
+	[ "$(received_count)" -eq 1 ]
+	[ "$(envelope_field 1 auth)" != "" ]
+}
+
+@test "token: -v with AUTH LOGIN shows <redacted>, never the token" {
+	server_start --token "$TOK" \
+	    --caps "AUTH LOGIN,SIZE 5242880,8BITMIME,ENHANCEDSTATUSCODES"
+	write_config "relay.token=$TOK"
+	run --separate-stderr send -v
+	assert_status 0
+	[[ $stderr == *"AUTH LOGIN"* && $stderr == *"<redacted>"* ]] ||
+	    _fail "no redacted AUTH LOGIN in the transcript:" "$stderr"
+	refute_token_in_output
+	[ "$(received_count)" -eq 1 ]
+}
+
+@test "token: a 535 refusal names the fix, not the token (with and without -v)" {
+	server_start --token "the-right-token"
+	write_config "relay.token=$TOK"
+	run --separate-stderr send
+	assert_status 77
+	[[ $stderr == *535* ]] || _fail "the 535 is not reported:" "$stderr"
+	refute_token_in_output
+	run --separate-stderr send -v
+	assert_status 77
+	refute_token_in_output
+	[ "$(received_count)" -eq 0 ]
+	# AUTH LOGIN too: the password step is where the token goes
+	server_stop
+	server_start --token "the-right-token" \
+	    --caps "AUTH LOGIN,SIZE 5242880,8BITMIME,ENHANCEDSTATUSCODES"
+	write_config "relay.token=$TOK"
+	run --separate-stderr send -v
+	assert_status 77
+	refute_token_in_output
+	# the permanently failed entry is kept: without the token
+	assert_no_token "$BATS_TEST_TMPDIR/queue"
+}
+
+@test "token: a deferred message's queue files and mailq hold no token" {
+	server_start --token "$TOK" --reply dot="451 4.3.0 Try again later"
+	write_config "relay.token=$TOK"
+	run --separate-stderr send -v
+	assert_status 0
+	[[ $stderr == *queued* ]] || _fail "not queued:" "$stderr"
+	refute_token_in_output
+	[ -n "$(find "$BATS_TEST_TMPDIR/queue" -type f)" ]
+	assert_no_token "$BATS_TEST_TMPDIR/queue"
+	run --separate-stderr timeout 60 "$CFSENDMAIL" -C "$CONF" -bp
+	assert_status 0
+	refute_token_in_output
+	# and a queue run (-q) with -v
+	run --separate-stderr timeout 60 "$CFSENDMAIL" -C "$CONF" -q -v
+	refute_token_in_output
+	assert_no_token "$BATS_TEST_TMPDIR/queue"
+}
+
+@test "token: the same with token_file" {
+	printf '%s\n' "$TOK" >"$BATS_TEST_TMPDIR/token"
+	chmod 0600 "$BATS_TEST_TMPDIR/token"
+	server_start --token "$TOK" --reply dot="451 4.3.0 Try again later"
+	write_config -relay.token "relay.token_file=$BATS_TEST_TMPDIR/token"
+	run --separate-stderr send -v
+	assert_status 0
+	refute_token_in_output
+	assert_no_token "$BATS_TEST_TMPDIR/queue"
+}
+
+@test "token: --serverinfo, --check-config and -bv do not print it" {
+	server_start --token "$TOK"
+	write_config "relay.token=$TOK"
+	run --separate-stderr timeout 60 "$CFSENDMAIL" -C "$CONF" --serverinfo
+	assert_status 0
+	refute_token_in_output
+	run --separate-stderr timeout 60 "$CFSENDMAIL" -C "$CONF" -v --serverinfo
+	refute_token_in_output
+	run --separate-stderr timeout 60 "$CFSENDMAIL" -C "$CONF" --check-config
+	refute_token_in_output
+	run --separate-stderr timeout 60 "$CFSENDMAIL" -C "$CONF" -bv \
+	    root@example.org
+	refute_token_in_output
+	[ "$(received_count)" -eq 0 ]
+}
+
+@test "token: config errors near the token do not echo it" {
+	local line
+	# a misspelled key, a pasted token on a line of its own, a second
+	# token key, a control character in the value: all 78, none echoes
+	for line in "tokn = $TOK" "$TOK" "token = $TOK" \
+	    "token_file = $TOK" "token = $TOK"$'\x01'; do
+		# the line goes into [relay], next to the real token
+		CONF=$BATS_TEST_TMPDIR/conf.ini
+		(
+			umask 077
+			printf '[relay]\ntoken = %s\n%s\n' "$TOK" "$line"
+			printf 'host = localhost\nport = 1\nca_file = %s\n' "$CA"
+			printf '[sender]\nfrom = alerts@example.com\n'
+			printf '[queue]\ndir = %s/queue\n' "$BATS_TEST_TMPDIR"
+		) >"$CONF"
+		run --separate-stderr send
+		assert_status 78
+		refute_token_in_output
+	done
+	# a token file with a control character in it
+	printf '%s\x01\n' "$TOK" >"$BATS_TEST_TMPDIR/token"
+	chmod 0600 "$BATS_TEST_TMPDIR/token"
+	write_config -relay.token "relay.token_file=$BATS_TEST_TMPDIR/token"
+	run --separate-stderr send
+	assert_status 78
+	refute_token_in_output
+}
+
+@test "token: not in /proc/PID/cmdline or environ; AUTH payload wiped" {
+	server_start --token "$TOK" --stall mail
+	write_config "relay.token=$TOK" relay.timeout=30
+	start_stalled "$CFSENDMAIL" -C "$CONF" to@example.org
+	local pid=$STALLED_PID
+	# stalled at MAIL: AUTH is done, the process is still running
+	assert_file_contains "$REC/transcript.log" "S: 235"
+	assert_no_token "/proc/$pid/cmdline" "/proc/$pid/environ"
+	# explicit_bzero after AUTH: the base64 payloads are gone; the token
+	# itself stays once (later sessions need it), never more
+	if [ "$(id -u)" -eq 0 ]; then
+		run "$SMTPD_PYTHON" "$SECURITY_DIR/memscan.py" "$pid" \
+		    "$TOK_PLAIN" "$TOK_LOGIN" "$TOK"
+		assert_status 0
+		local -a counts
+		mapfile -t counts < <(printf '%s\n' "$output" | cut -d' ' -f1)
+		[ "${counts[0]}" -eq 0 ] ||
+		    _fail "the AUTH PLAIN payload is still in memory" "$output"
+		[ "${counts[1]}" -eq 0 ] ||
+		    _fail "base64(token) is still in memory" "$output"
+		[ "${counts[2]}" -le 1 ] ||
+		    _fail "the token is in memory ${counts[2]} times" "$output"
+	fi
+	# core dumps are off: the token never lands in a core file
+	grep -E '^Max core file size +0 +0 ' "/proc/$pid/limits" ||
+	    _fail "core dumps are not disabled:" "$(cat "/proc/$pid/limits")"
+	stop_stalled
+	assert_no_token "$BATS_TEST_TMPDIR/stalled.out" \
+	    "$BATS_TEST_TMPDIR/queue"
+}
+
+# --- modes of the files holding the token -----------------------------------
+
+@test "modes: an inline token in a config readable or writable by others: 78" {
+	local m
+	server_start
+	for m in 0644 0604 0602 0666; do
+		write_config
+		chmod "$m" "$CONF"
+		run --separate-stderr send
+		assert_status 78
+		[[ $stderr == *"chmod o-rw"* ]] ||
+		    _fail "mode $m: no clear hint:" "$stderr"
+	done
+	for m in 0600 0640; do
+		write_config
+		chmod "$m" "$CONF"
+		run --separate-stderr send
+		assert_status 0
+	done
+	[ "$(received_count)" -eq 2 ]
+	[ "$(sessions_count)" -eq 2 ]
+}
+
+@test "modes: token_file 0644 or 0602: 78; 0640 and 0600: delivered" {
+	local m tf=$BATS_TEST_TMPDIR/token
+	printf 'test-token\n' >"$tf"
+	server_start
+	write_config -relay.token "relay.token_file=$tf"
+	# without an inline token the config itself may be world-readable
+	chmod 0644 "$CONF"
+	for m in 0644 0604 0602 0606; do
+		chmod "$m" "$tf"
+		run --separate-stderr send
+		assert_status 78
+		[[ $stderr == *"token file $tf is readable or writable by others"* ]] ||
+		    _fail "mode $m: unclear:" "$stderr"
+	done
+	for m in 0640 0600 0440 0400; do
+		chmod "$m" "$tf"
+		run --separate-stderr send
+		assert_status 0
+	done
+	[ "$(received_count)" -eq 4 ]
+	[ "$(sessions_count)" -eq 4 ]
+}
+
+@test "modes: a missing or unreadable token_file is a clear 78" {
+	server_start
+	write_config -relay.token "relay.token_file=$BATS_TEST_TMPDIR/none"
+	run --separate-stderr send
+	assert_status 78
+	[[ $stderr == *"$BATS_TEST_TMPDIR/none"* ]] || _fail "unclear:" "$stderr"
+	mkdir "$BATS_TEST_TMPDIR/dir"
+	chmod 0700 "$BATS_TEST_TMPDIR/dir"
+	write_config -relay.token "relay.token_file=$BATS_TEST_TMPDIR/dir"
+	run --separate-stderr send
+	assert_status 78
+	[ "$(sessions_count)" -eq 0 ]
+}
+
+# --- the set-group-ID install (root) -----------------------------------------
+
+setup_file() {
+	[ "$(id -u)" -eq 0 ] || return 0
+	command -v groupadd >/dev/null && command -v useradd >/dev/null &&
+	    command -v setpriv >/dev/null || return 0
+	# short, unique names; removed in teardown_file
+	SG_GROUP=cfsg$$
+	SG_USER=cfsu$$
+	groupadd -r "$SG_GROUP" || return 1
+	useradd -r -U -M -d /nonexistent -s /usr/sbin/nologin "$SG_USER" || {
+		groupdel "$SG_GROUP"
+		return 1
+	}
+	export SG_GROUP SG_USER
+}
+
+teardown_file() {
+	[ -n "${SG_USER:-}" ] && userdel "$SG_USER" 2>/dev/null
+	[ -n "${SG_USER:-}" ] && getent group "$SG_USER" >/dev/null &&
+	    groupdel "$SG_USER" 2>/dev/null
+	[ -n "${SG_GROUP:-}" ] && groupdel "$SG_GROUP" 2>/dev/null
+	return 0
+}
+
+# as_user CMD... -- run CMD as the unprivileged test user
+as_user() {
+	setpriv --reuid="$SG_USER" --regid="$SG_USER" --init-groups -- "$@"
+}
+
+# sg_install [section.key=value...] -- what `make install` with
+# --enable-setgid does, in a fresh directory SGDIR:
+#   SGDIR/cfsendmail   root:GROUP 2755, default config SGDIR/c.conf
+#   SGDIR/c.conf       root:GROUP 0640, the inline token
+#   SGDIR/token        root:GROUP 0640, the token alone
+#   SGDIR/queue{,/tmp,/new,/failed}  root:GROUP 2770
+#   SGDIR/ca.pem       0644 (read after the group is lowered)
+#   SGDIR/user/        the test user's own directory
+sg_install() {
+	[ -n "${SG_USER:-}" ] ||
+	    skip "needs root, groupadd, useradd and setpriv"
+	local old d
+	SGDIR=$(mktemp -d /tmp/cfsg.XXXXXX)
+	chmod 0755 "$SGDIR"
+	SGBIN=$SGDIR/cfsendmail
+	cp "$CFSENDMAIL" "$SGBIN"
+	# the compiled-in default config, as --help shows it
+	old=$("$CFSENDMAIL" --help | grep -o '/[^ ]*/cfsendmail\.conf' | head -n 1)
+	[ -n "$old" ] || _fail "no default config path in --help" || return 1
+	"$SMTPD_PYTHON" - "$SGBIN" "$old" "$SGDIR/c.conf" <<'EOF' || return 1
+import sys
+path, old, new = sys.argv[1], sys.argv[2].encode() + b"\0", sys.argv[3].encode()
+data = open(path, "rb").read()
+if data.count(old) != 1 or len(new) >= len(old):
+    sys.exit(f"cannot patch {old!r} (found {data.count(old)} times)")
+open(path, "wb").write(data.replace(old, new.ljust(len(old), b"\0")))
+EOF
+	chgrp "$SG_GROUP" "$SGBIN"
+	chmod 2755 "$SGBIN"
+	install -m 0644 "$CA" "$SGDIR/ca.pem"
+	for d in "" /tmp /new /failed; do
+		install -d -m 2770 -o root -g "$SG_GROUP" "$SGDIR/queue$d"
+	done
+	write_config "relay.token=$TOK" "relay.ca_file=$SGDIR/ca.pem" \
+	    "queue.dir=$SGDIR/queue" "$@"
+	install -m 0640 -o root -g "$SG_GROUP" "$CONF" "$SGDIR/c.conf"
+	printf '%s\n' "$TOK" >"$SGDIR/token"
+	chown "root:$SG_GROUP" "$SGDIR/token"
+	chmod 0640 "$SGDIR/token"
+	install -d -m 0700 -o "$SG_USER" -g "$SG_USER" "$SGDIR/user"
+	cd "$SGDIR" || return 1
+}
+
+# user_config [section.key=value...] -- SGDIR/user/u.conf owned by the
+# user (0600), its own queue; sets UCONF
+user_config() {
+	write_config "relay.ca_file=$SGDIR/ca.pem" \
+	    "queue.dir=$SGDIR/user/queue" "$@"
+	UCONF=$SGDIR/user/u.conf
+	install -m 0600 -o "$SG_USER" -g "$SG_USER" "$CONF" "$UCONF"
+}
+
+# sg_send [ARG...] -- the user sends a small message with the setgid binary
+sg_send() {
+	printf 'Subject: setgid test\n\nbody\n' |
+	    timeout 60 setpriv --reuid="$SG_USER" --regid="$SG_USER" \
+	    --init-groups -- "$SGBIN" "$@" to@example.org
+}
+
+@test "setgid: an unprivileged user sends with a token it cannot read" {
+	server_start --token "$TOK"
+	sg_install
+	[ "$(stat -c '%a %G' "$SGBIN")" = "2755 $SG_GROUP" ]
+	run --separate-stderr sg_send
+	assert_status 0
+	[ "$(received_count)" -eq 1 ]
+	[ "$(envelope_field 1 auth)" != "" ]
+	refute_token_in_output
+	# the user cannot read the config, the token file or the queue
+	run as_user cat "$SGDIR/c.conf"
+	[ "$status" -ne 0 ]
+	run as_user cat "$SGDIR/token"
+	[ "$status" -ne 0 ]
+	run as_user ls "$SGDIR/queue/new"
+	[ "$status" -ne 0 ]
+}
+
+@test "setgid: queue entries are 0660 and belong to the group" {
+	server_start --token "$TOK"
+	sg_install
+	run --separate-stderr sg_send -odq
+	assert_status 0
+	local f n=0
+	while IFS= read -r f; do
+		n=$((n + 1))
+		[ "$(stat -c '%a %G' "$f")" = "660 $SG_GROUP" ] ||
+		    _fail "$f: $(stat -c '%a %U:%G' "$f") (want 660, group" \
+		    "$SG_GROUP)" || return 1
+	done < <(find "$SGDIR/queue" -type f)
+	[ "$n" -ge 1 ] || _fail "nothing was queued"
+	assert_no_token "$SGDIR/queue"
+	[ "$(sessions_count)" -eq 0 ]
+	# root's queue run delivers the user's entry
+	run --separate-stderr timeout 60 "$SGBIN" -q
+	assert_status 0
+	[ "$(received_count)" -eq 1 ]
+}
+
+@test "setgid: only the top queue directory made beforehand: no user owns a part of it" {
+	server_start --token "$TOK"
+	sg_install
+	# the layout an administrator makes by hand: dir/ alone, root:GROUP
+	# 2770.  An unprivileged caller must not end up owning tmp/ new/
+	# failed/ (the owner of new/ could rename other users' entries and
+	# chmod the directory; and root's queue run then refuses a directory
+	# owned by someone else): either they are made without it, or the
+	# submission fails cleanly (73) telling what to create.
+	rm -rf "$SGDIR/queue"
+	install -d -m 2770 -o root -g "$SG_GROUP" "$SGDIR/queue"
+	run --separate-stderr sg_send -odq
+	case $status in
+	0) ;;
+	73) [[ $stderr == *"$SGDIR/queue"* ]] || _fail "unclear:" "$stderr" ;;
+	*) _fail "exit $status:" "$stderr" ;;
+	esac
+	local owned
+	owned=$(find "$SGDIR/queue" -mindepth 1 -type d -user "$SG_USER")
+	[ -z "$owned" ] || _fail "the user owns queue directories:" \
+	    "$(printf '%s\n' "$owned" | xargs ls -ld)" || return 1
+	# what was accepted, root's queue run (cron, a systemd timer) delivers
+	[ "$status" -eq 0 ] || return 0
+	run --separate-stderr timeout 60 "$SGBIN" -q
+	assert_status 0
+	[ "$(received_count)" -eq 1 ]
+}
+
+@test "setgid: while talking to the relay: group lowered, fd 5 closed, not dumpable" {
+	server_start --token "$TOK" --stall mail
+	sg_install relay.timeout=30
+	: >"$SGDIR/user/marker"
+	chown "$SG_USER" "$SGDIR/user/marker"
+	# the caller leaves fd 5 open on a file of its own
+	start_stalled setpriv --reuid="$SG_USER" \
+	    --regid="$SG_USER" --init-groups -- /bin/sh -c \
+	    'exec 5<>"$1"; shift; exec "$@"' sh "$SGDIR/user/marker" \
+	    "$SGBIN" to@example.org
+	# setpriv and sh exec in place: the job is cfsendmail itself
+	local pid=$STALLED_PID gid links real eff saved fs
+	[ "$(cat "/proc/$pid/comm")" = cfsendmail ] ||
+	    _fail "process $pid is $(cat "/proc/$pid/comm"), not cfsendmail"
+	# inherited descriptors beyond 0-2 are closed
+	links=$(ls -l "/proc/$pid/fd")
+	[[ $links != *marker* ]] || _fail "fd 5 is still open:" "$links"
+	[ ! -e "/proc/$pid/fd/5" ] ||
+	    [ "$(readlink "/proc/$pid/fd/5")" != "$SGDIR/user/marker" ]
+	# the group is lowered (effective and fs gid = the real one) while
+	# talking to the network; the saved one can come back for the queue
+	gid=$(getent group "$SG_GROUP" | cut -d: -f3)
+	read -r _ real eff saved fs < <(grep '^Gid:' "/proc/$pid/status")
+	[ "$eff" != "$gid" ] && [ "$fs" != "$gid" ] ||
+	    _fail "group still effective: real $real eff $eff saved $saved fs $fs"
+	[ "$saved" = "$gid" ] || _fail "saved gid $saved, expected $gid"
+	# core dumps off, and the user cannot look into its own process
+	grep -qE '^Max core file size +0 +0 ' "/proc/$pid/limits"
+	run as_user cat "/proc/$pid/environ"
+	[ "$status" -ne 0 ] || _fail "the user can read /proc/$pid/environ"
+	run as_user ls "/proc/$pid/fd"
+	[ "$status" -ne 0 ] || _fail "the user can list /proc/$pid/fd"
+	run as_user head -c 1 "/proc/$pid/mem"
+	[ "$status" -ne 0 ] || _fail "the user can read /proc/$pid/mem"
+	assert_no_token "/proc/$pid/cmdline" "/proc/$pid/environ"
+	stop_stalled
+}
+
+@test "setgid: LD_PRELOAD and GNUTLS_DEBUG_LEVEL from the caller have no effect" {
+	server_start --token "$TOK"
+	sg_install
+	user_config relay.token=user-token
+	# env(1) runs as the user and sets them for cfsendmail alone
+	run --separate-stderr bash -c 'printf "Subject: env\n\nbody\n" |
+	    timeout 60 setpriv --reuid="$1" --regid="$1" --init-groups -- \
+	    env LD_PRELOAD=/nonexistent/x.so GNUTLS_DEBUG_LEVEL=9 \
+	    TMPDIR=/nonexistent TZ=/nonexistent LANGUAGE=/nonexistent \
+	    CFSENDMAIL_CONFIG="$3" "$2" to@example.org' sh "$SG_USER" \
+	    "$SGBIN" "$UCONF"
+	assert_status 0
+	[ -z "$stderr" ] || _fail "unexpected output on stderr:" "$stderr"
+	[ -z "$output" ] || _fail "unexpected output on stdout:" "$output"
+	[ "$(received_count)" -eq 1 ]
+}
+
+@test "setgid: a caller closing stdout and stderr gets nothing into the group's files" {
+	# fds 1 and 2 closed: the config, the queue entry and the socket would
+	# take those numbers, and -v or error text "for stderr" would go into
+	# a group-owned file or onto the wire.  The message must arrive as sent.
+	server_start --token "$TOK"
+	sg_install
+	printf 'Subject: closed\n\nline\n' >"$SGDIR/in"
+	chmod 0644 "$SGDIR/in"
+	run timeout 60 setpriv --reuid="$SG_USER" --regid="$SG_USER" \
+	    --init-groups -- /bin/sh -c 'exec "$0" -v to@example.org \
+	    <"$1" >&- 2>&-' "$SGBIN" "$SGDIR/in"
+	[ "$status" -lt 128 ] || _fail "killed by signal $((status - 128))"
+	[ "$(received_count)" -eq 1 ] ||
+	    _fail "not delivered: exit $status, queue:" \
+	    "$(find "$SGDIR/queue" -type f)" || return 1
+	refute_file_contains "$(received 1)" "cfsendmail:"
+	refute_file_contains "$REC/transcript.log" "cfsendmail:"
+}
+
+@test "setgid: -C with the user's own config runs without the group" {
+	server_start --token user-token
+	sg_install
+	user_config relay.token=user-token
+	run --separate-stderr sg_send -C "$UCONF" -odq
+	assert_status 0
+	# queued in the user's own queue, not the group's, not group-owned
+	[ -z "$(find "$SGDIR/queue" -type f)" ] ||
+	    _fail "-C wrote into the group's queue"
+	local f n=0
+	while IFS= read -r f; do
+		n=$((n + 1))
+		[ "$(stat -c '%U:%G' "$f")" = "$SG_USER:$SG_USER" ] ||
+		    _fail "$f: $(stat -c '%a %U:%G' "$f")" || return 1
+	done < <(find "$SGDIR/user/queue" -type f)
+	[ "$n" -ge 1 ]
+	run --separate-stderr sg_send -C "$UCONF"
+	assert_status 0
+	[ "$(received_count)" -eq 1 ]
+}
+
+@test "setgid: -C cannot reach the protected token or queue" {
+	server_start --token "$TOK"
+	sg_install
+	# (a) the protected config itself
+	run --separate-stderr sg_send -C "$SGDIR/c.conf"
+	assert_status 78
+	[[ $stderr == *"ermission denied"* ]] || _fail "unclear:" "$stderr"
+	# (b) a user config whose token_file is the protected token
+	user_config -relay.token "relay.token_file=$SGDIR/token"
+	run --separate-stderr sg_send -C "$UCONF"
+	assert_status 78
+	[[ $stderr == *"ermission denied"* ]] || _fail "unclear:" "$stderr"
+	refute_token_in_output
+	# (c) a user config (its own token) writing into the group's queue
+	user_config relay.token=user-token "queue.dir=$SGDIR/queue"
+	run --separate-stderr sg_send -C "$UCONF"
+	assert_status 73
+	[[ $stderr == *"$SGDIR/queue"* ]] || _fail "unclear:" "$stderr"
+	# nothing reached the relay, the protected token least of all
+	[ "$(sessions_count)" -eq 0 ]
+	[ -z "$(find "$SGDIR/queue" -type f)" ]
+}
+
+# --- PHP mail()'s fifth argument ---------------------------------------------
+
+# php_mail SENDMAIL_PATH FIFTH -- mail() through PHP; prints "true"/"false"
+php_mail() {
+	timeout 60 php -n -d "sendmail_path=$1" -r '
+	    $ok = mail("to@example.org", "php test", "body\n",
+		"From: web@example.com", $argv[1]);
+	    echo $ok ? "true" : "false";' -- "$2"
+}
+
+@test "php: -X and -O through the fifth argument write no file" {
+	command -v php >/dev/null || skip "php-cli is not installed"
+	local d=$BATS_TEST_TMPDIR
+	server_start
+	write_config
+	run --separate-stderr php_mail "$CFSENDMAIL -C $CONF -t -i" \
+	    "-X$d/x.log"
+	[ "$output" = true ] || _fail "mail() failed:" "$output" "$stderr"
+	[ ! -e "$d/x.log" ] || _fail "-X wrote $d/x.log"
+	run --separate-stderr php_mail "$CFSENDMAIL -C $CONF -t -i" \
+	    "-f web@example.com -X $d/y.log -OQueueDirectory=$d/evilq"
+	[ "$output" = true ] || _fail "mail() failed:" "$output" "$stderr"
+	[ ! -e "$d/y.log" ] && [ ! -e "$d/evilq" ] ||
+	    _fail "-X or -O wrote a file"
+	[ "$(received_count)" -eq 2 ]
+	[ "$(envelope_field 2 mail_from)" = web@example.com ]
+}
+
+@test "php: a fifth argument that smuggles a recipient or a command fails" {
+	command -v php >/dev/null || skip "php-cli is not installed"
+	server_start
+	write_config
+	# PHP's escapeshellcmd turns the LF into a backslash-newline (which
+	# the shell drops) but leaves the CR: "-fweb@example.com<CR>" reaches
+	# argv, the rest of the text becomes more recipient words
+	run --separate-stderr php_mail "$CFSENDMAIL -C $CONF -t -i" \
+	    $'-fweb@example.com\r\nRCPT TO:<evil@example.net>'
+	[ "$output" = false ] || _fail "mail() succeeded:" "$output" "$stderr"
+	[ "$(sessions_count)" -eq 0 ]
+}
+
+@test "php setgid: -C, -X, -O through the fifth argument do not use the group" {
+	command -v php >/dev/null || skip "php-cli is not installed"
+	server_start --token "$TOK"
+	sg_install
+	# the attacker's config: our recording server as the relay, the
+	# protected token as token_file
+	user_config -relay.token "relay.token_file=$SGDIR/token"
+	cp "$UCONF" "$SGDIR/user/evil.conf"
+	chown "$SG_USER" "$SGDIR/user/evil.conf"
+	run --separate-stderr as_user php -n \
+	    -d "sendmail_path=$SGBIN -t -i" -r '
+	    echo mail("to@example.org", "x", "body\n", "", $argv[1]) ?
+		"true" : "false";' -- "-C $SGDIR/user/evil.conf"
+	[ "$output" = false ] || _fail "mail() succeeded:" "$output" "$stderr"
+	[ "$(sessions_count)" -eq 0 ] ||
+	    _fail "a session was opened with the attacker's config"
+	refute_token_in_output
+	# an attacker config without a token: nothing to send with
+	user_config -relay.token
+	run --separate-stderr as_user php -n \
+	    -d "sendmail_path=$SGBIN -t -i" -r '
+	    echo mail("to@example.org", "x", "body\n", "", $argv[1]) ?
+		"true" : "false";' -- "-C $UCONF"
+	[ "$output" = false ] || _fail "mail() succeeded:" "$output" "$stderr"
+	[ "$(sessions_count)" -eq 0 ]
+	# -X and -O aimed at the group's queue (writable by the group only)
+	run --separate-stderr as_user php -n \
+	    -d "sendmail_path=$SGBIN -t -i" -r '
+	    echo mail("to@example.org", "x", "body\n", "", $argv[1]) ?
+		"true" : "false";' -- \
+	    "-X$SGDIR/queue/x.log -OQueueDirectory=$SGDIR/queue/evil"
+	[ "$output" = true ] || _fail "mail() failed:" "$output" "$stderr"
+	[ ! -e "$SGDIR/queue/x.log" ] && [ ! -e "$SGDIR/queue/evil" ] ||
+	    _fail "-X or -O wrote into the group's queue"
+	[ "$(received_count)" -eq 1 ]
+}

@@ -1,0 +1,599 @@
+/*
+ * test_queue.c - unit tests for the spool (queue.c) and the retry
+ * schedule (attempt_retry_after() in attempt.c).
+ *
+ * Everything happens in a fresh mkdtemp directory.  The checks look at
+ * the files themselves (which exist, their modes) as well as at what the
+ * functions return: the spool is a promise that what was acknowledged is
+ * on disk.
+ */
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "attempt.h"
+#include "queue.h"
+#include "tap.h"
+
+static char	 base[] = "/tmp/test_queue.XXXXXX";
+static char	 err[1024];
+
+/* Mode bits of the path made from fmt, or -1 when it does not exist. */
+static long __attribute__((format(printf, 1, 2)))
+mode_of(const char *fmt, ...)
+{
+	char		 path[PATH_MAX];
+	struct stat	 st;
+	va_list		 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(path, sizeof(path), fmt, ap);
+	va_end(ap);
+	if (lstat(path, &st) == -1)
+		return -1;
+	return (long)(st.st_mode & 07777);
+}
+
+/* How many files (other than . and ..) dir/sub holds, or -1. */
+static int
+count_files(const char *dir, const char *sub)
+{
+	char		 path[PATH_MAX];
+	struct dirent	*de;
+	DIR		*d;
+	int		 n = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, sub);
+	if ((d = opendir(path)) == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 &&
+		    strcmp(de->d_name, "..") != 0)
+			n++;
+	closedir(d);
+	return n;
+}
+
+static void
+write_text(const char *path, const char *text, size_t len)
+{
+	int	 fd;
+
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600)) == -1)
+		return;
+	if (write(fd, text, len) != (ssize_t)len)
+		fprintf(stderr, "# short write to %s\n", path);
+	close(fd);
+}
+
+static void
+test_open(void)
+{
+	struct queue	 q;
+	char		 dir[PATH_MAX], want[PATH_MAX * 3];
+	static const char *const subs[] = { "", "/tmp", "/new", "/failed" };
+	size_t		 i;
+
+	snprintf(dir, sizeof(dir), "%s/spool", base);
+	is_int(queue_open(&q, dir, err, sizeof(err)), 0, "open: creates the "
+	    "spool");
+	for (i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
+		is_int(mode_of("%s%s", dir, subs[i]), 0700, "open: %s%s is a "
+		    "0700 directory", "spool", subs[i]);
+	is_int(q.mode, 0600, "open: files will be 0600");
+	queue_close(&q);
+	is_int(queue_open(&q, dir, err, sizeof(err)), 0, "open: again, "
+	    "existing");
+	queue_close(&q);
+
+	snprintf(dir, sizeof(dir), "%s/open", base);
+	mkdir(dir, 0700);
+	chmod(dir, 0777);
+	is_int(queue_open(&q, dir, err, sizeof(err)), -1, "open: refuses a "
+	    "world-writable directory");
+	snprintf(want, sizeof(want), "queue directory %s is writable by "
+	    "others: chmod o-w %s", dir, dir);
+	is_str(err, want, "open: world-writable: reason");
+	ok(q.dir == NULL, "open: nothing kept on failure");
+
+	/* a subdirectory made world-writable is refused too */
+	chmod(dir, 0700);
+	is_int(queue_open(&q, dir, err, sizeof(err)), 0, "open: after chmod");
+	queue_close(&q);
+	snprintf(want, sizeof(want), "%s/new", dir);
+	chmod(want, 0777);
+	is_int(queue_open(&q, dir, err, sizeof(err)), -1, "open: refuses a "
+	    "world-writable new/");
+
+	snprintf(dir, sizeof(dir), "%s/file", base);
+	write_text(dir, "x", 1);
+	is_int(queue_open(&q, dir, err, sizeof(err)), -1, "open: refuses a "
+	    "file");
+	snprintf(want, sizeof(want), "queue directory %s is not a directory",
+	    dir);
+	is_str(err, want, "open: file: reason");
+
+	snprintf(dir, sizeof(dir), "%s/no/such/parent", base);
+	is_int(queue_open(&q, dir, err, sizeof(err)), -1, "open: missing "
+	    "parent");
+	snprintf(want, sizeof(want), "cannot create queue directory %s: No "
+	    "such file or directory", dir);
+	is_str(err, want, "open: missing parent: reason");
+}
+
+/* The envelope every round trip uses; strings malloc'd: the entry owns
+ * them. */
+static void
+fill_envelope(struct queue_envelope *v)
+{
+	static const char *const rcpts[] = { "a@x.example", "b@y.example",
+	    "\"odd name\"@z.example" };
+	size_t	 i;
+
+	v->from = strdup("f@x.example");
+	v->nrcpts = 3;
+	v->rcpts = calloc(3, sizeof(*v->rcpts));
+	for (i = 0; i < 3; i++)
+		v->rcpts[i] = strdup(rcpts[i]);
+	v->created = 1700000000;
+	v->next_attempt = 1700000123;
+	v->attempts = 2;
+	v->eightbit = 1;
+	v->smtputf8 = 1;
+	v->size = 12345678901LL;
+	v->dsn_notify = strdup("SUCCESS,FAILURE");
+	v->dsn_ret = strdup("HDRS");
+	v->envid = strdup("QQ314159");
+	v->last_reply = strdup("451 4.3.0 Local error; try later");
+	v->is_bounce = 1;
+}
+
+/* An envelope as one line, to compare round trips in one check. */
+static const char *
+env_string(const struct queue_envelope *v)
+{
+	static char	 s[2048];
+	size_t		 i;
+
+	snprintf(s, sizeof(s), "from=%s created=%lld next=%lld attempts=%d "
+	    "8bit=%d utf8=%d size=%lld notify=%s ret=%s envid=%s last=%s "
+	    "bounce=%d rcpts=", v->from ? v->from : "(null)",
+	    (long long)v->created, (long long)v->next_attempt, v->attempts,
+	    v->eightbit, v->smtputf8, v->size,
+	    v->dsn_notify ? v->dsn_notify : "(null)",
+	    v->dsn_ret ? v->dsn_ret : "(null)",
+	    v->envid ? v->envid : "(null)",
+	    v->last_reply ? v->last_reply : "(null)", v->is_bounce);
+	for (i = 0; i < v->nrcpts; i++)
+		snprintf(s + strlen(s), sizeof(s) - strlen(s), "%s%s",
+		    i ? "," : "", v->rcpts[i]);
+	return s;
+}
+
+/* Create and commit an entry holding data; its id in id. */
+static int
+make_entry(struct queue *q, const char *data, int full, char *id)
+{
+	struct queue_entry	 e;
+	int			 rc = -1;
+
+	if (queue_create(q, &e, err, sizeof(err)) == -1)
+		return -1;
+	if (full)
+		fill_envelope(&e.env);
+	else
+		e.env.from = strdup("f@x.example");
+	if (queue_write(&e, data, strlen(data), err, sizeof(err)) == 0 &&
+	    queue_commit(q, &e, err, sizeof(err)) == 0) {
+		strlcpy(id, e.id, QUEUE_ID_MAX);
+		rc = 0;
+	}
+	queue_entry_free(&e);
+	return rc;
+}
+
+static void
+test_entry(void)
+{
+	static const char	 data[] = "Subject: hi\n\nbody\n";
+	struct queue		 q;
+	struct queue_entry	 e, e2;
+	struct queue_envelope	 want;
+	char			 dir[PATH_MAX], path[PATH_MAX * 2];
+	char			 id[QUEUE_ID_MAX];
+	char			 buf[256], wantenv[2048];
+	ssize_t			 n;
+	long long		 msgsize;
+	int			 fd;
+
+	snprintf(dir, sizeof(dir), "%s/entries", base);
+	if (queue_open(&q, dir, err, sizeof(err)) == -1) {
+		ok(0, "entry: open: %s", err);
+		return;
+	}
+	memset(&want, 0, sizeof(want));
+	fill_envelope(&want);
+	snprintf(wantenv, sizeof(wantenv), "%s", env_string(&want));
+	queue_envelope_free(&want);
+
+	/* create, write, commit */
+	is_int(queue_create(&q, &e, err, sizeof(err)), 0, "create");
+	is_int(mode_of("%s/tmp/%s.msg", dir, e.id), 0600, "create: tmp/ID.msg "
+	    "0600");
+	fill_envelope(&e.env);
+	is_int(queue_write(&e, data, 5, err, sizeof(err)), 0, "write, part 1");
+	is_int(queue_write(&e, data + 5, sizeof(data) - 6, err, sizeof(err)),
+	    0, "write, part 2");
+	is_int(count_files(dir, "new"), 0, "before commit: new/ empty");
+	is_int(queue_commit(&q, &e, err, sizeof(err)), 0, "commit");
+	strlcpy(id, e.id, sizeof(id));
+	is_int(mode_of("%s/new/%s.msg", dir, id), 0600, "commit: new/ID.msg "
+	    "0600");
+	is_int(mode_of("%s/new/%s.env", dir, id), 0600, "commit: new/ID.env "
+	    "0600");
+	is_int(count_files(dir, "tmp"), 0, "commit: tmp/ empty");
+	is_int(e.committed, 1, "commit: entry marked committed");
+
+	/* the committing process still holds the lock */
+	is_int(queue_lock(&q, id, &e2, err, sizeof(err)), 0, "lock: held by "
+	    "the committer");
+	queue_entry_free(&e);
+
+	/* another open file description holding the flock: busy */
+	snprintf(path, sizeof(path), "%s/new/%s.msg", dir, id);
+	fd = open(path, O_RDONLY);
+	ok(fd != -1 && flock(fd, LOCK_EX | LOCK_NB) == 0, "lock: taken by "
+	    "hand");
+	is_int(queue_lock(&q, id, &e2, err, sizeof(err)), 0, "lock: 0 while "
+	    "another holds it");
+	is_int(e2.fd, -1, "lock: busy leaves no descriptor");
+	close(fd);
+
+	/* free: locked, envelope round trip */
+	is_int(queue_lock(&q, id, &e, err, sizeof(err)), 1, "lock: free");
+	is_str(e.id, id, "lock: id");
+	is_str(env_string(&e.env), wantenv, "lock: envelope round trip");
+	is_int(queue_lock(&q, id, &e2, err, sizeof(err)), 0, "lock: a second "
+	    "locker is refused");
+	n = queue_read(&e, buf, sizeof(buf));
+	is_int(n, (long)sizeof(data) - 1, "read: all of the data");
+	ok(n > 0 && memcmp(buf, data, (size_t)n) == 0, "read: the data");
+	is_int(queue_read(&e, buf, sizeof(buf)), 0, "read: then the end");
+	queue_rewind(&e);
+	is_int(queue_read(&e, buf, 7), 7, "rewind: read again");
+	ok(memcmp(buf, "Subject", 7) == 0, "rewind: from the start");
+
+	/* update */
+	free(e.env.rcpts[0]);
+	e.env.rcpts[0] = e.env.rcpts[2];
+	e.env.nrcpts = 2;
+	e.env.attempts = 3;
+	free(e.env.last_reply);
+	e.env.last_reply = strdup("421 4.3.2 bye");
+	is_int(queue_update(&q, &e, err, sizeof(err)), 0, "update");
+	is_int(count_files(dir, "tmp"), 0, "update: tmp/ empty");
+	snprintf(wantenv, sizeof(wantenv), "%s", env_string(&e.env));
+	queue_entry_free(&e);
+	is_int(queue_lock(&q, id, &e, err, sizeof(err)), 1, "update: lock");
+	is_str(env_string(&e.env), wantenv, "update: envelope rewritten");
+	is_int((long)e.env.nrcpts, 2, "update: two recipients left");
+
+	/* peek without the lock, while it is held */
+	memset(&want, 0, sizeof(want));
+	is_int(queue_peek(&q, "new", id, &want, &msgsize, err, sizeof(err)),
+	    0, "peek: while locked");
+	is_str(env_string(&want), wantenv, "peek: envelope");
+	is_int(msgsize, (long)sizeof(data) - 1, "peek: message size");
+	queue_envelope_free(&want);
+
+	/* remove */
+	is_int(queue_remove(&q, &e, err, sizeof(err)), 0, "remove");
+	queue_entry_free(&e);
+	is_int(count_files(dir, "new"), 0, "remove: new/ empty");
+	is_int(queue_lock(&q, id, &e, err, sizeof(err)), 0, "remove: gone "
+	    "for queue_lock");
+	err[0] = '\0';
+	is_int(queue_peek(&q, "new", id, &want, &msgsize, err, sizeof(err)),
+	    -1, "remove: gone for queue_peek");
+
+	/* fail */
+	if (make_entry(&q, data, 1, id) == -1) {
+		ok(0, "fail: entry: %s", err);
+		goto done;
+	}
+	is_int(queue_lock(&q, id, &e, err, sizeof(err)), 1, "fail: lock");
+	is_int(queue_fail(&q, &e, "550 5.7.1 Sender denied", err,
+	    sizeof(err)), 0, "fail");
+	queue_entry_free(&e);
+	is_int(count_files(dir, "new"), 0, "fail: new/ empty");
+	is_int(count_files(dir, "tmp"), 0, "fail: tmp/ empty");
+	is_int(mode_of("%s/failed/%s.msg", dir, id), 0600, "fail: "
+	    "failed/ID.msg");
+	is_int(mode_of("%s/failed/%s.env", dir, id), 0600, "fail: "
+	    "failed/ID.env");
+	memset(&want, 0, sizeof(want));
+	is_int(queue_peek(&q, "failed", id, &want, &msgsize, err,
+	    sizeof(err)), 0, "fail: peek in failed/");
+	is_str(want.last_reply, "550 5.7.1 Sender denied", "fail: the reason "
+	    "kept");
+	is_int((long)want.nrcpts, 3, "fail: recipients kept");
+	is_int(msgsize, (long)sizeof(data) - 1, "fail: message kept");
+	queue_envelope_free(&want);
+
+	/* abort */
+	is_int(queue_create(&q, &e, err, sizeof(err)), 0, "abort: create");
+	e.env.from = strdup("f@x.example");
+	queue_write(&e, data, 4, err, sizeof(err));
+	queue_abort(&q, &e);
+	queue_entry_free(&e);
+	is_int(count_files(dir, "tmp"), 0, "abort: tmp/ empty");
+	is_int(count_files(dir, "new"), 0, "abort: new/ empty");
+
+	/* abort after commit changes nothing: the entry was acknowledged */
+	is_int(queue_create(&q, &e, err, sizeof(err)), 0, "abort late: create");
+	e.env.from = strdup("f@x.example");
+	queue_commit(&q, &e, err, sizeof(err));
+	queue_abort(&q, &e);
+	queue_entry_free(&e);
+	is_int(count_files(dir, "new"), 2, "abort after commit: entry kept");
+done:
+	queue_close(&q);
+}
+
+static const char	*seen[8];
+static size_t		 nseen;
+
+static int
+collect(const char *id, void *arg)
+{
+	(void)arg;
+	if (nseen < 8)
+		seen[nseen] = strdup(id);
+	nseen++;
+	return nseen == 2 && arg != NULL ? -1 : 0;
+}
+
+/* Wait until the clock's microseconds move on, so ids differ in time. */
+static void
+next_microsecond(void)
+{
+	struct timespec	 a, b;
+
+	clock_gettime(CLOCK_REALTIME, &a);
+	do
+		clock_gettime(CLOCK_REALTIME, &b);
+	while (b.tv_sec == a.tv_sec && b.tv_nsec / 1000 == a.tv_nsec / 1000);
+}
+
+static void
+test_foreach(void)
+{
+	struct queue	 q;
+	char		 dir[PATH_MAX], ids[4][QUEUE_ID_MAX];
+	size_t		 i;
+	int		 stop = 1;
+
+	snprintf(dir, sizeof(dir), "%s/order", base);
+	if (queue_open(&q, dir, err, sizeof(err)) == -1) {
+		ok(0, "foreach: open: %s", err);
+		return;
+	}
+	for (i = 0; i < 4; i++) {
+		next_microsecond();
+		if (make_entry(&q, "x\n", 0, ids[i]) == -1)
+			ok(0, "foreach: entry %zu: %s", i, err);
+	}
+	nseen = 0;
+	is_int(queue_foreach(&q, "new", collect, NULL, err, sizeof(err)), 0,
+	    "foreach");
+	is_int((long)nseen, 4, "foreach: every entry");
+	for (i = 0; i < 4 && i < nseen; i++)
+		is_str(seen[i], ids[i], "foreach: entry %zu in creation order",
+		    i + 1);
+	for (i = 0; i < nseen && i < 8; i++)
+		free((void *)seen[i]);
+
+	nseen = 0;
+	is_int(queue_foreach(&q, "new", collect, &stop, err, sizeof(err)), -1,
+	    "foreach: a callback's -1 stops the run");
+	is_int((long)nseen, 2, "foreach: no call after the -1");
+	is_str(err, "queue run stopped", "foreach: stopped: reason");
+	for (i = 0; i < nseen && i < 8; i++)
+		free((void *)seen[i]);
+
+	nseen = 0;
+	is_int(queue_foreach(&q, "failed", collect, NULL, err, sizeof(err)), 0,
+	    "foreach failed/: empty");
+	is_int((long)nseen, 0, "foreach failed/: nothing");
+	queue_close(&q);
+}
+
+static void
+test_damaged(void)
+{
+	static const struct {
+		const char	*name;
+		const char	*text;
+		size_t		 len;	/* 0: strlen */
+		int		 damaged;
+	} cases[] = {
+	    { "good", "version 1\nfrom a@x\nrcpt b@y\n", 0, 0 },
+	    { "unknown key skipped", "version 1\nfrom a@x\nfuture 7\n", 0, 0 },
+	    { "null sender", "version 1\nfrom \nrcpt b@y\n", 0, 0 },
+	    { "empty file", "", 0, 1 },
+	    { "no from", "version 1\nrcpt b@y\n", 0, 1 },
+	    { "other version", "version 2\nfrom a@x\n", 0, 1 },
+	    { "torn last line", "version 1\nfrom a@x\nrcpt b@", 0, 1 },
+	    { "line without a space", "version 1\nfrom a@x\nrcpt\n", 0, 1 },
+	    { "bad number", "version 1\nfrom a@x\nattempts many\n", 0, 1 },
+	    { "negative number", "version 1\nfrom a@x\nsize -1\n", 0, 1 },
+	    { "flag out of range", "version 1\nfrom a@x\neightbit 2\n", 0, 1 },
+	    { "NUL byte", "version 1\nfrom a@x\0\n", 20, 1 },
+	};
+	struct queue		 q;
+	struct queue_entry	 e;
+	struct queue_envelope	 v;
+	char			 dir[PATH_MAX], path[PATH_MAX * 2];
+	char			 id[QUEUE_ID_MAX], want[256];
+	long long		 msgsize;
+	size_t			 i;
+
+	snprintf(dir, sizeof(dir), "%s/damaged", base);
+	if (queue_open(&q, dir, err, sizeof(err)) == -1 ||
+	    make_entry(&q, "x\n", 0, id) == -1) {
+		ok(0, "damaged: setup: %s", err);
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/new/%s.env", dir, id);
+	snprintf(want, sizeof(want), "queue envelope %s is damaged", id);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		write_text(path, cases[i].text, cases[i].len ? cases[i].len :
+		    strlen(cases[i].text));
+		err[0] = '\0';
+		is_int(queue_lock(&q, id, &e, err, sizeof(err)),
+		    cases[i].damaged ? -1 : 1, "damaged %s: queue_lock",
+		    cases[i].name);
+		is_str(err, cases[i].damaged ? want : "", "damaged %s: reason",
+		    cases[i].name);
+		if (cases[i].damaged)
+			is_int(e.fd, -1, "damaged %s: no descriptor left",
+			    cases[i].name);
+		else
+			ok(e.fd >= 0, "damaged %s: locked descriptor",
+			    cases[i].name);
+		queue_entry_free(&e);
+		memset(&v, 0, sizeof(v));
+		is_int(queue_peek(&q, "new", id, &v, &msgsize, err,
+		    sizeof(err)), cases[i].damaged ? -1 : 0, "damaged %s: "
+		    "queue_peek", cases[i].name);
+		queue_envelope_free(&v);
+	}
+	queue_close(&q);
+}
+
+/* Leftovers of interrupted submitters go after an hour, not before. */
+static void
+test_clean(void)
+{
+	static const struct {
+		const char	*file;
+		int		 old;
+		int		 removed;
+	} cases[] = {
+	    { "tmp/old.msg", 1, 1 },
+	    { "tmp/young.msg", 0, 0 },
+	    { "new/orphan.msg", 1, 1 },
+	    { "new/young-orphan.msg", 0, 0 },
+	    { "new/queued.msg", 1, 0 },
+	    { "new/queued.env", 1, 0 },
+	};
+	struct queue	 q;
+	struct timeval	 tv[2];
+	char		 dir[PATH_MAX], path[PATH_MAX * 2];
+	time_t		 now = time(NULL);
+	size_t		 i;
+
+	snprintf(dir, sizeof(dir), "%s/clean", base);
+	if (queue_open(&q, dir, err, sizeof(err)) == -1) {
+		ok(0, "clean: open: %s", err);
+		return;
+	}
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, cases[i].file);
+		write_text(path, "version 1\nfrom a@x\n", 19);
+		tv[0].tv_sec = tv[1].tv_sec = now - (cases[i].old ? 7200 : 60);
+		tv[0].tv_usec = tv[1].tv_usec = 0;
+		utimes(path, tv);
+	}
+	queue_clean(&q, now);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, cases[i].file);
+		is_int(access(path, F_OK) == -1, cases[i].removed, "clean: %s "
+		    "%s", cases[i].file, cases[i].removed ? "removed" : "kept");
+	}
+	queue_close(&q);
+}
+
+static void
+test_retry_after(void)
+{
+	static const struct {
+		int		 attempts;
+		unsigned int	 random;
+		long		 want;
+	} cases[] = {
+	    { 1, 0, 48 },		/* 60 s - 20% */
+	    { 1, 24, 72 },		/* 60 s + 20% */
+	    { 1, 12, 60 },
+	    { 1, 25, 48 },		/* random wraps */
+	    { 1, UINT_MAX, 68 },	/* 4294967295 % 25 = 20 */
+	    { 2, 0, 96 },
+	    { 2, 48, 144 },
+	    { 3, 0, 192 },
+	    { 6, 384, 1920 },		/* 1920 s: 1536 + 384 */
+	    { 7, 0, 2880 },		/* capped at 3600 s - 20% */
+	    { 7, 1440, 4320 },		/* ... + 20% */
+	    { 100, 720, 3600 },
+	    { 0, 12, 60 },		/* no failure yet: as the first */
+	    { -5, 12, 60 },
+	};
+	long		 d, lo, hi, got;
+	size_t		 i;
+	int		 n, bad = 0;
+	unsigned int	 r;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		is_int((long)attempt_retry_after(cases[i].attempts,
+		    cases[i].random), cases[i].want, "retry after %d "
+		    "failures, random %u", cases[i].attempts, cases[i].random);
+
+	/* every value within 20% of 60 s doubled, capped at an hour */
+	for (n = 1; n <= 40; n++) {
+		d = n >= 7 ? 3600 : 60L << (n - 1);
+		lo = d * 8 / 10;
+		hi = d * 12 / 10;
+		for (r = 0; r < 5000; r += 7) {
+			got = (long)attempt_retry_after(n, r * 2654435761u);
+			if (got < lo || got > hi)
+				bad++;
+		}
+		if (attempt_retry_after(n, 12345) !=
+		    attempt_retry_after(n, 12345))
+			bad++;
+	}
+	is_int(bad, 0, "retry after: always within 20%% of the schedule, "
+	    "deterministic");
+}
+
+int
+main(void)
+{
+	char	 cmd[PATH_MAX + 16];
+
+	umask(022);
+	if (mkdtemp(base) == NULL) {
+		ok(0, "mkdtemp: %s", strerror(errno));
+		return done_testing();
+	}
+	test_open();
+	test_entry();
+	test_foreach();
+	test_damaged();
+	test_clean();
+	test_retry_after();
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", base);
+	if (system(cmd) != 0)
+		fprintf(stderr, "# could not remove %s\n", base);
+	return done_testing();
+}
