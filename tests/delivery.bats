@@ -93,24 +93,7 @@ count_in_transcript() {
 }
 
 # assert_sessions N / assert_received N
-assert_sessions() {
-	local n
-	n=$(sessions_count) || return 1
-	[ "$n" -eq "$1" ] || _fail "expected $1 session(s), the server saw $n"
-}
-
-assert_received() {
-	local n
-	n=$(received_count) || return 1
-	[ "$n" -eq "$1" ] || _fail "expected $1 message(s), the server got $n"
-}
-
-# assert_stderr_contains STR / assert_stdout_empty (after run --separate-stderr)
-assert_stderr_contains() {
-	[[ $stderr == *"$1"* ]] && return 0
-	_fail "stderr does not contain: $1" "stderr:" "$stderr"
-}
-
+# assert_stdout_empty (after run --separate-stderr)
 assert_stdout_empty() {
 	[ -z "$output" ] || _fail "expected nothing on stdout, got:" "$output"
 }

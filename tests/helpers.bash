@@ -394,3 +394,21 @@ assert_files_equal() {
 	_fail "$2 differs from $1 (- expected, + actual; ^M is CR):" \
 	    "$(diff -u <(cat -A -- "$1") <(cat -A -- "$2") | tail -n +3)"
 }
+
+# Counts the server recorded, and stderr after `run --separate-stderr`.
+assert_sessions() {
+	local n
+	n=$(sessions_count) || return 1
+	[ "$n" -eq "$1" ] || _fail "expected $1 session(s), the server saw $n"
+}
+
+assert_received() {
+	local n
+	n=$(received_count) || return 1
+	[ "$n" -eq "$1" ] || _fail "expected $1 message(s), the server got $n"
+}
+
+assert_stderr_contains() {
+	[[ $stderr == *"$1"* ]] && return 0
+	_fail "stderr does not contain: $1" "stderr:" "$stderr"
+}

@@ -92,23 +92,6 @@ one_entry() {
 	echo "${q[0]}"
 }
 
-assert_sessions() {
-	local n
-	n=$(sessions_count) || return 1
-	[ "$n" -eq "$1" ] || _fail "expected $1 session(s), the server saw $n"
-}
-
-assert_received() {
-	local n
-	n=$(received_count) || return 1
-	[ "$n" -eq "$1" ] || _fail "expected $1 message(s), the server got $n"
-}
-
-assert_stderr_contains() {
-	[[ $stderr == *"$1"* ]] && return 0
-	_fail "stderr does not contain: $1" "stderr:" "$stderr"
-}
-
 # assert_stderr_one_line -- a failure is one clear line, not a story
 assert_stderr_one_line() {
 	[ -n "$stderr" ] && [[ $stderr != *$'\n'* ]] && return 0
