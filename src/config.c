@@ -10,6 +10,7 @@
 
 #include <sys/stat.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -385,6 +386,29 @@ handler(void *user, const char *section, const char *name, const char *value)
 	return fail(ctx, "unknown section [%s]", section);
 }
 
+/*
+ * "sha256:" then exactly 64 hex digits, optionally separated by colons as
+ * openssl prints them.  A longer or shorter pin is a typo (or two pins
+ * pasted together) and must not silently compare as a prefix.
+ */
+static int
+pin_well_formed(const char *pin)
+{
+	const char	*p;
+	size_t		 digits = 0;
+
+	if (strncasecmp(pin, "sha256:", 7) != 0)
+		return 0;
+	for (p = pin + 7; *p != '\0'; p++) {
+		if (*p == ':')
+			continue;
+		if (!isxdigit((unsigned char)*p))
+			return 0;
+		digits++;
+	}
+	return digits == 64;
+}
+
 /* Checks that concern several keys at once, after the whole file. */
 static int
 validate(const struct config *cfg, char *err, size_t errlen)
@@ -401,9 +425,9 @@ validate(const struct config *cfg, char *err, size_t errlen)
 		return -1;
 	}
 	if (cfg->tls_fingerprint != NULL &&
-	    strncasecmp(cfg->tls_fingerprint, "sha256:", 7) != 0) {
-		snprintf(err, errlen, "%s: [relay] tls_fingerprint must start "
-		    "with sha256:", name);
+	    !pin_well_formed(cfg->tls_fingerprint)) {
+		snprintf(err, errlen, "%s: [relay] tls_fingerprint must be "
+		    "sha256: and 64 hex digits (colons allowed)", name);
 		return -1;
 	}
 	return 0;

@@ -264,6 +264,7 @@ static int
 do_starttls(struct smtp_session *s, struct smtp_status *st)
 {
 	char	 err[256];
+	int	 rc;
 
 	if (!s->caps.starttls || s->t->starttls == NULL) {
 		status_refuse(s, st, "server does not offer STARTTLS; refusing "
@@ -277,8 +278,12 @@ do_starttls(struct smtp_session *s, struct smtp_status *st)
 		st->session_lost = 1;
 		return -1;
 	}
-	if (s->t->starttls(s->t->ctx, err, sizeof(err)) == -1) {
+	if ((rc = s->t->starttls(s->t->ctx, err, sizeof(err))) < 0) {
 		status_local(s, st, "%s", err);
+		/* a certificate we do not trust will not become trusted by
+		 * retrying: no queueing for it, as with implicit TLS */
+		if (rc == TRANSPORT_PERMANENT)
+			st->cls = REPLY_PERM;
 		return -1;
 	}
 	return do_ehlo(s, st);

@@ -279,7 +279,9 @@ check_pin(gnutls_session_t s, const char *pin, char *err, size_t errlen)
 		if (*p != ':')
 			want[o++] = (char)(*p | 0x20);
 	want[o] = '\0';
-	if (strcmp(hex, want) == 0)
+	p += strspn(p, ":");
+	/* config checks the length; never let a longer pin match a prefix */
+	if (*p == '\0' && strcmp(hex, want) == 0)
 		return 0;
 bad:
 	snprintf(err, errlen, "TLS certificate does not match "
@@ -610,7 +612,9 @@ conn_starttls(void *ctx, char *err, size_t errlen)
 		    "reply");
 		return -1;
 	}
-	return handshake(c, &fail, err, errlen);
+	if (handshake(c, &fail, err, errlen) == -1)
+		return fail == TLS_FAIL_TEMP ? -1 : TRANSPORT_PERMANENT;
+	return 0;
 }
 
 int

@@ -17,6 +17,9 @@
 /* Longest line accepted from a server; RFC 5321 §4.5.3.1.5 says 512. */
 #define TRANSPORT_MAX_LINE	4096
 
+/* What starttls returns for a failure that retrying cannot mend. */
+#define TRANSPORT_PERMANENT	(-2)
+
 struct transport {
 	void	*ctx;
 	/*
@@ -32,7 +35,9 @@ struct transport {
 	int	(*pending)(void *ctx);
 	/*
 	 * STARTTLS: start TLS on the connection after the server's 220.
-	 * NULL when the transport cannot (it is TLS already).
+	 * NULL when the transport cannot (it is TLS already).  0, or -1 for
+	 * a failure worth retrying, or TRANSPORT_PERMANENT for one that is
+	 * not (the certificate is not trusted, our own settings are wrong).
 	 */
 	int	(*starttls)(void *ctx, char *err, size_t errlen);
 };

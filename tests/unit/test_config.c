@@ -115,6 +115,13 @@ test_defaults(void)
 	config_free(&cfg);
 }
 
+#define PIN_HEX	"sha256:0a1b2c3d4e5f60718293a4b5c6d7e8f9" \
+		"0a1b2c3d4e5f60718293a4b5c6d7e8f9"
+#define PIN_COLONS "SHA256:0A:1B:2C:3D:4E:5F:60:71:82:93:A4:B5:C6:D7:E8:F9:" \
+		"0A:1B:2C:3D:4E:5F:60:71:82:93:A4:B5:C6:D7:E8:F9"
+#define PIN_ERR	"t: [relay] tls_fingerprint must be sha256: and 64 hex " \
+		"digits (colons allowed)"
+
 /* One key = value in its section: the field's value, or the error. */
 static void
 test_keys(void)
@@ -145,12 +152,14 @@ test_keys(void)
 	    { "relay", "token_file", "/etc/cfsendmail/token",
 		"/etc/cfsendmail/token" },
 	    { "relay", "ca_file", "/etc/ssl/ca.pem", "/etc/ssl/ca.pem" },
-	    { "relay", "tls_fingerprint", "sha256:0a1b", "sha256:0a1b" },
-	    { "relay", "tls_fingerprint", "SHA256:0A1B", "SHA256:0A1B" },
-	    { "relay", "tls_fingerprint", "0a1b2c",
-		"t: [relay] tls_fingerprint must start with sha256:" },
-	    { "relay", "tls_fingerprint", "sha1:0a1b",
-		"t: [relay] tls_fingerprint must start with sha256:" },
+	    { "relay", "tls_fingerprint", PIN_HEX, PIN_HEX },
+	    { "relay", "tls_fingerprint", PIN_COLONS, PIN_COLONS },
+	    { "relay", "tls_fingerprint", "sha256:0a1b", PIN_ERR },
+	    { "relay", "tls_fingerprint", PIN_HEX "00", PIN_ERR },
+	    { "relay", "tls_fingerprint", "sha256:0a1b2c3d4e5f60718293a4b5c6d7e8f9"
+		"0a1b2c3d4e5f60718293a4b5c6d7e8fg", PIN_ERR },
+	    { "relay", "tls_fingerprint", "0a1b2c", PIN_ERR },
+	    { "relay", "tls_fingerprint", "sha1:0a1b", PIN_ERR },
 	    { "relay", "timeout", "10", "10" },
 	    { "relay", "timeout", "90s", "90" },
 	    { "relay", "timeout", "5m", "300" },
