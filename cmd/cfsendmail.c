@@ -9,6 +9,9 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sysexits.h>
@@ -97,6 +100,26 @@ load_config(const struct options *opts, struct config *cfg, char *err,
 	return 0;
 }
 
+/*
+ * A caller may start us with 0, 1 or 2 closed.  The next files opened
+ * (config, queue entry, socket) would get those numbers, and text meant
+ * for stderr would land in the message or on the wire: hold them on
+ * /dev/null.  0 when all three are open now.
+ */
+static int
+hold_standard_fds(void)
+{
+	int	 fd;
+
+	for (fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) != -1 || errno != EBADF)
+			continue;
+		if (open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY) != fd)
+			return -1;
+	}
+	return 0;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -106,6 +129,11 @@ main(int argc, char *argv[])
 	struct outcome	 o;
 	char		 err[1024];
 
+	if (hold_standard_fds() == -1)
+		return EX_OSERR;
+	/* a caller that stops reading our stdout or stderr (a closed pipe)
+	 * must get an exit status, not a message lost to SIGPIPE */
+	signal(SIGPIPE, SIG_IGN);
 	/* the token must never land in a core file */
 	setrlimit(RLIMIT_CORE, &nocore);
 	/* set-group-ID: the queue is shared with the group, nobody else */

@@ -103,10 +103,23 @@ check_dir(const char *path, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * Make path if missing, then check it.  A set-group-ID caller other than
+ * root must not make any: the directory would belong to that user, who
+ * could then rename other users' entries, and root's queue run would
+ * refuse it.  The administrator (make install) makes them instead.
+ */
 static int
 ensure_dir(const char *path, mode_t mode, char *err, size_t errlen)
 {
-	if (mkdir(path, mode) == -1 && errno != EEXIST) {
+	if (privilege_is_setgid() && getuid() != 0) {
+		if (access(path, F_OK) == -1 && errno == ENOENT) {
+			snprintf(err, errlen, "queue directory %s is missing: "
+			    "as root, make it owned by root and the group of "
+			    "cfsendmail, mode 2770 (make install does)", path);
+			return -1;
+		}
+	} else if (mkdir(path, mode) == -1 && errno != EEXIST) {
 		snprintf(err, errlen, "cannot create queue directory %s: %s",
 		    path, strerror(errno));
 		return -1;
