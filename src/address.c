@@ -640,16 +640,78 @@ address_equal(const char *a, const char *b)
 	    strcasecmp(at_a, at_b) == 0;
 }
 
+/* FNV-1a, consistent with address_equal: the domain without case. */
+static size_t
+address_hash(const char *addr)
+{
+	const char	*at = address_at(addr), *p;
+	uint64_t	 h = 14695981039346656037ULL;
+
+	for (p = addr; *p != '\0'; p++) {
+		h ^= at != NULL && p >= at ?
+		    (unsigned char)tolower((unsigned char)*p) :
+		    (unsigned char)*p;
+		h *= 1099511628211ULL;
+	}
+	return (size_t)h;
+}
+
+/* The slot that holds an address equal to addr, or the empty one. */
+static size_t *
+index_find(const struct address_list *l, const char *addr)
+{
+	size_t	 mask = l->nslots - 1, i = address_hash(addr) & mask;
+
+	while (l->slots[i] != 0 &&
+	    !address_equal(l->v[l->slots[i] - 1].addr, addr))
+		i = (i + 1) & mask;
+	return &l->slots[i];
+}
+
+/*
+ * Bring the index up to date with v, room for one more entry included:
+ * entries may have come from address_list_parse, which does not index.
+ * Kept at most half full, so that probes stay short.
+ */
+static int
+index_update(struct address_list *l)
+{
+	size_t	*slots, n, i;
+
+	if ((l->n + 1) * 2 > l->nslots) {
+		for (n = l->nslots ? l->nslots : 16; (l->n + 1) * 2 > n; n *= 2)
+			;
+		if ((slots = calloc(n, sizeof(*slots))) == NULL)
+			return -1;
+		free(l->slots);
+		l->slots = slots;
+		l->nslots = n;
+		l->indexed = 0;
+	}
+	for (i = l->indexed; i < l->n; i++) {
+		size_t	*slot = index_find(l, l->v[i].addr);
+
+		if (*slot == 0)
+			*slot = i + 1;
+	}
+	l->indexed = l->n;
+	return 0;
+}
+
 int
 address_list_add(struct address_list *l, const char *addr,
     const char *display)
 {
 	struct address	 a;
-	size_t		 i;
+	size_t		*slot;
 
-	for (i = 0; i < l->n; i++)
-		if (address_equal(l->v[i].addr, addr))
-			return 0;
+	if (index_update(l) == -1) {
+		errno = ENOMEM;
+		return -1;
+	}
+	slot = index_find(l, addr);
+	if (*slot != 0)
+		return 0;
 	memset(&a, 0, sizeof(a));
 	if ((a.addr = strdup(addr)) == NULL ||
 	    (display != NULL && (a.display = strdup(display)) == NULL) ||
@@ -659,6 +721,8 @@ address_list_add(struct address_list *l, const char *addr,
 		return -1;
 	}
 	l->v[l->n++] = a;
+	*slot = l->n;
+	l->indexed = l->n;
 	return 1;
 }
 
@@ -670,6 +734,7 @@ address_list_free(struct address_list *l)
 	for (i = 0; i < l->n; i++)
 		address_clear(&l->v[i]);
 	free(l->v);
+	free(l->slots);
 	memset(l, 0, sizeof(*l));
 }
 

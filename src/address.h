@@ -47,6 +47,11 @@ struct address_list {
 	struct address	*v;
 	size_t		 n;
 	size_t		 cap;
+	/* address_list_add's duplicate index: open addressing, slot = i + 1
+	 * of v[i], 0 empty; covers v[0 .. indexed) */
+	size_t		*slots;
+	size_t		 nslots;
+	size_t		 indexed;
 };
 
 /*

@@ -232,6 +232,38 @@ test_add(void)
 	address_list_free(&l);
 }
 
+/*
+ * The duplicate index must see entries that address_list_parse appended
+ * without it, and keep working across its growth (thousands of entries).
+ */
+static void
+test_add_many(void)
+{
+	struct address_list	 l = { 0 };
+	char			 err[256], addr[32];
+	const char		*hdr = "x@Example.com, y@example.com";
+	int			 i, fresh = 0, dups = 0;
+
+	is_int(address_list_parse(&l, hdr, strlen(hdr), err, sizeof(err)), 0,
+	    "parse two");
+	is_int(address_list_add(&l, "x@example.COM", NULL), 0,
+	    "parsed entry seen by the index");
+	for (i = 0; i < 5000; i++) {
+		snprintf(addr, sizeof(addr), "r%d@x.io", i);
+		fresh += address_list_add(&l, addr, NULL) == 1;
+	}
+	for (i = 4999; i >= 0; i--) {
+		snprintf(addr, sizeof(addr), "r%d@X.IO", i);
+		dups += address_list_add(&l, addr, NULL) == 0;
+	}
+	is_int(fresh, 5000, "5000 new addresses added");
+	is_int(dups, 5000, "all 5000 found again after the index grew");
+	is_int(l.n, 5002, "first-seen order kept, nothing twice");
+	is_str(l.v[2].addr, "r0@x.io", "order of first sight");
+	is_str(l.v[5001].addr, "r4999@x.io", "last one last");
+	address_list_free(&l);
+}
+
 static void
 test_at(void)
 {
@@ -340,6 +372,7 @@ main(void)
 	test_errors();
 	test_error_keeps_list();
 	test_add();
+	test_add_many();
 	test_at();
 	test_envelope();
 	test_words();
