@@ -45,16 +45,18 @@ body_rewind(void *ctx)
 }
 
 static void
-report(const struct deliver_job *job, struct outcome *o)
+report(const struct deliver_job *job, int held, struct outcome *o)
 {
-	const char	*hint;
+	const char	*hint, *kept = held ? ", kept in the queue" : "";
 	size_t		 i;
 
 	if (job->why != DELIVER_OK && job->why != DELIVER_TEMP) {
 		hint = deliver_hint(&job->failure);
-		outcome_fail(o, 0, "%s: not sent: %s%s%s", job->id,
+		outcome_fail(o, held ? deliver_exit_code(job) : 0,
+		    "%s: not sent%s: %s%s%s", job->id, kept,
 		    job->failure.text, hint ? " -- " : "", hint ? hint : "");
-		log_error("%s: not sent: %s", job->id, job->failure.text);
+		log_error("%s: not sent%s: %s", job->id, kept,
+		    job->failure.text);
 		return;
 	}
 	for (i = 0; i < job->env.nrcpts; i++) {
@@ -67,6 +69,40 @@ report(const struct deliver_job *job, struct outcome *o)
 		log_error("%s: <%s> refused: %s", job->id, job->env.rcpts[i],
 		    job->status[i].text);
 	}
+}
+
+/*
+ * Whether the whole-message failure was our own setup's and not the
+ * message's: no session could be opened (the greeting or EHLO refused
+ * included, unlike a refused MAIL FROM).
+ */
+static int
+setup_failure(const struct deliver_job *job)
+{
+	switch (job->why) {
+	case DELIVER_CONFIG:
+	case DELIVER_NOHOST:
+	case DELIVER_TLS:
+	case DELIVER_AUTH:
+		return 1;
+	case DELIVER_RELAY:
+		return job->failure.state < SMTP_MAIL;
+	default:
+		return 0;
+	}
+}
+
+/* The recipients that failed with the setup stay pending, to retry. */
+static void
+hold_for_setup(struct deliver_job *job)
+{
+	size_t	 i;
+
+	for (i = 0; i < job->env.nrcpts; i++)
+		if (job->status[i].cls == REPLY_PERM &&
+		    job->status[i].state == job->failure.state &&
+		    job->status[i].code == job->failure.code)
+			job->status[i].cls = REPLY_TEMP;
 }
 
 /* Keep in the envelope only the recipients whose status is cls. */
@@ -142,11 +178,11 @@ update_entry(const struct config *cfg, struct queue *q,
 
 int
 attempt_entry(struct deliver *d, struct queue *q, struct queue_entry *e,
-    int attempts, struct outcome *o)
+    int attempts, int accepted, struct outcome *o)
 {
 	struct deliver_job	 job;
 	struct queue_envelope	*v = &e->env;
-	int			 code;
+	int			 code, held;
 
 	memset(&job, 0, sizeof(job));
 	if ((job.status = calloc(v->nrcpts ? v->nrcpts : 1,
@@ -167,8 +203,10 @@ attempt_entry(struct deliver *d, struct queue *q, struct queue_entry *e,
 	job.rewind = body_rewind;
 	job.attempts = attempts;
 	deliver_message(d, &job);
-	report(&job, o);
-	code = deliver_exit_code(&job);
+	if ((held = accepted && setup_failure(&job)))
+		hold_for_setup(&job);
+	report(&job, held, o);
+	code = held ? EX_TEMPFAIL : deliver_exit_code(&job);
 	if (update_entry(d->cfg, q, e, &job, o) == -1 && code == EX_OK)
 		code = EX_IOERR;
 	free(job.status);

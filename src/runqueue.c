@@ -63,7 +63,7 @@ run_entry(const char *id, void *arg)
 		expire(r, &e);
 		goto done;
 	}
-	code = attempt_entry(&r->d, &r->q, &e, 1, r->o);
+	code = attempt_entry(&r->d, &r->q, &e, 1, 1, r->o);
 	if (code == EX_OK)
 		r->sent++;
 	else if (code == EX_TEMPFAIL) {

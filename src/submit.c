@@ -471,9 +471,14 @@ detach(void)
 	return 0;
 }
 
+/*
+ * Deliver the entry in this process.  accepted: the caller already has
+ * its exit 0 (-odb's child), so whatever happens the entry stays queued
+ * for -q, on_defer = fail included.
+ */
 static int
 deliver_now(const struct config *cfg, struct queue *q, struct queue_entry *e,
-    struct outcome *o)
+    int accepted, struct outcome *o)
 {
 	struct deliver	 d;
 	char		 helo[256], err[512];
@@ -481,9 +486,9 @@ deliver_now(const struct config *cfg, struct queue *q, struct queue_entry *e,
 
 	submit_helo(helo, sizeof(helo));
 	deliver_init(&d, cfg, helo);
-	code = attempt_entry(&d, q, e, cfg->attempts, o);
+	code = attempt_entry(&d, q, e, cfg->attempts, accepted, o);
 	deliver_close(&d);
-	if (code != EX_TEMPFAIL) {
+	if (code != EX_TEMPFAIL || accepted) {
 		if (o->code == 0)
 			o->code = code;
 		return o->code;
@@ -511,11 +516,11 @@ dispatch(const struct options *opts, const struct config *cfg,
 	case CONFIG_MODE_BACKGROUND:
 		if (detach() != 0)
 			return 0;	/* the parent, or queued for later */
-		/* FALLTHROUGH */
+		return deliver_now(cfg, q, e, 1, o);
 	case CONFIG_MODE_FOREGROUND:
 		break;
 	}
-	return deliver_now(cfg, q, e, o);
+	return deliver_now(cfg, q, e, 0, o);
 }
 
 static int

@@ -454,6 +454,56 @@ check_background() {
 	assert_received 0
 }
 
+@test "a refused token (535) in a queue run: exit 77, every entry stays queued; fixed, all go" {
+	# a revoked token is the administrator's to fix, not a verdict on the
+	# messages: cron mail accepted earlier must not end in failed/
+	server_start --token other-token
+	write_config
+	local k
+	for k in 1 2 3; do
+		send "$k" -odq a@example.org || _fail "submission $k failed"
+	done
+	run --separate-stderr cf -q
+	assert_status 77
+	assert_stderr_contains "kept in the queue: 535 5.7.8"
+	assert_stderr_contains "Email Sending: Edit"
+	# the first refusal stops the run: the others would fare no better
+	assert_sessions 1
+	assert_no_files failed tmp
+	[ "$(ids | wc -l)" -eq 3 ] || _fail "entries left:" "$(files new)"
+	run cf -bp
+	assert_output_contains "last reply: 535 5.7.8"
+	server_stop
+
+	server_start
+	write_config
+	drain
+	assert_each_once 1 3
+	assert_no_files failed
+}
+
+@test "-odb with a refused token and on_defer = fail: the accepted message stays queued" {
+	# the caller got exit 0 before the child talked to the relay: neither
+	# on_defer = fail nor the 535 may take the message away
+	server_start --token other-token
+	write_config delivery.on_defer=fail
+	run --separate-stderr send 4 -odb a@example.org
+	assert_status 0
+	id=$(one_entry)
+	poll 1000 grep -q '^attempts 1$' "$Q/new/$id.env" ||
+	    _fail "the child did not record its attempt:" "$(cat "$Q/new/$id.env")"
+	assert_no_files failed
+	assert_received 0
+	server_stop
+
+	server_start
+	write_config delivery.on_defer=fail
+	run --separate-stderr cf -qI"$id"
+	assert_status 0
+	assert_each_once 4 4
+	assert_queue_empty
+}
+
 @test "an entry older than [queue] max_age goes to failed/ as expired, unsent" {
 	server_start
 	write_config queue.max_age=60
