@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "aliases.h"
 
@@ -14,8 +15,9 @@ alias_of(const struct config *cfg, const char *name)
 	const char	*any = NULL;
 	size_t		 i;
 
+	/* local names are matched without case, as sendmail's aliases(5) */
 	for (i = 0; i < cfg->naliases; i++) {
-		if (strcmp(cfg->aliases[i].name, name) == 0)
+		if (strcasecmp(cfg->aliases[i].name, name) == 0)
 			return cfg->aliases[i].value;
 		if (strcmp(cfg->aliases[i].name, "*") == 0)
 			any = cfg->aliases[i].value;

@@ -283,6 +283,11 @@ set_value(struct parse_ctx *ctx, const struct key *k, const char *value)
 	switch (k->type) {
 	case KEY_STRING:
 	case KEY_SECRET:
+		/* "ca_file =" would mean a file named "": the line
+		 * commented out is what gives the default */
+		if (value[0] == '\0')
+			return fail(ctx, "%s: empty value (comment the line "
+			    "out for the default)", k->name);
 		if (set_string((char **)(void *)base, value,
 		    k->type == KEY_SECRET) == -1)
 			return fail(ctx, "out of memory");

@@ -23,16 +23,34 @@ struct run {
 	struct outcome		*o;
 	time_t			 now;
 	int			 unreachable;	/* stop: the relay is down */
+	int			 found;		/* -qI: the id is in new/ */
 	unsigned int		 sent, deferred, failed;
 };
+
+/* "3m", "2h", "4d": ages and delays for people. */
+static void
+span(long long secs, char *out, size_t outlen)
+{
+	if (secs < 0)
+		secs = 0;
+	if (secs < 120)
+		snprintf(out, outlen, "%llds", secs);
+	else if (secs < 7200)
+		snprintf(out, outlen, "%lldm", secs / 60);
+	else if (secs < 172800)
+		snprintf(out, outlen, "%lldh", secs / 3600);
+	else
+		snprintf(out, outlen, "%lldd", secs / 86400);
+}
 
 static int
 expire(struct run *r, struct queue_entry *e)
 {
-	char	 reason[600], err[512];
+	char	 reason[600], err[512], age[32];
 
-	snprintf(reason, sizeof(reason), "expired after %d days in the "
-	    "queue; last reply: %s", r->cfg->max_age / 86400,
+	span(r->now - e->env.created, age, sizeof(age));
+	snprintf(reason, sizeof(reason), "expired after %s in the queue; "
+	    "last reply: %s", age,
 	    e->env.last_reply ? e->env.last_reply : "none");
 	log_error("%s: %s", e->id, reason);
 	r->failed++;
@@ -50,7 +68,10 @@ run_entry(const char *id, void *arg)
 	char			 err[512];
 	int			 locked, code;
 
-	if (r->unreachable || (r->only != NULL && strcmp(id, r->only) != 0))
+	if (r->only != NULL && strcmp(id, r->only) != 0)
+		return 0;
+	r->found = 1;
+	if (r->unreachable)
 		return 0;
 	if ((locked = queue_lock(&r->q, id, &e, err, sizeof(err))) != 1) {
 		if (locked == -1)
@@ -77,6 +98,26 @@ done:
 	return 0;
 }
 
+/* -qI<id> for an id that is not queued: where it is, if anywhere. */
+static void
+report_missing(struct run *r)
+{
+	struct queue_envelope	 v;
+	long long		 size;
+	char			 err[512];
+
+	if (strchr(r->only, '/') == NULL && queue_peek(&r->q, "failed",
+	    r->only, &v, &size, err, sizeof(err)) == 0) {
+		outcome_fail(r->o, EX_USAGE, "%s is in %s/failed, refused for "
+		    "good: %s; see cfsendmail(8) to send it again", r->only,
+		    r->q.dir, v.last_reply ? v.last_reply : "no reason kept");
+		queue_envelope_free(&v);
+		return;
+	}
+	outcome_fail(r->o, EX_USAGE, "no entry %s in the queue %s (sent "
+	    "already? cfsendmail -bp lists the queue)", r->only, r->q.dir);
+}
+
 int
 runqueue_run(const struct config *cfg, const char *id, struct outcome *o)
 {
@@ -95,6 +136,8 @@ runqueue_run(const struct config *cfg, const char *id, struct outcome *o)
 	deliver_init(&r.d, cfg, helo);
 	if (queue_foreach(&r.q, "new", run_entry, &r, err, sizeof(err)) == -1)
 		outcome_fail(o, EX_IOERR, "%s", err);
+	else if (id != NULL && !r.found)
+		report_missing(&r);
 	deliver_close(&r.d);
 	queue_close(&r.q);
 	log_info("queue run: %u sent, %u deferred, %u failed%s", r.sent,
@@ -103,21 +146,6 @@ runqueue_run(const struct config *cfg, const char *id, struct outcome *o)
 	return o->code;
 }
 
-/* "3m", "2h", "4d": ages and delays for people. */
-static void
-span(long long secs, char *out, size_t outlen)
-{
-	if (secs < 0)
-		secs = 0;
-	if (secs < 120)
-		snprintf(out, outlen, "%llds", secs);
-	else if (secs < 7200)
-		snprintf(out, outlen, "%lldm", secs / 60);
-	else if (secs < 172800)
-		snprintf(out, outlen, "%lldh", secs / 3600);
-	else
-		snprintf(out, outlen, "%lldd", secs / 86400);
-}
 
 struct listing {
 	struct queue	 q;

@@ -518,10 +518,19 @@ check_background() {
 	assert_no_files new tmp
 	[ -e "$Q/failed/$id.msg" ] && [ -e "$Q/failed/$id.env" ] ||
 	    _fail "$id is not in failed/:" "$(files failed)"
-	assert_file_contains "$Q/failed/$id.env" "last expired"
+	assert_file_contains "$Q/failed/$id.env" "last expired after 60m in the queue"
 	run cf -bp
 	assert_output_contains "Failed, kept in $Q/failed:"
 	assert_output_contains "failed: expired"
+	# -qI on it says where it went
+	run --separate-stderr cf -qI"$id"
+	assert_status 64
+	assert_stderr_one_line
+	assert_stderr_contains "$id is in $Q/failed, refused for good: expired"
+	run --separate-stderr cf -qI1.2.nosuchid
+	assert_status 64
+	assert_stderr_contains "no entry 1.2.nosuchid in the queue"
+	assert_sessions 0
 
 	# a younger entry in the same run is sent as usual
 	run --separate-stderr send 12 -odq a@example.org

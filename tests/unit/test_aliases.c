@@ -71,6 +71,8 @@ test_expand(void)
 		const char	*want;	/* ", "-joined, or the error */
 	} cases[] = {
 	    { "exact alias", CFG_ALIASES, { "root" }, "ops@example.com" },
+	    { "alias names match without case", CFG_ALIASES, { "Root" },
+		"ops@example.com" },
 	    { "several addresses, local ones qualified", CFG_ALIASES,
 		{ "admins" },
 		"alice@example.com, bob@other.org, carol@example.com" },

@@ -119,6 +119,8 @@ test_defaults(void)
 		"0a1b2c3d4e5f60718293a4b5c6d7e8f9"
 #define PIN_COLONS "SHA256:0A:1B:2C:3D:4E:5F:60:71:82:93:A4:B5:C6:D7:E8:F9:" \
 		"0A:1B:2C:3D:4E:5F:60:71:82:93:A4:B5:C6:D7:E8:F9"
+#define EMPTY(key) "t:2: " key ": empty value (comment the line out for " \
+		"the default)"
 #define PIN_ERR	"t: [relay] tls_fingerprint must be sha256: and 64 hex " \
 		"digits (colons allowed)"
 
@@ -131,7 +133,12 @@ test_keys(void)
 		const char	*want;	/* field value, or "t:..." error */
 	} cases[] = {
 	    { "relay", "host", "mail.example.com", "mail.example.com" },
-	    { "relay", "host", "", "t: [relay] host is empty" },
+	    { "relay", "host", "",
+		EMPTY("host") },
+	    { "relay", "ca_file", "",
+		EMPTY("ca_file") },
+	    { "sender", "from", "",
+		EMPTY("from") },
 	    { "relay", "port", "587", "587" },
 	    { "relay", "port", "1", "1" },
 	    { "relay", "port", "65535", "65535" },
