@@ -331,7 +331,7 @@ add_alias(struct parse_ctx *ctx, const char *name, const char *value)
 
 	for (i = 0; i < cfg->naliases; i++) {
 		a = &cfg->aliases[i];
-		if (strcmp(a->name, name) != 0)
+		if (strcasecmp(a->name, name) != 0)
 			continue;
 		if (buf_adds(&joined, a->value) == -1 ||
 		    buf_adds(&joined, ",") == -1 ||
