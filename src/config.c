@@ -222,6 +222,46 @@ fail(struct parse_ctx *ctx, const char *fmt, ...)
 	return 0;
 }
 
+/* "aliases", or a section of keys[], in any case. */
+static int
+known_section(const char *name)
+{
+	size_t	 i;
+
+	if (strcasecmp(name, "aliases") == 0)
+		return 1;
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (strcasecmp(keys[i].section, name) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * inih tells nothing of a section header by itself, only of the keys
+ * after it: a misspelt "[relya]" with no key (or at the end) would pass
+ * unnoticed.  Check every header line here, as inih finds them: '[' at
+ * the start of the line, the name up to ']' as it is.
+ */
+static void
+check_section_header(struct parse_ctx *ctx, const char *line)
+{
+	const char	*end;
+	char		 name[64];
+
+	if (line[0] != '[' || (end = strchr(line, ']')) == NULL)
+		return;
+	if ((size_t)(end - line - 1) >= sizeof(name)) {
+		fail(ctx, "unknown section (a name too long)");
+		return;
+	}
+	memcpy(name, line + 1, end - line - 1);
+	name[end - line - 1] = '\0';
+	if (has_control(name))
+		fail(ctx, "control character in a section or key name");
+	else if (!known_section(name))
+		fail(ctx, "unknown section [%s]", name);
+}
+
 /*
  * inih's reader over the text, as ini_parse_string()'s, but it counts
  * lines, so that a reason is shown with its own line (inih goes on after
@@ -253,6 +293,7 @@ read_line(char *str, int num, void *stream)
 	}
 	memcpy(str, p, len);
 	str[len] = '\0';
+	check_section_header(ctx, str);
 	return str;
 }
 
@@ -384,10 +425,9 @@ handler(void *user, const char *section, const char *name, const char *value)
 			return fail(ctx, "%s: key given twice", name);
 		return set_value(ctx, &keys[i], value);
 	}
-	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-		if (strcasecmp(keys[i].section, section) == 0)
-			return fail(ctx, "unknown key \"%s\" in [%s]", name,
-			    section);
+	if (known_section(section))
+		return fail(ctx, "unknown key \"%s\" in [%s]", name,
+		    section);
 	return fail(ctx, "unknown section [%s]", section);
 }
 

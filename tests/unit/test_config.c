@@ -278,7 +278,12 @@ test_files(void)
 	    { "key of another section", "[relay]\nfrom = a@b\n",
 		"t:2: unknown key \"from\" in [relay]", NULL, NULL },
 	    { "unknown section", "[relay]\nport = 25\n[smtp]\nhost = x\n",
-		"t:4: unknown section [smtp]", NULL, NULL },
+		"t:3: unknown section [smtp]", NULL, NULL },
+	    { "unknown section without keys", "[relay]\nport = 25\n[relya]\n",
+		"t:3: unknown section [relya]", NULL, NULL },
+	    { "unknown section, then a known one",
+		"[relya]\n[relay]\nport = 25\n",
+		"t:1: unknown section [relya]", NULL, NULL },
 	    { "key before any section", "host = x\n",
 		"t:1: unknown section []", NULL, NULL },
 	    { "key given twice", "[relay]\nport = 25\nport = 26\n",
@@ -310,7 +315,7 @@ test_files(void)
 		NULL },
 	    { "escape sequence in a section name", "[re\x1blay]\n"
 		"host = x\n",
-		"t:2: control character in a section or key name", NULL,
+		"t:1: control character in a section or key name", NULL,
 		NULL },
 	    { "token and token_file", "[relay]\ntoken = x\n"
 		"token_file = /etc/t\n",
@@ -431,8 +436,8 @@ test_aliases(void)
 		"root=a@x,,b@x;" },
 	    { "name given again extends it", "[aliases]\nroot = a@x\n"
 		"root = b@x\n", "root=a@x,b@x;" },
-	    { "names are case-sensitive", "[aliases]\nroot = a@x\n"
-		"Root = b@x\n", "root=a@x;Root=b@x;" },
+	    { "names in another case add to the alias", "[aliases]\n"
+		"root = a@x\nRoot = b@x\n", "root=a@x,b@x;" },
 	    { "section without regard to case", "[Aliases]\nroot = a@x\n",
 		"root=a@x;" },
 	    { "empty value", "[aliases]\nroot =\n",
