@@ -46,7 +46,8 @@ vlog(int prio, const char *fmt, va_list ap)
 {
 	va_list	 copy;
 
-	if (verbose) {
+	/* an error reaches stderr once, through the caller's outcome */
+	if (verbose && prio != LOG_ERR) {
 		va_copy(copy, ap);
 		fputs("cfsendmail: ", stderr);
 		vfprintf(stderr, fmt, copy);

@@ -22,7 +22,7 @@ void	log_transcript(const char *dir, const char *line, size_t len);
 void	log_trace(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* syslog at LOG_INFO (and -v): what happened to a message. */
 void	log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* syslog at LOG_ERR (and -v): a failure that the caller also reports. */
+/* syslog at LOG_ERR: a failure the caller reports on stderr itself. */
 void	log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif

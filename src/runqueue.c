@@ -53,6 +53,7 @@ expire(struct run *r, struct queue_entry *e)
 	    "last reply: %s", age,
 	    e->env.last_reply ? e->env.last_reply : "none");
 	log_error("%s: %s", e->id, reason);
+	outcome_fail(r->o, 0, "%s: %s", e->id, reason);
 	r->failed++;
 	if (queue_fail(&r->q, e, reason, err, sizeof(err)) == -1 ||
 	    notice_queue(&r->q, r->cfg, e, reason, err, sizeof(err)) == -1)

@@ -325,7 +325,8 @@ load_anchors(struct tls_client *cl, gnutls_x509_crt_t *chain, size_t n,
 
 	if (cl->bundle.data == NULL && readfile(cl->bundle_path, BUNDLE_MAX,
 	    &cl->bundle, &st, err, sizeof(err)) == -1) {
-		log_error("%s", err);
+		/* the handshake then fails as untrusted: say why */
+		log_info("%s", err);
 		return -1;
 	}
 	for (i = 0; i < n; i++)
