@@ -34,7 +34,8 @@ static const char usage[] =
 
 static const char help[] =
 "Submit a message read from standard input to the relay configured in\n"
-SYSCONFDIR "/cfsendmail.conf (Cloudflare Email Service by default).\n"
+SYSCONFDIR "/cfsendmail.conf\n"
+"(Cloudflare Email Service by default).\n"
 "\n"
 "  -t           also take recipients from To, Cc and Bcc\n"
 "  -i, -oi      a line with a single dot does not end the message\n"
