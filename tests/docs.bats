@@ -255,7 +255,8 @@ man_has_flag() {
 	local conf=$BATS_TEST_TMPDIR/cfsendmail.conf section key
 	printf 'dummy-token\n' >"$BATS_TEST_TMPDIR/token"
 	chmod 600 "$BATS_TEST_TMPDIR/token"
-	cp "$EXAMPLE" "$conf"
+	# cat, not cp: under make distcheck the source tree is read-only
+	cat "$EXAMPLE" >"$conf"
 	# uncomment ";key = value" for the keys of keys[], but the inline
 	# token (token_file is set) and the queue directory (set below)
 	while read -r section key; do

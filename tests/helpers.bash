@@ -412,3 +412,14 @@ assert_stderr_contains() {
 	[[ $stderr == *"$1"* ]] && return 0
 	_fail "stderr does not contain: $1" "stderr:" "$stderr"
 }
+
+# --- sanitizer builds ----------------------------------------------------
+# CI runs the suite once more against a build with AddressSanitizer and
+# UndefinedBehaviorSanitizer and sets CFSENDMAIL_SANITIZED=1 (.ci/run).
+#   sanitized REASON   true in such a run, with REASON shown in the TAP
+#                      output; guards a check that the sanitizer runtime
+#                      makes meaningless:  if ! sanitized "why"; then ...
+sanitized() {
+	[ -n "${CFSENDMAIL_SANITIZED:-}" ] || return 1
+	echo "# sanitizer build: $1" >&3
+}
