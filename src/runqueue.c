@@ -99,7 +99,26 @@ done:
 	return 0;
 }
 
-/* -qI<id> for an id that is not queued: where it is, if anywhere. */
+/* The shape of the ids new_id() in queue.c makes: T.USEC.RANDOM. */
+static int
+id_well_formed(const char *id)
+{
+	size_t	 n;
+
+	if ((n = strspn(id, "0123456789")) == 0 || id[n] != '.')
+		return 0;
+	id += n + 1;
+	if ((n = strspn(id, "0123456789")) == 0 || id[n] != '.')
+		return 0;
+	id += n + 1;
+	return strlen(id) == 8 && strspn(id, "0123456789abcdef") == 8;
+}
+
+/*
+ * -qI<id> for an id that is not queued: where it is, if anywhere.  A
+ * well-formed id that is nowhere was most likely delivered by another
+ * queue run meanwhile (a timer and an administrator racing): not an error.
+ */
 static void
 report_missing(struct run *r)
 {
@@ -107,16 +126,21 @@ report_missing(struct run *r)
 	long long		 size;
 	char			 err[512];
 
-	if (strchr(r->only, '/') == NULL && queue_peek(&r->q, "failed",
-	    r->only, &v, &size, err, sizeof(err)) == 0) {
+	if (!id_well_formed(r->only)) {
+		outcome_fail(r->o, EX_USAGE, "%s is not a queue id "
+		    "(cfsendmail -bp lists them)", r->only);
+		return;
+	}
+	if (queue_peek(&r->q, "failed", r->only, &v, &size, err,
+	    sizeof(err)) == 0) {
 		outcome_fail(r->o, EX_USAGE, "%s is in %s/failed, refused for "
 		    "good: %s; see cfsendmail(8) to send it again", r->only,
 		    r->q.dir, v.last_reply ? v.last_reply : "no reason kept");
 		queue_envelope_free(&v);
 		return;
 	}
-	outcome_fail(r->o, EX_USAGE, "no entry %s in the queue %s (sent "
-	    "already? cfsendmail -bp lists the queue)", r->only, r->q.dir);
+	outcome_fail(r->o, 0, "no entry %s in the queue %s: sent already",
+	    r->only, r->q.dir);
 }
 
 int

@@ -529,7 +529,12 @@ check_background() {
 	assert_stderr_contains "$id is in $Q/failed, refused for good: expired"
 	run --separate-stderr cf -qI1.2.nosuchid
 	assert_status 64
-	assert_stderr_contains "no entry 1.2.nosuchid in the queue"
+	assert_stderr_contains "1.2.nosuchid is not a queue id"
+	# a well-formed id in neither place was sent meanwhile (another
+	# queue run raced this one): said, not an error
+	run --separate-stderr cf -qI1795920439.907145.1d4fb2dc
+	assert_status 0
+	assert_stderr_contains "no entry 1795920439.907145.1d4fb2dc in the queue"
 	assert_sessions 0
 
 	# a younger entry in the same run is sent as usual
