@@ -3,6 +3,7 @@
  */
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -46,54 +47,106 @@ end_line(struct message_norm *n, char *o)
 }
 
 /*
+ * Where the next CR or LF is, from p on (end when none).  *cr remembers
+ * the next CR (NULL: not searched yet), so that input without CRs costs
+ * one memchr() for them per chunk, not one per line.
+ */
+static const char *
+next_break(const char *p, const char *end, const char **cr)
+{
+	const char	*nl;
+
+	if (*cr == NULL || *cr < p) {
+		*cr = memchr(p, '\r', (size_t)(end - p));
+		if (*cr == NULL)
+			*cr = end;
+	}
+	nl = memchr(p, '\n', (size_t)(*cr - p));
+	return nl != NULL ? nl : *cr;
+}
+
+/*
+ * Copy the bytes from p up to the next CR or LF onto o: they are data
+ * whatever they are.  A dot held back at the start of the line was data
+ * too.  Returns the new end of the output; *pp moves past the copy.
+ */
+static char *
+copy_span(struct message_norm *n, const char **pp, const char *end,
+    const char **cr, char *o)
+{
+	const char	*p = *pp, *stop = next_break(p, end, cr);
+
+	if (n->dot) {
+		*o++ = '.';
+		n->dot = 0;
+		n->linelen = 1;
+	}
+	memcpy(o, p, (size_t)(stop - p));
+	n->linelen += (size_t)(stop - p);
+	n->bol = 0;
+	*pp = stop;
+	return o + (stop - p);
+}
+
+/* Whether any of len bytes has its high bit set, a word at a time. */
+static int
+has_8bit(const char *p, size_t len)
+{
+	uint64_t	 w, acc = 0;
+	unsigned char	 tail = 0;
+	size_t		 i;
+
+	for (i = 0; i + sizeof(w) <= len; i += sizeof(w)) {
+		memcpy(&w, p + i, sizeof(w));
+		acc |= w;
+	}
+	for (; i < len; i++)
+		tail |= (unsigned char)p[i];
+	return (acc & UINT64_C(0x8080808080808080)) != 0 || (tail & 0x80);
+}
+
+/*
  * Normalise len input bytes onto out: CRLF, LF and bare CR all end a
  * line with LF.  A "." at the start of a line is held back until we know
- * whether the line is that dot alone.
+ * whether the line is that dot alone.  Everything else goes over in
+ * spans between line breaks, not byte by byte: a 4.5 MiB message is
+ * mostly such spans.
  */
 static int
 norm_feed(struct message *m, const char *in, size_t len, struct buf *out)
 {
 	struct message_norm	*n = &m->norm;
-	unsigned char		 c;
-	size_t			 i;
-	char			*o;
+	const char		*p = in, *end = in + len, *cr = NULL;
+	char			*o, *start;
 
 	/* at most the held dot and one LF more than the input */
 	if (buf_reserve(out, len + 4) == -1)
 		return -1;
-	o = out->data + out->len;
-	for (i = 0; i < len && !n->ended; i++) {
-		c = (unsigned char)in[i];
+	o = start = out->data + out->len;
+	while (p < end && !n->ended) {
 		if (n->cr) {
+			/* a CR ended the line; an LF right after it is
+			 * part of that line end */
 			n->cr = 0;
 			o = end_line(n, o);
-			if (c == '\n' || n->ended)
-				continue;
-		}
-		if (c == '\r') {
+			if (!n->ended && *p == '\n')
+				p++;
+		} else if (*p == '\r') {
 			n->cr = 1;
-			continue;
-		}
-		if (c == '\n') {
+			p++;
+		} else if (*p == '\n') {
 			o = end_line(n, o);
-			continue;
-		}
-		if (n->dot) {
-			/* the line goes on: its dot was data */
-			*o++ = '.';
-			n->dot = 0;
-			n->linelen = 1;
-		} else if (n->bol && c == '.' && !n->ignore_dots) {
+			p++;
+		} else if (n->bol && *p == '.' && !n->ignore_dots) {
 			n->dot = 1;
 			n->bol = 0;
-			continue;
-		}
-		n->bol = 0;
-		n->nul |= c == '\0';
-		n->eightbit |= (c & 0x80) != 0;
-		*o++ = (char)c;
-		n->linelen++;
+			p++;
+		} else
+			o = copy_span(n, &p, end, &cr, o);
 	}
+	/* what was written is the input's data bytes: judge them once */
+	n->nul = n->nul || memchr(start, '\0', (size_t)(o - start)) != NULL;
+	n->eightbit = n->eightbit || has_8bit(start, (size_t)(o - start));
 	out->len = (size_t)(o - out->data);
 	out->data[out->len] = '\0';
 	return 0;
@@ -286,17 +339,6 @@ message_write(struct message *m, const struct header_edit *edit,
 done:
 	buf_free(&out);
 	return r;
-}
-
-static int
-has_8bit(const char *p, size_t len)
-{
-	size_t	 i;
-
-	for (i = 0; i < len; i++)
-		if ((unsigned char)p[i] & 0x80)
-			return 1;
-	return 0;
 }
 
 /* Is the field absent, or does its value start with one of prefixes? */

@@ -2,9 +2,10 @@
  * test_message.c - unit tests for the message reader (message.c).
  *
  * Each case is input bytes in, spooled bytes (or the refusal) out.  Every
- * case runs with the input handed over at once and in chunks of 1, 3 and
- * 7 bytes, so that a CR, a dot or a line end split across two reads is
- * exercised: the normaliser's state must carry over.
+ * case runs with the input handed over at once, in chunks of 1, 3 and 7
+ * bytes, and cut in two reads at each offset, so that a CR, a dot or a
+ * line end split across two reads is exercised: the normaliser's state
+ * must carry over.
  */
 #include <sys/resource.h>
 
@@ -20,11 +21,15 @@
 
 #define BIG	((long long)1 << 40)
 
-/* Input from memory, at most chunk bytes per read (0: all). */
+/*
+ * Input from memory, at most chunk bytes per read (0: all), and at most
+ * first bytes in the first read (0: chunk).
+ */
 struct memsrc {
 	const char	*p;
 	size_t		 len, off, chunk;
 	int		 fail_at;	/* fail reads from here on, or -1 */
+	size_t		 first;
 };
 
 static ssize_t
@@ -41,6 +46,8 @@ memsrc_read(void *ctx, char *p, size_t len)
 		n = len;
 	if (m->chunk > 0 && n > m->chunk)
 		n = m->chunk;
+	if (m->off == 0 && m->first > 0 && n > m->first)
+		n = m->first;
 	memcpy(p, m->p + m->off, n);
 	m->off += n;
 	return (ssize_t)n;
@@ -73,14 +80,13 @@ struct run {
 	size_t			 consumed;	/* input bytes read */
 };
 
-/* Read the header, then write everything, as submit.c does. */
+/* Read the header from src, then write everything, as submit.c does. */
 static void
-run(struct run *x, const char *in, size_t len, int ignore_dots,
-    size_t chunk, long long max_size, const struct header_edit *edit)
+run_src(struct run *x, struct memsrc *src, int ignore_dots,
+    long long max_size, const struct header_edit *edit)
 {
 	static const struct header_edit	 none;
-	struct memsrc			 src = { in, len, 0, chunk, -1 };
-	struct message_source		 s = { &src, memsrc_read };
+	struct message_source		 s = { src, memsrc_read };
 	struct message_sink		 k;
 
 	memset(x, 0, sizeof(*x));
@@ -91,7 +97,16 @@ run(struct run *x, const char *in, size_t len, int ignore_dots,
 	if (x->r == MESSAGE_OK)
 		x->r = message_write(&x->m, edit ? edit : &none, &s, &k,
 		    max_size, x->err, sizeof(x->err));
-	x->consumed = src.off;
+	x->consumed = src->off;
+}
+
+static void
+run(struct run *x, const char *in, size_t len, int ignore_dots,
+    size_t chunk, long long max_size, const struct header_edit *edit)
+{
+	struct memsrc	 src = { in, len, 0, chunk, -1, 0 };
+
+	run_src(x, &src, ignore_dots, max_size, edit);
 }
 
 static void
@@ -194,6 +209,12 @@ static const struct norm_case {
 	"Subject: caf\xc3\xa9\n\nx\n", 1 },
     { "8-bit after a dot", "Subject: x\n\n.\xc3\xa9\n", 0, 1, "OK",
 	"Subject: x\n\n.\xc3\xa9\n", 1 },
+    { "8-bit after a bare CR", "Subject: x\n\na\r\xc3\xa9\n", 0, 0, "OK",
+	"Subject: x\n\na\n\xc3\xa9\n", 1 },
+    { "dots that are data, CRLF", "Subject: x\r\n\r\n..\r\n.a\r\nb.\r\n"
+	".\r\nnot read\r\n", 0, 0, "OK", "Subject: x\n\n..\n.a\nb.\n", 0 },
+    { "lone dot ended by a bare CR", "Subject: x\n\na\n.\rnot read\n", 0, 0,
+	"OK", "Subject: x\n\na\n", 0 },
 };
 
 /* One case, read in chunks of chunk bytes. */
@@ -229,6 +250,45 @@ test_cases(void)
 	for (i = 0; i < sizeof(norm_cases) / sizeof(norm_cases[0]); i++)
 		for (c = 0; c < sizeof(chunks) / sizeof(chunks[0]); c++)
 			check_case(&norm_cases[i], chunks[c], &x);
+}
+
+/*
+ * Every case again, its input cut in two reads at each offset: a CR and
+ * its LF, an LF and the dot after it, or a dot and its line end in
+ * different reads must come out as when read at once.
+ */
+static void
+test_split_reads(void)
+{
+	const struct norm_case	*t;
+	struct memsrc		 src;
+	struct run		 x;
+	size_t			 i, len, cut, failed, first;
+	const char		*got;
+
+	for (i = 0; i < sizeof(norm_cases) / sizeof(norm_cases[0]); i++) {
+		t = &norm_cases[i];
+		len = t->len ? t->len : strlen(t->in);
+		failed = first = 0;
+		for (cut = 1; cut < len; cut++) {
+			memset(&src, 0, sizeof(src));
+			src.p = t->in;
+			src.len = len;
+			src.fail_at = -1;
+			src.first = cut;
+			run_src(&x, &src, t->ignore_dots, BIG, NULL);
+			got = x.r == MESSAGE_BAD ? x.err : x.sink.out.data ?
+			    x.sink.out.data : "";
+			if (strcmp(result_name(x.r), t->result) != 0 ||
+			    strcmp(got, t->out) != 0 ||
+			    (x.r != MESSAGE_BAD && x.m.eightbit != t->eightbit))
+				if (failed++ == 0)
+					first = cut;
+			run_free(&x);
+		}
+		ok(failed == 0, "%s, cut in two at every offset (%zu failed, "
+		    "the first at %zu)", t->name, failed, first);
+	}
 }
 
 /* Bytes on the wire: every LF becomes CRLF. */
@@ -381,7 +441,7 @@ static void
 test_errors(void)
 {
 	static const char	 in[] = "Subject: x\n\nbody\nmore\n";
-	struct memsrc		 src = { in, sizeof(in) - 1, 0, 5, 14 };
+	struct memsrc		 src = { in, sizeof(in) - 1, 0, 5, 14, 0 };
 	struct message_source	 s = { &src, memsrc_read };
 	struct memsink		 sink = { { 0 }, 1, 0 };
 	struct message_sink	 k = { &sink, memsink_write };
@@ -497,6 +557,7 @@ int
 main(void)
 {
 	test_cases();
+	test_split_reads();
 	test_wire_size();
 	test_dot_stops_reading();
 	test_max_size();
