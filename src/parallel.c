@@ -6,7 +6,6 @@
 #include <sys/wait.h>
 
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -21,8 +20,7 @@ struct child_summary {
 struct child {
 	pid_t	 pid;
 	int	 fd;		/* read end of its pipe */
-	size_t	*idx;		/* its recipients, as indexes into the job */
-	size_t	 n;
+	size_t	 first, n;	/* its recipients in the job's list */
 };
 
 static int
@@ -73,20 +71,12 @@ run_child(const struct deliver *parent, const struct deliver_job *job,
 	struct deliver		 d;
 	struct deliver_job	 sub = *job;
 	struct child_summary	 sum;
-	const char		**rcpts;
-	size_t			 i;
 	int			 ok;
 
-	rcpts = calloc(c->n, sizeof(*rcpts));
-	sub.status = calloc(c->n, sizeof(*sub.status));
-	if (rcpts == NULL || sub.status == NULL)
-		_exit(1);
-	for (i = 0; i < c->n; i++) {
-		rcpts[i] = job->env.rcpts[c->idx[i]];
-		sub.status[i] = job->status[c->idx[i]];	/* pending */
-	}
-	sub.env.rcpts = rcpts;
+	/* the child's own copy of the job: its share is a slice of it */
+	sub.env.rcpts = job->env.rcpts + c->first;
 	sub.env.nrcpts = c->n;
+	sub.status = job->status + c->first;	/* pending */
 	deliver_init(&d, parent->cfg, parent->params.helo);
 	deliver_batches(&d, &sub);
 	deliver_close(&d);
@@ -137,7 +127,7 @@ collect(struct child *c, struct deliver_job *job)
 		if (read_all(c->fd, &st, sizeof(st)) == -1)
 			ok = 0;
 		else
-			job->status[c->idx[i]] = st;
+			job->status[c->first + i] = st;
 	}
 	close(c->fd);
 	while (waitpid(c->pid, &status, 0) == -1 && errno == EINTR)
@@ -154,35 +144,31 @@ parallel_deliver(struct deliver *d, struct deliver_job *job)
 {
 	struct child	 kids[16];
 	size_t		 per = (size_t)d->cfg->max_recipients, groups, n, i, k;
-	size_t		*idx = NULL, used = 0;
-	int		 rc = -1;
+	size_t		 sessions = 0, end;
 
 	groups = (job->env.nrcpts + per - 1) / per;
 	n = groups < (size_t)d->cfg->parallel ? groups : (size_t)d->cfg->parallel;
 	if (n > sizeof(kids) / sizeof(kids[0]))
 		n = sizeof(kids) / sizeof(kids[0]);
-	if ((idx = calloc(job->env.nrcpts, sizeof(*idx))) == NULL)
-		return -1;
-	/* session-sized groups dealt round robin: child k gets groups
-	 * k, k + n, ... so that each child's sessions are full */
-	for (k = 0; k < n; k++) {
-		kids[k].idx = idx + used;
-		kids[k].n = 0;
-		for (i = 0; i < job->env.nrcpts; i++)
-			if ((i / per) % n == k)
-				kids[k].idx[kids[k].n++] = i;
-		used += kids[k].n;
+	/*
+	 * The fewest sessions the limit allows (groups), dealt out to the
+	 * children; each takes an in-order share in proportion to its
+	 * sessions.  The caller waits for the longest child: 120 recipients
+	 * as 40/40/40 wait for 46 replies each where 50/50/20 waited for 56.
+	 */
+	for (k = 0, end = 0; k < n; k++) {
+		sessions += groups / n + (k < groups % n);
+		kids[k].first = end;
+		end = job->env.nrcpts * sessions / groups;
+		kids[k].n = end - kids[k].first;
 	}
 	for (k = 0; k < n; k++)
 		if (start_child(d, job, &kids[k]) == -1)
 			break;
 	if (k == 0)
-		goto done;	/* nothing started: deliver here */
+		return -1;	/* nothing started: deliver here */
 	/* children that could not start leave their recipients pending */
 	for (i = 0; i < k; i++)
 		collect(&kids[i], job);
-	rc = 0;
-done:
-	free(idx);
-	return rc;
+	return 0;
 }
