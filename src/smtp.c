@@ -176,6 +176,21 @@ cmd_add(struct smtp_session *s, const char *fmt, ...)
 	buf_add(&s->out, "\r\n", 2);	/* reserved above: cannot fail */
 }
 
+/*
+ * Empty s->out once written.  Only in the AUTH states can it hold a
+ * credential: wiping its whole capacity after every 64 KiB of body too
+ * was wasted work.
+ */
+static void
+out_clear(struct smtp_session *s)
+{
+	if (s->state == SMTP_AUTH || s->state == SMTP_AUTH_USER ||
+	    s->state == SMTP_AUTH_PASS)
+		buf_wipe(&s->out);
+	else
+		buf_reset(&s->out);
+}
+
 static int
 cmd_flush(struct smtp_session *s, struct smtp_status *st)
 {
@@ -184,14 +199,13 @@ cmd_flush(struct smtp_session *s, struct smtp_status *st)
 
 	if (s->nomem) {
 		s->nomem = 0;
-		buf_wipe(&s->out);
+		out_clear(s);
 		status_local(s, st, "out of memory");
 		return -1;
 	}
 	rc = s->t->write(s->t->ctx, s->out.data, s->out.len, s->p->timeout_ms,
 	    err, sizeof(err));
-	/* the buffer may have held a credential */
-	buf_wipe(&s->out);
+	out_clear(s);
 	if (rc == -1)
 		status_local(s, st, "%s (in %s)", err, state_names[s->state]);
 	return rc;
