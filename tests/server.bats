@@ -403,3 +403,16 @@ root = ops@example.com
 EOF
 	assert_files_equal "$BATS_TEST_TMPDIR/expected" "$CONF"
 }
+
+@test "invalid UTF-8 in a MAIL parameter: 555, a violation line, no crash" {
+	server_start
+	run smtp_client '
+connect(); reply(show=False); ehlo(); auth()
+sock.sendall(b"MAIL FROM:<a@example.com> X\xff=1\r\n")
+print(rfile.readline()[:3].decode())
+send("NOOP"); reply()'
+	assert_status 0
+	assert_output "555
+250 2.0.0 Ok"
+	assert_file_contains "$REC/violations" 'VIOLATION param 1 MAIL X\udcff=1'
+}
