@@ -749,6 +749,16 @@ kill_runs() {
 
 # --- the queue filesystem ---------------------------------------------------
 
+# assert_no_space -- after `run`: the queue filesystem was full: exit 73
+# (or 75), one line naming the cause, nothing left behind in the queue
+assert_no_space() {
+	[ "$status" -eq 73 ] || [ "$status" -eq 75 ] ||
+	    _fail "expected exit 73 or 75, got $status:" "$stderr" || return 1
+	assert_stderr_one_line || return 1
+	assert_stderr_contains "No space left on device" || return 1
+	assert_no_files new tmp failed
+}
+
 @test "full queue filesystem: exit 73, one line, nothing half-written left" {
 	mount_tmpfs 64k
 	write_config queue.dir="$Q"
@@ -756,11 +766,7 @@ kill_runs() {
 	run --separate-stderr bash -c '{ printf "Subject: big\nX-Seq: 1\n\n";
 	    base64 -w 76 </dev/urandom | head -c 200000; } |
 	    "$CFSENDMAIL" -C "$CONF" -i a@example.org'
-	[ "$status" -eq 73 ] || [ "$status" -eq 75 ] ||
-	    _fail "expected exit 73 or 75, got $status:" "$stderr" || return 1
-	assert_stderr_one_line
-	assert_stderr_contains "No space left on device"
-	assert_no_files new tmp failed
+	assert_no_space
 
 	# room for the message (one page) but not for its envelope: the
 	# commit fails (short lines: a longer one would be re-encoded into a
@@ -773,11 +779,7 @@ kill_runs() {
 	run --separate-stderr bash -c '{ printf "Subject: small\nX-Seq: 2\n\n";
 	    head -c 1000 /dev/zero | tr "\0" x | fold -w 70; echo; } |
 	    "$CFSENDMAIL" -C "$CONF" -i a@example.org'
-	[ "$status" -eq 73 ] || [ "$status" -eq 75 ] ||
-	    _fail "expected exit 73 or 75, got $status:" "$stderr" || return 1
-	assert_stderr_one_line
-	assert_stderr_contains "No space left on device"
-	assert_no_files new tmp failed
+	assert_no_space
 
 	# with the space back, the queue works
 	rm "$MNT/filler"
