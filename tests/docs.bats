@@ -41,6 +41,15 @@ man_has_flag() {
 	    grep -Eq "^\\.It (.*[[:space:]])?Fl $1([[:space:]]|$)"
 }
 
+# assert_none_missing WORD... LIST -- LIST (names, each after a space) is
+# empty; otherwise the WORDs and LIST go to stderr and the test fails
+assert_none_missing() {
+	local list=${!#}
+	[ -z "$list" ] && return 0
+	echo "${*:1:$#-1}$list" >&2
+	return 1
+}
+
 @test "both man pages are clean under mandoc -Tlint -W warning" {
 	command -v mandoc >/dev/null || skip "mandoc is not installed"
 	run mandoc -Tlint -W warning "$MAN8" "$MAN5"
@@ -87,10 +96,8 @@ man_has_flag() {
 		letter=${tables:i:1}
 		man_has_flag "$letter" || missing="$missing -$letter"
 	done
-	[ -z "$missing" ] || {
-		echo "options missing from OPTIONS in man/cfsendmail.8 (as .It Fl X):$missing" >&2
-		return 1
-	}
+	assert_none_missing "options missing from OPTIONS in man/cfsendmail.8" \
+	    "(as .It Fl X):" "$missing"
 }
 
 @test "every long option, -b mode, -od and -oe letter is in cfsendmail(8)" {
@@ -120,10 +127,7 @@ man_has_flag() {
 		sed 's/\\//g' "$MAN8" | grep -Eq "Cm ${letter:i:1}( |$)" ||
 		    missing="$missing -oe${letter:i:1}"
 	done
-	[ -z "$missing" ] || {
-		echo "missing from man/cfsendmail.8:$missing" >&2
-		return 1
-	}
+	assert_none_missing "missing from man/cfsendmail.8:" "$missing"
 }
 
 @test "every config key is in cfsendmail.conf(5), in its section" {
@@ -141,11 +145,8 @@ man_has_flag() {
 	done <<<"$keys"
 	sed 's/\\&//g' "$MAN5" | grep -q '^\.Ss \[aliases\]$' ||
 	    missing="$missing [aliases]"
-	[ -z "$missing" ] || {
-		echo "keys missing from man/cfsendmail.conf.5 (.It Cm key under" \
-		    ".Ss [section]):$missing" >&2
-		return 1
-	}
+	assert_none_missing "keys missing from man/cfsendmail.conf.5" \
+	    "(.It Cm key under .Ss [section]):" "$missing"
 }
 
 @test "every value of an enumerated config key is in cfsendmail.conf(5)" {
@@ -157,10 +158,7 @@ man_has_flag() {
 	for value in $values; do
 		grep -Eq "Cm $value( |$)" "$MAN5" || missing="$missing $value"
 	done
-	[ -z "$missing" ] || {
-		echo "values missing from man/cfsendmail.conf.5:$missing" >&2
-		return 1
-	}
+	assert_none_missing "values missing from man/cfsendmail.conf.5:" "$missing"
 }
 
 @test "every config key is in the example etc/cfsendmail.conf, in its section" {
@@ -172,10 +170,7 @@ man_has_flag() {
 		    END { exit !found }' "$EXAMPLE" ||
 		    missing="$missing [$section]$key"
 	done <<<"$(config_keys)"
-	[ -z "$missing" ] || {
-		echo "keys missing from etc/cfsendmail.conf:$missing" >&2
-		return 1
-	}
+	assert_none_missing "keys missing from etc/cfsendmail.conf:" "$missing"
 }
 
 @test "every exit code used in src/ and cmd/ is in EXIT STATUS" {
@@ -197,10 +192,8 @@ man_has_flag() {
 		grep -qx "\\.It ${code[$name]} Pq Dv $name" <<<"$section" ||
 		    missing="$missing ${code[$name]}($name)"
 	done
-	[ -z "$missing" ] || {
-		echo "missing from EXIT STATUS (as .It N Pq Dv EX_NAME):$missing" >&2
-		return 1
-	}
+	assert_none_missing "missing from EXIT STATUS" \
+	    "(as .It N Pq Dv EX_NAME):" "$missing"
 }
 
 @test "DIAGNOSTICS covers every reply of Cloudflare's reply table" {
@@ -212,10 +205,7 @@ man_has_flag() {
 		grep -q "^\\.It .*$reply" <<<"$section" ||
 		    missing="$missing '$reply'"
 	done
-	[ -z "$missing" ] || {
-		echo "DIAGNOSTICS has no .It entry for:$missing" >&2
-		return 1
-	}
+	assert_none_missing "DIAGNOSTICS has no .It entry for:" "$missing"
 }
 
 @test "cfsendmail --help fits one screen" {
