@@ -171,7 +171,6 @@ runqueue_run(const struct config *cfg, const char *id, struct outcome *o)
 	return o->code;
 }
 
-
 struct listing {
 	struct queue	 q;
 	struct outcome	*o;

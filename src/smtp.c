@@ -116,6 +116,14 @@ status_reply(struct smtp_session *s, struct smtp_status *st)
 	}
 }
 
+/* The states whose commands may carry a credential. */
+static int
+in_auth(const struct smtp_session *s)
+{
+	return s->state == SMTP_AUTH || s->state == SMTP_AUTH_USER ||
+	    s->state == SMTP_AUTH_PASS;
+}
+
 /*
  * How much of a command the transcript may show: in the AUTH states the
  * command word and mechanism, never a credential.
@@ -125,13 +133,12 @@ shown_length(const struct smtp_session *s, const char *cmd, size_t len)
 {
 	const char	*sp;
 
-	if (s->state == SMTP_AUTH_USER || s->state == SMTP_AUTH_PASS)
-		return 0;
-	if (s->state == SMTP_AUTH) {
-		sp = len > 5 ? memchr(cmd + 5, ' ', len - 5) : NULL;
-		return sp != NULL ? (size_t)(sp - cmd) : len;
-	}
-	return len;
+	if (!in_auth(s))
+		return len;
+	if (s->state != SMTP_AUTH)
+		return 0;	/* AUTH LOGIN's user name or password */
+	sp = len > 5 ? memchr(cmd + 5, ' ', len - 5) : NULL;
+	return sp != NULL ? (size_t)(sp - cmd) : len;
 }
 
 static void
@@ -184,8 +191,7 @@ cmd_add(struct smtp_session *s, const char *fmt, ...)
 static void
 out_clear(struct smtp_session *s)
 {
-	if (s->state == SMTP_AUTH || s->state == SMTP_AUTH_USER ||
-	    s->state == SMTP_AUTH_PASS)
+	if (in_auth(s))
 		buf_wipe(&s->out);
 	else
 		buf_reset(&s->out);
