@@ -6,6 +6,8 @@
 
 load helpers
 
+bats_require_minimum_version 1.5.0
+
 send() {
 	printf 'Subject: hi\n\nbody\n' | "$CFSENDMAIL" -C "$CONF" "$@"
 }
@@ -145,6 +147,16 @@ send() {
 	assert_output_contains "535 5.7.8 Authentication failed"
 	assert_output_contains "api_token"
 	assert_output_contains "Email Sending: Edit"
+}
+
+@test "-v shows the transcript, and the final error line once" {
+	server_start --token other-token
+	write_config
+	run --separate-stderr send -v a@example.org
+	assert_status 77
+	assert_stderr_contains "S: 535 5.7.8 Authentication failed"
+	[ "$(grep -c 'not sent' <<<"$stderr")" -eq 1 ] ||
+	    _fail "the final error is not there exactly once:" "$stderr"
 }
 
 @test "usage errors exit 64" {

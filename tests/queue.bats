@@ -513,6 +513,7 @@ check_background() {
 	env_set "$id" created $(($(date +%s) - 3600))
 	run --separate-stderr cf -q
 	assert_status 0
+	assert_stderr_contains "$id: expired after 60m in the queue"
 	assert_sessions 0
 	assert_received 0
 	assert_no_files new tmp
