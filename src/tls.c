@@ -53,7 +53,7 @@ struct tls_conn {
 	struct tls_client	*client;
 	int			 fd;
 	gnutls_session_t	 session;	/* NULL before STARTTLS */
-	int			 established;	/* handshake completed */
+	int			 established;	/* handshake done, verified */
 	unsigned int		 verify_status;	/* gnutls_certificate_status_t */
 	char			 rbuf[16384];
 	size_t			 roff, rlen;
@@ -358,12 +358,12 @@ done:
 /*
  * Verify the server's chain against the anchors picked out of the bundle
  * and the host name (RFC 6125 rules, GnuTLS's; IP literals against IP
- * address SANs), for the TLS server purpose.
+ * address SANs), for the TLS server purpose.  Sets c->verify_status.
  */
-static int
-verify_peer(gnutls_session_t s)
+static void
+verify_chain(struct tls_conn *c)
 {
-	struct tls_conn		*c = gnutls_session_get_ptr(s);
+	gnutls_session_t	 s = c->session;
 	const gnutls_datum_t	*peers;
 	gnutls_x509_crt_t	 chain[CHAIN_MAX];
 	gnutls_x509_trust_list_t tl = NULL;
@@ -399,8 +399,6 @@ done:
 		gnutls_x509_trust_list_deinit(tl, 1);
 	for (i = 0; i < imported; i++)
 		gnutls_x509_crt_deinit(chain[i]);
-	return c->verify_status == 0 ? 0 :
-	    GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR;
 }
 
 static int
@@ -420,12 +418,7 @@ new_session(struct tls_conn *c, gnutls_session_t *out)
 		gnutls_deinit(s);
 		return -1;
 	}
-	/* the chain must lead to a trust anchor and name this host */
-	if (cl->bundle_path != NULL) {
-		gnutls_session_set_ptr(s, c);
-		gnutls_session_set_verify_function(s, verify_peer);
-	} else
-		gnutls_session_set_verify_cert(s, cl->p.host, 0);
+	/* the chain is checked after the handshake: verify_peer() */
 	if (cl->resume.data != NULL)
 		gnutls_session_set_data(s, cl->resume.data, cl->resume.size);
 	gnutls_transport_set_int(s, c->fd);
@@ -440,7 +433,6 @@ handshake(struct tls_conn *c, enum tls_failure *fail, char *err,
 	struct tls_client	*cl = c->client;
 	long long		 deadline = now_ms() + cl->p.timeout_ms;
 	gnutls_session_t	 s;
-	char			*desc;
 	int			 rc;
 
 	*fail = TLS_FAIL_CONFIG;
@@ -451,13 +443,6 @@ handshake(struct tls_conn *c, enum tls_failure *fail, char *err,
 	c->session = s;
 	*fail = TLS_FAIL_TEMP;
 	while ((rc = gnutls_handshake(s)) < 0) {
-		if (rc == GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR) {
-			*fail = TLS_FAIL_TRUST;
-			verify_error(cl->bundle_path != NULL ? c->verify_status :
-			    gnutls_session_get_verify_cert_status(s), cl->p.host,
-			    err, errlen);
-			return -1;
-		}
 		if (gnutls_error_is_fatal(rc)) {
 			snprintf(err, errlen, "TLS handshake with %s failed: "
 			    "%s", cl->p.host, gnutls_strerror(rc));
@@ -470,17 +455,51 @@ handshake(struct tls_conn *c, enum tls_failure *fail, char *err,
 			return -1;
 		}
 	}
-	if (cl->p.fingerprint != NULL &&
-	    check_pin(s, cl->p.fingerprint, err, errlen) == -1) {
-		*fail = TLS_FAIL_TRUST;
-		return -1;
+	return 0;
+}
+
+/*
+ * The certificate of a completed handshake: the chain must lead to a
+ * trust anchor and name this host, and match the pin if there is one.
+ * Checked after the handshake rather than inside it, so that the check
+ * can wait until the caller has done its own work while the server
+ * prepares its greeting (tls_connect_unverified()); nothing is read or
+ * written before.  A resumed session was verified when it was first
+ * made (only verified sessions are kept for resumption); the pin is
+ * checked all the same.
+ */
+static int
+verify_peer(struct tls_conn *c, enum tls_failure *fail, char *err,
+    size_t errlen)
+{
+	struct tls_client	*cl = c->client;
+	gnutls_session_t	 s = c->session;
+	char			*desc;
+
+	*fail = TLS_FAIL_TRUST;
+	if (!gnutls_session_is_resumed(s)) {
+		if (cl->bundle_path != NULL)
+			verify_chain(c);
+		else if (gnutls_certificate_verify_peers3(s, cl->p.host,
+		    &c->verify_status) < 0)
+			c->verify_status = GNUTLS_CERT_INVALID;
+		if (c->verify_status != 0) {
+			verify_error(c->verify_status, cl->p.host, err, errlen);
+			goto refuse;
+		}
 	}
+	if (cl->p.fingerprint != NULL &&
+	    check_pin(s, cl->p.fingerprint, err, errlen) == -1)
+		goto refuse;
 	c->established = 1;
 	desc = gnutls_session_get_desc(s);
 	log_trace("TLS session %s%s", desc ? desc : "?",
 	    gnutls_session_is_resumed(s) ? ", resumed" : "");
 	gnutls_free(desc);
 	return 0;
+refuse:
+	gnutls_alert_send(s, GNUTLS_AL_FATAL, GNUTLS_A_BAD_CERTIFICATE);
+	return -1;
 }
 
 /* Read what is available into rbuf; 0 on progress, -1 with err. */
@@ -613,14 +632,15 @@ conn_starttls(void *ctx, char *err, size_t errlen)
 		    "reply");
 		return -1;
 	}
-	if (handshake(c, &fail, err, errlen) == -1)
+	if (handshake(c, &fail, err, errlen) == -1 ||
+	    verify_peer(c, &fail, err, errlen) == -1)
 		return fail == TLS_FAIL_TEMP ? -1 : TRANSPORT_PERMANENT;
 	return 0;
 }
 
 int
-tls_connect(struct tls_client *cl, struct tls_conn **out,
-    struct transport *t, enum tls_failure *why, char *err, size_t errlen)
+tls_connect_unverified(struct tls_client *cl, struct tls_conn **out,
+    enum tls_failure *why, char *err, size_t errlen)
 {
 	struct tls_conn	*c;
 
@@ -631,20 +651,45 @@ tls_connect(struct tls_client *cl, struct tls_conn **out,
 		return -1;
 	}
 	c->client = cl;
-	if ((c->fd = connect_tcp(&cl->p, why, err, errlen)) == -1)
-		goto fail;
-	if (cl->p.implicit && handshake(c, why, err, errlen) == -1)
-		goto fail;
+	if ((c->fd = connect_tcp(&cl->p, why, err, errlen)) == -1 ||
+	    (cl->p.implicit && handshake(c, why, err, errlen) == -1)) {
+		tls_close(c);
+		return -1;
+	}
+	*out = c;
+	return 0;
+}
+
+int
+tls_verify(struct tls_conn *c, struct transport *t, enum tls_failure *why,
+    char *err, size_t errlen)
+{
+	struct tls_client	*cl = c->client;
+
+	/* STARTTLS: verified in conn_starttls(), after its handshake */
+	if (cl->p.implicit && verify_peer(c, why, err, errlen) == -1) {
+		tls_close(c);
+		return -1;
+	}
 	t->ctx = c;
 	t->read_line = conn_read_line;
 	t->write = conn_write;
 	t->pending = conn_pending;
 	t->starttls = cl->p.implicit ? NULL : conn_starttls;
-	*out = c;
 	return 0;
-fail:
-	tls_close(c);
-	return -1;
+}
+
+int
+tls_connect(struct tls_client *cl, struct tls_conn **out,
+    struct transport *t, enum tls_failure *why, char *err, size_t errlen)
+{
+	if (tls_connect_unverified(cl, out, why, err, errlen) == -1)
+		return -1;
+	if (tls_verify(*out, t, why, err, errlen) == -1) {
+		*out = NULL;
+		return -1;
+	}
+	return 0;
 }
 
 static void

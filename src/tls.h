@@ -44,12 +44,25 @@ struct tls_client *tls_client_new(const struct tls_params *, char *err,
 void	tls_client_free(struct tls_client *);
 
 /*
- * Connect and, for implicit TLS, handshake.  On success *out is a live
- * connection and t is filled with its transport functions.
+ * Connect and, for implicit TLS, handshake and check the certificate.
+ * On success *out is a live connection and t is filled with its
+ * transport functions.
  */
 int	tls_connect(struct tls_client *, struct tls_conn **out,
 	    struct transport *t, enum tls_failure *why, char *err,
 	    size_t errlen);
+/*
+ * tls_connect() in two steps, so that other work fits between the
+ * handshake and the server's first words: tls_connect_unverified()
+ * connects and handshakes, without looking at the certificate yet;
+ * tls_verify() checks it and only then fills t, so nothing can be read
+ * from or written to an unverified server.  On failure either one
+ * closes the connection.
+ */
+int	tls_connect_unverified(struct tls_client *, struct tls_conn **out,
+	    enum tls_failure *why, char *err, size_t errlen);
+int	tls_verify(struct tls_conn *, struct transport *t,
+	    enum tls_failure *why, char *err, size_t errlen);
 /* Describe the TLS session and certificate (for --serverinfo). */
 int	tls_describe(struct tls_conn *, struct buf *out);
 /* Close without waiting for the peer; NULL is fine. */
