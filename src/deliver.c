@@ -62,6 +62,8 @@ void
 deliver_close(struct deliver *d)
 {
 	session_close(d, 1);
+	tls_close(d->early.conn);
+	d->early.conn = NULL;
 	tls_client_free(d->tls);
 	d->tls = NULL;
 }
@@ -122,18 +124,74 @@ static const enum deliver_why tls_whys[] = {
 	[TLS_FAIL_CONFIG] = DELIVER_CONFIG,
 };
 
+/*
+ * Sessions side by side pay off for more recipients than one session
+ * takes, on a fresh start.  Under -v they run one after another, so that
+ * the transcript reads in order.
+ */
+static int
+worth_parallel(const struct deliver *d, size_t nrcpts)
+{
+	return d->cfg->parallel > 1 && !d->ready && !log_verbose() &&
+	    nrcpts > (size_t)d->cfg->max_recipients;
+}
+
+static int
+load_trust(struct deliver *d, enum tls_failure *fail, char *err,
+    size_t errlen)
+{
+	*fail = TLS_FAIL_CONFIG;
+	if (d->tls == NULL)
+		d->tls = tls_client_new(&d->tls_params, err, errlen);
+	return d->tls == NULL ? -1 : 0;
+}
+
+void
+deliver_start(struct deliver *d, size_t nrcpts)
+{
+	struct deliver_early	*e = &d->early;
+
+	if (worth_parallel(d, nrcpts))
+		return;
+	e->failed = load_trust(d, &e->why, e->err, sizeof(e->err)) == -1 ||
+	    tls_connect_unverified(d->tls, &e->conn, &e->why, e->err,
+	    sizeof(e->err)) == -1;
+}
+
+/* A new session's connection: the one made ahead, or a new one. */
+static int
+connect_relay(struct deliver *d, enum tls_failure *fail, char *err,
+    size_t errlen)
+{
+	struct deliver_early	*e = &d->early;
+	struct tls_conn		*c = e->conn;
+
+	e->conn = NULL;
+	if (e->failed) {
+		e->failed = 0;
+		*fail = e->why;
+		strlcpy(err, e->err, errlen);
+		return -1;
+	}
+	if (c != NULL) {
+		if (tls_verify(c, &d->t, fail, err, errlen) == -1)
+			return -1;
+		d->conn = c;
+		return 0;
+	}
+	if (load_trust(d, fail, err, errlen) == -1)
+		return -1;
+	return tls_connect(d->tls, &d->conn, &d->t, fail, err, errlen);
+}
+
 int
 deliver_open(struct deliver *d, struct deliver_job *job)
 {
 	struct smtp_status	 st;
-	enum tls_failure	 fail = TLS_FAIL_CONFIG;
+	enum tls_failure	 fail;
 	char			 err[SMTP_STATUS_TEXT];
 
-	if (d->tls == NULL &&
-	    (d->tls = tls_client_new(&d->tls_params, err, sizeof(err))) == NULL)
-		goto tls_fail;
-	if (tls_connect(d->tls, &d->conn, &d->t, &fail, err, sizeof(err)) ==
-	    -1)
+	if (connect_relay(d, &fail, err, sizeof(err)) == -1)
 		goto tls_fail;
 	smtp_session_init(&d->smtp, &d->t, &d->params);
 	if (smtp_open(&d->smtp, &st) == -1) {
@@ -351,18 +409,6 @@ deliver_batches(struct deliver *d, struct deliver_job *job)
 		job->why = DELIVER_OK;	/* a later try made up for it */
 }
 
-/*
- * Sessions side by side pay off for more recipients than one session
- * takes, on a fresh start.  Under -v they run one after another, so that
- * the transcript reads in order.
- */
-static int
-worth_parallel(const struct deliver *d, const struct deliver_job *job)
-{
-	return d->cfg->parallel > 1 && !d->ready && !log_verbose() &&
-	    job->env.nrcpts > (size_t)d->cfg->max_recipients;
-}
-
 void
 deliver_message(struct deliver *d, struct deliver_job *job)
 {
@@ -372,7 +418,8 @@ deliver_message(struct deliver *d, struct deliver_job *job)
 	memset(&job->failure, 0, sizeof(job->failure));
 	for (i = 0; i < job->env.nrcpts; i++)
 		local_failure(&job->status[i], REPLY_TEMP, "not tried yet");
-	if (worth_parallel(d, job) && parallel_deliver(d, job) == 0) {
+	if (worth_parallel(d, job->env.nrcpts) &&
+	    parallel_deliver(d, job) == 0) {
 		if (deliver_pending(job) > 0 && job->why == DELIVER_OK)
 			job->why = DELIVER_TEMP;
 		return;

@@ -48,6 +48,14 @@ struct deliver_job {
 	struct smtp_status	 failure;	/* the last whole-message failure */
 };
 
+/* A connection deliver_start() made ahead, or why it could not. */
+struct deliver_early {
+	struct tls_conn		*conn;		/* handshake done, unverified */
+	int			 failed;	/* why and err say why */
+	enum tls_failure	 why;
+	char			 err[SMTP_STATUS_TEXT];
+};
+
 struct deliver {
 	const struct config	*cfg;
 	struct smtp_params	 params;
@@ -60,9 +68,19 @@ struct deliver {
 	int			 open_failed;	/* the last connect failed */
 	unsigned int		 sessions;	/* opened so far */
 	size_t			 batch_max;	/* RCPTs a session takes */
+	struct deliver_early	 early;
 };
 
 void	deliver_init(struct deliver *, const struct config *, const char *helo);
+/*
+ * Connect and handshake now, for a message of nrcpts recipients that is
+ * not ready to go yet (its spool file still to be made durable): the
+ * relay greets only after the handshake, so the caller's work overlaps
+ * that round trip.  The first deliver_open() checks the certificate and
+ * reads the greeting; a failure here becomes that open's failure.  Does
+ * nothing for a message that will go over parallel sessions.
+ */
+void	deliver_start(struct deliver *, size_t nrcpts);
 /*
  * Deliver job; the results are in job->status[] and job->why.  More
  * recipients than one session takes may go over parallel sessions.

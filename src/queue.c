@@ -6,7 +6,7 @@
  *   new/ID.msg, new/ID.env   queued: an entry exists when its .env does
  *   failed/ID.msg, .env      refused for good or expired, kept for people
  *
- * Durability recipe (every entry, before any network I/O):
+ * Durability recipe (every entry, before anything is sent to the relay):
  *   1. create tmp/ID.msg with O_CREAT|O_EXCL|O_NOFOLLOW, mode 0600;
  *   2. write the message, fsync it;
  *   3. write tmp/ID.env the same way, fsync it;

@@ -293,7 +293,8 @@ stdin_read(void *ctx, char *p, size_t len)
 }
 
 static int
-spool_write(void *ctx, const void *p, size_t len, char *err, size_t errlen)
+spool_write_data(void *ctx, const void *p, size_t len, char *err,
+    size_t errlen)
 {
 	return queue_write(ctx, p, len, err, errlen);
 }
@@ -324,7 +325,7 @@ reencode(struct message *m, const struct header_edit *edit,
 	if (queue_create(q, &second, err, errlen) == -1)
 		return MESSAGE_WRITE_ERROR;
 	sink.ctx = &second;
-	sink.write = spool_write;
+	sink.write = spool_write_data;
 	e->off = m->header_bytes;
 	r = message_reencode(m, edit, &src, &sink, cfg->max_size, err, errlen);
 	queue_abort(q, e);
@@ -374,9 +375,12 @@ fill_envelope(struct queue_envelope *v, const struct envelope *env,
 	return 0;
 }
 
-/* The rewritten message and its envelope, durably in the queue. */
+/*
+ * The rewritten message and its envelope, into a new queue entry; not
+ * yet durable (spool_commit()).  Every check of the message is done here.
+ */
 static int
-spool(const struct options *opts, const struct config *cfg,
+spool_write(const struct options *opts, const struct config *cfg,
     struct message *m, const struct envelope *env, struct queue *q,
     struct queue_entry *e, struct outcome *o)
 {
@@ -390,41 +394,45 @@ spool(const struct options *opts, const struct config *cfg,
 	if (queue_create(q, e, err, sizeof(err)) == -1)
 		return outcome_fail(o, EX_CANTCREAT, "%s", err);
 	if (missing_fields(m, opts, cfg, env, e->id, add, o) != 0)
-		goto fail;
+		goto done;
 	memset(&edit, 0, sizeof(edit));
 	edit.map_from = aliases_map_from;
 	edit.map_rcpt = aliases_map_rcpt;
 	edit.arg = (void *)(uintptr_t)cfg;
 	edit.add = (const char *const *)add;
 	sink.ctx = e;
-	sink.write = spool_write;
+	sink.write = spool_write_data;
 	r = message_write(m, &edit, &src, &sink, cfg->max_size, err,
 	    sizeof(err));
 	if (r == MESSAGE_LONG_LINES)
 		r = reencode(m, &edit, cfg, q, e, err, sizeof(err));
-	if (r != MESSAGE_OK) {
+	if (r != MESSAGE_OK)
 		message_failure(r, err, o);
-		goto fail;
-	}
-	if (fill_envelope(&e->env, env, m, opts) == -1) {
+	else if (fill_envelope(&e->env, env, m, opts) == -1)
 		outcome_fail(o, EX_OSERR, "out of memory");
-		goto fail;
-	}
-	if (queue_commit(q, e, err, sizeof(err)) == -1) {
-		outcome_fail(o, EX_CANTCREAT, "%s", err);
-		goto fail;
-	}
-	for (i = 0; add[i] != NULL; i++)
+done:
+	for (i = 0; i < 4; i++)
 		free(add[i]);
+	if (o->code != 0)
+		queue_abort(q, e);
+	return o->code;
+}
+
+/* The entry made durable: from now on the message is accepted. */
+static int
+spool_commit(const struct envelope *env, struct queue *q,
+    struct queue_entry *e, struct outcome *o)
+{
+	char	 err[512];
+
+	if (queue_commit(q, e, err, sizeof(err)) == -1) {
+		queue_abort(q, e);
+		return outcome_fail(o, EX_CANTCREAT, "%s", err);
+	}
 	log_info("%s: queued from <%s> for %zu recipient%s, %lld bytes",
 	    e->id, env->from, env->rcpts.n, env->rcpts.n == 1 ? "" : "s",
 	    e->env.size);
 	return 0;
-fail:
-	for (i = 0; i < 4; i++)
-		free(add[i]);
-	queue_abort(q, e);
-	return o->code;
 }
 
 static enum config_mode
@@ -472,22 +480,19 @@ detach(void)
 }
 
 /*
- * Deliver the entry in this process.  accepted: the caller already has
- * its exit 0 (-odb's child), so whatever happens the entry stays queued
- * for -q, on_defer = fail included.
+ * Deliver the entry in this process, over d.  accepted: the caller
+ * already has its exit 0 (-odb's child), so whatever happens the entry
+ * stays queued for -q, on_defer = fail included.
  */
 static int
-deliver_now(const struct config *cfg, struct queue *q, struct queue_entry *e,
-    int accepted, struct outcome *o)
+deliver_now(struct deliver *d, const struct config *cfg, struct queue *q,
+    struct queue_entry *e, int accepted, struct outcome *o)
 {
-	struct deliver	 d;
-	char		 helo[256], err[512];
-	int		 code;
+	char	 err[512];
+	int	 code;
 
-	submit_helo(helo, sizeof(helo));
-	deliver_init(&d, cfg, helo);
-	code = attempt_entry(&d, q, e, cfg->attempts, accepted, o);
-	deliver_close(&d);
+	code = attempt_entry(d, q, e, cfg->attempts, accepted, o);
+	deliver_close(d);
 	if (code != EX_TEMPFAIL || accepted) {
 		if (o->code == 0)
 			o->code = code;
@@ -508,7 +513,8 @@ deliver_now(const struct config *cfg, struct queue *q, struct queue_entry *e,
 
 static int
 dispatch(const struct options *opts, const struct config *cfg,
-    struct queue *q, struct queue_entry *e, struct outcome *o)
+    struct deliver *d, struct queue *q, struct queue_entry *e,
+    struct outcome *o)
 {
 	switch (delivery_mode(opts, cfg)) {
 	case CONFIG_MODE_QUEUE:
@@ -516,11 +522,36 @@ dispatch(const struct options *opts, const struct config *cfg,
 	case CONFIG_MODE_BACKGROUND:
 		if (detach() != 0)
 			return 0;	/* the parent, or queued for later */
-		return deliver_now(cfg, q, e, 1, o);
+		return deliver_now(d, cfg, q, e, 1, o);
 	case CONFIG_MODE_FOREGROUND:
 		break;
 	}
-	return deliver_now(cfg, q, e, 0, o);
+	return deliver_now(d, cfg, q, e, 0, o);
+}
+
+/*
+ * In the foreground, connect and handshake while the message is made
+ * durable: the fsyncs overlap the relay's round trips, and the caller
+ * (a PHP request) waits that much less.  Every check of the message is
+ * done before (a message refused locally never opens a connection), and
+ * nothing is sent before the entry is committed: the certificate is
+ * checked and the greeting read only then.  The group is lowered
+ * meanwhile, as for all talk with the network.
+ */
+static int
+connect_ahead(const struct options *opts, const struct config *cfg,
+    const struct envelope *env, struct deliver *d, struct outcome *o)
+{
+	if (delivery_mode(opts, cfg) != CONFIG_MODE_FOREGROUND)
+		return 0;
+	if (privilege_lower() == -1)
+		return outcome_fail(o, EX_OSERR, "cannot lower the group "
+		    "privilege");
+	deliver_start(d, env->rcpts.n);
+	if (privilege_raise() == -1)
+		return outcome_fail(o, EX_OSERR, "cannot regain the queue's "
+		    "group");
+	return 0;
 }
 
 static int
@@ -555,12 +586,15 @@ submit_message(const struct options *opts, const struct config *cfg,
 	struct message		 m;
 	struct queue		 q = { NULL };
 	struct queue_entry	 e;
-	char			 err[512];
+	struct deliver		 d;
+	char			 helo[256], err[512];
 
 	memset(&env, 0, sizeof(env));
 	memset(&e, 0, sizeof(e));
 	e.fd = -1;
 	message_init(&m, opts->ignore_dots);
+	submit_helo(helo, sizeof(helo));
+	deliver_init(&d, cfg, helo);
 	if (envelope_sender(opts, cfg, &env, o) != 0 ||
 	    expand_words(opts, cfg, &env, o) != 0)
 		goto done;
@@ -570,7 +604,13 @@ submit_message(const struct options *opts, const struct config *cfg,
 	}
 	if (read_envelope(opts, cfg, &m, &env, o) != 0 ||
 	    check_rcpts(&env, o) != 0 ||
-	    spool(opts, cfg, &m, &env, &q, &e, o) != 0)
+	    spool_write(opts, cfg, &m, &env, &q, &e, o) != 0)
+		goto done;
+	if (connect_ahead(opts, cfg, &env, &d, o) != 0) {
+		queue_abort(&q, &e);
+		goto done;
+	}
+	if (spool_commit(&env, &q, &e, o) != 0)
 		goto done;
 	/* the token is read and the entry made: no more need of the group
 	 * but for queue updates (attempt.c raises it for those) */
@@ -578,8 +618,9 @@ submit_message(const struct options *opts, const struct config *cfg,
 		outcome_fail(o, EX_OSERR, "cannot lower the group privilege");
 		goto done;
 	}
-	dispatch(opts, cfg, &q, &e, o);
+	dispatch(opts, cfg, &d, &q, &e, o);
 done:
+	deliver_close(&d);
 	queue_entry_free(&e);
 	queue_close(&q);
 	message_free(&m);

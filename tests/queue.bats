@@ -789,6 +789,34 @@ assert_no_space() {
 	one_entry >/dev/null
 }
 
+@test "foreground: the relay is connected while the entry is committed, and hears nothing when the commit fails" {
+	server_start
+	mount_tmpfs 64k
+	write_config queue.dir="$Q"
+	# the relay's session opens before the entry is durable...
+	run --separate-stderr send 1 a@example.org
+	assert_status 0
+	[ "$(received_count)" -eq 1 ]
+	# ...but no command goes out before: with room for the message but
+	# not for its envelope, the commit fails after the handshake
+	avail=$(df -B1 --output=avail "$MNT" | tail -n 1)
+	head -c $((avail - 4096)) /dev/zero >"$MNT/filler" || true
+	avail=$(df -B1 --output=avail "$MNT" | tail -n 1)
+	[ "$avail" -eq 4096 ] || skip "cannot leave exactly one page free ($avail)"
+	# shellcheck disable=SC2016 # $CFSENDMAIL and $CONF are exported
+	run --separate-stderr bash -c '{ printf "Subject: small\n\n";
+	    head -c 1000 /dev/zero | tr "\0" x | fold -w 70; echo; } |
+	    "$CFSENDMAIL" -C "$CONF" -i a@example.org'
+	assert_no_space
+	[ "$(sessions_count)" -eq 2 ] ||
+	    _fail "no connection made ahead of the commit:" \
+	    "$(cat "$REC/transcript.log")"
+	! grep -q '^2 C:' "$(transcript)" ||
+	    _fail "the relay heard a command before the commit:" \
+	    "$(cat "$REC/transcript.log")"
+	[ "$(received_count)" -eq 1 ]
+}
+
 @test "read-only queue filesystem: exit 73 with a clear message" {
 	mount_tmpfs 1m
 	write_config queue.dir="$Q"
