@@ -314,6 +314,20 @@ send("QUIT"); reply(show=False)'
 	[ "$(waits_count)" = 3 ]
 }
 
+@test "--delay-ms: a reply leaves that long after the command came" {
+	server_start --delay-ms 300
+	run smtp_client '
+import time
+connect(); reply(show=False)
+for cmd in ("EHLO client.example.com", "NOOP"):
+    t = time.monotonic(); send(cmd); reply(show=False)
+    took = time.monotonic() - t
+    print("ok" if 0.3 <= took < 1.0 else f"{cmd}: {took:.3f} s")'
+	assert_status 0
+	assert_output "ok
+ok"
+}
+
 @test "certificates: IP SAN verifies; the expired one is refused quietly" {
 	server_start
 	run smtp_client 'connect(host="127.0.0.1"); reply()'

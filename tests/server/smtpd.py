@@ -39,7 +39,9 @@ Usage: smtpd.py --port-file FILE --cert PEM --key PEM [options]
                        close_notify) instead of replying at PHASE
   --stall PHASE[#N]    stop answering and stop reading at PHASE; the
                        connection stays open until the client gives up
-  --delay-ms MS        sleep MS before every reply; count them in DIR/waits
+  --delay-ms MS        send every reply MS after the client's last bytes
+                       came (an emulated round trip; the server's own
+                       work on them is part of it); count them in DIR/waits
   --tls-max VERSION    highest TLS version offered: 1.1, 1.2 or 1.3; 1.1
                        also lowers the minimum and OpenSSL's security level,
                        and the server exits with status 1 and a message when
@@ -106,9 +108,11 @@ import binascii
 import collections
 import io
 import json
+import math
 import os
 import re
 import secrets
+import selectors
 import signal
 import socket
 import ssl
@@ -266,6 +270,9 @@ class Session:
         self.buf = bytearray()
         self.eof = False
         self.arrived = asyncio.Event()
+        # when the client's last bytes came (or the session, or its TLS,
+        # began): --delay-ms counts from there
+        self.input_at = asyncio.get_running_loop().time()
         self.pump = None
         self.aborted = False
         self.is_settled = False
@@ -330,6 +337,7 @@ class Session:
             self.note(f"TLS handshake failed: {e or type(e).__name__}")
             self.aborted = True   # start_tls closed the transport already
             raise Closed
+        self.input_at = asyncio.get_running_loop().time()
         sslobj = self.writer.get_extra_info("ssl_object")
         self.tls = sslobj.version()
         self.sni = getattr(sslobj, "cf_sni", None)
@@ -352,6 +360,7 @@ class Session:
                 if not chunk:
                     break
                 self.buf += chunk
+                self.input_at = asyncio.get_running_loop().time()
                 self.arrived.set()
         except OSError as e:
             self.note(f"read error: {e}")
@@ -410,9 +419,14 @@ class Session:
 
     async def send(self, lines):
         if self.srv.opts.delay_ms:
-            await asyncio.sleep(self.srv.opts.delay_ms / 1000)
+            # A round trip of delay_ms: the reply leaves that long after
+            # the client's last bytes came, the time this server spent on
+            # them included, as a remote server's would.
             self.srv.waits += 1
             self.rec.counter("waits", self.srv.waits)
+            loop = asyncio.get_running_loop()
+            due = self.input_at + self.srv.opts.delay_ms / 1000
+            await asyncio.sleep(max(0.0, due - loop.time()))
         else:
             # Let the read pump take in what the client has already sent.
             await asyncio.sleep(0)
@@ -969,6 +983,23 @@ def parse_args(argv):
     return opts
 
 
+class PreciseSelector(selectors.DefaultSelector):
+    """epoll with its timeout rounded down to the millisecond, not up.
+
+    epoll counts whole milliseconds and the selectors module rounds a
+    timeout up: a reply due in 19.1 ms would wake the loop at 20 ms and
+    every --delay-ms round trip would run long by up to a millisecond.
+    Rounded down, the loop wakes just before and polls for the rest.
+    """
+
+    def select(self, timeout=None):
+        if timeout is not None and timeout > 0:
+            # minus a nanosecond: the base class's ceil must not round
+            # a float such as 0.019 back up to 20 ms
+            timeout = max(0.0, math.floor(timeout * 1e3) / 1e3 - 1e-9)
+        return super().select(timeout)
+
+
 def quiet_exception_handler(loop, context):
     """Connection errors are the clients' business; report anything else."""
     if isinstance(context.get("exception"), OSError):
@@ -996,7 +1027,9 @@ def main(argv):
     opts = parse_args(argv)
     srv = Server(opts)
     try:
-        asyncio.run(serve(srv))
+        with asyncio.Runner(loop_factory=lambda: asyncio.SelectorEventLoop(
+                PreciseSelector())) as runner:
+            runner.run(serve(srv))
     except OSError as e:   # cannot listen, cannot write the port file
         sys.exit(f"smtpd.py: {e}")
 
