@@ -30,8 +30,15 @@
 #include "tls.h"
 #include "trust.h"
 
-/* TLS 1.2 minimum: older versions are refused, never negotiated down. */
-#define TLS_PRIORITY	"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
+/*
+ * TLS 1.2 minimum: older versions are refused, never negotiated down.
+ * X25519 first (GnuTLS lists P-256 first): the group Cloudflare and
+ * browsers prefer, and cheaper on both ends than P-256.
+ */
+#define TLS_PRIORITY	"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:" \
+	"-GROUP-ALL:+GROUP-X25519:+GROUP-SECP256R1:+GROUP-SECP384R1:" \
+	"+GROUP-SECP521R1:+GROUP-X448:+GROUP-FFDHE2048:+GROUP-FFDHE3072:" \
+	"+GROUP-FFDHE4096"
 
 /* Where Debian, Fedora and SUSE keep the system trust store's bundle. */
 static const char *const system_bundles[] = {
@@ -408,8 +415,11 @@ new_session(struct tls_conn *c, gnutls_session_t *out)
 	gnutls_session_t	 s;
 
 	/* a reset connection must not kill us with SIGPIPE in gnutls_bye */
+	/* one TLS 1.3 key share, X25519's, not also P-256's: a server
+	 * without X25519 costs a HelloRetryRequest, every other one
+	 * saves a key generation */
 	if (gnutls_init(&s, GNUTLS_CLIENT | GNUTLS_NONBLOCK |
-	    GNUTLS_NO_SIGNAL) < 0)
+	    GNUTLS_NO_SIGNAL | GNUTLS_KEY_SHARE_TOP) < 0)
 		return -1;
 	if (gnutls_priority_set_direct(s, TLS_PRIORITY, NULL) < 0 ||
 	    gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE, cl->cred) < 0 ||

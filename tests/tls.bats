@@ -78,6 +78,15 @@ setup() {
 	[ "$(envelope_field 1 tls)" != "" ]
 }
 
+@test "tls: TLS 1.3 key exchange over X25519" {
+	server_start
+	write_config
+	run --separate-stderr send -v
+	assert_status 0
+	[[ $stderr == *"TLS session (TLS1.3)-(ECDHE-X25519)-"* ]] ||
+	    _fail "not TLS 1.3 with X25519:" "$stderr"
+}
+
 @test "tls: a certificate for another host name is refused (69)" {
 	refused_cert wronghost
 	[[ $stderr == *"name"* ]] ||
