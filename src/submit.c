@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -418,23 +419,6 @@ done:
 	return o->code;
 }
 
-/* The entry made durable: from now on the message is accepted. */
-static int
-spool_commit(const struct envelope *env, struct queue *q,
-    struct queue_entry *e, struct outcome *o)
-{
-	char	 err[512];
-
-	if (queue_commit(q, e, err, sizeof(err)) == -1) {
-		queue_abort(q, e);
-		return outcome_fail(o, EX_CANTCREAT, "%s", err);
-	}
-	log_info("%s: queued from <%s> for %zu recipient%s, %lld bytes",
-	    e->id, env->from, env->rcpts.n, env->rcpts.n == 1 ? "" : "s",
-	    e->env.size);
-	return 0;
-}
-
 static enum config_mode
 delivery_mode(const struct options *opts, const struct config *cfg)
 {
@@ -529,28 +513,58 @@ dispatch(const struct options *opts, const struct config *cfg,
 	return deliver_now(d, cfg, q, e, 0, o);
 }
 
+/* A queue commit, possibly run by a thread of its own. */
+struct commit {
+	struct queue		*q;
+	struct queue_entry	*e;
+	int			 rc;
+	char			 err[512];
+};
+
+static void *
+commit_run(void *arg)
+{
+	struct commit	*c = arg;
+
+	c->rc = queue_commit(c->q, c->e, c->err, sizeof(c->err));
+	return NULL;
+}
+
 /*
- * In the foreground, connect and handshake while the message is made
- * durable: the fsyncs overlap the relay's round trips, and the caller
- * (a PHP request) waits that much less.  Every check of the message is
- * done before (a message refused locally never opens a connection), and
- * nothing is sent before the entry is committed: the certificate is
- * checked and the greeting read only then.  The group is lowered
- * meanwhile, as for all talk with the network.
+ * Make the entry durable: from then on the message is accepted.  In the
+ * foreground a thread commits while this one connects and handshakes
+ * with the relay, so that the fsyncs overlap the round trips and the
+ * caller (a PHP request) waits that much less, while a slow or
+ * unreachable relay never holds the commit back.  Every check of the
+ * message is done before (a message refused locally never opens a
+ * connection), and nothing is sent before the commit is done: the
+ * certificate is checked and the greeting read only then, by
+ * deliver_open().  Not when set-group-ID: the group is raised for the
+ * queue and lowered for the network, and threads share it.
  */
 static int
-connect_ahead(const struct options *opts, const struct config *cfg,
-    const struct envelope *env, struct deliver *d, struct outcome *o)
+spool_commit(const struct options *opts, const struct config *cfg,
+    const struct envelope *env, struct deliver *d, struct queue *q,
+    struct queue_entry *e, struct outcome *o)
 {
-	if (delivery_mode(opts, cfg) != CONFIG_MODE_FOREGROUND)
-		return 0;
-	if (privilege_lower() == -1)
-		return outcome_fail(o, EX_OSERR, "cannot lower the group "
-		    "privilege");
-	deliver_start(d, env->rcpts.n);
-	if (privilege_raise() == -1)
-		return outcome_fail(o, EX_OSERR, "cannot regain the queue's "
-		    "group");
+	struct commit	 c = { q, e, 0, "" };
+	pthread_t	 t;
+
+	if (delivery_mode(opts, cfg) != CONFIG_MODE_FOREGROUND ||
+	    privilege_is_setgid() ||
+	    pthread_create(&t, NULL, commit_run, &c) != 0)
+		commit_run(&c);
+	else {
+		deliver_start(d, env->rcpts.n);
+		pthread_join(t, NULL);
+	}
+	if (c.rc == -1) {
+		queue_abort(q, e);
+		return outcome_fail(o, EX_CANTCREAT, "%s", c.err);
+	}
+	log_info("%s: queued from <%s> for %zu recipient%s, %lld bytes",
+	    e->id, env->from, env->rcpts.n, env->rcpts.n == 1 ? "" : "s",
+	    e->env.size);
 	return 0;
 }
 
@@ -606,11 +620,7 @@ submit_message(const struct options *opts, const struct config *cfg,
 	    check_rcpts(&env, o) != 0 ||
 	    spool_write(opts, cfg, &m, &env, &q, &e, o) != 0)
 		goto done;
-	if (connect_ahead(opts, cfg, &env, &d, o) != 0) {
-		queue_abort(&q, &e);
-		goto done;
-	}
-	if (spool_commit(&env, &q, &e, o) != 0)
+	if (spool_commit(opts, cfg, &env, &d, &q, &e, o) != 0)
 		goto done;
 	/* the token is read and the entry made: no more need of the group
 	 * but for queue updates (attempt.c raises it for those) */

@@ -5,9 +5,9 @@
  * The envelope comes from -f and the recipient words (and the headers
  * with -t), mapped through [aliases] and [sender]; every address is
  * checked before anything is spooled.  The message is spooled durably
- * before anything is sent to the relay (in the foreground the connection
- * and TLS handshake overlap the spool's fsyncs); only then is it
- * delivered: in the foreground (the default), by a detached child
+ * before anything is sent to the relay (in the foreground a thread
+ * commits it while the connection and TLS handshake go on); only then
+ * is it delivered: in the foreground (the default), by a detached child
  * (-odb), or by the next queue run (-odq).  The exit code is 0 when the
  * message was delivered or is safely queued.
  */

@@ -121,6 +121,10 @@ has_file() {
 	[ -e "$1" ]
 }
 
+queue_has_entry() {
+	[ -n "$(ids)" ]
+}
+
 queue_has_no_entry() {
 	[ -z "$(ids)" ]
 }
@@ -815,6 +819,21 @@ assert_no_space() {
 	    _fail "the relay heard a command before the commit:" \
 	    "$(cat "$REC/transcript.log")"
 	[ "$(received_count)" -eq 1 ]
+}
+
+@test "foreground: a relay stuck in the TLS handshake does not hold the commit back" {
+	server_start --stall connect
+	write_config relay.timeout=3 delivery.attempts=1
+	send 1 a@example.org >"$BATS_TEST_TMPDIR/out" 2>&1 3>&- &
+	local pid=$!
+	# committed while the client still waits for the server's TLS hello
+	poll 200 queue_has_entry ||
+	    _fail "not committed within 2 s of a stalled handshake"
+	kill -0 "$pid" 2>/dev/null ||
+	    _fail "the client is no longer waiting:" "$(cat "$BATS_TEST_TMPDIR/out")"
+	wait "$pid" || _fail "exit $?, not 0:" "$(cat "$BATS_TEST_TMPDIR/out")"
+	one_entry >/dev/null
+	[ "$(received_count)" -eq 0 ]
 }
 
 @test "read-only queue filesystem: exit 73 with a clear message" {
