@@ -136,6 +136,7 @@ worth_parallel(const struct deliver *d, size_t nrcpts)
 	    nrcpts > (size_t)d->cfg->max_recipients;
 }
 
+/* The trust anchors and TLS session cache, made once for the run. */
 static int
 load_trust(struct deliver *d, enum tls_failure *fail, char *err,
     size_t errlen)
