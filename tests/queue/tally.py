@@ -11,7 +11,9 @@ RECEIVED is how many times the server accepted it (recorded NNNN.eml);
 UNCONFIRMED is how many of those receipts the client never confirmed:
 the server answered 250 to the final dot, and the client sent nothing more
 on that connection (no QUIT, RSET or next MAIL) -- it was killed, or it
-lost the connection, right after the dot.  Only such a receipt can leave
+lost the connection, right after the dot.  The server records a message
+before it sends the 250 (and, with --delay-ms, waits in between): a
+receipt whose 250 never made it to the transcript is unconfirmed too.  Only such a receipt can leave
 the queue entry in place and be sent again (cfsendmail removes an entry
 after the 250 and before it sends anything else on the session), so a
 duplicate is legitimate only when all receipts but one are unconfirmed.
@@ -85,7 +87,7 @@ def main(recs):
                     print("?", eml)
                     continue
                 received[k] += 1
-                if i < len(marks) and marks[i]:
+                if i >= len(marks) or marks[i]:
                     unconfirmed[k] += 1
     for k in sorted(received):
         print(k, received[k], unconfirmed[k])
