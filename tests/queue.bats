@@ -764,6 +764,27 @@ assert_no_space() {
 	assert_no_files new tmp failed
 }
 
+# leave_one_page -- fill the tmpfs at $MNT until exactly one page is free:
+# room for send_one_page's message but not for its envelope, so that the
+# commit fails
+leave_one_page() {
+	local avail
+	avail=$(df -B1 --output=avail "$MNT" | tail -n 1)
+	head -c $((avail - 4096)) /dev/zero >"$MNT/filler" || true
+	avail=$(df -B1 --output=avail "$MNT" | tail -n 1)
+	[ "$avail" -eq 4096 ] || skip "cannot leave exactly one page free ($avail)"
+}
+
+# send_one_page HEADER -- `run` a submission of a message that fits in one
+# page: HEADER (printf text) after its Subject, 1000 bytes in short lines
+# (a line over 998 would be re-encoded into a second, bigger file)
+send_one_page() {
+	# shellcheck disable=SC2016 # $CFSENDMAIL and $CONF are exported
+	run --separate-stderr bash -c '{ printf "Subject: small\n$1\n";
+	    head -c 1000 /dev/zero | tr "\0" x | fold -w 70; echo; } |
+	    "$CFSENDMAIL" -C "$CONF" -i a@example.org' bash "$1"
+}
+
 @test "full queue filesystem: exit 73, one line, nothing half-written left" {
 	mount_tmpfs 64k
 	write_config queue.dir="$Q"
@@ -773,17 +794,9 @@ assert_no_space() {
 	    "$CFSENDMAIL" -C "$CONF" -i a@example.org'
 	assert_no_space
 
-	# room for the message (one page) but not for its envelope: the
-	# commit fails (short lines: a longer one would be re-encoded into a
-	# second, bigger file)
-	avail=$(df -B1 --output=avail "$MNT" | tail -n 1)
-	head -c $((avail - 4096)) /dev/zero >"$MNT/filler" || true
-	avail=$(df -B1 --output=avail "$MNT" | tail -n 1)
-	[ "$avail" -eq 4096 ] || skip "cannot leave exactly one page free ($avail)"
-	# shellcheck disable=SC2016
-	run --separate-stderr bash -c '{ printf "Subject: small\nX-Seq: 2\n\n";
-	    head -c 1000 /dev/zero | tr "\0" x | fold -w 70; echo; } |
-	    "$CFSENDMAIL" -C "$CONF" -i a@example.org'
+	# room for the message (one page) but not for its envelope
+	leave_one_page
+	send_one_page 'X-Seq: 2\n'
 	assert_no_space
 
 	# with the space back, the queue works
@@ -803,14 +816,8 @@ assert_no_space() {
 	[ "$(received_count)" -eq 1 ]
 	# ...but no command goes out before: with room for the message but
 	# not for its envelope, the commit fails after the handshake
-	avail=$(df -B1 --output=avail "$MNT" | tail -n 1)
-	head -c $((avail - 4096)) /dev/zero >"$MNT/filler" || true
-	avail=$(df -B1 --output=avail "$MNT" | tail -n 1)
-	[ "$avail" -eq 4096 ] || skip "cannot leave exactly one page free ($avail)"
-	# shellcheck disable=SC2016 # $CFSENDMAIL and $CONF are exported
-	run --separate-stderr bash -c '{ printf "Subject: small\n\n";
-	    head -c 1000 /dev/zero | tr "\0" x | fold -w 70; echo; } |
-	    "$CFSENDMAIL" -C "$CONF" -i a@example.org'
+	leave_one_page
+	send_one_page ''
 	assert_no_space
 	[ "$(sessions_count)" -eq 2 ] ||
 	    _fail "no connection made ahead of the commit:" \
