@@ -464,9 +464,10 @@ detach(void)
 }
 
 /*
- * Deliver the entry in this process, over d.  accepted: the caller
- * already has its exit 0 (-odb's child), so whatever happens the entry
- * stays queued for -q, on_defer = fail included.
+ * Deliver the entry in this process, over d (submit_message() closes
+ * it).  accepted: the caller already has its exit 0 (-odb's child), so
+ * whatever happens the entry stays queued for -q, on_defer = fail
+ * included.
  */
 static int
 deliver_now(struct deliver *d, const struct config *cfg, struct queue *q,
@@ -476,7 +477,6 @@ deliver_now(struct deliver *d, const struct config *cfg, struct queue *q,
 	int	 code;
 
 	code = attempt_entry(d, q, e, cfg->attempts, accepted, o);
-	deliver_close(d);
 	if (code != EX_TEMPFAIL || accepted) {
 		if (o->code == 0)
 			o->code = code;

@@ -414,8 +414,8 @@ new_session(struct tls_conn *c, gnutls_session_t *out)
 	struct tls_client	*cl = c->client;
 	gnutls_session_t	 s;
 
-	/* a reset connection must not kill us with SIGPIPE in gnutls_bye */
-	/* one TLS 1.3 key share, X25519's, not also P-256's: a server
+	/* a reset connection must not kill us with SIGPIPE in gnutls_bye;
+	 * one TLS 1.3 key share, X25519's, not also P-256's: a server
 	 * without X25519 costs a HelloRetryRequest, every other one
 	 * saves a key generation */
 	if (gnutls_init(&s, GNUTLS_CLIENT | GNUTLS_NONBLOCK |
