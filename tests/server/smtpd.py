@@ -270,9 +270,7 @@ class Session:
         self.buf = bytearray()
         self.eof = False
         self.arrived = asyncio.Event()
-        # when the client's last bytes came (or the session, or its TLS,
-        # began): --delay-ms counts from there
-        self.input_at = asyncio.get_running_loop().time()
+        self.heard()
         self.pump = None
         self.aborted = False
         self.is_settled = False
@@ -284,6 +282,11 @@ class Session:
         self.auth = None          # mechanism, once authenticated
         self.accepted_rcpts = 0   # per session: Cloudflare's limit is
         self.reset()              # "50 per session", not per message
+
+    def heard(self):
+        """The client's last bytes came now (or the session, or its TLS,
+        began): --delay-ms counts from here."""
+        self.input_at = asyncio.get_running_loop().time()
 
     def reset(self):
         """Forget the mail transaction (RSET, EHLO, after the final dot)."""
@@ -337,7 +340,7 @@ class Session:
             self.note(f"TLS handshake failed: {e or type(e).__name__}")
             self.aborted = True   # start_tls closed the transport already
             raise Closed
-        self.input_at = asyncio.get_running_loop().time()
+        self.heard()
         sslobj = self.writer.get_extra_info("ssl_object")
         self.tls = sslobj.version()
         self.sni = getattr(sslobj, "cf_sni", None)
@@ -360,7 +363,7 @@ class Session:
                 if not chunk:
                     break
                 self.buf += chunk
-                self.input_at = asyncio.get_running_loop().time()
+                self.heard()
                 self.arrived.set()
         except OSError as e:
             self.note(f"read error: {e}")
