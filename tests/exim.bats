@@ -174,6 +174,10 @@ _exim_children() {
 		grep -qsaF -- "$EXIM_WORK/exim.conf" "$p/cmdline" &&
 		    echo "${p#/proc/}"
 	done
+	# not the last grep's status: an Exim process that is not ours, or
+	# a child exiting now (a zombie's cmdline is empty), scanned last,
+	# must not fail the caller's `left=$(_exim_children)`
+	return 0
 }
 
 # exim_stop -- SIGTERM the daemon, wait for it and for the deliveries it
