@@ -12,7 +12,6 @@
 
 #include "deliver.h"
 #include "log.h"
-#include "parallel.h"
 
 /* The relay's AUTH command timeout (reference: 30 seconds). */
 #define AUTH_TIMEOUT_MS	30000
@@ -101,6 +100,17 @@ local_failure(struct smtp_status *st, enum reply_class cls, const char *err)
 	strlcpy(st->text, err, sizeof(st->text));
 }
 
+void
+deliver_reset(struct deliver_job *job)
+{
+	size_t	 i;
+
+	job->why = DELIVER_OK;
+	memset(&job->failure, 0, sizeof(job->failure));
+	for (i = 0; i < job->env.nrcpts; i++)
+		local_failure(&job->status[i], REPLY_TEMP, "not tried yet");
+}
+
 /* Which whole-message failure a refused session step was. */
 static enum deliver_why
 open_failure(const struct smtp_status *st)
@@ -124,18 +134,6 @@ static const enum deliver_why tls_whys[] = {
 	[TLS_FAIL_CONFIG] = DELIVER_CONFIG,
 };
 
-/*
- * Sessions side by side pay off for more recipients than one session
- * takes, on a fresh start.  Under -v they run one after another, so that
- * the transcript reads in order.
- */
-static int
-worth_parallel(const struct deliver *d, size_t nrcpts)
-{
-	return d->cfg->parallel > 1 && !d->ready && !log_verbose() &&
-	    nrcpts > (size_t)d->cfg->max_recipients;
-}
-
 /* The trust anchors and TLS session cache, made once for the run. */
 static int
 load_trust(struct deliver *d, enum tls_failure *fail, char *err,
@@ -148,12 +146,10 @@ load_trust(struct deliver *d, enum tls_failure *fail, char *err,
 }
 
 void
-deliver_start(struct deliver *d, size_t nrcpts)
+deliver_start(struct deliver *d)
 {
 	struct deliver_early	*e = &d->early;
 
-	if (worth_parallel(d, nrcpts))
-		return;
 	e->failed = load_trust(d, &e->why, e->err, sizeof(e->err)) == -1 ||
 	    tls_connect_unverified(d->tls, &e->conn, &e->why, e->err,
 	    sizeof(e->err)) == -1;
@@ -408,24 +404,6 @@ deliver_batches(struct deliver *d, struct deliver_job *job)
 		job->why = DELIVER_TEMP;
 	else if (job->why == DELIVER_TEMP)
 		job->why = DELIVER_OK;	/* a later try made up for it */
-}
-
-void
-deliver_message(struct deliver *d, struct deliver_job *job)
-{
-	size_t	 i;
-
-	job->why = DELIVER_OK;
-	memset(&job->failure, 0, sizeof(job->failure));
-	for (i = 0; i < job->env.nrcpts; i++)
-		local_failure(&job->status[i], REPLY_TEMP, "not tried yet");
-	if (worth_parallel(d, job->env.nrcpts) &&
-	    parallel_deliver(d, job) == 0) {
-		if (deliver_pending(job) > 0 && job->why == DELIVER_OK)
-			job->why = DELIVER_TEMP;
-		return;
-	}
-	deliver_batches(d, job);
 }
 
 int

@@ -1,6 +1,12 @@
 /*
- * deliver.h - getting a message to the relay: batching, retries,
+ * deliver.h - the delivery engine: a message's recipients over sessions
+ * with the relay, one session after another, with batching, retries and
  * per-recipient results.
+ *
+ * It sits under the layers that choose how many sessions a message gets
+ * (send.h) and run several at once (parallel.h), and over the SMTP
+ * engine (smtp.h) and the connection (tls.h); it calls neither of the
+ * first two.
  *
  * Recipients go in sessions of at most [delivery] max_recipients RCPTs,
  * counted per session across transactions (the relay allows 50).  A 452
@@ -73,26 +79,23 @@ struct deliver {
 
 void	deliver_init(struct deliver *, const struct config *, const char *helo);
 /*
- * Connect and handshake now, for a message of nrcpts recipients that is
- * not ready to go yet (its spool file still to be made durable): the
- * relay greets only after the handshake, so the caller's work overlaps
- * that round trip.  The first deliver_open() checks the certificate and
- * reads the greeting; a failure here becomes that open's failure.  Does
- * nothing for a message that will go over parallel sessions.
+ * Connect and handshake now, for a message that is not ready to go yet
+ * (its spool file still to be made durable): the relay greets only
+ * after the handshake, so the caller's work overlaps that round trip.
+ * The first deliver_open() checks the certificate and reads the
+ * greeting; a failure here becomes that open's failure.
  */
-void	deliver_start(struct deliver *, size_t nrcpts);
+void	deliver_start(struct deliver *);
+/* Before the first try: every recipient pending, no failure. */
+void	deliver_reset(struct deliver_job *);
 /*
- * Deliver job; the results are in job->status[] and job->why.  More
- * recipients than one session takes may go over parallel sessions.
- */
-void	deliver_message(struct deliver *, struct deliver_job *);
-/*
- * The sequential engine behind deliver_message(), on this connection:
- * the recipients whose status is REPLY_TEMP, in batches, with retries.
+ * Deliver the recipients whose status is REPLY_TEMP over this struct's
+ * sessions, in batches, with retries; the results are in job->status[]
+ * and job->why.
  */
 void	deliver_batches(struct deliver *, struct deliver_job *);
 /*
- * Connect, TLS, greeting, EHLO, AUTH (done by deliver_message as needed;
+ * Connect, TLS, greeting, EHLO, AUTH (done by deliver_batches as needed;
  * exposed for --serverinfo).  -1: job->failure and job->why say why.
  */
 int	deliver_open(struct deliver *, struct deliver_job *);

@@ -26,6 +26,7 @@
 #include "message.h"
 #include "privilege.h"
 #include "queue.h"
+#include "send.h"
 #include "submit.h"
 
 struct envelope {
@@ -555,7 +556,7 @@ spool_commit(const struct options *opts, const struct config *cfg,
 	    pthread_create(&t, NULL, commit_run, &c) != 0)
 		commit_run(&c);
 	else {
-		deliver_start(d, env->rcpts.n);
+		send_start(d, env->rcpts.n);
 		pthread_join(t, NULL);
 	}
 	if (c.rc == -1) {
