@@ -22,6 +22,47 @@ enum batch_result {
 	BATCH_TEMP,		/* a temporary failure: back off, retry */
 };
 
+/* The trust anchors and TLS session cache, made once for the run. */
+static int
+load_trust(struct deliver *d, enum tls_failure *fail, char *err,
+    size_t errlen)
+{
+	*fail = TLS_FAIL_CONFIG;
+	if (d->tls == NULL)
+		d->tls = tls_client_new(&d->tls_params, err, errlen);
+	return d->tls == NULL ? -1 : 0;
+}
+
+/* The real connector: TCP and TLS, over the trust loaded once. */
+static int
+net_open(void *ctx, void **conn, enum tls_failure *why, char *err,
+    size_t errlen)
+{
+	struct deliver	*d = ctx;
+	struct tls_conn	*c = NULL;
+
+	if (load_trust(d, why, err, errlen) == -1 ||
+	    tls_connect_unverified(d->tls, &c, why, err, errlen) == -1)
+		return -1;
+	*conn = c;
+	return 0;
+}
+
+static int
+net_check(void *ctx, void *conn, struct transport *t, enum tls_failure *why,
+    char *err, size_t errlen)
+{
+	(void)ctx;
+	return tls_verify(conn, t, why, err, errlen);
+}
+
+static void
+net_close(void *ctx, void *conn)
+{
+	(void)ctx;
+	tls_close(conn);
+}
+
 void
 deliver_init(struct deliver *d, const struct config *cfg, const char *helo)
 {
@@ -42,6 +83,10 @@ deliver_init(struct deliver *d, const struct config *cfg, const char *helo)
 	d->tls_params.timeout_ms = cfg->timeout * 1000;
 	d->tls_params.implicit = cfg->tls == CONFIG_TLS_IMPLICIT;
 	d->batch_max = (size_t)cfg->max_recipients;
+	d->connector.ctx = d;
+	d->connector.open = net_open;
+	d->connector.check = net_check;
+	d->connector.close = net_close;
 }
 
 static void
@@ -51,7 +96,7 @@ session_close(struct deliver *d, int quit)
 		smtp_quit(&d->smtp);	/* does nothing on a lost session */
 	if (d->conn != NULL) {
 		smtp_session_free(&d->smtp);
-		tls_close(d->conn);
+		d->connector.close(d->connector.ctx, d->conn);
 	}
 	d->conn = NULL;
 	d->ready = 0;
@@ -61,7 +106,7 @@ void
 deliver_close(struct deliver *d)
 {
 	session_close(d, 1);
-	tls_close(d->early.conn);
+	d->connector.close(d->connector.ctx, d->early.conn);
 	d->early.conn = NULL;
 	tls_client_free(d->tls);
 	d->tls = NULL;
@@ -134,25 +179,13 @@ static const enum deliver_why tls_whys[] = {
 	[TLS_FAIL_CONFIG] = DELIVER_CONFIG,
 };
 
-/* The trust anchors and TLS session cache, made once for the run. */
-static int
-load_trust(struct deliver *d, enum tls_failure *fail, char *err,
-    size_t errlen)
-{
-	*fail = TLS_FAIL_CONFIG;
-	if (d->tls == NULL)
-		d->tls = tls_client_new(&d->tls_params, err, errlen);
-	return d->tls == NULL ? -1 : 0;
-}
-
 void
 deliver_start(struct deliver *d)
 {
 	struct deliver_early	*e = &d->early;
 
-	e->failed = load_trust(d, &e->why, e->err, sizeof(e->err)) == -1 ||
-	    tls_connect_unverified(d->tls, &e->conn, &e->why, e->err,
-	    sizeof(e->err)) == -1;
+	e->failed = d->connector.open(d->connector.ctx, &e->conn, &e->why,
+	    e->err, sizeof(e->err)) == -1;
 }
 
 /* A new session's connection: the one made ahead, or a new one. */
@@ -160,8 +193,9 @@ static int
 connect_relay(struct deliver *d, enum tls_failure *fail, char *err,
     size_t errlen)
 {
-	struct deliver_early	*e = &d->early;
-	struct tls_conn		*c = e->conn;
+	struct deliver_connector	*k = &d->connector;
+	struct deliver_early		*e = &d->early;
+	void				*c = e->conn;
 
 	e->conn = NULL;
 	if (e->failed) {
@@ -170,15 +204,11 @@ connect_relay(struct deliver *d, enum tls_failure *fail, char *err,
 		strlcpy(err, e->err, errlen);
 		return -1;
 	}
-	if (c != NULL) {
-		if (tls_verify(c, &d->t, fail, err, errlen) == -1)
-			return -1;
-		d->conn = c;
-		return 0;
-	}
-	if (load_trust(d, fail, err, errlen) == -1)
+	if ((c == NULL && k->open(k->ctx, &c, fail, err, errlen) == -1) ||
+	    k->check(k->ctx, c, &d->t, fail, err, errlen) == -1)
 		return -1;
-	return tls_connect(d->tls, &d->conn, &d->t, fail, err, errlen);
+	d->conn = c;
+	return 0;
 }
 
 int

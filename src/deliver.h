@@ -54,9 +54,30 @@ struct deliver_job {
 	struct smtp_status	 failure;	/* the last whole-message failure */
 };
 
+/*
+ * How the engine reaches the relay: deliver_init() sets the real one,
+ * TCP and TLS (tls.h) over the [relay] settings; unit tests set one that
+ * scripts the server.  Each function returns 0, or -1 with *why and a
+ * one-line reason in err.
+ */
+struct deliver_connector {
+	void	*ctx;
+	/*
+	 * Connect (and handshake), without trusting the peer yet: nothing is
+	 * read or written before check().  *conn: the new connection.
+	 */
+	int	(*open)(void *ctx, void **conn, enum tls_failure *why,
+		    char *err, size_t errlen);
+	/* Check the peer, then fill t; a failure closes conn. */
+	int	(*check)(void *ctx, void *conn, struct transport *t,
+		    enum tls_failure *why, char *err, size_t errlen);
+	/* Close without waiting for the peer; NULL is fine. */
+	void	(*close)(void *ctx, void *conn);
+};
+
 /* A connection deliver_start() made ahead, or why it could not. */
 struct deliver_early {
-	struct tls_conn		*conn;		/* handshake done, unverified */
+	void			*conn;		/* opened, not yet checked */
 	int			 failed;	/* why and err say why */
 	enum tls_failure	 why;
 	char			 err[SMTP_STATUS_TEXT];
@@ -65,9 +86,10 @@ struct deliver_early {
 struct deliver {
 	const struct config	*cfg;
 	struct smtp_params	 params;
+	struct deliver_connector connector;
 	struct tls_params	 tls_params;
 	struct tls_client	*tls;		/* loaded at the first connect */
-	struct tls_conn		*conn;
+	void			*conn;		/* the connector's; tls_conn */
 	struct transport	 t;
 	struct smtp_session	 smtp;
 	int			 ready;		/* authenticated session */
