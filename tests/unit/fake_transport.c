@@ -93,11 +93,8 @@ membody_read(void *ctx, char *p, size_t len)
 void
 fake_init(struct fake *f, const char *const *lines)
 {
-	size_t	 i;
-
 	memset(f, 0, sizeof(*f));
-	for (i = 0; lines[i] != NULL && i < MAXSCRIPT; i++)
-		f->script[i] = lines[i];
+	f->script = lines;
 	tr.ctx = f;
 	tr.starttls = NULL;
 }

@@ -22,10 +22,8 @@
 #include "buf.h"
 #include "transport.h"
 
-#define MAXSCRIPT	32
-
 struct fake {
-	const char	*script[MAXSCRIPT + 1];
+	const char	*const *script;	/* the caller's, NULL-terminated */
 	size_t		 next;
 	struct buf	 events;
 	struct buf	 sent;		/* every byte written, no marks */
@@ -38,7 +36,10 @@ struct fake {
 /* The transport over the fake of the last fake_init(). */
 extern struct transport	 tr;
 
-/* Start a fake with the script lines (NULL-terminated); tr.starttls NULL. */
+/*
+ * Start a fake with the script lines (NULL-terminated, kept by the
+ * caller until fake_free()); tr.starttls NULL.
+ */
 void	fake_init(struct fake *, const char *const *lines);
 void	fake_free(struct fake *);
 /* For tr.starttls: notes "-- TLS --" in the events and succeeds. */

@@ -18,6 +18,7 @@
 #include "smtp.h"
 #include "tap.h"
 
+#define MAXSCRIPT	32	/* lines of a script in the tables below */
 #define MAXRCPTS	8
 
 /* base64("\0api_token\0test-token"), "api_token", "test-token" */
