@@ -388,19 +388,29 @@ done:
 
 /* retry_delay, doubled for each failure, within ±25% so that many
  * queued senders do not come back at the same instant. */
+double
+deliver_retry_wait(int retry_delay, int failures, unsigned int random)
+{
+	int	 shift = failures > 11 ? 10 : failures - 1;
+	double	 delay;
+
+	if (shift < 0)
+		shift = 0;
+	delay = (double)retry_delay * (double)(1 << shift);
+	return delay * (0.75 + 0.5 * ((double)(random % 1000) / 1000.0));
+}
+
 static void
 backoff(const struct deliver *d, int failures)
 {
 	struct timespec	 ts;
 	unsigned int	 r = 0;
 	double		 delay;
-	int		 shift = failures - 1 > 10 ? 10 : failures - 1;
 
 	if (d->cfg->retry_delay == 0)
 		return;
 	getrandom(&r, sizeof(r), 0);
-	delay = (double)d->cfg->retry_delay * (double)(1 << shift);
-	delay *= 0.75 + 0.5 * ((double)(r % 1000) / 1000.0);
+	delay = deliver_retry_wait(d->cfg->retry_delay, failures, r);
 	ts.tv_sec = (time_t)delay;
 	ts.tv_nsec = (long)((delay - (double)ts.tv_sec) * 1e9);
 	log_trace("retrying in %.1f s", delay);

@@ -123,6 +123,12 @@ void	deliver_batches(struct deliver *, struct deliver_job *);
 int	deliver_open(struct deliver *, struct deliver_job *);
 /* QUIT and close the connection, keep nothing. */
 void	deliver_close(struct deliver *);
+/*
+ * Seconds to wait after the n-th failed try (n >= 1) before the next, in
+ * this process: retry_delay doubled each time (at most 1024 times), then
+ * within ±25% by random (pure).
+ */
+double	deliver_retry_wait(int retry_delay, int failures, unsigned int random);
 /* Recipients still to be delivered (REPLY_TEMP). */
 size_t	deliver_pending(const struct deliver_job *);
 /*
