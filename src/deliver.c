@@ -296,6 +296,22 @@ record_batch(struct deliver_job *job, const size_t *idx, size_t n,
 	return too_many;
 }
 
+/*
+ * smtp_send() returned -1: the message reached nobody (smtp.h).  A
+ * recipient whose RCPT was taken before the session was lost has no
+ * message either: it shares the transaction's failure, else it would
+ * count as sent and never be tried again.
+ */
+static void
+settle_unsent(struct smtp_status *rs, size_t n, const struct smtp_status *st)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		if (rs[i].cls == REPLY_OK)
+			rs[i] = *st;
+}
+
 /* After a 452: that many was what the server takes in one session. */
 static void
 adapt_batch(struct deliver *d, size_t took)
@@ -373,7 +389,8 @@ send_batch(struct deliver *d, struct deliver_job *job)
 		    "cannot read the message from the queue");
 		goto done;
 	}
-	rc = smtp_send(&d->smtp, &env, &job->body, rs, &st);
+	if ((rc = smtp_send(&d->smtp, &env, &job->body, rs, &st)) == -1)
+		settle_unsent(rs, n, &st);
 	too_many = record_batch(job, idx, n, rs, &temp);
 	log_transaction(d, job, n - too_many, &st, rc);
 	r = batch_outcome(d, job, rc, &st, too_many, temp);

@@ -331,6 +331,13 @@ static const struct dcase deliveries[] = {
 	"220 | EHLO 250 | AUTH 235 | MAIL 250 | RCPT r1 250 | DATA 354 | "
 	"Hi. 250 | QUIT\n",
 	"1 1", "OK", DELIVER_OK, EX_OK, NULL },
+    { "connection dropped at RCPT: nobody has the message yet", 50, 2, 2,
+	S(OPEN, OK, OK, "!ERR", OPEN, OK, OK, OK, GO, OK),
+	"220 | EHLO 250 | AUTH 235 | MAIL 250 | RCPT r1 250 | RCPT r2 "
+	"(connection reset by peer)\n"
+	"220 | EHLO 250 | AUTH 235 | MAIL 250 | RCPT r1 250 | RCPT r2 250 | "
+	"DATA 354 | Hi. 250 | QUIT\n",
+	"2 2", "OK*2", DELIVER_OK, EX_OK, NULL },
     { "MAIL FROM refused: every recipient, no retry", 50, 3, 2,
 	S(OPEN, "550 5.7.1 sender not allowed", OK),
 	"220 | EHLO 250 | AUTH 235 | MAIL 550 | RSET 250 | QUIT\n",
