@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sysexits.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "deliver.h"
 #include "log.h"
@@ -61,6 +62,14 @@ net_close(void *ctx, void *conn)
 {
 	(void)ctx;
 	tls_close(conn);
+}
+
+void
+deliver_helo(char *out, size_t outlen)
+{
+	if (gethostname(out, outlen) == -1 || out[0] == '\0')
+		strlcpy(out, "localhost", outlen);
+	out[outlen - 1] = '\0';
 }
 
 void

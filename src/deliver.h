@@ -99,6 +99,9 @@ struct deliver {
 	struct deliver_early	 early;
 };
 
+/* Our host name for EHLO (never empty). */
+void	deliver_helo(char *out, size_t outlen);
+/* helo: our name for EHLO, kept (not copied) while d is used. */
 void	deliver_init(struct deliver *, const struct config *, const char *helo);
 /*
  * Connect and handshake now, for a message that is not ready to go yet

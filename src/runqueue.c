@@ -13,7 +13,6 @@
 #include "notice.h"
 #include "queue.h"
 #include "runqueue.h"
-#include "submit.h"
 
 struct run {
 	const struct config	*cfg;
@@ -142,7 +141,7 @@ runqueue_run(const struct config *cfg, const char *id, struct outcome *o)
 	if (queue_open(&r.q, cfg->queue_dir, err, sizeof(err)) == -1)
 		return outcome_fail(o, EX_CANTCREAT, "%s", err);
 	queue_clean(&r.q, r.now);
-	submit_helo(helo, sizeof(helo));
+	deliver_helo(helo, sizeof(helo));
 	deliver_init(&r.d, cfg, helo);
 	if (queue_foreach(&r.q, "new", run_entry, &r, err, sizeof(err)) == -1)
 		outcome_fail(o, EX_IOERR, "%s", err);

@@ -135,14 +135,6 @@ check_rcpts(struct envelope *env, struct outcome *o)
 	return 0;
 }
 
-void
-submit_helo(char *out, size_t outlen)
-{
-	if (gethostname(out, outlen) == -1 || out[0] == '\0')
-		strlcpy(out, "localhost", outlen);
-	out[outlen - 1] = '\0';
-}
-
 int
 submit_verify(const struct options *opts, const struct config *cfg,
     struct outcome *o)
@@ -260,7 +252,7 @@ missing_fields(const struct message *m, const struct options *opts,
 	    header_format_date(time(NULL), date, sizeof(date)) == 0 &&
 	    asprintf(&add[n++], "Date: %s", date) == -1)
 		goto nomem;
-	submit_helo(helo, sizeof(helo));
+	deliver_helo(helo, sizeof(helo));
 	if (header_find(&m->hs, "Message-ID", 0) < 0 &&
 	    asprintf(&add[n++], "Message-ID: <%s@%s>", id,
 	    id_domain(cfg, env, helo)) == -1)
@@ -608,7 +600,7 @@ submit_message(const struct options *opts, const struct config *cfg,
 	memset(&e, 0, sizeof(e));
 	e.fd = -1;
 	message_init(&m, opts->ignore_dots);
-	submit_helo(helo, sizeof(helo));
+	deliver_helo(helo, sizeof(helo));
 	deliver_init(&d, cfg, helo);
 	if (envelope_sender(opts, cfg, &env, o) != 0 ||
 	    expand_words(opts, cfg, &env, o) != 0)

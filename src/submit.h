@@ -24,7 +24,5 @@ int	submit_message(const struct options *, const struct config *,
 /* -bv: print the envelope the recipients resolve to; send nothing. */
 int	submit_verify(const struct options *, const struct config *,
 	    struct outcome *);
-/* Our host name for EHLO (never empty). */
-void	submit_helo(char *out, size_t outlen);
 
 #endif
