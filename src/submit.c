@@ -16,8 +16,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <gnutls/gnutls.h>
-
 #include "address.h"
 #include "aliases.h"
 #include "attempt.h"
@@ -155,70 +153,6 @@ submit_verify(const struct options *opts, const struct config *cfg,
 	return o->code;
 }
 
-static int
-is_atext_or_space(unsigned char c)
-{
-	return c == ' ' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9') || (c != '\0' &&
-	    strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL);
-}
-
-/* RFC 2047 encoded words of at most ~30 input bytes each, never
- * splitting a UTF-8 sequence (§5: each word must be decodable alone). */
-static int
-encode_words(const unsigned char *s, size_t len, struct buf *out)
-{
-	gnutls_datum_t	 in, b64;
-	size_t		 n;
-
-	while (len > 0) {
-		n = len < 30 ? len : 30;
-		while (n < len && (s[n] & 0xc0) == 0x80)
-			n++;
-		in.data = (unsigned char *)(uintptr_t)s;
-		in.size = (unsigned int)n;
-		if (gnutls_base64_encode2(&in, &b64) < 0)
-			return -1;
-		buf_addf(out, "%s=?UTF-8?B?%.*s?=", out->len ? " " : "",
-		    (int)b64.size, b64.data);
-		gnutls_free(b64.data);
-		s += n;
-		len -= n;
-	}
-	return 0;
-}
-
-/*
- * -F as a display name: atoms as they are, else a quoted string, and
- * 8-bit text as encoded words.  -1 for control characters (a CR or LF
- * here would inject headers).
- */
-static int
-display_name(const char *name, struct buf *out)
-{
-	const unsigned char	*p;
-	int			 atoms = 1, ascii = 1;
-
-	for (p = (const unsigned char *)name; *p != '\0'; p++) {
-		if (*p < 0x20 || *p == 0x7f)
-			return -1;
-		ascii &= *p < 0x80;
-		atoms &= is_atext_or_space(*p);
-	}
-	if (atoms)
-		return buf_adds(out, name);
-	if (!ascii)
-		return encode_words((const unsigned char *)name, strlen(name),
-		    out);
-	buf_add(out, "\"", 1);
-	for (p = (const unsigned char *)name; *p != '\0'; p++) {
-		if (*p == '"' || *p == '\\')
-			buf_add(out, "\\", 1);
-		buf_add(out, p, 1);
-	}
-	return buf_add(out, "\"", 1);
-}
-
 /* The right-hand side for a Message-ID we add. */
 static const char *
 id_domain(const struct config *cfg, const struct envelope *env,
@@ -259,7 +193,7 @@ missing_fields(const struct message *m, const struct options *opts,
 		goto nomem;
 	if (header_find(&m->hs, "From", 0) < 0 && sender != NULL) {
 		if (opts->fullname != NULL && opts->fullname[0] != '\0') {
-			if (display_name(opts->fullname, &from) == -1) {
+			if (header_display_name(opts->fullname, &from) == -1) {
 				buf_free(&from);
 				return outcome_fail(o, EX_DATAERR, "-F: "
 				    "control character in the full name");
