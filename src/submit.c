@@ -16,10 +16,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "address.h"
 #include "aliases.h"
 #include "attempt.h"
 #include "deliver.h"
+#include "envelope.h"
 #include "log.h"
 #include "message.h"
 #include "privilege.h"
@@ -27,128 +27,59 @@
 #include "send.h"
 #include "submit.h"
 
-struct envelope {
-	char			*from;
-	struct address_list	 rcpts;
-	int			 smtputf8;
-};
-
-static void
-envelope_free(struct envelope *env)
-{
-	free(env->from);
-	address_list_free(&env->rcpts);
-}
-
-/* -f "<a@x>" is common; the brackets are not part of the address. */
-static const char *
-strip_brackets(const char *given, char *buf, size_t buflen)
-{
-	size_t	 len;
-
-	if (given == NULL || given[0] != '<')
-		return given;
-	len = strlen(given);
-	if (len < 2 || given[len - 1] != '>' || len - 1 > buflen)
-		return given;
-	memcpy(buf, given + 1, len - 2);
-	buf[len - 2] = '\0';
-	return buf;
-}
-
+/* What an envelope failure means for the caller (sendmail's codes). */
 static int
-envelope_sender(const struct options *opts, const struct config *cfg,
+envelope_failure(enum envelope_result r, const char *err, struct outcome *o)
+{
+	static const int codes[] = {
+		[ENVELOPE_OK] = EX_OK,
+		[ENVELOPE_BAD] = EX_DATAERR,
+		[ENVELOPE_CONFIG] = EX_CONFIG,
+		[ENVELOPE_NOUSER] = EX_NOUSER,
+		[ENVELOPE_EMPTY] = EX_USAGE,
+	};
+
+	return outcome_fail(o, codes[r], "%s", err);
+}
+
+/* The envelope the command line gives: -f/-r, the login, the words. */
+static int
+envelope_of_options(const struct options *opts, const struct config *cfg,
     struct envelope *env, struct outcome *o)
 {
-	struct passwd	*pw = getpwuid(getuid());
-	char		 err[512], given[512];
-	int		 utf8 = 0;
-
-	env->from = aliases_sender(cfg, strip_brackets(opts->sender, given,
-	    sizeof(given)), pw != NULL ? pw->pw_name : NULL, err,
-	    sizeof(err));
-	if (env->from == NULL)
-		return outcome_fail(o, EX_CONFIG, "%s", err);
-	if (address_check_envelope(env->from, 1, &utf8, err,
-	    sizeof(err)) == -1)
-		return outcome_fail(o, EX_DATAERR, "sender: %s", err);
-	env->smtputf8 |= utf8;
-	return 0;
-}
-
-static int
-expand_list(const struct config *cfg, const struct address_list *in,
-    struct envelope *env, struct outcome *o)
-{
-	char	 err[512];
-	size_t	 i;
-
-	for (i = 0; i < in->n; i++)
-		if (aliases_expand(cfg, in->v[i].addr, &env->rcpts, err,
-		    sizeof(err)) == -1)
-			return outcome_fail(o, EX_NOUSER, "%s", err);
-	return 0;
-}
-
-/* Recipient words: each may hold a list ("a@x,b@y", cron's MAILTO). */
-static int
-expand_words(const struct options *opts, const struct config *cfg,
-    struct envelope *env, struct outcome *o)
-{
-	struct address_list	 words;
+	struct passwd		*pw = getpwuid(getuid());
+	enum envelope_result	 r;
 	char			 err[512];
 	size_t			 i;
-	int			 rc = 0;
 
-	for (i = 0; i < opts->nrcpts && rc == 0; i++) {
-		memset(&words, 0, sizeof(words));
-		if (address_list_parse(&words, opts->rcpts[i],
-		    strlen(opts->rcpts[i]), err, sizeof(err)) == -1)
-			rc = outcome_fail(o, EX_DATAERR, "recipient: %s", err);
-		else
-			rc = expand_list(cfg, &words, env, o);
-		address_list_free(&words);
-	}
-	return rc;
-}
-
-static int
-check_rcpts(struct envelope *env, struct outcome *o)
-{
-	char	 err[512];
-	size_t	 i;
-	int	 utf8;
-
-	if (env->rcpts.n == 0)
-		return outcome_fail(o, EX_USAGE, "no recipients: give them "
-		    "as arguments, or use -t to take them from the headers");
-	for (i = 0; i < env->rcpts.n; i++) {
-		utf8 = 0;
-		if (address_check_envelope(env->rcpts.v[i].addr, 0, &utf8, err,
-		    sizeof(err)) == -1)
-			return outcome_fail(o, EX_DATAERR, "recipient: %s",
-			    err);
-		env->smtputf8 |= utf8;
-	}
-	return 0;
+	r = envelope_sender(env, cfg, opts->sender, pw != NULL ?
+	    pw->pw_name : NULL, err, sizeof(err));
+	for (i = 0; i < opts->nrcpts && r == ENVELOPE_OK; i++)
+		r = envelope_add_word(env, cfg, opts->rcpts[i], err,
+		    sizeof(err));
+	return r == ENVELOPE_OK ? 0 : envelope_failure(r, err, o);
 }
 
 int
 submit_verify(const struct options *opts, const struct config *cfg,
     struct outcome *o)
 {
-	struct envelope	 env;
-	size_t		 i;
+	struct envelope		 env;
+	enum envelope_result	 r;
+	char			 err[512];
+	size_t			 i;
 
 	memset(&env, 0, sizeof(env));
-	if (envelope_sender(opts, cfg, &env, o) == 0 &&
-	    expand_words(opts, cfg, &env, o) == 0 &&
-	    check_rcpts(&env, o) == 0) {
-		buf_addf(&o->out, "sender: <%s>\n", env.from);
-		for (i = 0; i < env.rcpts.n; i++)
-			buf_addf(&o->out, "recipient: <%s>\n",
-			    env.rcpts.v[i].addr);
+	if (envelope_of_options(opts, cfg, &env, o) != 0)
+		goto done;
+	if ((r = envelope_check(&env, err, sizeof(err))) != ENVELOPE_OK) {
+		envelope_failure(r, err, o);
+		goto done;
 	}
+	buf_addf(&o->out, "sender: <%s>\n", env.from);
+	for (i = 0; i < env.rcpts.n; i++)
+		buf_addf(&o->out, "recipient: <%s>\n", env.rcpts.v[i].addr);
+done:
 	envelope_free(&env);
 	return o->code;
 }
@@ -500,23 +431,18 @@ read_envelope(const struct options *opts, const struct config *cfg,
     struct message *m, struct envelope *env, struct outcome *o)
 {
 	struct message_source	 src = { NULL, stdin_read };
-	struct address_list	 hdr;
-	enum message_result	 r;
+	enum message_result	 mr;
+	enum envelope_result	 r = ENVELOPE_OK;
 	char			 err[512];
-	int			 rc = 0;
 
-	if ((r = message_read_header(m, &src, err, sizeof(err))) !=
+	if ((mr = message_read_header(m, &src, err, sizeof(err))) !=
 	    MESSAGE_OK)
-		return message_failure(r, err, o);
-	if (opts->extract) {
-		memset(&hdr, 0, sizeof(hdr));
-		if (header_recipients(&m->hs, &hdr, err, sizeof(err)) == -1)
-			rc = outcome_fail(o, EX_DATAERR, "%s", err);
-		else
-			rc = expand_list(cfg, &hdr, env, o);
-		address_list_free(&hdr);
-	}
-	return rc;
+		return message_failure(mr, err, o);
+	if (opts->extract)
+		r = envelope_add_header(env, cfg, &m->hs, err, sizeof(err));
+	if (r == ENVELOPE_OK)
+		r = envelope_check(env, err, sizeof(err));
+	return r == ENVELOPE_OK ? 0 : envelope_failure(r, err, o);
 }
 
 int
@@ -536,15 +462,13 @@ submit_message(const struct options *opts, const struct config *cfg,
 	message_init(&m, opts->ignore_dots);
 	deliver_helo(helo, sizeof(helo));
 	deliver_init(&d, cfg, helo);
-	if (envelope_sender(opts, cfg, &env, o) != 0 ||
-	    expand_words(opts, cfg, &env, o) != 0)
+	if (envelope_of_options(opts, cfg, &env, o) != 0)
 		goto done;
 	if (queue_open(&q, cfg->queue_dir, err, sizeof(err)) == -1) {
 		outcome_fail(o, EX_CANTCREAT, "%s", err);
 		goto done;
 	}
 	if (read_envelope(opts, cfg, &m, &env, o) != 0 ||
-	    check_rcpts(&env, o) != 0 ||
 	    spool_write(opts, cfg, &m, &env, &q, &e, o) != 0)
 		goto done;
 	if (spool_commit(opts, cfg, &env, &d, &q, &e, o) != 0)

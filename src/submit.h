@@ -9,7 +9,8 @@
  * commits it while the connection and TLS handshake go on); only then
  * is it delivered: in the foreground (the default), by a detached child
  * (-odb), or by the next queue run (-odq).  The exit code is 0 when the
- * message was delivered or is safely queued.
+ * message was delivered or is safely queued.  envelope.h builds the
+ * envelope, message.h the spool file.
  */
 #ifndef CFSENDMAIL_SUBMIT_H
 #define CFSENDMAIL_SUBMIT_H
