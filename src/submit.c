@@ -240,10 +240,10 @@ fill_envelope(struct queue_envelope *v, const struct envelope *env,
  */
 static int
 spool_write(const struct options *opts, const struct config *cfg,
-    struct message *m, const struct envelope *env, struct queue *q,
-    struct queue_entry *e, struct outcome *o)
+    const struct message_source *src, struct message *m,
+    const struct envelope *env, struct queue *q, struct queue_entry *e,
+    struct outcome *o)
 {
-	struct message_source	 src = { NULL, stdin_read };
 	struct message_sink	 sink;
 	struct header_edit	 edit;
 	enum message_result	 r;
@@ -261,7 +261,7 @@ spool_write(const struct options *opts, const struct config *cfg,
 	edit.add = (const char *const *)add;
 	sink.ctx = e;
 	sink.write = spool_write_data;
-	r = message_write(m, &edit, &src, &sink, cfg->max_size, err,
+	r = message_write(m, &edit, src, &sink, cfg->max_size, err,
 	    sizeof(err));
 	if (r == MESSAGE_LONG_LINES)
 		r = reencode(m, &edit, cfg, q, e, err, sizeof(err));
@@ -426,16 +426,20 @@ spool_commit(const struct options *opts, const struct config *cfg,
 	return 0;
 }
 
+/*
+ * The header section from src; with -t its recipients join the
+ * envelope, which is then complete and checked.
+ */
 static int
 read_envelope(const struct options *opts, const struct config *cfg,
-    struct message *m, struct envelope *env, struct outcome *o)
+    const struct message_source *src, struct message *m,
+    struct envelope *env, struct outcome *o)
 {
-	struct message_source	 src = { NULL, stdin_read };
 	enum message_result	 mr;
 	enum envelope_result	 r = ENVELOPE_OK;
 	char			 err[512];
 
-	if ((mr = message_read_header(m, &src, err, sizeof(err))) !=
+	if ((mr = message_read_header(m, src, err, sizeof(err))) !=
 	    MESSAGE_OK)
 		return message_failure(mr, err, o);
 	if (opts->extract)
@@ -445,33 +449,35 @@ read_envelope(const struct options *opts, const struct config *cfg,
 	return r == ENVELOPE_OK ? 0 : envelope_failure(r, err, o);
 }
 
-int
-submit_message(const struct options *opts, const struct config *cfg,
+/*
+ * What every submitted message goes through once its envelope is begun
+ * (from the command line; from MAIL FROM and RCPT TO with -bs): the
+ * message read from src, checked and spooled durably, then delivered as
+ * the mode says.
+ */
+static int
+spool_and_send(const struct options *opts, const struct config *cfg,
+    struct envelope *env, const struct message_source *src,
     struct outcome *o)
 {
-	struct envelope		 env;
 	struct message		 m;
 	struct queue		 q = { NULL };
 	struct queue_entry	 e;
 	struct deliver		 d;
 	char			 helo[256], err[512];
 
-	memset(&env, 0, sizeof(env));
 	memset(&e, 0, sizeof(e));
 	e.fd = -1;
 	message_init(&m, opts->ignore_dots);
 	deliver_helo(helo, sizeof(helo));
 	deliver_init(&d, cfg, helo);
-	if (envelope_of_options(opts, cfg, &env, o) != 0)
-		goto done;
 	if (queue_open(&q, cfg->queue_dir, err, sizeof(err)) == -1) {
 		outcome_fail(o, EX_CANTCREAT, "%s", err);
 		goto done;
 	}
-	if (read_envelope(opts, cfg, &m, &env, o) != 0 ||
-	    spool_write(opts, cfg, &m, &env, &q, &e, o) != 0)
-		goto done;
-	if (spool_commit(opts, cfg, &env, &d, &q, &e, o) != 0)
+	if (read_envelope(opts, cfg, src, &m, env, o) != 0 ||
+	    spool_write(opts, cfg, src, &m, env, &q, &e, o) != 0 ||
+	    spool_commit(opts, cfg, env, &d, &q, &e, o) != 0)
 		goto done;
 	/* the token is read and the entry made: no more need of the group
 	 * but for queue updates (attempt.c raises it for those) */
@@ -485,6 +491,19 @@ done:
 	queue_entry_free(&e);
 	queue_close(&q);
 	message_free(&m);
+	return o->code;
+}
+
+int
+submit_message(const struct options *opts, const struct config *cfg,
+    struct outcome *o)
+{
+	struct message_source	 src = { NULL, stdin_read };
+	struct envelope		 env;
+
+	memset(&env, 0, sizeof(env));
+	if (envelope_of_options(opts, cfg, &env, o) == 0)
+		spool_and_send(opts, cfg, &env, &src, o);
 	envelope_free(&env);
 	return o->code;
 }
