@@ -351,7 +351,7 @@ php_mail() {
 }
 
 @test "unattended-upgrades: -oi -t from Python's email package" {
-	run "$SMTPD_PYTHON" "$FIXTURES/unattended-upgrades.py" \
+	run "$PYTHON3" "$FIXTURES/unattended-upgrades.py" \
 	    "$CFSENDMAIL" -C "$CONF"
 	assert_status 0
 	[ "$(envelope_field 1 mail_from)" = alerts@example.com ]

@@ -615,7 +615,7 @@ refute_mail_option() {
 # qp_body_is FILE EXPECTED -- FILE's body, quoted-printable decoded with
 # CRLF as LF, is EXPECTED byte for byte.
 qp_body_is() {
-	"$SMTPD_PYTHON" - "$1" "$2" <<'PY'
+	"$PYTHON3" - "$1" "$2" <<'PY'
 import quopri, sys
 data = open(sys.argv[1], "rb").read()
 body = data.split(b"\r\n\r\n", 1)[1].replace(b"\r\n", b"\n")

@@ -87,7 +87,7 @@ exim_diag() {
 }
 
 _free_port() {
-	"$SMTPD_PYTHON" -c 'import socket
+	"$PYTHON3" -c 'import socket
 s = socket.socket()
 s.bind(("127.0.0.1", 0))
 print(s.getsockname()[1])'

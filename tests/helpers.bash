@@ -3,7 +3,8 @@
 # Environment (set by the harness; the defaults suit `bats tests/x.bats`):
 #   CFSENDMAIL    binary under test (default $BATS_TEST_DIRNAME/../cfsendmail)
 #   top_srcdir    source tree (default $BATS_TEST_DIRNAME/..)
-#   SMTPD_PYTHON  Python >= 3.11 for the test server (default /usr/bin/python3)
+#   PYTHON3       Python >= 3.11 for the test server and the checkers
+#                 (default /usr/bin/python3; make check passes configure's)
 #
 # Test server (tests/server/smtpd.py, options in tests/server/README):
 #   server_start [OPTION...]  start it on a free loopback port with a record
@@ -64,7 +65,7 @@
 # shellcheck disable=SC2154
 : "${CFSENDMAIL:=$BATS_TEST_DIRNAME/../cfsendmail}"
 : "${top_srcdir:=$BATS_TEST_DIRNAME/..}"
-: "${SMTPD_PYTHON:=/usr/bin/python3}"
+: "${PYTHON3:=/usr/bin/python3}"
 export CFSENDMAIL top_srcdir
 
 TESTS_SERVER_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/server" && pwd)
@@ -119,7 +120,7 @@ server_start() {
 	SERVER_LOG=$BATS_TEST_TMPDIR/server$n.log
 	rm -f "$portfile"
 	# 3>&-: bats waits for every holder of its fd 3 before finishing.
-	"$SMTPD_PYTHON" "$TESTS_SERVER_DIR/smtpd.py" --port-file "$portfile" \
+	"$PYTHON3" "$TESTS_SERVER_DIR/smtpd.py" --port-file "$portfile" \
 	    --cert "$CERTS/server.pem" --key "$CERTS/server.key" \
 	    --record-dir "$REC" "$@" </dev/null >"$SERVER_LOG" 2>&1 3>&- &
 	SERVER_PID=$!
@@ -234,7 +235,7 @@ envelope() {
 envelope_field() {
 	local path
 	path=$(envelope "$1") || return 1
-	"$SMTPD_PYTHON" - "$path" "$2" <<'EOF'
+	"$PYTHON3" - "$path" "$2" <<'EOF'
 import json, sys
 value = json.load(open(sys.argv[1]))[sys.argv[2]]
 if isinstance(value, list):
