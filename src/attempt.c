@@ -13,6 +13,7 @@
 #include "log.h"
 #include "notice.h"
 #include "privilege.h"
+#include "send.h"
 
 #define RETRY_FIRST	60
 #define RETRY_MAX	3600
@@ -202,7 +203,7 @@ attempt_entry(struct deliver *d, struct queue *q, struct queue_entry *e,
 	job.body.read = body_read;
 	job.rewind = body_rewind;
 	job.attempts = attempts;
-	deliver_message(d, &job);
+	send_message(d, &job);
 	if ((held = accepted && setup_failure(&job)))
 		hold_for_setup(&job);
 	report(&job, held, o);

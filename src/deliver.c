@@ -9,10 +9,10 @@
 #include <string.h>
 #include <sysexits.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "deliver.h"
 #include "log.h"
-#include "parallel.h"
 
 /* The relay's AUTH command timeout (reference: 30 seconds). */
 #define AUTH_TIMEOUT_MS	30000
@@ -22,6 +22,55 @@ enum batch_result {
 	BATCH_SESSION_FULL,	/* a new session for the rest, no retry */
 	BATCH_TEMP,		/* a temporary failure: back off, retry */
 };
+
+/* The trust anchors and TLS session cache, made once for the run. */
+static int
+load_trust(struct deliver *d, enum tls_failure *fail, char *err,
+    size_t errlen)
+{
+	*fail = TLS_FAIL_CONFIG;
+	if (d->tls == NULL)
+		d->tls = tls_client_new(&d->tls_params, err, errlen);
+	return d->tls == NULL ? -1 : 0;
+}
+
+/* The real connector: TCP and TLS, over the trust loaded once. */
+static int
+net_open(void *ctx, void **conn, enum tls_failure *why, char *err,
+    size_t errlen)
+{
+	struct deliver	*d = ctx;
+	struct tls_conn	*c = NULL;
+
+	if (load_trust(d, why, err, errlen) == -1 ||
+	    tls_connect_unverified(d->tls, &c, why, err, errlen) == -1)
+		return -1;
+	*conn = c;
+	return 0;
+}
+
+static int
+net_check(void *ctx, void *conn, struct transport *t, enum tls_failure *why,
+    char *err, size_t errlen)
+{
+	(void)ctx;
+	return tls_verify(conn, t, why, err, errlen);
+}
+
+static void
+net_close(void *ctx, void *conn)
+{
+	(void)ctx;
+	tls_close(conn);
+}
+
+void
+deliver_helo(char *out, size_t outlen)
+{
+	if (gethostname(out, outlen) == -1 || out[0] == '\0')
+		strlcpy(out, "localhost", outlen);
+	out[outlen - 1] = '\0';
+}
 
 void
 deliver_init(struct deliver *d, const struct config *cfg, const char *helo)
@@ -43,6 +92,10 @@ deliver_init(struct deliver *d, const struct config *cfg, const char *helo)
 	d->tls_params.timeout_ms = cfg->timeout * 1000;
 	d->tls_params.implicit = cfg->tls == CONFIG_TLS_IMPLICIT;
 	d->batch_max = (size_t)cfg->max_recipients;
+	d->connector.ctx = d;
+	d->connector.open = net_open;
+	d->connector.check = net_check;
+	d->connector.close = net_close;
 }
 
 static void
@@ -52,7 +105,7 @@ session_close(struct deliver *d, int quit)
 		smtp_quit(&d->smtp);	/* does nothing on a lost session */
 	if (d->conn != NULL) {
 		smtp_session_free(&d->smtp);
-		tls_close(d->conn);
+		d->connector.close(d->connector.ctx, d->conn);
 	}
 	d->conn = NULL;
 	d->ready = 0;
@@ -62,7 +115,7 @@ void
 deliver_close(struct deliver *d)
 {
 	session_close(d, 1);
-	tls_close(d->early.conn);
+	d->connector.close(d->connector.ctx, d->early.conn);
 	d->early.conn = NULL;
 	tls_client_free(d->tls);
 	d->tls = NULL;
@@ -101,6 +154,17 @@ local_failure(struct smtp_status *st, enum reply_class cls, const char *err)
 	strlcpy(st->text, err, sizeof(st->text));
 }
 
+void
+deliver_reset(struct deliver_job *job)
+{
+	size_t	 i;
+
+	job->why = DELIVER_OK;
+	memset(&job->failure, 0, sizeof(job->failure));
+	for (i = 0; i < job->env.nrcpts; i++)
+		local_failure(&job->status[i], REPLY_TEMP, "not tried yet");
+}
+
 /* Which whole-message failure a refused session step was. */
 static enum deliver_why
 open_failure(const struct smtp_status *st)
@@ -124,39 +188,13 @@ static const enum deliver_why tls_whys[] = {
 	[TLS_FAIL_CONFIG] = DELIVER_CONFIG,
 };
 
-/*
- * Sessions side by side pay off for more recipients than one session
- * takes, on a fresh start.  Under -v they run one after another, so that
- * the transcript reads in order.
- */
-static int
-worth_parallel(const struct deliver *d, size_t nrcpts)
-{
-	return d->cfg->parallel > 1 && !d->ready && !log_verbose() &&
-	    nrcpts > (size_t)d->cfg->max_recipients;
-}
-
-/* The trust anchors and TLS session cache, made once for the run. */
-static int
-load_trust(struct deliver *d, enum tls_failure *fail, char *err,
-    size_t errlen)
-{
-	*fail = TLS_FAIL_CONFIG;
-	if (d->tls == NULL)
-		d->tls = tls_client_new(&d->tls_params, err, errlen);
-	return d->tls == NULL ? -1 : 0;
-}
-
 void
-deliver_start(struct deliver *d, size_t nrcpts)
+deliver_start(struct deliver *d)
 {
 	struct deliver_early	*e = &d->early;
 
-	if (worth_parallel(d, nrcpts))
-		return;
-	e->failed = load_trust(d, &e->why, e->err, sizeof(e->err)) == -1 ||
-	    tls_connect_unverified(d->tls, &e->conn, &e->why, e->err,
-	    sizeof(e->err)) == -1;
+	e->failed = d->connector.open(d->connector.ctx, &e->conn, &e->why,
+	    e->err, sizeof(e->err)) == -1;
 }
 
 /* A new session's connection: the one made ahead, or a new one. */
@@ -164,8 +202,9 @@ static int
 connect_relay(struct deliver *d, enum tls_failure *fail, char *err,
     size_t errlen)
 {
-	struct deliver_early	*e = &d->early;
-	struct tls_conn		*c = e->conn;
+	struct deliver_connector	*k = &d->connector;
+	struct deliver_early		*e = &d->early;
+	void				*c = e->conn;
 
 	e->conn = NULL;
 	if (e->failed) {
@@ -174,15 +213,11 @@ connect_relay(struct deliver *d, enum tls_failure *fail, char *err,
 		strlcpy(err, e->err, errlen);
 		return -1;
 	}
-	if (c != NULL) {
-		if (tls_verify(c, &d->t, fail, err, errlen) == -1)
-			return -1;
-		d->conn = c;
-		return 0;
-	}
-	if (load_trust(d, fail, err, errlen) == -1)
+	if ((c == NULL && k->open(k->ctx, &c, fail, err, errlen) == -1) ||
+	    k->check(k->ctx, c, &d->t, fail, err, errlen) == -1)
 		return -1;
-	return tls_connect(d->tls, &d->conn, &d->t, fail, err, errlen);
+	d->conn = c;
+	return 0;
 }
 
 int
@@ -270,6 +305,22 @@ record_batch(struct deliver_job *job, const size_t *idx, size_t n,
 	return too_many;
 }
 
+/*
+ * smtp_send() returned -1: the message reached nobody (smtp.h).  A
+ * recipient whose RCPT was taken before the session was lost has no
+ * message either: it shares the transaction's failure, else it would
+ * count as sent and never be tried again.
+ */
+static void
+settle_unsent(struct smtp_status *rs, size_t n, const struct smtp_status *st)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		if (rs[i].cls == REPLY_OK)
+			rs[i] = *st;
+}
+
 /* After a 452: that many was what the server takes in one session. */
 static void
 adapt_batch(struct deliver *d, size_t took)
@@ -347,7 +398,8 @@ send_batch(struct deliver *d, struct deliver_job *job)
 		    "cannot read the message from the queue");
 		goto done;
 	}
-	rc = smtp_send(&d->smtp, &env, &job->body, rs, &st);
+	if ((rc = smtp_send(&d->smtp, &env, &job->body, rs, &st)) == -1)
+		settle_unsent(rs, n, &st);
 	too_many = record_batch(job, idx, n, rs, &temp);
 	log_transaction(d, job, n - too_many, &st, rc);
 	r = batch_outcome(d, job, rc, &st, too_many, temp);
@@ -362,19 +414,29 @@ done:
 
 /* retry_delay, doubled for each failure, within ±25% so that many
  * queued senders do not come back at the same instant. */
+double
+deliver_retry_wait(int retry_delay, int failures, unsigned int random)
+{
+	int	 shift = failures > 11 ? 10 : failures - 1;
+	double	 delay;
+
+	if (shift < 0)
+		shift = 0;
+	delay = (double)retry_delay * (double)(1 << shift);
+	return delay * (0.75 + 0.5 * ((double)(random % 1000) / 1000.0));
+}
+
 static void
 backoff(const struct deliver *d, int failures)
 {
 	struct timespec	 ts;
 	unsigned int	 r = 0;
 	double		 delay;
-	int		 shift = failures - 1 > 10 ? 10 : failures - 1;
 
 	if (d->cfg->retry_delay == 0)
 		return;
 	getrandom(&r, sizeof(r), 0);
-	delay = (double)d->cfg->retry_delay * (double)(1 << shift);
-	delay *= 0.75 + 0.5 * ((double)(r % 1000) / 1000.0);
+	delay = deliver_retry_wait(d->cfg->retry_delay, failures, r);
 	ts.tv_sec = (time_t)delay;
 	ts.tv_nsec = (long)((delay - (double)ts.tv_sec) * 1e9);
 	log_trace("retrying in %.1f s", delay);
@@ -408,24 +470,6 @@ deliver_batches(struct deliver *d, struct deliver_job *job)
 		job->why = DELIVER_TEMP;
 	else if (job->why == DELIVER_TEMP)
 		job->why = DELIVER_OK;	/* a later try made up for it */
-}
-
-void
-deliver_message(struct deliver *d, struct deliver_job *job)
-{
-	size_t	 i;
-
-	job->why = DELIVER_OK;
-	memset(&job->failure, 0, sizeof(job->failure));
-	for (i = 0; i < job->env.nrcpts; i++)
-		local_failure(&job->status[i], REPLY_TEMP, "not tried yet");
-	if (worth_parallel(d, job->env.nrcpts) &&
-	    parallel_deliver(d, job) == 0) {
-		if (deliver_pending(job) > 0 && job->why == DELIVER_OK)
-			job->why = DELIVER_TEMP;
-		return;
-	}
-	deliver_batches(d, job);
 }
 
 int

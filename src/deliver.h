@@ -1,6 +1,12 @@
 /*
- * deliver.h - getting a message to the relay: batching, retries,
+ * deliver.h - the delivery engine: a message's recipients over sessions
+ * with the relay, one session after another, with batching, retries and
  * per-recipient results.
+ *
+ * It sits under the layers that choose how many sessions a message gets
+ * (send.h) and run several at once (parallel.h), and over the SMTP
+ * engine (smtp.h) and the connection (tls.h); it calls neither of the
+ * first two.
  *
  * Recipients go in sessions of at most [delivery] max_recipients RCPTs,
  * counted per session across transactions (the relay allows 50).  A 452
@@ -48,9 +54,30 @@ struct deliver_job {
 	struct smtp_status	 failure;	/* the last whole-message failure */
 };
 
+/*
+ * How the engine reaches the relay: deliver_init() sets the real one,
+ * TCP and TLS (tls.h) over the [relay] settings; unit tests set one that
+ * scripts the server.  Each function returns 0, or -1 with *why and a
+ * one-line reason in err.
+ */
+struct deliver_connector {
+	void	*ctx;
+	/*
+	 * Connect (and handshake), without trusting the peer yet: nothing is
+	 * read or written before check().  *conn: the new connection.
+	 */
+	int	(*open)(void *ctx, void **conn, enum tls_failure *why,
+		    char *err, size_t errlen);
+	/* Check the peer, then fill t; a failure closes conn. */
+	int	(*check)(void *ctx, void *conn, struct transport *t,
+		    enum tls_failure *why, char *err, size_t errlen);
+	/* Close without waiting for the peer; NULL is fine. */
+	void	(*close)(void *ctx, void *conn);
+};
+
 /* A connection deliver_start() made ahead, or why it could not. */
 struct deliver_early {
-	struct tls_conn		*conn;		/* handshake done, unverified */
+	void			*conn;		/* opened, not yet checked */
 	int			 failed;	/* why and err say why */
 	enum tls_failure	 why;
 	char			 err[SMTP_STATUS_TEXT];
@@ -59,9 +86,10 @@ struct deliver_early {
 struct deliver {
 	const struct config	*cfg;
 	struct smtp_params	 params;
+	struct deliver_connector connector;
 	struct tls_params	 tls_params;
 	struct tls_client	*tls;		/* loaded at the first connect */
-	struct tls_conn		*conn;
+	void			*conn;		/* the connector's; tls_conn */
 	struct transport	 t;
 	struct smtp_session	 smtp;
 	int			 ready;		/* authenticated session */
@@ -71,33 +99,39 @@ struct deliver {
 	struct deliver_early	 early;
 };
 
+/* Our host name for EHLO (never empty). */
+void	deliver_helo(char *out, size_t outlen);
+/* helo: our name for EHLO, kept (not copied) while d is used. */
 void	deliver_init(struct deliver *, const struct config *, const char *helo);
 /*
- * Connect and handshake now, for a message of nrcpts recipients that is
- * not ready to go yet (its spool file still to be made durable): the
- * relay greets only after the handshake, so the caller's work overlaps
- * that round trip.  The first deliver_open() checks the certificate and
- * reads the greeting; a failure here becomes that open's failure.  Does
- * nothing for a message that will go over parallel sessions.
+ * Connect and handshake now, for a message that is not ready to go yet
+ * (its spool file still to be made durable): the relay greets only
+ * after the handshake, so the caller's work overlaps that round trip.
+ * The first deliver_open() checks the certificate and reads the
+ * greeting; a failure here becomes that open's failure.
  */
-void	deliver_start(struct deliver *, size_t nrcpts);
+void	deliver_start(struct deliver *);
+/* Before the first try: every recipient pending, no failure. */
+void	deliver_reset(struct deliver_job *);
 /*
- * Deliver job; the results are in job->status[] and job->why.  More
- * recipients than one session takes may go over parallel sessions.
- */
-void	deliver_message(struct deliver *, struct deliver_job *);
-/*
- * The sequential engine behind deliver_message(), on this connection:
- * the recipients whose status is REPLY_TEMP, in batches, with retries.
+ * Deliver the recipients whose status is REPLY_TEMP over this struct's
+ * sessions, in batches, with retries; the results are in job->status[]
+ * and job->why.
  */
 void	deliver_batches(struct deliver *, struct deliver_job *);
 /*
- * Connect, TLS, greeting, EHLO, AUTH (done by deliver_message as needed;
+ * Connect, TLS, greeting, EHLO, AUTH (done by deliver_batches as needed;
  * exposed for --serverinfo).  -1: job->failure and job->why say why.
  */
 int	deliver_open(struct deliver *, struct deliver_job *);
 /* QUIT and close the connection, keep nothing. */
 void	deliver_close(struct deliver *);
+/*
+ * Seconds to wait after the n-th failed try (n >= 1) before the next, in
+ * this process: retry_delay doubled each time (at most 1024 times), then
+ * within ±25% by random (pure).
+ */
+double	deliver_retry_wait(int retry_delay, int failures, unsigned int random);
 /* Recipients still to be delivered (REPLY_TEMP). */
 size_t	deliver_pending(const struct deliver_job *);
 /*

@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "address.h"
+#include "base64.h"
 #include "buf.h"
 #include "header.h"
 
@@ -530,4 +531,59 @@ header_format_date(time_t t, char *out, size_t outlen)
 	    tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec, sign,
 	    off / 60, off % 60);
 	return n < 0 || (size_t)n >= outlen ? -1 : 0;
+}
+
+static int
+is_atext_or_space(unsigned char c)
+{
+	return c == ' ' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || (c != '\0' &&
+	    strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL);
+}
+
+/* RFC 2047 encoded words of at most ~30 input bytes each, never
+ * splitting a UTF-8 sequence (§5: each word must be decodable alone). */
+static int
+encode_words(const unsigned char *s, size_t len, struct buf *out)
+{
+	size_t	 n, start = out->len;
+
+	while (len > 0) {
+		n = len < 30 ? len : 30;
+		while (n < len && (s[n] & 0xc0) == 0x80)
+			n++;
+		if (buf_addf(out, "%s=?UTF-8?B?", out->len > start ? " " :
+		    "") == -1 || base64_encode(out, s, n) == -1 ||
+		    buf_adds(out, "?=") == -1)
+			return -1;
+		s += n;
+		len -= n;
+	}
+	return 0;
+}
+
+int
+header_display_name(const char *name, struct buf *out)
+{
+	const unsigned char	*p;
+	int			 atoms = 1, ascii = 1;
+
+	for (p = (const unsigned char *)name; *p != '\0'; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			return -1;
+		ascii &= *p < 0x80;
+		atoms &= is_atext_or_space(*p);
+	}
+	if (atoms)
+		return buf_adds(out, name);
+	if (!ascii)
+		return encode_words((const unsigned char *)name, strlen(name),
+		    out);
+	buf_add(out, "\"", 1);
+	for (p = (const unsigned char *)name; *p != '\0'; p++) {
+		if (*p == '"' || *p == '\\')
+			buf_add(out, "\\", 1);
+		buf_add(out, p, 1);
+	}
+	return buf_add(out, "\"", 1);
 }

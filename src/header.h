@@ -156,4 +156,15 @@ int	header_rewrite(const struct header_section *hs,
  */
 int	header_format_date(time_t t, char *out, size_t outlen);
 
+/*
+ * Append a full name (sendmail -F) to out as the display name of a From
+ * field: atoms and spaces as they are, other ASCII text as a quoted
+ * string, and text with 8-bit bytes (taken as UTF-8) as RFC 2047 "B"
+ * encoded words of about 30 input bytes each, never splitting a UTF-8
+ * sequence (section 5: each word must be decodable alone).  Returns 0,
+ * or -1 for a control character in name (a CR or LF would inject header
+ * fields) or when out cannot grow.
+ */
+int	header_display_name(const char *name, struct buf *out);
+
 #endif

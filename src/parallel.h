@@ -14,9 +14,10 @@
 #include "deliver.h"
 
 /*
- * Deliver job over up to cfg->parallel sessions at once.  Returns 0 when
- * done (results in job as for deliver_message), -1 when no child could be
- * started (nothing was sent; the caller delivers in this process).
+ * Deliver job over up to cfg->parallel sessions at once, each child with
+ * deliver_batches().  Returns 0 when done (results in job as for
+ * deliver_batches), -1 when no child could be started (nothing was sent;
+ * the caller delivers in this process).
  */
 int	parallel_deliver(struct deliver *, struct deliver_job *);
 

@@ -179,6 +179,20 @@ new_id(char *id, size_t idlen)
 	return 0;
 }
 
+int
+queue_id_valid(const char *id)
+{
+	size_t	 n;
+
+	if ((n = strspn(id, "0123456789")) == 0 || id[n] != '.')
+		return 0;
+	id += n + 1;
+	if ((n = strspn(id, "0123456789")) == 0 || id[n] != '.')
+		return 0;
+	id += n + 1;
+	return strlen(id) == 8 && strspn(id, "0123456789abcdef") == 8;
+}
+
 static int
 sync_dir(const struct queue *q, const char *sub)
 {

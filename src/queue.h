@@ -117,5 +117,7 @@ int	queue_peek(struct queue *, const char *sub, const char *id,
 	    struct queue_envelope *, long long *msgsize, char *err,
 	    size_t errlen);
 void	queue_envelope_free(struct queue_envelope *);
+/* Whether id has the shape of the ids queue_create() makes: T.USEC.RANDOM. */
+int	queue_id_valid(const char *id);
 
 #endif

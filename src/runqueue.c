@@ -13,7 +13,6 @@
 #include "notice.h"
 #include "queue.h"
 #include "runqueue.h"
-#include "submit.h"
 
 struct run {
 	const struct config	*cfg;
@@ -99,21 +98,6 @@ done:
 	return 0;
 }
 
-/* The shape of the ids new_id() in queue.c makes: T.USEC.RANDOM. */
-static int
-id_well_formed(const char *id)
-{
-	size_t	 n;
-
-	if ((n = strspn(id, "0123456789")) == 0 || id[n] != '.')
-		return 0;
-	id += n + 1;
-	if ((n = strspn(id, "0123456789")) == 0 || id[n] != '.')
-		return 0;
-	id += n + 1;
-	return strlen(id) == 8 && strspn(id, "0123456789abcdef") == 8;
-}
-
 /*
  * -qI<id> for an id that is not queued: where it is, if anywhere.  A
  * well-formed id that is nowhere was most likely delivered by another
@@ -126,7 +110,7 @@ report_missing(struct run *r)
 	long long		 size;
 	char			 err[512];
 
-	if (!id_well_formed(r->only)) {
+	if (!queue_id_valid(r->only)) {
 		outcome_fail(r->o, EX_USAGE, "%s is not a queue id "
 		    "(cfsendmail -bp lists them)", r->only);
 		return;
@@ -157,7 +141,7 @@ runqueue_run(const struct config *cfg, const char *id, struct outcome *o)
 	if (queue_open(&r.q, cfg->queue_dir, err, sizeof(err)) == -1)
 		return outcome_fail(o, EX_CANTCREAT, "%s", err);
 	queue_clean(&r.q, r.now);
-	submit_helo(helo, sizeof(helo));
+	deliver_helo(helo, sizeof(helo));
 	deliver_init(&r.d, cfg, helo);
 	if (queue_foreach(&r.q, "new", run_entry, &r, err, sizeof(err)) == -1)
 		outcome_fail(o, EX_IOERR, "%s", err);

@@ -9,7 +9,6 @@
 #include "queue.h"
 #include "serverinfo.h"
 #include "smtp.h"
-#include "submit.h"
 #include "tls.h"
 
 static void
@@ -46,7 +45,7 @@ serverinfo_run(const struct config *cfg, struct outcome *o)
 	char			 helo[256];
 	const char		*hint;
 
-	submit_helo(helo, sizeof(helo));
+	deliver_helo(helo, sizeof(helo));
 	deliver_init(&d, cfg, helo);
 	memset(&job, 0, sizeof(job));
 	buf_addf(&o->out, "relay: %s port %d (%s TLS)\n", cfg->host,

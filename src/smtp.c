@@ -13,8 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <gnutls/gnutls.h>
-
+#include "base64.h"
 #include "log.h"
 #include "smtp.h"
 
@@ -309,47 +308,26 @@ do_starttls(struct smtp_session *s, struct smtp_status *st)
 	return do_ehlo(s, st);
 }
 
-/* base64 of len bytes into a NUL-terminated gnutls buffer (wipe it). */
-static int
-base64(const void *p, size_t len, gnutls_datum_t *out)
-{
-	gnutls_datum_t	 in = { (unsigned char *)(uintptr_t)p,
-	    (unsigned int)len };
-
-	out->data = NULL;
-	return gnutls_base64_encode2(&in, out) < 0 ? -1 : 0;
-}
-
-static void
-wipe_datum(gnutls_datum_t *d)
-{
-	if (d->data != NULL)
-		explicit_bzero(d->data, d->size);
-	gnutls_free(d->data);
-	d->data = NULL;
-}
-
 /* RFC 4616: authzid NUL authcid NUL passwd, with an empty authzid. */
 static int
 auth_plain(struct smtp_session *s, struct smtp_status *st)
 {
-	struct buf	 raw = { 0 };
-	gnutls_datum_t	 b64 = { NULL, 0 };
+	struct buf	 raw = { 0 }, b64 = { 0 };
 	int		 rc = -1;
 
 	if (buf_add(&raw, "", 1) == -1 ||
 	    buf_adds(&raw, s->p->username) == -1 ||
 	    buf_add(&raw, "", 1) == -1 || buf_adds(&raw, s->p->token) == -1 ||
-	    base64(raw.data, raw.len, &b64) == -1) {
+	    base64_encode(&b64, raw.data, raw.len) == -1) {
 		status_local(s, st, "out of memory");
 		goto done;
 	}
 	set_state(s, SMTP_AUTH);
-	cmd_add(s, "AUTH PLAIN %.*s", (int)b64.size, b64.data);
+	cmd_add(s, "AUTH PLAIN %s", b64.data);
 	rc = exchange(s, s->p->auth_timeout_ms, st);
 done:
-	wipe_datum(&b64);
-	buf_free(&raw);		/* buf_free wipes */
+	buf_free(&b64);		/* buf_free wipes */
+	buf_free(&raw);
 	return rc;
 }
 
@@ -358,16 +336,16 @@ static int
 auth_login_step(struct smtp_session *s, enum smtp_state next,
     const char *secret, struct smtp_status *st)
 {
-	gnutls_datum_t	 b64 = { NULL, 0 };
+	struct buf	 b64 = { 0 };
 	int		 rc;
 
-	if (base64(secret, strlen(secret), &b64) == -1) {
+	if (base64_encode(&b64, secret, strlen(secret)) == -1) {
 		status_local(s, st, "out of memory");
 		return -1;
 	}
 	set_state(s, next);
-	cmd_add(s, "%.*s", (int)b64.size, b64.data);
-	wipe_datum(&b64);
+	cmd_add(s, "%s", b64.data);
+	buf_free(&b64);		/* buf_free wipes */
 	rc = exchange(s, s->p->auth_timeout_ms, st);
 	return rc;
 }

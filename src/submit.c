@@ -16,214 +16,72 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <gnutls/gnutls.h>
-
-#include "address.h"
 #include "aliases.h"
 #include "attempt.h"
 #include "deliver.h"
+#include "envelope.h"
 #include "log.h"
 #include "message.h"
 #include "privilege.h"
 #include "queue.h"
+#include "send.h"
 #include "submit.h"
 
-struct envelope {
-	char			*from;
-	struct address_list	 rcpts;
-	int			 smtputf8;
-};
-
-static void
-envelope_free(struct envelope *env)
-{
-	free(env->from);
-	address_list_free(&env->rcpts);
-}
-
-/* -f "<a@x>" is common; the brackets are not part of the address. */
-static const char *
-strip_brackets(const char *given, char *buf, size_t buflen)
-{
-	size_t	 len;
-
-	if (given == NULL || given[0] != '<')
-		return given;
-	len = strlen(given);
-	if (len < 2 || given[len - 1] != '>' || len - 1 > buflen)
-		return given;
-	memcpy(buf, given + 1, len - 2);
-	buf[len - 2] = '\0';
-	return buf;
-}
-
+/* What an envelope failure means for the caller (sendmail's codes). */
 static int
-envelope_sender(const struct options *opts, const struct config *cfg,
+envelope_failure(enum envelope_result r, const char *err, struct outcome *o)
+{
+	static const int codes[] = {
+		[ENVELOPE_OK] = EX_OK,
+		[ENVELOPE_BAD] = EX_DATAERR,
+		[ENVELOPE_CONFIG] = EX_CONFIG,
+		[ENVELOPE_NOUSER] = EX_NOUSER,
+		[ENVELOPE_EMPTY] = EX_USAGE,
+	};
+
+	return outcome_fail(o, codes[r], "%s", err);
+}
+
+/* The envelope the command line gives: -f/-r, the login, the words. */
+static int
+envelope_of_options(const struct options *opts, const struct config *cfg,
     struct envelope *env, struct outcome *o)
 {
-	struct passwd	*pw = getpwuid(getuid());
-	char		 err[512], given[512];
-	int		 utf8 = 0;
-
-	env->from = aliases_sender(cfg, strip_brackets(opts->sender, given,
-	    sizeof(given)), pw != NULL ? pw->pw_name : NULL, err,
-	    sizeof(err));
-	if (env->from == NULL)
-		return outcome_fail(o, EX_CONFIG, "%s", err);
-	if (address_check_envelope(env->from, 1, &utf8, err,
-	    sizeof(err)) == -1)
-		return outcome_fail(o, EX_DATAERR, "sender: %s", err);
-	env->smtputf8 |= utf8;
-	return 0;
-}
-
-static int
-expand_list(const struct config *cfg, const struct address_list *in,
-    struct envelope *env, struct outcome *o)
-{
-	char	 err[512];
-	size_t	 i;
-
-	for (i = 0; i < in->n; i++)
-		if (aliases_expand(cfg, in->v[i].addr, &env->rcpts, err,
-		    sizeof(err)) == -1)
-			return outcome_fail(o, EX_NOUSER, "%s", err);
-	return 0;
-}
-
-/* Recipient words: each may hold a list ("a@x,b@y", cron's MAILTO). */
-static int
-expand_words(const struct options *opts, const struct config *cfg,
-    struct envelope *env, struct outcome *o)
-{
-	struct address_list	 words;
+	struct passwd		*pw = getpwuid(getuid());
+	enum envelope_result	 r;
 	char			 err[512];
 	size_t			 i;
-	int			 rc = 0;
 
-	for (i = 0; i < opts->nrcpts && rc == 0; i++) {
-		memset(&words, 0, sizeof(words));
-		if (address_list_parse(&words, opts->rcpts[i],
-		    strlen(opts->rcpts[i]), err, sizeof(err)) == -1)
-			rc = outcome_fail(o, EX_DATAERR, "recipient: %s", err);
-		else
-			rc = expand_list(cfg, &words, env, o);
-		address_list_free(&words);
-	}
-	return rc;
-}
-
-static int
-check_rcpts(struct envelope *env, struct outcome *o)
-{
-	char	 err[512];
-	size_t	 i;
-	int	 utf8;
-
-	if (env->rcpts.n == 0)
-		return outcome_fail(o, EX_USAGE, "no recipients: give them "
-		    "as arguments, or use -t to take them from the headers");
-	for (i = 0; i < env->rcpts.n; i++) {
-		utf8 = 0;
-		if (address_check_envelope(env->rcpts.v[i].addr, 0, &utf8, err,
-		    sizeof(err)) == -1)
-			return outcome_fail(o, EX_DATAERR, "recipient: %s",
-			    err);
-		env->smtputf8 |= utf8;
-	}
-	return 0;
-}
-
-void
-submit_helo(char *out, size_t outlen)
-{
-	if (gethostname(out, outlen) == -1 || out[0] == '\0')
-		strlcpy(out, "localhost", outlen);
-	out[outlen - 1] = '\0';
+	r = envelope_sender(env, cfg, opts->sender, pw != NULL ?
+	    pw->pw_name : NULL, err, sizeof(err));
+	for (i = 0; i < opts->nrcpts && r == ENVELOPE_OK; i++)
+		r = envelope_add_word(env, cfg, opts->rcpts[i], err,
+		    sizeof(err));
+	return r == ENVELOPE_OK ? 0 : envelope_failure(r, err, o);
 }
 
 int
 submit_verify(const struct options *opts, const struct config *cfg,
     struct outcome *o)
 {
-	struct envelope	 env;
-	size_t		 i;
+	struct envelope		 env;
+	enum envelope_result	 r;
+	char			 err[512];
+	size_t			 i;
 
 	memset(&env, 0, sizeof(env));
-	if (envelope_sender(opts, cfg, &env, o) == 0 &&
-	    expand_words(opts, cfg, &env, o) == 0 &&
-	    check_rcpts(&env, o) == 0) {
-		buf_addf(&o->out, "sender: <%s>\n", env.from);
-		for (i = 0; i < env.rcpts.n; i++)
-			buf_addf(&o->out, "recipient: <%s>\n",
-			    env.rcpts.v[i].addr);
+	if (envelope_of_options(opts, cfg, &env, o) != 0)
+		goto done;
+	if ((r = envelope_check(&env, err, sizeof(err))) != ENVELOPE_OK) {
+		envelope_failure(r, err, o);
+		goto done;
 	}
+	buf_addf(&o->out, "sender: <%s>\n", env.from);
+	for (i = 0; i < env.rcpts.n; i++)
+		buf_addf(&o->out, "recipient: <%s>\n", env.rcpts.v[i].addr);
+done:
 	envelope_free(&env);
 	return o->code;
-}
-
-static int
-is_atext_or_space(unsigned char c)
-{
-	return c == ' ' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9') || (c != '\0' &&
-	    strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL);
-}
-
-/* RFC 2047 encoded words of at most ~30 input bytes each, never
- * splitting a UTF-8 sequence (§5: each word must be decodable alone). */
-static int
-encode_words(const unsigned char *s, size_t len, struct buf *out)
-{
-	gnutls_datum_t	 in, b64;
-	size_t		 n;
-
-	while (len > 0) {
-		n = len < 30 ? len : 30;
-		while (n < len && (s[n] & 0xc0) == 0x80)
-			n++;
-		in.data = (unsigned char *)(uintptr_t)s;
-		in.size = (unsigned int)n;
-		if (gnutls_base64_encode2(&in, &b64) < 0)
-			return -1;
-		buf_addf(out, "%s=?UTF-8?B?%.*s?=", out->len ? " " : "",
-		    (int)b64.size, b64.data);
-		gnutls_free(b64.data);
-		s += n;
-		len -= n;
-	}
-	return 0;
-}
-
-/*
- * -F as a display name: atoms as they are, else a quoted string, and
- * 8-bit text as encoded words.  -1 for control characters (a CR or LF
- * here would inject headers).
- */
-static int
-display_name(const char *name, struct buf *out)
-{
-	const unsigned char	*p;
-	int			 atoms = 1, ascii = 1;
-
-	for (p = (const unsigned char *)name; *p != '\0'; p++) {
-		if (*p < 0x20 || *p == 0x7f)
-			return -1;
-		ascii &= *p < 0x80;
-		atoms &= is_atext_or_space(*p);
-	}
-	if (atoms)
-		return buf_adds(out, name);
-	if (!ascii)
-		return encode_words((const unsigned char *)name, strlen(name),
-		    out);
-	buf_add(out, "\"", 1);
-	for (p = (const unsigned char *)name; *p != '\0'; p++) {
-		if (*p == '"' || *p == '\\')
-			buf_add(out, "\\", 1);
-		buf_add(out, p, 1);
-	}
-	return buf_add(out, "\"", 1);
 }
 
 /* The right-hand side for a Message-ID we add. */
@@ -259,14 +117,14 @@ missing_fields(const struct message *m, const struct options *opts,
 	    header_format_date(time(NULL), date, sizeof(date)) == 0 &&
 	    asprintf(&add[n++], "Date: %s", date) == -1)
 		goto nomem;
-	submit_helo(helo, sizeof(helo));
+	deliver_helo(helo, sizeof(helo));
 	if (header_find(&m->hs, "Message-ID", 0) < 0 &&
 	    asprintf(&add[n++], "Message-ID: <%s@%s>", id,
 	    id_domain(cfg, env, helo)) == -1)
 		goto nomem;
 	if (header_find(&m->hs, "From", 0) < 0 && sender != NULL) {
 		if (opts->fullname != NULL && opts->fullname[0] != '\0') {
-			if (display_name(opts->fullname, &from) == -1) {
+			if (header_display_name(opts->fullname, &from) == -1) {
 				buf_free(&from);
 				return outcome_fail(o, EX_DATAERR, "-F: "
 				    "control character in the full name");
@@ -382,10 +240,10 @@ fill_envelope(struct queue_envelope *v, const struct envelope *env,
  */
 static int
 spool_write(const struct options *opts, const struct config *cfg,
-    struct message *m, const struct envelope *env, struct queue *q,
-    struct queue_entry *e, struct outcome *o)
+    const struct message_source *src, struct message *m,
+    const struct envelope *env, struct queue *q, struct queue_entry *e,
+    struct outcome *o)
 {
-	struct message_source	 src = { NULL, stdin_read };
 	struct message_sink	 sink;
 	struct header_edit	 edit;
 	enum message_result	 r;
@@ -403,7 +261,7 @@ spool_write(const struct options *opts, const struct config *cfg,
 	edit.add = (const char *const *)add;
 	sink.ctx = e;
 	sink.write = spool_write_data;
-	r = message_write(m, &edit, &src, &sink, cfg->max_size, err,
+	r = message_write(m, &edit, src, &sink, cfg->max_size, err,
 	    sizeof(err));
 	if (r == MESSAGE_LONG_LINES)
 		r = reencode(m, &edit, cfg, q, e, err, sizeof(err));
@@ -555,7 +413,7 @@ spool_commit(const struct options *opts, const struct config *cfg,
 	    pthread_create(&t, NULL, commit_run, &c) != 0)
 		commit_run(&c);
 	else {
-		deliver_start(d, env->rcpts.n);
+		send_start(d, env->rcpts.n);
 		pthread_join(t, NULL);
 	}
 	if (c.rc == -1) {
@@ -568,59 +426,58 @@ spool_commit(const struct options *opts, const struct config *cfg,
 	return 0;
 }
 
+/*
+ * The header section from src; with -t its recipients join the
+ * envelope, which is then complete and checked.
+ */
 static int
 read_envelope(const struct options *opts, const struct config *cfg,
-    struct message *m, struct envelope *env, struct outcome *o)
+    const struct message_source *src, struct message *m,
+    struct envelope *env, struct outcome *o)
 {
-	struct message_source	 src = { NULL, stdin_read };
-	struct address_list	 hdr;
-	enum message_result	 r;
+	enum message_result	 mr;
+	enum envelope_result	 r = ENVELOPE_OK;
 	char			 err[512];
-	int			 rc = 0;
 
-	if ((r = message_read_header(m, &src, err, sizeof(err))) !=
+	if ((mr = message_read_header(m, src, err, sizeof(err))) !=
 	    MESSAGE_OK)
-		return message_failure(r, err, o);
-	if (opts->extract) {
-		memset(&hdr, 0, sizeof(hdr));
-		if (header_recipients(&m->hs, &hdr, err, sizeof(err)) == -1)
-			rc = outcome_fail(o, EX_DATAERR, "%s", err);
-		else
-			rc = expand_list(cfg, &hdr, env, o);
-		address_list_free(&hdr);
-	}
-	return rc;
+		return message_failure(mr, err, o);
+	if (opts->extract)
+		r = envelope_add_header(env, cfg, &m->hs, err, sizeof(err));
+	if (r == ENVELOPE_OK)
+		r = envelope_check(env, err, sizeof(err));
+	return r == ENVELOPE_OK ? 0 : envelope_failure(r, err, o);
 }
 
-int
-submit_message(const struct options *opts, const struct config *cfg,
+/*
+ * What every submitted message goes through once its envelope is begun
+ * (from the command line; from MAIL FROM and RCPT TO with -bs): the
+ * message read from src, checked and spooled durably, then delivered as
+ * the mode says.
+ */
+static int
+spool_and_send(const struct options *opts, const struct config *cfg,
+    struct envelope *env, const struct message_source *src,
     struct outcome *o)
 {
-	struct envelope		 env;
 	struct message		 m;
 	struct queue		 q = { NULL };
 	struct queue_entry	 e;
 	struct deliver		 d;
 	char			 helo[256], err[512];
 
-	memset(&env, 0, sizeof(env));
 	memset(&e, 0, sizeof(e));
 	e.fd = -1;
 	message_init(&m, opts->ignore_dots);
-	submit_helo(helo, sizeof(helo));
+	deliver_helo(helo, sizeof(helo));
 	deliver_init(&d, cfg, helo);
-	if (envelope_sender(opts, cfg, &env, o) != 0 ||
-	    expand_words(opts, cfg, &env, o) != 0)
-		goto done;
 	if (queue_open(&q, cfg->queue_dir, err, sizeof(err)) == -1) {
 		outcome_fail(o, EX_CANTCREAT, "%s", err);
 		goto done;
 	}
-	if (read_envelope(opts, cfg, &m, &env, o) != 0 ||
-	    check_rcpts(&env, o) != 0 ||
-	    spool_write(opts, cfg, &m, &env, &q, &e, o) != 0)
-		goto done;
-	if (spool_commit(opts, cfg, &env, &d, &q, &e, o) != 0)
+	if (read_envelope(opts, cfg, src, &m, env, o) != 0 ||
+	    spool_write(opts, cfg, src, &m, env, &q, &e, o) != 0 ||
+	    spool_commit(opts, cfg, env, &d, &q, &e, o) != 0)
 		goto done;
 	/* the token is read and the entry made: no more need of the group
 	 * but for queue updates (attempt.c raises it for those) */
@@ -634,6 +491,19 @@ done:
 	queue_entry_free(&e);
 	queue_close(&q);
 	message_free(&m);
+	return o->code;
+}
+
+int
+submit_message(const struct options *opts, const struct config *cfg,
+    struct outcome *o)
+{
+	struct message_source	 src = { NULL, stdin_read };
+	struct envelope		 env;
+
+	memset(&env, 0, sizeof(env));
+	if (envelope_of_options(opts, cfg, &env, o) == 0)
+		spool_and_send(opts, cfg, &env, &src, o);
 	envelope_free(&env);
 	return o->code;
 }

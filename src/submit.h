@@ -9,7 +9,8 @@
  * commits it while the connection and TLS handshake go on); only then
  * is it delivered: in the foreground (the default), by a detached child
  * (-odb), or by the next queue run (-odq).  The exit code is 0 when the
- * message was delivered or is safely queued.
+ * message was delivered or is safely queued.  envelope.h builds the
+ * envelope, message.h the spool file.
  */
 #ifndef CFSENDMAIL_SUBMIT_H
 #define CFSENDMAIL_SUBMIT_H
@@ -24,7 +25,5 @@ int	submit_message(const struct options *, const struct config *,
 /* -bv: print the envelope the recipients resolve to; send nothing. */
 int	submit_verify(const struct options *, const struct config *,
 	    struct outcome *);
-/* Our host name for EHLO (never empty). */
-void	submit_helo(char *out, size_t outlen);
 
 #endif

@@ -319,6 +319,21 @@ check_batches() {
 	assert_no_violations
 }
 
+@test "connection dropped at the second RCPT: the first recipient is not taken for sent" {
+	# r001 had its 250 to RCPT but no message: it goes in the retry too
+	server_start --drop rcpt#2
+	write_config
+	run --separate-stderr send_to 3
+	assert_status 0
+	assert_stdout_empty
+	assert_stderr_empty
+	assert_queue_empty
+	assert_received 1
+	assert_each_once r001@example.org r002@example.org r003@example.org
+	assert_sessions 2
+	assert_no_violations
+}
+
 @test "stall after EHLO (no AUTH reply), timeout = 1: retried within seconds" {
 	server_start --stall auth#1
 	write_config relay.timeout=1

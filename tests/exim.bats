@@ -87,7 +87,7 @@ exim_diag() {
 }
 
 _free_port() {
-	"$SMTPD_PYTHON" -c 'import socket
+	"$PYTHON3" -c 'import socket
 s = socket.socket()
 s.bind(("127.0.0.1", 0))
 print(s.getsockname()[1])'
@@ -186,16 +186,7 @@ exim_stop() {
 	[ -n "$EXIM_PID" ] || return 0
 	local pid=$EXIM_PID i left
 	EXIM_PID=
-	kill -TERM "$pid" 2>/dev/null || true
-	for ((i = 0; i < _POLL_TRIES; i++)); do
-		_alive "$pid" || break
-		sleep "$_POLL_SLEEP"
-	done
-	if _alive "$pid"; then
-		echo "exim_stop: Exim ignored SIGTERM for 10 s; killing" >&2
-		kill -KILL "$pid" 2>/dev/null || true
-	fi
-	wait "$pid" || true
+	stop_pid "exim_stop: Exim" "$pid" || true
 	for ((i = 0; i < _POLL_TRIES; i++)); do
 		left=$(_exim_children)
 		[ -n "$left" ] || break

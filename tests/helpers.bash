@@ -3,7 +3,8 @@
 # Environment (set by the harness; the defaults suit `bats tests/x.bats`):
 #   CFSENDMAIL    binary under test (default $BATS_TEST_DIRNAME/../cfsendmail)
 #   top_srcdir    source tree (default $BATS_TEST_DIRNAME/..)
-#   SMTPD_PYTHON  Python >= 3.11 for the test server (default /usr/bin/python3)
+#   PYTHON3       Python >= 3.11 for the test server and the checkers
+#                 (default /usr/bin/python3; make check passes configure's)
 #
 # Test server (tests/server/smtpd.py, options in tests/server/README):
 #   server_start [OPTION...]  start it on a free loopback port with a record
@@ -14,9 +15,11 @@
 #                             A test may stop and start a server again: the
 #                             new one has a new port (write_config again) and
 #                             fresh records (REC=.../rec2).
-#   server_stop               stop it (SIGTERM, wait); fails when it exited
+#   server_stop               stop it (stop_pid); fails when it exited
 #                             badly or wrote to stderr; no-op without a server.
 #                             The default teardown() below calls it.
+#   stop_pid WHO PID          SIGTERM, wait up to 10 s, then SIGKILL; reaps
+#                             the job and returns its exit status
 #   server_settle             wait until the server has processed everything
 #                             the clients sent (the record helpers call it)
 #   server_diag               print the server's stderr, violations and the
@@ -64,7 +67,7 @@
 # shellcheck disable=SC2154
 : "${CFSENDMAIL:=$BATS_TEST_DIRNAME/../cfsendmail}"
 : "${top_srcdir:=$BATS_TEST_DIRNAME/..}"
-: "${SMTPD_PYTHON:=/usr/bin/python3}"
+: "${PYTHON3:=/usr/bin/python3}"
 export CFSENDMAIL top_srcdir
 
 TESTS_SERVER_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/server" && pwd)
@@ -119,7 +122,7 @@ server_start() {
 	SERVER_LOG=$BATS_TEST_TMPDIR/server$n.log
 	rm -f "$portfile"
 	# 3>&-: bats waits for every holder of its fd 3 before finishing.
-	"$SMTPD_PYTHON" "$TESTS_SERVER_DIR/smtpd.py" --port-file "$portfile" \
+	"$PYTHON3" "$TESTS_SERVER_DIR/smtpd.py" --port-file "$portfile" \
 	    --cert "$CERTS/server.pem" --key "$CERTS/server.key" \
 	    --record-dir "$REC" "$@" </dev/null >"$SERVER_LOG" 2>&1 3>&- &
 	SERVER_PID=$!
@@ -145,20 +148,29 @@ server_start() {
 	return 1
 }
 
-server_stop() {
-	[ -n "$SERVER_PID" ] || return 0
-	local pid=$SERVER_PID rc=0 i
-	SERVER_PID=
+# stop_pid WHO PID -- SIGTERM to the background job PID, up to 10 s for it
+# to exit, then SIGKILL (saying so on stderr as WHO); reaps it and returns
+# its exit status.
+stop_pid() {
+	local who=$1 pid=$2 i rc=0
 	kill -TERM "$pid" 2>/dev/null || true
 	for ((i = 0; i < _POLL_TRIES; i++)); do
 		_alive "$pid" || break
 		sleep "$_POLL_SLEEP"
 	done
 	if _alive "$pid"; then
-		echo "server_stop: smtpd.py ignored SIGTERM for 10 s; killing" >&2
+		echo "$who ignored SIGTERM for 10 s; killing" >&2
 		kill -KILL "$pid" 2>/dev/null || true
 	fi
 	wait "$pid" || rc=$?
+	return "$rc"
+}
+
+server_stop() {
+	[ -n "$SERVER_PID" ] || return 0
+	local pid=$SERVER_PID rc=0
+	SERVER_PID=
+	stop_pid "server_stop: smtpd.py" "$pid" || rc=$?
 	if [ "$rc" -ne 0 ] || [ -s "$SERVER_LOG" ]; then
 		echo "server_stop: smtpd.py exited with status $rc; its output:" >&2
 		cat "$SERVER_LOG" >&2
@@ -234,7 +246,7 @@ envelope() {
 envelope_field() {
 	local path
 	path=$(envelope "$1") || return 1
-	"$SMTPD_PYTHON" - "$path" "$2" <<'EOF'
+	"$PYTHON3" - "$path" "$2" <<'EOF'
 import json, sys
 value = json.load(open(sys.argv[1]))[sys.argv[2]]
 if isinstance(value, list):

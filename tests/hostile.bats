@@ -77,7 +77,7 @@ refused_or_whole() {
 		    return 1
 		assert_complete || return 1
 		[ -n "${3:-}" ] || return 0
-		run "$SMTPD_PYTHON" "$SECURITY_DIR/body.py" "$(received 1)" "$3"
+		run "$PYTHON3" "$SECURITY_DIR/body.py" "$(received 1)" "$3"
 		[ "$status" -eq 0 ] || _fail "delivered, but:" "$output"
 		;;
 	*) _fail "exit $status:" "$stderr" ;;
@@ -93,7 +93,7 @@ rcpts() {
 # python run: there may be thousands of messages)
 all_rcpts() {
 	server_settle || return 1
-	"$SMTPD_PYTHON" - "$REC" <<'PY' | sort
+	"$PYTHON3" - "$REC" <<'PY' | sort
 import glob, json, sys
 for path in sorted(glob.glob(sys.argv[1] + "/[0-9]*.json")):
     for rcpt in json.load(open(path))["rcpt_tos"]:
@@ -104,7 +104,7 @@ PY
 # max_rcpts -- the largest recipient count of one message received
 max_rcpts() {
 	server_settle || return 1
-	"$SMTPD_PYTHON" - "$REC" <<'PY'
+	"$PYTHON3" - "$REC" <<'PY'
 import glob, json, sys
 print(max([len(json.load(open(p))["rcpt_tos"])
            for p in glob.glob(sys.argv[1] + "/[0-9]*.json")] or [0]))
@@ -275,7 +275,7 @@ EOF
 	    -name '*.msg' | wc -l)); the -v trace went to the socket?" ||
 	    return 1
 	assert_complete
-	run "$SMTPD_PYTHON" "$SECURITY_DIR/body.py" "$(received 1)" \
+	run "$PYTHON3" "$SECURITY_DIR/body.py" "$(received 1)" \
 	    "$BATS_TEST_TMPDIR/body"
 	[ "$status" -eq 0 ] || _fail "the message was changed:" "$output" \
 	    "--- received:" "$(cat -A "$(received 1)")"
@@ -290,7 +290,7 @@ EOF
 	server_start
 	write_config
 	printf 'Subject: epipe\n\nbody\n' >"$BATS_TEST_TMPDIR/in"
-	run timeout 60 "$SMTPD_PYTHON" -c '
+	run timeout 60 "$PYTHON3" -c '
 import os, subprocess, sys
 r, w = os.pipe()
 os.close(r)
@@ -330,7 +330,7 @@ print(p.returncode)' "$BATS_TEST_TMPDIR/in" "$CFSENDMAIL" -C "$CONF" -v \
 	[ -x /usr/bin/time ] && tv="/usr/bin/time -v -o $BATS_TEST_TMPDIR/time"
 	start=$(date +%s)
 	run --separate-stderr bash -c '"$0" "$1" "$2" $((64 * 1024 * 1024)) "Subject: flood
-" | timeout 60 $3 "$4" -C "$5" to@example.org' "$SMTPD_PYTHON" \
+" | timeout 60 $3 "$4" -C "$5" to@example.org' "$PYTHON3" \
 	    "$SECURITY_DIR/flood.py" "$BATS_TEST_TMPDIR/written" "$tv" \
 	    "$CFSENDMAIL" "$CONF"
 	end=$(date +%s)
@@ -420,7 +420,7 @@ print(p.returncode)' "$BATS_TEST_TMPDIR/in" "$CFSENDMAIL" -C "$CONF" -v \
 	assert_complete
 	[[ $(envelope_field 1 mail_options) == *BODY=8BITMIME* ]] ||
 	    _fail "no BODY=8BITMIME:" "$(envelope_field 1 mail_options)"
-	run "$SMTPD_PYTHON" "$SECURITY_DIR/body.py" "$(received 1)" \
+	run "$PYTHON3" "$SECURITY_DIR/body.py" "$(received 1)" \
 	    "$BATS_TEST_TMPDIR/body"
 	[ "$status" -eq 0 ] || _fail "the body was changed:" "$output"
 	# the Subject keeps its bytes (or is MIME-encoded from them)

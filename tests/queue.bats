@@ -133,7 +133,7 @@ queue_has_no_entry() {
 # server of this test received (tests/queue/tally.py)
 tally() {
 	server_settle || return 1
-	"$SMTPD_PYTHON" "$TALLY" "$BATS_TEST_TMPDIR"/rec*
+	"$PYTHON3" "$TALLY" "$BATS_TEST_TMPDIR"/rec*
 }
 
 # assert_each_once FIRST LAST -- messages FIRST..LAST each received exactly

@@ -235,7 +235,7 @@ stop_stalled() {
 	# itself stays once (later sessions need it), never more
 	if [ "$(id -u)" -eq 0 ] &&
 	    ! sanitized "no memscan.py: ASan's shadow memory is too big"; then
-		run "$SMTPD_PYTHON" "$SECURITY_DIR/memscan.py" "$pid" \
+		run "$PYTHON3" "$SECURITY_DIR/memscan.py" "$pid" \
 		    "$TOK_PLAIN" "$TOK_LOGIN" "$TOK"
 		assert_status 0
 		local -a counts
@@ -364,7 +364,7 @@ sg_install() {
 	# the compiled-in default config, as --help shows it
 	old=$("$CFSENDMAIL" --help | grep -o '/[^ ]*/cfsendmail\.conf' | head -n 1)
 	[ -n "$old" ] || _fail "no default config path in --help" || return 1
-	"$SMTPD_PYTHON" - "$SGBIN" "$old" "$SGDIR/c.conf" <<'EOF' || return 1
+	"$PYTHON3" - "$SGBIN" "$old" "$SGDIR/c.conf" <<'EOF' || return 1
 import sys
 path, old, new = sys.argv[1], sys.argv[2].encode() + b"\0", sys.argv[3].encode()
 data = open(path, "rb").read()

@@ -67,7 +67,7 @@ def auth():
 '
 
 smtp_client() {
-	"$SMTPD_PYTHON" -c "$CLIENT_PY
+	"$PYTHON3" -c "$CLIENT_PY
 $1" "$SERVER_PORT" "$CA"
 }
 

@@ -15,6 +15,9 @@
 #   header_section FILE      the header section, CRs removed
 #   body_of FILE             the body (after the first empty line), as is
 #   header_count FILE NAME   how many NAME: fields the header section has
+#   assert_bcc_hidden FILE ADDR...
+#                            no Bcc or Resent-Bcc field in the header
+#                            section, and no ADDR anywhere in FILE
 #   rcpts N                  envelope recipients of message N, one a line
 #   assert_rcpts N ADDR...   they are exactly ADDR..., in any order
 #   wait_received N          wait (bounded, 10 s) until N messages arrived
@@ -67,6 +70,20 @@ body_of() {
 
 header_count() {
 	header_section "$1" | LC_ALL=C grep -ci "^$2[[:blank:]]*:" || true
+}
+
+# RFC 5322 section 3.6.3: the blind recipients get the message, but
+# nobody sees them, nor that there were any.
+assert_bcc_hidden() {
+	local file=$1 n addr
+	shift
+	n=$(header_section "$file" |
+	    LC_ALL=C grep -ci '^\(resent-\)\{0,1\}bcc[[:blank:]]*:' || true)
+	[ "$n" -eq 0 ] || { _fail "$file: $n Bcc field(s) in the header" \
+	    "section:" "$(header_section "$file")"; return 1; }
+	for addr; do
+		refute_has "$file" "$addr" || return 1
+	done
 }
 
 rcpts() {

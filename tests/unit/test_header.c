@@ -484,6 +484,55 @@ test_date(void)
 	    "short buffer refused");
 }
 
+/* -F: atoms as they are, a quoted string, or RFC 2047 encoded words. */
+static void
+test_display_name(void)
+{
+	static const struct {
+		const char	*name;
+		int		 rc;
+		const char	*want;
+	} cases[] = {
+	    { "Cron Daemon", 0, "Cron Daemon" },
+	    { "O'Brien & Co {ops}", 0, "O'Brien & Co {ops}" },
+	    { "Smith, John", 0, "\"Smith, John\"" },
+	    { "a.b", 0, "\"a.b\"" },			/* '.' is no atext */
+	    { "say \"hi\" \\o/", 0, "\"say \\\"hi\\\" \\\\o/\"" },
+	    { "Jos\xc3\xa9 M\xc3\xbcller", 0,
+		"=?UTF-8?B?Sm9zw6kgTcO8bGxlcg==?=" },
+	    /* 8-bit text with quotes: encoded, no quoting needed */
+	    { "\xc3\x9cn\xc3\xaf" "c\xc3\xb6" "d\xc3\xa9 \"quoted\"", 0,
+		"=?UTF-8?B?w5xuw69jw7Zkw6kgInF1b3RlZCI=?=" },
+	    /* 41 bytes: the first word takes 31, not to split an "é" */
+	    { "a\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+		"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+		"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9", 0,
+		"=?UTF-8?B?YcOpw6nDqcOpw6nDqcOpw6nDqcOpw6nDqcOpw6nDqQ==?= "
+		"=?UTF-8?B?w6nDqcOpw6nDqQ==?=" },
+	    { "Evil\r\nBcc: victim@example.com", -1, NULL },
+	    { "tab\there", -1, NULL },
+	    { "del\x7f", -1, NULL },
+	    { "8-bit \xc3\xa9 and LF\n", -1, NULL },
+	};
+	struct buf	 b = { 0 };
+	size_t		 i;
+	int		 rc;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		buf_reset(&b);
+		rc = header_display_name(cases[i].name, &b);
+		is_int(rc, cases[i].rc, "display name %zu: result", i);
+		if (cases[i].want != NULL)
+			is_str(b.data, cases[i].want, "display name %zu", i);
+	}
+	/* appended: the encoded words' spacing is their own */
+	buf_reset(&b);
+	buf_adds(&b, "From: ");
+	header_display_name("Jos\xc3\xa9", &b);
+	is_str(b.data, "From: =?UTF-8?B?Sm9zw6k=?=", "display name appended");
+	buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -498,5 +547,6 @@ main(void)
 	test_parse_errors();
 	test_section_length();
 	test_date();
+	test_display_name();
 	return done_testing();
 }

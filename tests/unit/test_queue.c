@@ -576,6 +576,51 @@ test_retry_after(void)
 	    "deterministic");
 }
 
+/* The ids -qI accepts: those queue_create() makes, nothing else. */
+static void
+test_id_valid(void)
+{
+	static const struct {
+		const char	*id;
+		int		 valid;
+	} cases[] = {
+	    { "1767225600.123456.0123abcd", 1 },
+	    { "0000000001.000000.00000000", 1 },
+	    { "1.2.ffffffff", 1 },
+	    { "1.2.nosuchid", 0 },
+	    { "1767225600.123456.0123ABCD", 0 },	/* new_id() writes %x */
+	    { "1767225600.123456.0123abc", 0 },		/* 7 hex digits */
+	    { "1767225600.123456.0123abcde", 0 },	/* 9 */
+	    { "1767225600.0123abcd", 0 },
+	    { "1767225600..0123abcd", 0 },
+	    { ".123456.0123abcd", 0 },
+	    { "../new/1.2.0123abcd", 0 },
+	    { "1.2.0123abcd/", 0 },
+	    { "1.2.0123abcd.msg", 0 },
+	    { "", 0 },
+	};
+	struct queue		 q = { NULL };
+	struct queue_entry	 e;
+	char			 dir[PATH_MAX];
+	size_t			 i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		is_int(queue_id_valid(cases[i].id), cases[i].valid,
+		    "queue id \"%s\"", cases[i].id);
+	snprintf(dir, sizeof(dir), "%s/ids", base);
+	if (queue_open(&q, dir, err, sizeof(err)) == -1 ||
+	    queue_create(&q, &e, err, sizeof(err)) == -1) {
+		ok(0, "queue id: make an entry: %s", err);
+		queue_close(&q);
+		return;
+	}
+	ok(queue_id_valid(e.id), "queue id: queue_create() makes a valid "
+	    "one (%s)", e.id);
+	queue_abort(&q, &e);
+	queue_entry_free(&e);
+	queue_close(&q);
+}
+
 int
 main(void)
 {
@@ -592,6 +637,7 @@ main(void)
 	test_damaged();
 	test_clean();
 	test_retry_after();
+	test_id_valid();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", base);
 	if (system(cmd) != 0)
 		fprintf(stderr, "# could not remove %s\n", base);

@@ -1,17 +1,9 @@
 /*
  * test_smtp.c - unit tests for the SMTP client state machine (smtp.c).
  *
- * A scripted fake transport plays the server: it hands out the lines of
- * a script and records every write, so a test case reads like curl's
- * test9xx files: what the server says in, the transcript out.  The
- * transcript interleaves both sides, one event per transport call:
- *
- *   "S: 250 ok\n"               a line the client read
- *   "C: MAIL FROM:<f@x>\r\n"    one write, bytes as sent
- *
- * so that one write holding several commands (pipelining, or body and
- * final dot together) shows as one "C: " event.  A script line "!ERR"
- * makes read_line fail like a reset connection.
+ * The scripted fake transport of fake_transport.h plays the server, so
+ * a test case reads like curl's test9xx files: what the server says in,
+ * the transcript out.
  */
 #include <sys/types.h>
 
@@ -21,95 +13,18 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "fake_transport.h"
 #include "log.h"
 #include "smtp.h"
 #include "tap.h"
 
-#define MAXSCRIPT	32
+#define MAXSCRIPT	32	/* lines of a script in the tables below */
 #define MAXRCPTS	8
 
 /* base64("\0api_token\0test-token"), "api_token", "test-token" */
 #define PLAIN_B64	"AGFwaV90b2tlbgB0ZXN0LXRva2Vu"
 #define USER_B64	"YXBpX3Rva2Vu"
 #define TOKEN_B64	"dGVzdC10b2tlbg=="
-
-struct fake {
-	const char	*script[MAXSCRIPT + 1];
-	size_t		 next;
-	struct buf	 events;
-	struct buf	 sent;		/* every byte written, no marks */
-	size_t		 wend[64];	/* where each write ended in sent */
-	int		 writes;
-	int		 fail_write;	/* fail the n-th write (1-based) */
-	int		 starttls_calls;
-};
-
-static int
-fake_read_line(void *ctx, struct buf *line, int timeout_ms, char *err,
-    size_t errlen)
-{
-	struct fake	*f = ctx;
-	const char	*l = f->script[f->next];
-
-	(void)timeout_ms;
-	buf_reset(line);
-	if (l == NULL) {
-		snprintf(err, errlen, "script exhausted");
-		buf_adds(&f->events, "S: <script exhausted>\n");
-		return -1;
-	}
-	f->next++;
-	if (strcmp(l, "!ERR") == 0) {
-		snprintf(err, errlen, "connection reset by peer");
-		buf_adds(&f->events, "S: <reset>\n");
-		return -1;
-	}
-	buf_addf(&f->events, "S: %s\n", l);
-	buf_adds(line, l);
-	return 0;
-}
-
-static int
-fake_write(void *ctx, const void *p, size_t len, int timeout_ms, char *err,
-    size_t errlen)
-{
-	struct fake	*f = ctx;
-
-	(void)timeout_ms;
-	if (++f->writes == f->fail_write) {
-		snprintf(err, errlen, "broken pipe");
-		buf_adds(&f->events, "C: <write failed>\n");
-		return -1;
-	}
-	buf_adds(&f->events, "C: ");
-	buf_add(&f->events, p, len);
-	buf_add(&f->sent, p, len);
-	if (f->writes <= 64)
-		f->wend[f->writes - 1] = f->sent.len;
-	return 0;
-}
-
-static int
-fake_pending(void *ctx)
-{
-	(void)ctx;
-	return 0;
-}
-
-static int
-fake_starttls(void *ctx, char *err, size_t errlen)
-{
-	struct fake	*f = ctx;
-
-	(void)err;
-	(void)errlen;
-	f->starttls_calls++;
-	buf_adds(&f->events, "-- TLS --\n");
-	return 0;
-}
-
-static struct transport	 tr = { NULL, fake_read_line, fake_write,
-    fake_pending, NULL };
 
 static const struct smtp_params params = {
 	.helo = "h",
@@ -120,49 +35,6 @@ static const struct smtp_params params = {
 	.data_timeout_ms = 1000,
 	.starttls = 0,
 };
-
-/* The message body: served from memory chunk bytes at a time. */
-struct membody {
-	const char	*p;
-	size_t		 len, off, chunk;
-	int		 fail;
-};
-
-static ssize_t
-membody_read(void *ctx, char *p, size_t len)
-{
-	struct membody	*b = ctx;
-	size_t		 n = b->len - b->off;
-
-	if (b->fail)
-		return -1;
-	if (n > len)
-		n = len;
-	if (b->chunk > 0 && n > b->chunk)
-		n = b->chunk;
-	memcpy(p, b->p + b->off, n);
-	b->off += n;
-	return (ssize_t)n;
-}
-
-static void
-fake_init(struct fake *f, const char *const *lines)
-{
-	size_t	 i;
-
-	memset(f, 0, sizeof(*f));
-	for (i = 0; lines[i] != NULL && i < MAXSCRIPT; i++)
-		f->script[i] = lines[i];
-	tr.ctx = f;
-	tr.starttls = NULL;
-}
-
-static void
-fake_free(struct fake *f)
-{
-	buf_free(&f->events);
-	buf_free(&f->sent);
-}
 
 static const char *
 cls_name(enum reply_class c)
