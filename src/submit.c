@@ -62,12 +62,18 @@ envelope_sender(const struct options *opts, const struct config *cfg,
     struct envelope *env, struct outcome *o)
 {
 	struct passwd	*pw = getpwuid(getuid());
+	const char	*sender;
 	char		 err[512], given[512];
 	int		 utf8 = 0;
 
-	env->from = aliases_sender(cfg, strip_brackets(opts->sender, given,
-	    sizeof(given)), pw != NULL ? pw->pw_name : NULL, err,
-	    sizeof(err));
+	sender = strip_brackets(opts->sender, given, sizeof(given));
+	/* before [sender] from may replace it: a control byte in -f is an
+	 * attack or a bug even in a local name */
+	if (sender != NULL && address_check_bytes(sender, err,
+	    sizeof(err)) == -1)
+		return outcome_fail(o, EX_DATAERR, "sender: %s", err);
+	env->from = aliases_sender(cfg, sender, pw != NULL ? pw->pw_name :
+	    NULL, err, sizeof(err));
 	if (env->from == NULL)
 		return outcome_fail(o, EX_CONFIG, "%s", err);
 	if (address_check_envelope(env->from, 1, &utf8, err,

@@ -797,7 +797,9 @@ PY
 	server_start
 	write_config
 	local bad
+	# a local name too, though [sender] from replaces it
 	for bad in $'a@example.com\rRCPT TO:<x@y>' $'a@example.com\nRCPT TO:<x@y>' \
+	    $'root\rRCPT TO:<x@y>' $'root\n' $'ro\001ot' $'root\x7f' \
 	    $'a\001@example.com' $'a@example.com\x7f' 'a b@example.com' \
 	    'a@example.com x' '<a@example.com' 'a@example.com>' \
 	    '<<a@example.com>>' 'a@@example.com'; do
