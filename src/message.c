@@ -65,6 +65,35 @@ next_break(const char *p, const char *end, const char **cr)
 	return nl != NULL ? nl : *cr;
 }
 
+/* A dot held back at the start of the line turned out to be data. */
+static char *
+release_dot(struct message_norm *n, char *o)
+{
+	if (n->dot) {
+		*o++ = '.';
+		n->dot = 0;
+		n->linelen = 1;
+	}
+	return o;
+}
+
+/*
+ * A CR that no LF follows ends no line: it becomes a space within its
+ * line, so that it can start no header field (no Bcc, no recipient for
+ * -t), forge no MIME boundary and end no input as a lone dot, and the
+ * relay gets no bare CR (RFC 5321 section 2.3.8).  Postfix does the same
+ * against SMTP smuggling (cleanup_replace_stray_cr_lf).
+ */
+static char *
+stray_cr(struct message_norm *n, char *o)
+{
+	o = release_dot(n, o);
+	*o++ = ' ';
+	n->linelen++;
+	n->bol = 0;
+	return o;
+}
+
 /*
  * Copy the bytes from p up to the next CR or LF onto o: they are data
  * whatever they are.  A dot held back at the start of the line was data
@@ -76,11 +105,7 @@ copy_span(struct message_norm *n, const char **pp, const char *end,
 {
 	const char	*p = *pp, *stop = next_break(p, end, cr);
 
-	if (n->dot) {
-		*o++ = '.';
-		n->dot = 0;
-		n->linelen = 1;
-	}
+	o = release_dot(n, o);
 	memcpy(o, p, (size_t)(stop - p));
 	n->linelen += (size_t)(stop - p);
 	n->bol = 0;
@@ -106,11 +131,11 @@ has_8bit(const char *p, size_t len)
 }
 
 /*
- * Normalise len input bytes onto out: CRLF, LF and bare CR all end a
- * line with LF.  A "." at the start of a line is held back until we know
- * whether the line is that dot alone.  Everything else goes over in
- * spans between line breaks, not byte by byte: a 4.5 MiB message is
- * mostly such spans.
+ * Normalise len input bytes onto out: CRLF and LF end a line with LF; a
+ * CR without an LF right after it is a space (stray_cr()).  A "." at the
+ * start of a line is held back until we know whether the line is that
+ * dot alone.  Everything else goes over in spans between CRs and LFs,
+ * not byte by byte: a 4.5 MiB message is mostly such spans.
  */
 static int
 norm_feed(struct message *m, const char *in, size_t len, struct buf *out)
@@ -119,18 +144,21 @@ norm_feed(struct message *m, const char *in, size_t len, struct buf *out)
 	const char		*p = in, *end = in + len, *cr = NULL;
 	char			*o, *start;
 
-	/* at most the held dot and one LF more than the input */
+	/* at most the held dot and the space of a CR that ended the last
+	 * chunk more than the input */
 	if (buf_reserve(out, len + 4) == -1)
 		return -1;
 	o = start = out->data + out->len;
 	while (p < end && !n->ended) {
 		if (n->cr) {
-			/* a CR ended the line; an LF right after it is
-			 * part of that line end */
+			/* the CR before (perhaps at the end of the last
+			 * chunk) is a line end only with this LF */
 			n->cr = 0;
-			o = end_line(n, o);
-			if (!n->ended && *p == '\n')
+			if (*p == '\n') {
+				o = end_line(n, o);
 				p++;
+			} else
+				o = stray_cr(n, o);
 		} else if (*p == '\r') {
 			n->cr = 1;
 			p++;
@@ -163,10 +191,12 @@ norm_finish(struct message *m, struct buf *out)
 	if (buf_reserve(out, 4) == -1)
 		return -1;
 	o = out->data + out->len;
-	if (n->cr || n->dot || !n->bol) {
+	if (n->cr) {
 		n->cr = 0;
-		o = end_line(n, o);
+		o = stray_cr(n, o);
 	}
+	if (n->dot || !n->bol)
+		o = end_line(n, o);
 	out->len = (size_t)(o - out->data);
 	out->data[out->len] = '\0';
 	return 0;

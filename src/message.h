@@ -1,11 +1,15 @@
 /*
  * message.h - a submitted message on its way from stdin into the spool.
  *
- * Line endings are normalised here, once: CRLF and LF become LF, and a
- * bare CR (a progress bar in a cron job's output) becomes a line break
- * too, so that what is spooled has LF endings only; smtp.c turns them
- * into CRLF and dot-stuffs while sending.  Without -i a line holding
- * only "." ends the input, as in sendmail.
+ * Line endings are normalised here, once: CRLF and LF become LF, so that
+ * what is spooled has LF endings only; smtp.c turns them into CRLF and
+ * dot-stuffs while sending.  A line ends at LF and nowhere else, as in
+ * sendmail and Postfix: a CR that no LF follows is data, turned into a
+ * space (a bare CR on the wire is forbidden, RFC 5321 section 2.3.8), so
+ * that it never starts a header field, adds a recipient or ends the
+ * input.  A cron job's progress bar ("10%\r20%\r") becomes one long
+ * line.  Without -i a line holding only "." ends the input, as in
+ * sendmail.
  *
  * Reading happens in two steps so that the caller can decide the
  * envelope from the headers: message_read_header() reads up to the end

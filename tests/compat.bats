@@ -552,12 +552,119 @@ refute_mail_option() {
 	assert_no_violations
 }
 
-@test "a bare CR becomes a line break" {
+# A line ends at LF (or CRLF) only, as in sendmail and Postfix: a CR that
+# no LF follows is a space (Postfix's cleanup_replace_stray_cr_lf).  It
+# must neither end a line nor reach the wire (RFC 5321 2.3.8).
+@test "a bare CR in the body is a space: no line break, lone dot or bare CR on the wire" {
 	server_start
 	write_config
-	send_input $'Subject: s\n\none\rtwo\r\rthree\n' a@example.org
-	assert_crlf "$(received 1)"
-	assert_has "$(received 1)" $'\r\n\r\none\r\ntwo\r\n\r\nthree\r\n'
+	send_input $'Subject: s\n\none\rtwo\r\rthree\r\r\nfour\n.\rfive\n--b\rContent-Type: text/html\n.\r' a@example.org
+	local m
+	m=$(received 1)
+	assert_crlf "$m"
+	assert_has "$m" $'\r\n\r\none two  three \r\nfour\r\n. five\r\n--b Content-Type: text/html\r\n. \r\n'
+	assert_no_violations
+}
+
+@test "a bare CR in the header section makes no field and no recipient (-t)" {
+	server_start
+	write_config
+	# an application that strips only LF from a user's Subject
+	run bash -c 'printf "To: bob@example.org\nSubject: Order #1\rBcc: victim@example.net\rX-Injected: yes\n\nbody\n" |
+	    "$1" -C "$2" -t' _ "$CFSENDMAIL" "$CONF"
+	assert_status 0
+	assert_rcpts 1 bob@example.org
+	refute_file_contains "$(transcript)" victim
+	local m
+	m=$(received 1)
+	assert_crlf "$m"
+	assert_has "$m" $'\r\nSubject: Order #1 Bcc: victim@example.net X-Injected: yes\r\n'
+	[ "$(header_count "$m" Bcc)" -eq 0 ]
+	[ "$(header_count "$m" X-Injected)" -eq 0 ]
+	# a bare CR first on a line makes it a continuation line
+	run send_input $'To: bob@example.org\nSubject: s\n\rCc: victim@example.net\n\nbody\n' -t
+	assert_status 0
+	assert_rcpts 2 bob@example.org
+	assert_has "$(received 2)" $'\r\nSubject: s\r\n Cc: victim@example.net\r\n'
+	refute_file_contains "$(transcript)" victim
+	# in an address, a space: white space the address may hold
+	run send_input $'To: <bob@example.org\r>\nSubject: s\n\nbody\n' -t
+	assert_status 0
+	assert_rcpts 3 bob@example.org
+	assert_has "$(received 3)" $'To: <bob@example.org >\r\n'
+	assert_no_violations
+}
+
+# cron mails a job's output as it is: a progress bar ("10%\r20%\r...")
+# becomes one long line, which the quoted-printable re-encoding carries.
+@test "a cron job's progress bar: one long line, quoted-printable, readable" {
+	server_start
+	write_config
+	local i
+	{
+		printf 'From: root (Cron Daemon)\nTo: root\nSubject: Cron <root@host> backup\n'
+		printf 'MIME-Version: 1.0\nContent-Type: text/plain; charset=UTF-8\n'
+		printf 'Content-Transfer-Encoding: 8bit\n\n'
+		for ((i = 0; i <= 400; i++)); do
+			printf '%3d%%\r' $((i / 4))
+		done
+		printf '\nbackup done\n'
+	} >"$BATS_TEST_TMPDIR/in"
+	{
+		for ((i = 0; i < 400; i++)); do
+			printf '%3d%% ' $((i / 4))
+		done
+		printf '100%%\nbackup done\n'
+	} >"$BATS_TEST_TMPDIR/body"
+	run bash -c '"$1" -C "$2" -i -FCronDaemon -B8BITMIME -oem root <"$3"' \
+	    _ "$CFSENDMAIL" "$CONF" "$BATS_TEST_TMPDIR/in"
+	assert_status 0
+	local m
+	m=$(received 1)
+	assert_crlf "$m"
+	assert_has "$m" $'\r\nContent-Transfer-Encoding: quoted-printable\r\n'
+	[ "$(header_count "$m" Content-Transfer-Encoding)" -eq 1 ]
+	qp_body_is "$m" "$BATS_TEST_TMPDIR/body"
+	assert_no_violations
+}
+
+# RFC 5322 2.2: a field name is printable ASCII but ':' (ftext).  A line
+# whose "name" holds a control character or DEL is no field line, and,
+# as any such line in sendmail and Postfix, starts the body.
+@test "a control character or DEL in a field name: no field, the body starts there" {
+	server_start
+	write_config
+	run send_input $'To: a@example.org\nX-Bad\001: 1\nCc: c@example.org\n\nbody\n' -t
+	assert_status 0
+	run send_input $'To: a@example.org\nX-Bad\177: 1\nBcc: b@example.org\n\nbody\n' -t
+	assert_status 0
+	assert_rcpts 1 a@example.org
+	assert_rcpts 2 a@example.org
+	[ "$(header_count "$(received 1)" Cc)" -eq 0 ]
+	assert_has "$(received 1)" $'\r\n\r\nX-Bad\001: 1\r\nCc: c@example.org\r\n\r\nbody\r\n'
+	[ "$(header_count "$(received 2)" Bcc)" -eq 0 ]
+	assert_has "$(received 2)" $'\r\n\r\nX-Bad\177: 1\r\n'
+	assert_no_violations
+}
+
+# RFC 5322 2.2.3: an LF followed by white space folds the field; the
+# continuation belongs to its field, for Bcc stripping and for -t.
+@test "folded fields stay whole: Bcc stripped, -t reads all of it, an indented first line is body" {
+	server_start
+	write_config
+	run send_input $'To: a@example.org\nBcc:\n b@example.org,\n\tc@example.org\nSubject: s\n Bcc: d@example.org\n\nbody\n' -t
+	assert_status 0
+	assert_rcpts 1 a@example.org b@example.org c@example.org
+	local m
+	m=$(received 1)
+	[ "$(header_count "$m" Bcc)" -eq 0 ]
+	refute_has "$m" b@example.org
+	assert_has "$m" $'\r\nSubject: s\r\n Bcc: d@example.org\r\n'
+	# white space first: no header section at all
+	run send_input $' Bcc: v@example.org\nTo: t@example.org\n\nbody\n' a@example.org
+	assert_status 0
+	assert_rcpts 2 a@example.org
+	assert_has "$(received 2)" $'\r\n\r\n Bcc: v@example.org\r\nTo: t@example.org\r\n'
 	assert_no_violations
 }
 

@@ -7,7 +7,10 @@
  * and written by message_write() with a Date field added, into a sink
  * that keeps nothing but checks what the spool must be: LF line ends
  * only, no NUL, a blank line after the header section, no lone "." line
- * without -i, and as many bytes as the message says it wrote.
+ * without -i, and as many bytes as the message says it wrote.  A line
+ * ends only at an LF of the input: there are no more header fields, and
+ * no more body lines, than the input has LFs (and one for a last line
+ * without its LF), whatever CRs it holds.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -38,8 +41,10 @@ src_read(void *ctx, char *p, size_t len)
 }
 
 struct sink {
+	const struct message *m;
 	int		 ignore_dots;
 	long long	 bytes, lfs;
+	long long	 body_lfs;	/* LFs after the header section */
 	int		 bol;		/* at the start of a line */
 	int		 dot;		/* the line is "." so far */
 	int		 last;		/* last byte written, -1: none */
@@ -61,6 +66,8 @@ sink_write(void *ctx, const void *p, size_t len, char *err, size_t errlen)
 		if (b[i] == '\n') {
 			if (k->dot && !k->ignore_dots)
 				abort();	/* a lone "." line */
+			if (k->bytes + (long long)i >= k->m->header_bytes)
+				k->body_lfs++;
 			if (k->bol)
 				k->blank = 1;
 			k->lfs++;
@@ -90,14 +97,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct message_sink	 sink = { &k, sink_write };
 	enum message_result	 r;
 	char			 err[256];
+	long long		 lfs = 0;
+	size_t			 i;
 
 	if (size == 0)
 		return 0;
+	for (i = 1; i < size; i++)
+		lfs += data[i] == '\n';
 	memset(&s, 0, sizeof(s));
 	s.p = (const char *)data + 1;
 	s.len = size - 1;
 	s.chunk = chunks[(data[0] >> 1) & 7];
 	memset(&k, 0, sizeof(k));
+	k.m = &m;
 	k.ignore_dots = data[0] & 1;
 	k.bol = 1;
 	k.last = -1;
@@ -112,7 +124,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (r == MESSAGE_OK || r == MESSAGE_LONG_LINES) {
 		if (k.bytes != m.size || k.lfs != m.lines ||
 		    message_wire_size(&m) != k.bytes + k.lfs ||
-		    k.last != '\n' || !k.blank || m.header_bytes > k.bytes)
+		    k.last != '\n' || !k.blank || m.header_bytes > k.bytes ||
+		    (long long)m.hs.n > lfs + 1 || k.body_lfs > lfs + 1)
 			abort();
 	} else if (r != MESSAGE_BAD || err[0] == '\0')
 		abort();

@@ -150,14 +150,35 @@ static const struct norm_case {
     { "PHP: headers CRLF, body LF", "To: a@b\r\nSubject: s\r\n"
 	"MIME-Version: 1.0\r\n\r\nline 1\nline 2\n", 0, 1, "OK",
 	"To: a@b\nSubject: s\nMIME-Version: 1.0\n\nline 1\nline 2\n", 0 },
-    { "bare CR is a line break", "Subject: x\n\n10%\r50%\r100%\n", 0, 0,
-	"OK", "Subject: x\n\n10%\n50%\n100%\n", 0 },
+    /* a stray CR (no LF right after it) is no line end: it becomes a
+     * space, in the header section and in the body alike */
+    { "bare CR is a space", "Subject: x\n\n10%\r50%\r100%\n", 0, 0,
+	"OK", "Subject: x\n\n10% 50% 100%\n", 0 },
     { "bare CR, then CRLF", "Subject: x\n\na\r\r\nb\n", 0, 0, "OK",
-	"Subject: x\n\na\n\nb\n", 0 },
+	"Subject: x\n\na \nb\n", 0 },
     { "CR at the very end", "Subject: x\n\nbody\r", 0, 0, "OK",
-	"Subject: x\n\nbody\n", 0 },
+	"Subject: x\n\nbody \n", 0 },
     { "bare CR in the header section", "Subject: x\rTo: a@b\r\rbody\r",
-	0, 0, "OK", "Subject: x\nTo: a@b\n\nbody\n", 0 },
+	0, 0, "OK", "Subject: x To: a@b  body \n\n", 0 },
+    { "bare CR makes no field and no Bcc", "To: bob@example.org\n"
+	"Subject: Order #1\rBcc: victim@example.net\rX-Injected: yes\n\n"
+	"body\n", 0, 0, "OK", "To: bob@example.org\nSubject: Order #1 "
+	"Bcc: victim@example.net X-Injected: yes\n\nbody\n", 0 },
+    { "bare CR first in a header line", "Subject: x\n\rBcc: v@x\n\nb\n",
+	0, 0, "OK", "Subject: x\n Bcc: v@x\n\nb\n", 0 },
+    { "bare CR first in the message", "\rBcc: v@x\nTo: a@b\n\nb\n", 0, 0,
+	"OK", "\n Bcc: v@x\nTo: a@b\n\nb\n", 0 },
+    { "bare CRs are no blank line", "Subject: x\n\r\rBcc: v@x\n\nb\n",
+	0, 0, "OK", "Subject: x\n  Bcc: v@x\n\nb\n", 0 },
+    { "CR CR LF ends a header line", "Subject: x\r\r\nTo: a@b\r\n\r\n"
+	"body\r\n", 0, 0, "OK", "Subject: x \nTo: a@b\n\nbody\n", 0 },
+    { "bare CR in a folded field", "Subject: a\rb\n\tc\rd\n\nbody\n", 0,
+	0, "OK", "Subject: a b\n\tc d\n\nbody\n", 0 },
+    { "bare CR forges no MIME boundary", "Content-Type: multipart/mixed; "
+	"boundary=b\n\n--b\n\ntext\r--b\rContent-Type: text/html\r\r"
+	"<x>\n--b--\n", 0, 0, "OK", "Content-Type: multipart/mixed; "
+	"boundary=b\n\n--b\n\ntext --b Content-Type: text/html  <x>\n"
+	"--b--\n", 0 },
     { "no final line end", "Subject: x\n\nbody", 0, 0, "OK",
 	"Subject: x\n\nbody\n", 0 },
     { "lone dot ends the input", "Subject: x\n\na\n.\nnot read\n", 0, 0,
@@ -210,11 +231,19 @@ static const struct norm_case {
     { "8-bit after a dot", "Subject: x\n\n.\xc3\xa9\n", 0, 1, "OK",
 	"Subject: x\n\n.\xc3\xa9\n", 1 },
     { "8-bit after a bare CR", "Subject: x\n\na\r\xc3\xa9\n", 0, 0, "OK",
-	"Subject: x\n\na\n\xc3\xa9\n", 1 },
+	"Subject: x\n\na \xc3\xa9\n", 1 },
     { "dots that are data, CRLF", "Subject: x\r\n\r\n..\r\n.a\r\nb.\r\n"
 	".\r\nnot read\r\n", 0, 0, "OK", "Subject: x\n\n..\n.a\nb.\n", 0 },
-    { "lone dot ended by a bare CR", "Subject: x\n\na\n.\rnot read\n", 0, 0,
-	"OK", "Subject: x\n\na\n", 0 },
+    { "dot and bare CR: no lone dot", "Subject: x\n\na\n.\rread\n", 0, 0,
+	"OK", "Subject: x\n\na\n. read\n", 0 },
+    { "dot, CR, CRLF: no lone dot", "Subject: x\n\na\n.\r\r\nread\n", 0,
+	0, "OK", "Subject: x\n\na\n. \nread\n", 0 },
+    { "dot and CR last: no lone dot", "Subject: x\n\na\n.\r", 0, 0, "OK",
+	"Subject: x\n\na\n. \n", 0 },
+    { "bare CR then dot: no lone dot", "Subject: x\n\na\n\r.\r\nread\n",
+	0, 0, "OK", "Subject: x\n\na\n .\nread\n", 0 },
+    { "dot and bare CR with -i", "Subject: x\n\na\n.\rb\n", 0, 1, "OK",
+	"Subject: x\n\na\n. b\n", 0 },
 };
 
 /* One case, read in chunks of chunk bytes. */
@@ -291,6 +320,108 @@ test_split_reads(void)
 	}
 }
 
+/*
+ * The issue's example: an application that strips only LF from a
+ * Subject.  The CRs must make no field and, for -t, no recipient.
+ */
+static void
+test_cr_fields(void)
+{
+	static const char	 in[] = "To: bob@example.org\nSubject: Order "
+	    "#1\rBcc: victim@example.net\rX-Injected: yes\n\nbody\n";
+	struct address_list	 l = { 0 };
+	struct run		 x;
+	char			 err[256] = "";
+	size_t			 chunk;
+
+	for (chunk = 0; chunk < 8; chunk += 7) {
+		run(&x, in, strlen(in), 0, chunk, BIG, NULL);
+		is_int(x.m.hs.n, 2, "bare CR, chunks of %zu: two fields",
+		    chunk);
+		is_int(header_find(&x.m.hs, "Bcc", 0), -1, "bare CR, chunks "
+		    "of %zu: no Bcc field", chunk);
+		is_int(header_find(&x.m.hs, "X-Injected", 0), -1, "bare CR, "
+		    "chunks of %zu: no X-Injected field", chunk);
+		is_int(header_recipients(&x.m.hs, &l, err, sizeof(err)), 0,
+		    "bare CR, chunks of %zu: -t recipients", chunk);
+		ok(l.n == 1 && strcmp(l.v[0].addr, "bob@example.org") == 0,
+		    "bare CR, chunks of %zu: bob alone (%zu recipients)",
+		    chunk, l.n);
+		address_list_free(&l);
+		run_free(&x);
+	}
+}
+
+/* Quoted-printable decoded (soft line breaks and =XX), onto out. */
+static void
+qp_decode(const char *p, size_t len, struct buf *out)
+{
+	char	 hex[3] = "";
+	size_t	 i;
+
+	for (i = 0; i < len; i++) {
+		if (p[i] == '=' && i + 1 < len && p[i + 1] == '\n')
+			i++;
+		else if (p[i] == '=' && i + 2 < len) {
+			memcpy(hex, p + i + 1, 2);
+			buf_addf(out, "%c", (int)strtol(hex, NULL, 16));
+			i += 2;
+		} else
+			buf_add(out, p + i, 1);
+	}
+}
+
+/*
+ * A cron job's progress bar: its CRs make one long line, over 998
+ * octets, which the quoted-printable re-encoding then carries whole.
+ */
+static void
+test_cr_progress(void)
+{
+	struct buf		 in = { 0 }, want = { 0 }, got = { 0 };
+	struct memsink		 second = { { 0 }, 0, 0 };
+	struct message_sink	 k = { &second, memsink_write };
+	struct header_edit	 e;
+	struct memsrc		 body;
+	struct message_source	 s = { &body, memsrc_read };
+	struct run		 x;
+	const char		*b;
+	char			 err[256];
+	size_t			 i;
+
+	buf_adds(&in, "Subject: backup\n\n");
+	/* the last CR is the CR of a CRLF */
+	for (i = 0; i <= 300; i++) {
+		buf_addf(&in, "%3zu%%\r", i / 3);
+		buf_addf(&want, "%3zu%%%s", i / 3, i < 300 ? " " : "");
+	}
+	buf_adds(&in, "\ndone\n");
+	buf_adds(&want, "\ndone\n");
+	run(&x, in.data, in.len, 0, 0, BIG, NULL);
+	is_str(result_name(x.r), "LONG_LINES", "progress bar: one long line");
+	ok(memchr(x.sink.out.data, '\r', x.sink.out.len) == NULL,
+	    "progress bar: no CR spooled");
+	ok(message_can_reencode(&x.m), "progress bar: can be re-encoded");
+	memset(&e, 0, sizeof(e));
+	memset(&body, 0, sizeof(body));
+	body.p = x.sink.out.data + x.m.header_bytes;
+	body.len = x.sink.out.len - (size_t)x.m.header_bytes;
+	body.fail_at = -1;
+	is_str(result_name(message_reencode(&x.m, &e, &s, &k, BIG, err,
+	    sizeof(err))), "OK", "progress bar: re-encoded");
+	ok(memchr(second.out.data, '\r', second.out.len) == NULL,
+	    "progress bar: no CR in the re-encoded message");
+	b = strstr(second.out.data, "\n\n") + 2;
+	qp_decode(b, second.out.len - (size_t)(b - second.out.data), &got);
+	is_str(got.data, want.data, "progress bar: decoded, the bar with a "
+	    "space for each CR");
+	run_free(&x);
+	buf_free(&second.out);
+	buf_free(&in);
+	buf_free(&want);
+	buf_free(&got);
+}
+
 /* Bytes on the wire: every LF becomes CRLF. */
 static void
 test_wire_size(void)
@@ -339,6 +470,33 @@ test_max_size(void)
 	is_str(result_name(x.r), "BAD", "max_size: one byte over, chunks "
 	    "of 3");
 	run_free(&x);
+}
+
+/* The longest line of s, without its LF. */
+static size_t
+longest_line(const char *s)
+{
+	const char	*lf;
+	size_t		 longest = 0;
+
+	for (; (lf = strchr(s, '\n')) != NULL; s = lf + 1)
+		if ((size_t)(lf - s) > longest)
+			longest = (size_t)(lf - s);
+	return strlen(s) > longest ? strlen(s) : longest;
+}
+
+/* Remove each LF that white space follows (RFC 5322 section 2.2.3). */
+static void
+unfold(struct buf *b)
+{
+	size_t	 i, j;
+
+	for (i = j = 0; i < b->len; i++)
+		if (!(b->data[i] == '\n' && i + 1 < b->len &&
+		    (b->data[i + 1] == ' ' || b->data[i + 1] == '\t')))
+			b->data[j++] = b->data[i];
+	b->len = j;
+	b->data[j] = '\0';
 }
 
 /* A line over RFC 5322's 998 octets: written, but flagged. */
@@ -393,6 +551,27 @@ test_long_lines(void)
 	run(&x, in.data, in.len, 0, 0, BIG, NULL);
 	is_str(result_name(x.r), "OK", "long header line: folded, not "
 	    "refused");
+	run_free(&x);
+	/* its words parted by bare CRs: spaces, where it is folded */
+	buf_reset(&in);
+	buf_reset(&want);
+	buf_adds(&in, "Subject:");
+	buf_adds(&want, "Subject:");
+	for (k = 0; k < 200; k++) {
+		buf_adds(&in, k % 2 ? "\rword" : " word");
+		buf_adds(&want, " word");
+	}
+	buf_adds(&in, "\n\nbody\n");
+	buf_adds(&want, "\n\nbody\n");
+	run(&x, in.data, in.len, 0, 0, BIG, NULL);
+	is_str(result_name(x.r), "OK", "long header line with bare CRs: "
+	    "folded");
+	is_int(x.m.hs.n, 1, "long header line with bare CRs: one field");
+	ok(x.sink.out.data != NULL && longest_line(x.sink.out.data) <= 78,
+	    "long header line with bare CRs: lines within 78");
+	unfold(&x.sink.out);
+	is_str(x.sink.out.data, want.data, "long header line with bare CRs: "
+	    "unfolded, the words with spaces");
 	run_free(&x);
 	buf_free(&in);
 	buf_free(&want);
@@ -558,6 +737,8 @@ main(void)
 {
 	test_cases();
 	test_split_reads();
+	test_cr_fields();
+	test_cr_progress();
 	test_wire_size();
 	test_dot_stops_reading();
 	test_max_size();
