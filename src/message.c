@@ -20,6 +20,7 @@ message_init(struct message *m, int ignore_dots)
 	memset(m, 0, sizeof(*m));
 	m->norm.ignore_dots = ignore_dots;
 	m->norm.bol = 1;
+	m->wire_bol = 1;
 }
 
 void
@@ -294,21 +295,44 @@ message_read_header(struct message *m, const struct message_source *src,
 	return MESSAGE_OK;
 }
 
+/*
+ * Count what len bytes on their way to the spool add on the wire: a CR
+ * before each LF, and a second dot for each line that starts with one
+ * (smtp.c's dot-stuffing).
+ */
+static void
+count_wire(struct message *m, const char *p, size_t len)
+{
+	const char	*end = p + len, *nl;
+
+	while (p < end) {
+		if (m->wire_bol && *p == '.')
+			m->dots++;
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL) {
+			m->wire_bol = 0;
+			return;
+		}
+		m->lines++;
+		m->wire_bol = 1;
+		p = nl + 1;
+	}
+}
+
+/*
+ * Write out to the sink, unless the message is now over max_size on the
+ * wire: refused before it is written, so before it can be acknowledged.
+ * last: out ends the message (the size is known, not a lower bound).
+ */
 static enum message_result
 flush(struct message *m, const struct message_sink *sink, struct buf *out,
-    long long max_size, char *err, size_t errlen)
+    long long max_size, int last, char *err, size_t errlen)
 {
-	const char	*p = out->data, *end = out->data + out->len;
-
 	m->size += (long long)out->len;
-	/* each LF becomes CRLF on the wire */
-	while (p < end && (p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
-		m->lines++;
-		p++;
-	}
-	if (m->size > max_size) {
-		snprintf(err, errlen, "message larger than the limit of %lld "
-		    "bytes ([delivery] max_size)", max_size);
+	count_wire(m, out->data, out->len);
+	if (message_wire_size(m) > max_size) {
+		snprintf(err, errlen, "message is %s%lld bytes on the wire, "
+		    "over the limit of %lld bytes ([delivery] max_size)",
+		    last ? "" : "at least ", message_wire_size(m), max_size);
 		return MESSAGE_BAD;
 	}
 	if (out->len > 0 && sink->write(sink->ctx, out->data, out->len, err,
@@ -356,14 +380,15 @@ message_write(struct message *m, const struct header_edit *edit,
 	}
 	while (!m->norm.eof && !m->norm.ended) {
 		if (out.len >= WRITE_CHUNK && (r = flush(m, sink, &out,
-		    max_size, err, errlen)) != MESSAGE_OK)
+		    max_size, 0, err, errlen)) != MESSAGE_OK)
 			goto done;
 		if ((r = read_more(m, src, &out, err, errlen)) != MESSAGE_OK)
 			goto done;
 	}
 	if ((r = check_body(m, err, errlen)) == MESSAGE_BAD)
 		goto done;
-	if ((r2 = flush(m, sink, &out, max_size, err, errlen)) != MESSAGE_OK)
+	if ((r2 = flush(m, sink, &out, max_size, 1, err, errlen)) !=
+	    MESSAGE_OK)
 		r = r2;
 	m->eightbit = m->norm.eightbit;
 done:
@@ -455,7 +480,8 @@ message_reencode(struct message *m, const struct header_edit *edit,
 	reencode_fields(m, edit, add);
 	e2.add = add;
 	e2.drop = drop;
-	m->size = m->lines = 0;
+	m->size = m->lines = m->dots = 0;
+	m->wire_bol = 1;
 	if (header_rewrite(&m->hs, &e2, &out, err, errlen) == -1)
 		goto done;
 	m->header_bytes = (long long)out.len + 1;
@@ -466,7 +492,7 @@ message_reencode(struct message *m, const struct header_edit *edit,
 		if (encode_lines(chunk, (size_t)n, &line, &out) == -1)
 			goto nomem;
 		if (out.len >= WRITE_CHUNK && (r = flush(m, sink, &out,
-		    max_size, err, errlen)) != MESSAGE_OK)
+		    max_size, 0, err, errlen)) != MESSAGE_OK)
 			goto done;
 	}
 	if (n == -1) {
@@ -475,7 +501,7 @@ message_reencode(struct message *m, const struct header_edit *edit,
 	}
 	if (line.len > 0 && qp_encode_line(line.data, line.len, &out) == -1)
 		goto nomem;
-	r = flush(m, sink, &out, max_size, err, errlen);
+	r = flush(m, sink, &out, max_size, 1, err, errlen);
 	/* the body is 7-bit now; only the header may still be 8-bit */
 	m->eightbit = has_8bit(m->head.data, m->header_len);
 	goto done;
@@ -487,8 +513,14 @@ done:
 	return r;
 }
 
+/*
+ * RFC 1870 section 3 counts the CRLFs but not the doubled dots.  They are
+ * counted here all the same: refusing a message a few bytes under the
+ * relay's limit is better than accepting one that the relay then refuses
+ * when it is too late to tell the caller.
+ */
 long long
 message_wire_size(const struct message *m)
 {
-	return m->size + m->lines;
+	return m->size + m->lines + m->dots;
 }

@@ -881,6 +881,124 @@ PY
 	[ -z "$(ls -A "$BATS_TEST_TMPDIR/queue/new" 2>/dev/null)" ]
 }
 
+# sized_message FILE WIRE DOTS -- a message that takes exactly WIRE bytes
+# on the wire (CRLF line ends, dot-stuffing), DOTS of its lines starting
+# with a dot; in FILE with LF line ends, with Date, Message-ID and a
+# From that is no local name, so that cfsendmail adds nothing.
+sized_message() {
+	"$SMTPD_PYTHON" - "$@" <<'PY'
+import sys
+path, wire, dots = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+out = [b"From: a@example.org\nDate: Mon, 1 Jan 2024 00:00:00 +0000\n"
+       b"Message-ID: <sized@example.org>\nSubject: sized\n\n"]
+rest = wire - len(out[0]) - out[0].count(b"\n")
+out += [b".x\n"] * dots            # 5 bytes each on the wire: "..x\r\n"
+rest -= 5 * dots
+while rest > 0:                     # n bytes and CRLF
+    n = min(70, rest - 2)
+    if rest - n - 2 == 1:
+        n -= 1
+    out.append(b"x" * n + b"\n")
+    rest -= n + 2
+assert rest == 0
+open(path, "wb").write(b"".join(out))
+PY
+}
+
+# send_sized WIRE DOTS ARG... -- cfsendmail ARG... a@example.org with a
+# message of WIRE bytes on the wire
+send_sized() {
+	sized_message "$BATS_TEST_TMPDIR/sized" "$1" "$2"
+	shift 2
+	"$CFSENDMAIL" -C "$CONF" "$@" a@example.org <"$BATS_TEST_TMPDIR/sized"
+}
+
+# [delivery] max_size counts what the relay will count: CRLF line ends and
+# dot-stuffing (RFC 1870 leaves the doubled dots out: counting them errs
+# on the safe side), before the message is acknowledged, in every mode.
+@test "max_size counts the bytes on the wire: CRLF and doubled dots, -odq and foreground" {
+	server_start
+	write_config delivery.max_size=2000
+	local mode dots queued=0
+	for mode in -odq -odi; do
+		for dots in 0 300; do
+			# 300 lines ".x": 900 bytes as given, 1500 on the wire
+			run send_sized 2001 "$dots" "$mode"
+			assert_status 65
+			assert_output "cfsendmail: message is 2001 bytes on the wire, over the limit of 2000 bytes ([delivery] max_size)"
+			[ "$(find "$BATS_TEST_TMPDIR/queue" -name '*.env' |
+			    wc -l)" -eq "$queued" ]
+			run send_sized 2000 "$dots" "$mode"
+			assert_status 0
+			[ "$mode" = -odi ] || queued=$((queued + 1))
+		done
+	done
+	# -odb: refused before the caller is answered, no child delivers
+	run send_sized 2001 0 -odb
+	assert_status 65
+	assert_output_contains "2001 bytes on the wire"
+	[ "$(received_count)" -eq 2 ]
+	[ "$(sessions_count)" -eq 2 ]
+	# what was declared is what went out, doubled dots counted
+	local n
+	for n in 1 2; do
+		[ "$(envelope_field $n mail_options)" = SIZE=2000 ]
+	done
+	[ "$(wc -c <"$(received 1)")" -eq 2000 ]
+	[ "$(wc -c <"$(received 2)")" -eq 1700 ]
+	# the queued ones: as small on disk, as big on the wire
+	local env
+	for env in "$BATS_TEST_TMPDIR"/queue/new/*.env; do
+		grep -qx 'size 2000' "$env" || _fail "$env:" "$(cat "$env")"
+	done
+	[ "$(ls "$BATS_TEST_TMPDIR"/queue/new/*.env | wc -l)" -eq 2 ]
+	assert_no_violations
+}
+
+@test "max_size counts the fields cfsendmail adds and the quoted-printable re-encoding" {
+	server_start
+	write_config delivery.max_size=1500
+	# 1214 and 1414 bytes as given; with Date, Message-ID and From
+	# added, the second is over
+	local body
+	body=$(printf '%01250d' 0)
+	run send_input $'Subject: s\n\n'"${body:0:600}"$'\n'"${body:0:600}"$'\n' -odq a@example.org
+	assert_status 0
+	run send_input $'Subject: s\n\n'"${body:0:700}"$'\n'"${body:0:700}"$'\n' -odq a@example.org
+	assert_status 65
+	assert_output_contains "bytes on the wire, over the limit of 1500 bytes"
+	# one line of 1250 "=" fits; quoted-printable ("=3D"), it does not
+	body=$(printf '%01250d' 0 | tr 0 =)
+	run send_input $'From: a@example.org\nDate: Mon, 1 Jan 2024 00:00:00 +0000\nMessage-ID: <a@example.org>\n\n'"$body"$'\n' -odq a@example.org
+	assert_status 65
+	assert_output_contains "bytes on the wire, over the limit of 1500 bytes"
+	[ "$(ls "$BATS_TEST_TMPDIR"/queue/new/*.env | wc -l)" -eq 1 ]
+	no_session
+}
+
+# The issue's message: 5,183,014 bytes with LF ends, 5,256,133 on the wire.
+# Queued with exit 0, it went to failed/ at the first attempt.
+@test "the real 5 MiB default: over on the wire is 65 up front; exactly 5 MiB is delivered" {
+	server_start
+	write_config
+	run send_sized 5256133 0 -odq
+	assert_status 65
+	# refused as soon as it is over, before the end of the input
+	assert_output_contains "cfsendmail: message is at least "
+	assert_output_contains " bytes on the wire, over the limit of 5242880 bytes ([delivery] max_size)"
+	# with LF line ends, as the old check counted, it is under
+	[ "$(wc -c <"$BATS_TEST_TMPDIR/sized")" -lt 5242880 ]
+	[ -z "$(find "$BATS_TEST_TMPDIR/queue" -name '*.env')" ]
+	run send_sized 5242881 40 -odq
+	assert_status 65
+	assert_output "cfsendmail: message is 5242881 bytes on the wire, over the limit of 5242880 bytes ([delivery] max_size)"
+	run send_sized 5242880 40 -odi
+	assert_status 0
+	[ "$(received_count)" -eq 1 ]
+	[ "$(envelope_field 1 mail_options)" = SIZE=5242880 ]
+	assert_no_violations
+}
+
 @test "SIZE= is sent when advertised, and not otherwise" {
 	server_start
 	write_config

@@ -422,18 +422,45 @@ test_cr_progress(void)
 	buf_free(&got);
 }
 
-/* Bytes on the wire: every LF becomes CRLF. */
+/*
+ * Bytes on the wire: every LF becomes CRLF, and a line that starts with
+ * a dot gets a second one (counted, though RFC 1870 leaves it out).
+ */
 static void
 test_wire_size(void)
 {
-	static const char	 in[] = "Subject: x\r\n\r\nbody\r\nline\n";
-	struct run		 x;
+	static const struct {
+		const char	*name;
+		const char	*in;
+		int		 ignore_dots;
+		long		 size, lines, dots;
+	} cases[] = {
+	    /* "Subject: x\n\nbody\nline\n" */
+	    { "CRLF and LF", "Subject: x\r\n\r\nbody\r\nline\n", 0, 22, 4,
+		0 },
+	    /* ".X: 1\n\n.a\n..b\nc.\n.\n" */
+	    { "leading dots, -i", ".X: 1\n\n.a\n..b\nc.\n.\n", 1, 19, 6, 4 },
+	    /* "S: 1\n\n.a\n..\n. \n": a dot held back is counted too */
+	    { "dot lines without -i", "S: 1\n\n.a\n..\n. \n.\n", 0, 15, 5,
+		3 },
+	};
+	static const size_t chunks[] = { 0, 1, 3 };
+	struct run	 x;
+	size_t		 i, c;
 
-	/* "Subject: x\n\nbody\nline\n": 22 bytes, 4 LFs */
-	run(&x, in, strlen(in), 0, 0, BIG, NULL);
-	is_int(x.m.size, 22, "wire size: spooled bytes");
-	is_int(x.m.lines, 4, "wire size: line ends");
-	is_int(message_wire_size(&x.m), 26, "wire size: bytes + LFs");
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		for (c = 0; c < sizeof(chunks) / sizeof(chunks[0]); c++) {
+			run(&x, cases[i].in, strlen(cases[i].in),
+			    cases[i].ignore_dots, chunks[c], BIG, NULL);
+			is_int(x.m.size, cases[i].size, "wire size, %s, chunks "
+			    "of %zu: spooled bytes", cases[i].name, chunks[c]);
+			is_int(message_wire_size(&x.m), cases[i].size +
+			    cases[i].lines + cases[i].dots, "wire size, %s, "
+			    "chunks of %zu: bytes + LFs + leading dots",
+			    cases[i].name, chunks[c]);
+			run_free(&x);
+		}
+	run(&x, cases[0].in, strlen(cases[0].in), 0, 0, BIG, NULL);
 	is_int(x.m.header_bytes, 12, "wire size: header and blank line");
 	run_free(&x);
 }
@@ -451,25 +478,93 @@ test_dot_stops_reading(void)
 	run_free(&x);
 }
 
+/*
+ * [delivery] max_size is compared with the size on the wire: with CRLF
+ * line ends and doubled leading dots, as the relay will count them.
+ */
 static void
 test_max_size(void)
 {
-	static const char	 in[] = "Subject: x\n\n0123456789\n";
-	struct run		 x;
-	long long		 exact = (long long)strlen(in);
+	static const struct {
+		const char	*name;
+		const char	*in;
+		int		 ignore_dots;
+		long long	 wire;
+	} cases[] = {
+	    /* 23 bytes, 3 LFs */
+	    { "CRLF growth", "Subject: x\n\n0123456789\n", 0, 26 },
+	    /* 14 bytes, 5 LFs, 3 leading dots */
+	    { "leading dots", "S: 1\n\n.\n..\n.a\n", 1, 22 },
+	};
+	static const size_t chunks[] = { 0, 1, 3 };
+	struct run	 x;
+	char		 want[160];
+	size_t		 i, c, len;
 
-	run(&x, in, strlen(in), 0, 0, exact, NULL);
-	is_str(result_name(x.r), "OK", "max_size: exactly at the limit");
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		for (c = 0; c < sizeof(chunks) / sizeof(chunks[0]); c++) {
+			len = strlen(cases[i].in);
+			run(&x, cases[i].in, len, cases[i].ignore_dots,
+			    chunks[c], cases[i].wire, NULL);
+			is_str(result_name(x.r), "OK", "max_size, %s, chunks "
+			    "of %zu: exactly at the limit", cases[i].name,
+			    chunks[c]);
+			run_free(&x);
+			run(&x, cases[i].in, len, cases[i].ignore_dots,
+			    chunks[c], cases[i].wire - 1, NULL);
+			is_str(result_name(x.r), "BAD", "max_size, %s, chunks "
+			    "of %zu: one byte over", cases[i].name, chunks[c]);
+			snprintf(want, sizeof(want), "message is %lld bytes on "
+			    "the wire, over the limit of %lld bytes "
+			    "([delivery] max_size)", cases[i].wire,
+			    cases[i].wire - 1);
+			is_str(x.err, want, "max_size, %s, chunks of %zu: "
+			    "reason", cases[i].name, chunks[c]);
+			ok(x.sink.out.len == 0, "max_size, %s, chunks of %zu: "
+			    "nothing written", cases[i].name, chunks[c]);
+			run_free(&x);
+		}
+}
+
+/*
+ * The quoted-printable re-encoding is measured as it is written: a body
+ * that fits as it was can be over the limit once encoded.
+ */
+static void
+test_max_size_reencode(void)
+{
+	struct buf		 in = { 0 };
+	struct memsink		 second = { { 0 }, 0, 0 };
+	struct message_sink	 k = { &second, memsink_write };
+	struct header_edit	 e;
+	struct memsrc		 body;
+	struct message_source	 s = { &body, memsrc_read };
+	struct run		 x;
+	char			 err[256];
+	long long		 limit;
+	size_t			 i;
+
+	buf_adds(&in, "Subject: s\n\n");
+	for (i = 0; i < 1200; i++)
+		buf_adds(&in, "=");
+	buf_adds(&in, "\n");
+	limit = (long long)in.len + 3 + 100;
+	run(&x, in.data, in.len, 0, 0, limit, NULL);
+	is_str(result_name(x.r), "LONG_LINES", "max_size re-encoded: fits "
+	    "before");
+	memset(&e, 0, sizeof(e));
+	memset(&body, 0, sizeof(body));
+	body.p = x.sink.out.data + x.m.header_bytes;
+	body.len = x.sink.out.len - (size_t)x.m.header_bytes;
+	body.fail_at = -1;
+	is_str(result_name(message_reencode(&x.m, &e, &s, &k, limit, err,
+	    sizeof(err))), "BAD", "max_size re-encoded: \"=\" thrice as long "
+	    "is over");
+	ok(strstr(err, "on the wire, over the limit of") != NULL,
+	    "max_size re-encoded: reason: %s", err);
 	run_free(&x);
-	run(&x, in, strlen(in), 0, 0, exact - 1, NULL);
-	is_str(result_name(x.r), "BAD", "max_size: one byte over");
-	is_str(x.err, "message larger than the limit of 22 bytes ([delivery] "
-	    "max_size)", "max_size: reason");
-	run_free(&x);
-	run(&x, in, strlen(in), 0, 3, exact - 1, NULL);
-	is_str(result_name(x.r), "BAD", "max_size: one byte over, chunks "
-	    "of 3");
-	run_free(&x);
+	buf_free(&second.out);
+	buf_free(&in);
 }
 
 /* The longest line of s, without its LF. */
@@ -732,6 +827,40 @@ test_huge_header(void)
 	}
 }
 
+/*
+ * A message over the limit long before its end is refused as soon as
+ * that is known: it says so, and reads no further.
+ */
+static void
+test_max_size_early(void)
+{
+	struct gen		 g;
+	struct message_source	 s = { &g, gen_read };
+	struct memsink		 sink = { { 0 }, 0, 0 };
+	struct message_sink	 k = { &sink, memsink_write };
+	struct header_edit	 e;
+	struct message		 m;
+	char			 err[256];
+
+	memset(&g, 0, sizeof(g));
+	memset(&e, 0, sizeof(e));
+	g.first = "Subject: big\n\n";
+	g.unit = "0123456789\n";
+	g.total = 64u << 20;
+	message_init(&m, 0);
+	is_str(result_name(message_read_header(&m, &s, err, sizeof(err))),
+	    "OK", "max_size early: header read");
+	is_str(result_name(message_write(&m, &e, &s, &k, 1 << 20, err,
+	    sizeof(err))), "BAD", "max_size early: refused");
+	ok(strncmp(err, "message is at least ", 20) == 0 && strstr(err,
+	    " bytes on the wire, over the limit of 1048576 bytes ([delivery] "
+	    "max_size)") != NULL, "max_size early: reason: %s", err);
+	ok(g.off < 2u << 20, "max_size early: stopped reading after %zu "
+	    "bytes", g.off);
+	message_free(&m);
+	buf_free(&sink.out);
+}
+
 int
 main(void)
 {
@@ -742,9 +871,11 @@ main(void)
 	test_wire_size();
 	test_dot_stops_reading();
 	test_max_size();
+	test_max_size_reencode();
 	test_long_lines();
 	test_edit();
 	test_errors();
 	test_huge_header();
+	test_max_size_early();
 	return done_testing();
 }
