@@ -903,12 +903,35 @@ quote_safe(const char *s, char *out, size_t outlen)
 	}
 }
 
+/* The reason why addr is refused, with addr quoted safely, into err. */
+static int
+refuse(const char *addr, const char *why, char *err, size_t errlen)
+{
+	char	 shown[80 * 4 + 8];
+
+	if (errlen > 0) {
+		quote_safe(addr, shown, sizeof(shown));
+		(void)snprintf(err, errlen, "%s: \"%s\"", why, shown);
+	}
+	return -1;
+}
+
+int
+address_check_bytes(const char *addr, char *err, size_t errlen)
+{
+	const char	*why;
+	int		 u8 = 0;
+
+	if ((why = check_bytes(addr, &u8)) == NULL)
+		return 0;
+	return refuse(addr, why, err, errlen);
+}
+
 int
 address_check_envelope(const char *addr, int allow_empty, int *utf8,
     char *err, size_t errlen)
 {
 	const char	*at, *why;
-	char		 shown[80 * 4 + 8];
 	size_t		 len = strlen(addr);
 	int		 u8 = 0;
 
@@ -926,9 +949,5 @@ address_check_envelope(const char *addr, int allow_empty, int *utf8,
 		*utf8 = u8;
 	if (why == NULL)
 		return 0;
-	if (errlen > 0) {
-		quote_safe(addr, shown, sizeof(shown));
-		(void)snprintf(err, errlen, "%s: \"%s\"", why, shown);
-	}
-	return -1;
+	return refuse(addr, why, err, errlen);
 }

@@ -107,6 +107,15 @@ void	address_list_free(struct address_list *);
 int	address_check_envelope(const char *addr, int allow_empty, int *utf8,
 	    char *err, size_t errlen);
 
+/*
+ * The byte checks of address_check_envelope() alone: no CR, LF, TAB or
+ * other control byte, and valid UTF-8.  For an address that is checked
+ * before it may be replaced (-f root becomes [sender] from): a line break
+ * in it is refused all the same.  Returns 0, or -1 with a reason in err
+ * as address_check_envelope() writes it.
+ */
+int	address_check_bytes(const char *addr, char *err, size_t errlen);
+
 /* Return 1 if addr has no '@' outside quotes (a local name like "root"),
  * else 0. */
 int	address_is_local(const char *addr);

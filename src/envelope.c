@@ -37,12 +37,21 @@ enum envelope_result
 envelope_sender(struct envelope *env, const struct config *cfg,
     const char *given, const char *login, char *err, size_t errlen)
 {
-	char	 why[512], bare[512];
-	int	 utf8 = 0;
+	const char	*sender;
+	char		 why[512], bare[512];
+	int		 utf8 = 0;
 
 	free(env->from);
-	env->from = aliases_sender(cfg, strip_brackets(given, bare,
-	    sizeof(bare)), login, err, errlen);
+	env->from = NULL;
+	sender = strip_brackets(given, bare, sizeof(bare));
+	/* before [sender] from may replace it: a control byte in -f is an
+	 * attack or a bug even in a local name */
+	if (sender != NULL && address_check_bytes(sender, why,
+	    sizeof(why)) == -1) {
+		snprintf(err, errlen, "sender: %s", why);
+		return ENVELOPE_BAD;
+	}
+	env->from = aliases_sender(cfg, sender, login, err, errlen);
 	if (env->from == NULL)
 		return ENVELOPE_CONFIG;
 	if (address_check_envelope(env->from, 1, &utf8, why,

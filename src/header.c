@@ -163,6 +163,8 @@ header_parse(struct header_section *hs, const char *text, size_t len,
 		next = pos + n < len ? pos + n + 1 : len;
 		if (memchr(text + pos, '\0', n) != NULL)
 			why = "NUL byte in header line";
+		else if (memchr(text + pos, '\r', n) != NULL)
+			why = "CR in header line";
 		else if (n == 0)
 			why = "empty line inside the header section";
 		else if (is_wsp((unsigned char)text[pos]) && hs->n == 0)

@@ -64,8 +64,10 @@ size_t	header_section_length(const char *text, size_t len, int *blank);
  * the line for: a first line that is a continuation, a line without a
  * colon, an invalid field name (RFC 5322 section 3.6.8: printable ASCII
  * other than ':'; white space before the colon is taken, section 4.5), a
- * NUL byte.  On error hs is left empty.  header_free() releases the
- * field array.
+ * NUL byte, a CR (line ends are LF here: message.c turns a CR without an
+ * LF into a space, and one left here would reach the relay bare, so a
+ * rewritten section never holds one).  On error hs is left empty.
+ * header_free() releases the field array.
  */
 int	header_parse(struct header_section *hs, const char *text, size_t len,
 	    char *err, size_t errlen);

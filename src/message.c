@@ -20,6 +20,7 @@ message_init(struct message *m, int ignore_dots)
 	memset(m, 0, sizeof(*m));
 	m->norm.ignore_dots = ignore_dots;
 	m->norm.bol = 1;
+	m->wire_bol = 1;
 }
 
 void
@@ -65,6 +66,35 @@ next_break(const char *p, const char *end, const char **cr)
 	return nl != NULL ? nl : *cr;
 }
 
+/* A dot held back at the start of the line turned out to be data. */
+static char *
+release_dot(struct message_norm *n, char *o)
+{
+	if (n->dot) {
+		*o++ = '.';
+		n->dot = 0;
+		n->linelen = 1;
+	}
+	return o;
+}
+
+/*
+ * A CR that no LF follows ends no line: it becomes a space within its
+ * line, so that it can start no header field (no Bcc, no recipient for
+ * -t), forge no MIME boundary and end no input as a lone dot, and the
+ * relay gets no bare CR (RFC 5321 section 2.3.8).  Postfix does the same
+ * against SMTP smuggling (cleanup_replace_stray_cr_lf).
+ */
+static char *
+stray_cr(struct message_norm *n, char *o)
+{
+	o = release_dot(n, o);
+	*o++ = ' ';
+	n->linelen++;
+	n->bol = 0;
+	return o;
+}
+
 /*
  * Copy the bytes from p up to the next CR or LF onto o: they are data
  * whatever they are.  A dot held back at the start of the line was data
@@ -76,11 +106,7 @@ copy_span(struct message_norm *n, const char **pp, const char *end,
 {
 	const char	*p = *pp, *stop = next_break(p, end, cr);
 
-	if (n->dot) {
-		*o++ = '.';
-		n->dot = 0;
-		n->linelen = 1;
-	}
+	o = release_dot(n, o);
 	memcpy(o, p, (size_t)(stop - p));
 	n->linelen += (size_t)(stop - p);
 	n->bol = 0;
@@ -106,11 +132,11 @@ has_8bit(const char *p, size_t len)
 }
 
 /*
- * Normalise len input bytes onto out: CRLF, LF and bare CR all end a
- * line with LF.  A "." at the start of a line is held back until we know
- * whether the line is that dot alone.  Everything else goes over in
- * spans between line breaks, not byte by byte: a 4.5 MiB message is
- * mostly such spans.
+ * Normalise len input bytes onto out: CRLF and LF end a line with LF; a
+ * CR without an LF right after it is a space (stray_cr()).  A "." at the
+ * start of a line is held back until we know whether the line is that
+ * dot alone.  Everything else goes over in spans between CRs and LFs,
+ * not byte by byte: a 4.5 MiB message is mostly such spans.
  */
 static int
 norm_feed(struct message *m, const char *in, size_t len, struct buf *out)
@@ -119,18 +145,21 @@ norm_feed(struct message *m, const char *in, size_t len, struct buf *out)
 	const char		*p = in, *end = in + len, *cr = NULL;
 	char			*o, *start;
 
-	/* at most the held dot and one LF more than the input */
+	/* at most the held dot and the space of a CR that ended the last
+	 * chunk more than the input */
 	if (buf_reserve(out, len + 4) == -1)
 		return -1;
 	o = start = out->data + out->len;
 	while (p < end && !n->ended) {
 		if (n->cr) {
-			/* a CR ended the line; an LF right after it is
-			 * part of that line end */
+			/* the CR before (perhaps at the end of the last
+			 * chunk) is a line end only with this LF */
 			n->cr = 0;
-			o = end_line(n, o);
-			if (!n->ended && *p == '\n')
+			if (*p == '\n') {
+				o = end_line(n, o);
 				p++;
+			} else
+				o = stray_cr(n, o);
 		} else if (*p == '\r') {
 			n->cr = 1;
 			p++;
@@ -163,10 +192,12 @@ norm_finish(struct message *m, struct buf *out)
 	if (buf_reserve(out, 4) == -1)
 		return -1;
 	o = out->data + out->len;
-	if (n->cr || n->dot || !n->bol) {
+	if (n->cr) {
 		n->cr = 0;
-		o = end_line(n, o);
+		o = stray_cr(n, o);
 	}
+	if (n->dot || !n->bol)
+		o = end_line(n, o);
 	out->len = (size_t)(o - out->data);
 	out->data[out->len] = '\0';
 	return 0;
@@ -264,21 +295,44 @@ message_read_header(struct message *m, const struct message_source *src,
 	return MESSAGE_OK;
 }
 
+/*
+ * Count what len bytes on their way to the spool add on the wire: a CR
+ * before each LF, and a second dot for each line that starts with one
+ * (smtp.c's dot-stuffing).
+ */
+static void
+count_wire(struct message *m, const char *p, size_t len)
+{
+	const char	*end = p + len, *nl;
+
+	while (p < end) {
+		if (m->wire_bol && *p == '.')
+			m->dots++;
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL) {
+			m->wire_bol = 0;
+			return;
+		}
+		m->lines++;
+		m->wire_bol = 1;
+		p = nl + 1;
+	}
+}
+
+/*
+ * Write out to the sink, unless the message is now over max_size on the
+ * wire: refused before it is written, so before it can be acknowledged.
+ * last: out ends the message (the size is known, not a lower bound).
+ */
 static enum message_result
 flush(struct message *m, const struct message_sink *sink, struct buf *out,
-    long long max_size, char *err, size_t errlen)
+    long long max_size, int last, char *err, size_t errlen)
 {
-	const char	*p = out->data, *end = out->data + out->len;
-
 	m->size += (long long)out->len;
-	/* each LF becomes CRLF on the wire */
-	while (p < end && (p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
-		m->lines++;
-		p++;
-	}
-	if (m->size > max_size) {
-		snprintf(err, errlen, "message larger than the limit of %lld "
-		    "bytes ([delivery] max_size)", max_size);
+	count_wire(m, out->data, out->len);
+	if (message_wire_size(m) > max_size) {
+		snprintf(err, errlen, "message is %s%lld bytes on the wire, "
+		    "over the limit of %lld bytes ([delivery] max_size)",
+		    last ? "" : "at least ", message_wire_size(m), max_size);
 		return MESSAGE_BAD;
 	}
 	if (out->len > 0 && sink->write(sink->ctx, out->data, out->len, err,
@@ -326,14 +380,15 @@ message_write(struct message *m, const struct header_edit *edit,
 	}
 	while (!m->norm.eof && !m->norm.ended) {
 		if (out.len >= WRITE_CHUNK && (r = flush(m, sink, &out,
-		    max_size, err, errlen)) != MESSAGE_OK)
+		    max_size, 0, err, errlen)) != MESSAGE_OK)
 			goto done;
 		if ((r = read_more(m, src, &out, err, errlen)) != MESSAGE_OK)
 			goto done;
 	}
 	if ((r = check_body(m, err, errlen)) == MESSAGE_BAD)
 		goto done;
-	if ((r2 = flush(m, sink, &out, max_size, err, errlen)) != MESSAGE_OK)
+	if ((r2 = flush(m, sink, &out, max_size, 1, err, errlen)) !=
+	    MESSAGE_OK)
 		r = r2;
 	m->eightbit = m->norm.eightbit;
 done:
@@ -425,7 +480,8 @@ message_reencode(struct message *m, const struct header_edit *edit,
 	reencode_fields(m, edit, add);
 	e2.add = add;
 	e2.drop = drop;
-	m->size = m->lines = 0;
+	m->size = m->lines = m->dots = 0;
+	m->wire_bol = 1;
 	if (header_rewrite(&m->hs, &e2, &out, err, errlen) == -1)
 		goto done;
 	m->header_bytes = (long long)out.len + 1;
@@ -436,7 +492,7 @@ message_reencode(struct message *m, const struct header_edit *edit,
 		if (encode_lines(chunk, (size_t)n, &line, &out) == -1)
 			goto nomem;
 		if (out.len >= WRITE_CHUNK && (r = flush(m, sink, &out,
-		    max_size, err, errlen)) != MESSAGE_OK)
+		    max_size, 0, err, errlen)) != MESSAGE_OK)
 			goto done;
 	}
 	if (n == -1) {
@@ -445,7 +501,7 @@ message_reencode(struct message *m, const struct header_edit *edit,
 	}
 	if (line.len > 0 && qp_encode_line(line.data, line.len, &out) == -1)
 		goto nomem;
-	r = flush(m, sink, &out, max_size, err, errlen);
+	r = flush(m, sink, &out, max_size, 1, err, errlen);
 	/* the body is 7-bit now; only the header may still be 8-bit */
 	m->eightbit = has_8bit(m->head.data, m->header_len);
 	goto done;
@@ -457,8 +513,14 @@ done:
 	return r;
 }
 
+/*
+ * RFC 1870 section 3 counts the CRLFs but not the doubled dots.  They are
+ * counted here all the same: refusing a message a few bytes under the
+ * relay's limit is better than accepting one that the relay then refuses
+ * when it is too late to tell the caller.
+ */
 long long
 message_wire_size(const struct message *m)
 {
-	return m->size + m->lines;
+	return m->size + m->lines + m->dots;
 }

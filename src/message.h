@@ -1,11 +1,15 @@
 /*
  * message.h - a submitted message on its way from stdin into the spool.
  *
- * Line endings are normalised here, once: CRLF and LF become LF, and a
- * bare CR (a progress bar in a cron job's output) becomes a line break
- * too, so that what is spooled has LF endings only; smtp.c turns them
- * into CRLF and dot-stuffs while sending.  Without -i a line holding
- * only "." ends the input, as in sendmail.
+ * Line endings are normalised here, once: CRLF and LF become LF, so that
+ * what is spooled has LF endings only; smtp.c turns them into CRLF and
+ * dot-stuffs while sending.  A line ends at LF and nowhere else, as in
+ * sendmail and Postfix: a CR that no LF follows is data, turned into a
+ * space (a bare CR on the wire is forbidden, RFC 5321 section 2.3.8), so
+ * that it never starts a header field, adds a recipient or ends the
+ * input.  A cron job's progress bar ("10%\r20%\r") becomes one long
+ * line.  Without -i a line holding only "." ends the input, as in
+ * sendmail.
  *
  * Reading happens in two steps so that the caller can decide the
  * envelope from the headers: message_read_header() reads up to the end
@@ -70,7 +74,11 @@ struct message {
 	size_t			 body_off;   /* first body byte in head */
 	struct header_section	 hs;
 	long long		 size;	/* bytes written to the sink */
-	long long		 lines;	/* LFs written, for the size on the wire */
+	/* for the size on the wire: */
+	long long		 lines;	/* LFs written (CRLF on the wire) */
+	long long		 dots;	/* lines written that start with "."
+					   (dot-stuffed on the wire) */
+	int			 wire_bol; /* written so far: whole lines */
 	long long		 header_bytes; /* header and blank line written */
 	int			 eightbit;
 };
@@ -88,7 +96,9 @@ enum message_result message_read_header(struct message *,
 /*
  * Write the header section rewritten by edit, a blank line, and the body
  * (the rest of src) to sink.  The input may not hold NUL bytes, nor be
- * larger than max_size, nor be empty.  When a body line is longer than
+ * empty, and what is written may not be larger than max_size on the wire
+ * (message_wire_size(): it is refused before the sink gets the chunk
+ * that goes over, reading no further).  When a body line is longer than
  * 998 bytes (RFC 5322 §2.1.1) everything is written all the same and
  * MESSAGE_LONG_LINES returned: see message_reencode().
  */
@@ -107,13 +117,18 @@ int	message_can_reencode(const struct message *);
  * is the body as message_write() wrote it (read back from the spool).
  * The header section is rewritten as by edit, with
  * Content-Transfer-Encoding: quoted-printable, and MIME-Version and a
- * UTF-8 text Content-Type where they were missing.
+ * UTF-8 text Content-Type where they were missing.  max_size applies to
+ * the re-encoded message, as in message_write().
  */
 enum message_result message_reencode(struct message *,
 	    const struct header_edit *edit, const struct message_source *body,
 	    const struct message_sink *sink, long long max_size, char *err,
 	    size_t errlen);
-/* Bytes the message takes on the wire (CRLF endings), for SIZE=. */
+/*
+ * Bytes the message written takes on the wire, for SIZE= and max_size:
+ * with CRLF line ends, and with the second dot of each dot-stuffed line
+ * (which RFC 1870 leaves out: see message.c).
+ */
 long long message_wire_size(const struct message *);
 
 #endif

@@ -547,12 +547,119 @@ refute_mail_option() {
 	assert_no_violations
 }
 
-@test "a bare CR becomes a line break" {
+# A line ends at LF (or CRLF) only, as in sendmail and Postfix: a CR that
+# no LF follows is a space (Postfix's cleanup_replace_stray_cr_lf).  It
+# must neither end a line nor reach the wire (RFC 5321 2.3.8).
+@test "a bare CR in the body is a space: no line break, lone dot or bare CR on the wire" {
 	server_start
 	write_config
-	send_input $'Subject: s\n\none\rtwo\r\rthree\n' a@example.org
-	assert_crlf "$(received 1)"
-	assert_has "$(received 1)" $'\r\n\r\none\r\ntwo\r\n\r\nthree\r\n'
+	send_input $'Subject: s\n\none\rtwo\r\rthree\r\r\nfour\n.\rfive\n--b\rContent-Type: text/html\n.\r' a@example.org
+	local m
+	m=$(received 1)
+	assert_crlf "$m"
+	assert_has "$m" $'\r\n\r\none two  three \r\nfour\r\n. five\r\n--b Content-Type: text/html\r\n. \r\n'
+	assert_no_violations
+}
+
+@test "a bare CR in the header section makes no field and no recipient (-t)" {
+	server_start
+	write_config
+	# an application that strips only LF from a user's Subject
+	run bash -c 'printf "To: bob@example.org\nSubject: Order #1\rBcc: victim@example.net\rX-Injected: yes\n\nbody\n" |
+	    "$1" -C "$2" -t' _ "$CFSENDMAIL" "$CONF"
+	assert_status 0
+	assert_rcpts 1 bob@example.org
+	refute_file_contains "$(transcript)" victim
+	local m
+	m=$(received 1)
+	assert_crlf "$m"
+	assert_has "$m" $'\r\nSubject: Order #1 Bcc: victim@example.net X-Injected: yes\r\n'
+	[ "$(header_count "$m" Bcc)" -eq 0 ]
+	[ "$(header_count "$m" X-Injected)" -eq 0 ]
+	# a bare CR first on a line makes it a continuation line
+	run send_input $'To: bob@example.org\nSubject: s\n\rCc: victim@example.net\n\nbody\n' -t
+	assert_status 0
+	assert_rcpts 2 bob@example.org
+	assert_has "$(received 2)" $'\r\nSubject: s\r\n Cc: victim@example.net\r\n'
+	refute_file_contains "$(transcript)" victim
+	# in an address, a space: white space the address may hold
+	run send_input $'To: <bob@example.org\r>\nSubject: s\n\nbody\n' -t
+	assert_status 0
+	assert_rcpts 3 bob@example.org
+	assert_has "$(received 3)" $'To: <bob@example.org >\r\n'
+	assert_no_violations
+}
+
+# cron mails a job's output as it is: a progress bar ("10%\r20%\r...")
+# becomes one long line, which the quoted-printable re-encoding carries.
+@test "a cron job's progress bar: one long line, quoted-printable, readable" {
+	server_start
+	write_config
+	local i
+	{
+		printf 'From: root (Cron Daemon)\nTo: root\nSubject: Cron <root@host> backup\n'
+		printf 'MIME-Version: 1.0\nContent-Type: text/plain; charset=UTF-8\n'
+		printf 'Content-Transfer-Encoding: 8bit\n\n'
+		for ((i = 0; i <= 400; i++)); do
+			printf '%3d%%\r' $((i / 4))
+		done
+		printf '\nbackup done\n'
+	} >"$BATS_TEST_TMPDIR/in"
+	{
+		for ((i = 0; i < 400; i++)); do
+			printf '%3d%% ' $((i / 4))
+		done
+		printf '100%%\nbackup done\n'
+	} >"$BATS_TEST_TMPDIR/body"
+	run bash -c '"$1" -C "$2" -i -FCronDaemon -B8BITMIME -oem root <"$3"' \
+	    _ "$CFSENDMAIL" "$CONF" "$BATS_TEST_TMPDIR/in"
+	assert_status 0
+	local m
+	m=$(received 1)
+	assert_crlf "$m"
+	assert_has "$m" $'\r\nContent-Transfer-Encoding: quoted-printable\r\n'
+	[ "$(header_count "$m" Content-Transfer-Encoding)" -eq 1 ]
+	qp_body_is "$m" "$BATS_TEST_TMPDIR/body"
+	assert_no_violations
+}
+
+# RFC 5322 2.2: a field name is printable ASCII but ':' (ftext).  A line
+# whose "name" holds a control character or DEL is no field line, and,
+# as any such line in sendmail and Postfix, starts the body.
+@test "a control character or DEL in a field name: no field, the body starts there" {
+	server_start
+	write_config
+	run send_input $'To: a@example.org\nX-Bad\001: 1\nCc: c@example.org\n\nbody\n' -t
+	assert_status 0
+	run send_input $'To: a@example.org\nX-Bad\177: 1\nBcc: b@example.org\n\nbody\n' -t
+	assert_status 0
+	assert_rcpts 1 a@example.org
+	assert_rcpts 2 a@example.org
+	[ "$(header_count "$(received 1)" Cc)" -eq 0 ]
+	assert_has "$(received 1)" $'\r\n\r\nX-Bad\001: 1\r\nCc: c@example.org\r\n\r\nbody\r\n'
+	[ "$(header_count "$(received 2)" Bcc)" -eq 0 ]
+	assert_has "$(received 2)" $'\r\n\r\nX-Bad\177: 1\r\n'
+	assert_no_violations
+}
+
+# RFC 5322 2.2.3: an LF followed by white space folds the field; the
+# continuation belongs to its field, for Bcc stripping and for -t.
+@test "folded fields stay whole: Bcc stripped, -t reads all of it, an indented first line is body" {
+	server_start
+	write_config
+	run send_input $'To: a@example.org\nBcc:\n b@example.org,\n\tc@example.org\nSubject: s\n Bcc: d@example.org\n\nbody\n' -t
+	assert_status 0
+	assert_rcpts 1 a@example.org b@example.org c@example.org
+	local m
+	m=$(received 1)
+	[ "$(header_count "$m" Bcc)" -eq 0 ]
+	refute_has "$m" b@example.org
+	assert_has "$m" $'\r\nSubject: s\r\n Bcc: d@example.org\r\n'
+	# white space first: no header section at all
+	run send_input $' Bcc: v@example.org\nTo: t@example.org\n\nbody\n' a@example.org
+	assert_status 0
+	assert_rcpts 2 a@example.org
+	assert_has "$(received 2)" $'\r\n\r\n Bcc: v@example.org\r\nTo: t@example.org\r\n'
 	assert_no_violations
 }
 
@@ -769,6 +876,124 @@ PY
 	[ -z "$(ls -A "$BATS_TEST_TMPDIR/queue/new" 2>/dev/null)" ]
 }
 
+# sized_message FILE WIRE DOTS -- a message that takes exactly WIRE bytes
+# on the wire (CRLF line ends, dot-stuffing), DOTS of its lines starting
+# with a dot; in FILE with LF line ends, with Date, Message-ID and a
+# From that is no local name, so that cfsendmail adds nothing.
+sized_message() {
+	"$SMTPD_PYTHON" - "$@" <<'PY'
+import sys
+path, wire, dots = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+out = [b"From: a@example.org\nDate: Mon, 1 Jan 2024 00:00:00 +0000\n"
+       b"Message-ID: <sized@example.org>\nSubject: sized\n\n"]
+rest = wire - len(out[0]) - out[0].count(b"\n")
+out += [b".x\n"] * dots            # 5 bytes each on the wire: "..x\r\n"
+rest -= 5 * dots
+while rest > 0:                     # n bytes and CRLF
+    n = min(70, rest - 2)
+    if rest - n - 2 == 1:
+        n -= 1
+    out.append(b"x" * n + b"\n")
+    rest -= n + 2
+assert rest == 0
+open(path, "wb").write(b"".join(out))
+PY
+}
+
+# send_sized WIRE DOTS ARG... -- cfsendmail ARG... a@example.org with a
+# message of WIRE bytes on the wire
+send_sized() {
+	sized_message "$BATS_TEST_TMPDIR/sized" "$1" "$2"
+	shift 2
+	"$CFSENDMAIL" -C "$CONF" "$@" a@example.org <"$BATS_TEST_TMPDIR/sized"
+}
+
+# [delivery] max_size counts what the relay will count: CRLF line ends and
+# dot-stuffing (RFC 1870 leaves the doubled dots out: counting them errs
+# on the safe side), before the message is acknowledged, in every mode.
+@test "max_size counts the bytes on the wire: CRLF and doubled dots, -odq and foreground" {
+	server_start
+	write_config delivery.max_size=2000
+	local mode dots queued=0
+	for mode in -odq -odi; do
+		for dots in 0 300; do
+			# 300 lines ".x": 900 bytes as given, 1500 on the wire
+			run send_sized 2001 "$dots" "$mode"
+			assert_status 65
+			assert_output "cfsendmail: message is 2001 bytes on the wire, over the limit of 2000 bytes ([delivery] max_size)"
+			[ "$(find "$BATS_TEST_TMPDIR/queue" -name '*.env' |
+			    wc -l)" -eq "$queued" ]
+			run send_sized 2000 "$dots" "$mode"
+			assert_status 0
+			[ "$mode" = -odi ] || queued=$((queued + 1))
+		done
+	done
+	# -odb: refused before the caller is answered, no child delivers
+	run send_sized 2001 0 -odb
+	assert_status 65
+	assert_output_contains "2001 bytes on the wire"
+	[ "$(received_count)" -eq 2 ]
+	[ "$(sessions_count)" -eq 2 ]
+	# what was declared is what went out, doubled dots counted
+	local n
+	for n in 1 2; do
+		[ "$(envelope_field $n mail_options)" = SIZE=2000 ]
+	done
+	[ "$(wc -c <"$(received 1)")" -eq 2000 ]
+	[ "$(wc -c <"$(received 2)")" -eq 1700 ]
+	# the queued ones: as small on disk, as big on the wire
+	local env
+	for env in "$BATS_TEST_TMPDIR"/queue/new/*.env; do
+		grep -qx 'size 2000' "$env" || _fail "$env:" "$(cat "$env")"
+	done
+	[ "$(ls "$BATS_TEST_TMPDIR"/queue/new/*.env | wc -l)" -eq 2 ]
+	assert_no_violations
+}
+
+@test "max_size counts the fields cfsendmail adds and the quoted-printable re-encoding" {
+	server_start
+	write_config delivery.max_size=1500
+	# 1214 and 1414 bytes as given; with Date, Message-ID and From
+	# added, the second is over
+	local body
+	body=$(printf '%01250d' 0)
+	run send_input $'Subject: s\n\n'"${body:0:600}"$'\n'"${body:0:600}"$'\n' -odq a@example.org
+	assert_status 0
+	run send_input $'Subject: s\n\n'"${body:0:700}"$'\n'"${body:0:700}"$'\n' -odq a@example.org
+	assert_status 65
+	assert_output_contains "bytes on the wire, over the limit of 1500 bytes"
+	# one line of 1250 "=" fits; quoted-printable ("=3D"), it does not
+	body=$(printf '%01250d' 0 | tr 0 =)
+	run send_input $'From: a@example.org\nDate: Mon, 1 Jan 2024 00:00:00 +0000\nMessage-ID: <a@example.org>\n\n'"$body"$'\n' -odq a@example.org
+	assert_status 65
+	assert_output_contains "bytes on the wire, over the limit of 1500 bytes"
+	[ "$(ls "$BATS_TEST_TMPDIR"/queue/new/*.env | wc -l)" -eq 1 ]
+	no_session
+}
+
+# The issue's message: 5,183,014 bytes with LF ends, 5,256,133 on the wire.
+# Queued with exit 0, it went to failed/ at the first attempt.
+@test "the real 5 MiB default: over on the wire is 65 up front; exactly 5 MiB is delivered" {
+	server_start
+	write_config
+	run send_sized 5256133 0 -odq
+	assert_status 65
+	# refused as soon as it is over, before the end of the input
+	assert_output_contains "cfsendmail: message is at least "
+	assert_output_contains " bytes on the wire, over the limit of 5242880 bytes ([delivery] max_size)"
+	# with LF line ends, as the old check counted, it is under
+	[ "$(wc -c <"$BATS_TEST_TMPDIR/sized")" -lt 5242880 ]
+	[ -z "$(find "$BATS_TEST_TMPDIR/queue" -name '*.env')" ]
+	run send_sized 5242881 40 -odq
+	assert_status 65
+	assert_output "cfsendmail: message is 5242881 bytes on the wire, over the limit of 5242880 bytes ([delivery] max_size)"
+	run send_sized 5242880 40 -odi
+	assert_status 0
+	[ "$(received_count)" -eq 1 ]
+	[ "$(envelope_field 1 mail_options)" = SIZE=5242880 ]
+	assert_no_violations
+}
+
 @test "SIZE= is sent when advertised, and not otherwise" {
 	server_start
 	write_config
@@ -792,7 +1017,9 @@ PY
 	server_start
 	write_config
 	local bad
+	# a local name too, though [sender] from replaces it
 	for bad in $'a@example.com\rRCPT TO:<x@y>' $'a@example.com\nRCPT TO:<x@y>' \
+	    $'root\rRCPT TO:<x@y>' $'root\n' $'ro\001ot' $'root\x7f' \
 	    $'a\001@example.com' $'a@example.com\x7f' 'a b@example.com' \
 	    'a@example.com x' '<a@example.com' 'a@example.com>' \
 	    '<<a@example.com>>' 'a@@example.com'; do

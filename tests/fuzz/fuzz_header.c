@@ -4,8 +4,8 @@
  * Treats the input as a message: finds its header section, scans it,
  * collects -t recipients and rewrites it with maps that replace every
  * local name.  Checks that the fields tile the section, that a rewritten
- * section scans again with no Bcc left and no line over 998 octets, and
- * that rewriting it once more changes nothing.
+ * section scans again with no Bcc left, no line over 998 octets and no CR
+ * or NUL, and that rewriting it once more changes nothing.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -49,6 +49,8 @@ check_lines(const struct buf *b)
 	if (b->len > 0 && b->data[b->len - 1] != '\n')
 		abort();
 	for (i = 0; i < b->len; i++) {
+		if (b->data[i] == '\r' || b->data[i] == '\0')
+			abort();
 		if (b->data[i] != '\n')
 			continue;
 		if (i - start > HEADER_LINE_MAX)

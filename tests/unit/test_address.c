@@ -350,6 +350,35 @@ test_envelope(void)
 	is_int((long)strlen(err), 7, "reason truncated to fit");
 }
 
+/* The byte checks alone: a local name with a line break is refused. */
+static void
+test_bytes(void)
+{
+	char	 err[128];
+
+	is_int(address_check_bytes("root", err, sizeof(err)), 0,
+	    "bytes: a local name");
+	is_int(address_check_bytes("j\xc3\xbc" "rgen@b\xc3\xbc" "cher.example",
+	    err, sizeof(err)), 0, "bytes: UTF-8");
+	is_int(address_check_bytes("root x", err, sizeof(err)), 0,
+	    "bytes: a space is syntax, not a byte check");
+	is_int(address_check_bytes("root\n", err, sizeof(err)), -1,
+	    "bytes: LF refused");
+	is_str(err, "line break in address: \"root\\x0a\"", "bytes: reason");
+	is_int(address_check_bytes("ro\rot", err, sizeof(err)), -1,
+	    "bytes: CR refused");
+	is_int(address_check_bytes("ro\tot", err, sizeof(err)), -1,
+	    "bytes: TAB refused");
+	is_int(address_check_bytes("ro\001ot", err, sizeof(err)), -1,
+	    "bytes: SOH refused");
+	is_str(err, "control character in address: \"ro\\x01ot\"",
+	    "bytes: reason for SOH");
+	is_int(address_check_bytes("root\x7f", err, sizeof(err)), -1,
+	    "bytes: DEL refused");
+	is_int(address_check_bytes("r\xc3", err, sizeof(err)), -1,
+	    "bytes: invalid UTF-8 refused");
+}
+
 /* Argument words as cron's MAILTO and scripts pass them. */
 static void
 test_words(void)
@@ -375,6 +404,7 @@ main(void)
 	test_add_many();
 	test_at();
 	test_envelope();
+	test_bytes();
 	test_words();
 	return done_testing();
 }

@@ -219,6 +219,13 @@ test_recipients(void)
 	    "syntax error names the field");
 	check_rcpts("To: a@x,\n (unbalanced\n", "error: To: unbalanced '(' "
 	    "at offset 7", "unbalanced comment in folded To");
+	/* a continuation line belongs to its field, whatever it says */
+	check_rcpts("To: a@x\nBcc:\n b@y,\n\tc@z\n", "a@x | b@y | c@z",
+	    "Bcc folded after its colon");
+	check_rcpts("To: a@x\nSubject: s\n Bcc: v@y\n", "a@x",
+	    "'Bcc:' on a Subject's continuation line");
+	check_rcpts("To: a@x\nCc: c@z\n \nBcc: v@y\n", "a@x | c@z | v@y",
+	    "a continuation line of white space alone");
 }
 
 static void
@@ -289,6 +296,16 @@ test_rewrite(void)
 	check_rewrite("To: a@x\n", "not a field",
 	    "invalid added header field: no colon in header line",
 	    "added field without a name");
+	check_rewrite("Bcc:\n b@y,\n c@z\nSubject: s\n Bcc: v@y\n", NULL,
+	    "Subject: s\n Bcc: v@y\n", "Bcc folded after its colon stripped, "
+	    "a Subject's continuation kept");
+	/* a rewritten field never carries a control byte from the input */
+	check_rewrite("From: Ev\001il <root>\n", NULL, "From: control "
+	    "character 0x01 at offset 3", "control byte in a display name");
+	check_rewrite("Sender: root (a\033[2J)\n", NULL, "Sender: control "
+	    "character 0x1b at offset 8", "control byte in a comment");
+	check_rewrite("To: \"x\177\" <root>\n", NULL, "To: control "
+	    "character 0x7f at offset 3", "DEL in a quoted string");
 }
 
 static void
@@ -428,6 +445,9 @@ test_parse_errors(void)
 	    "header line 2: invalid character in field name");
 	check_parse_error("To: a\0b\n", 8, "header line 1: NUL byte in "
 	    "header line");
+	check_parse_error("To: a\nSubject: a\rBcc: b\n", 24, "header line 2: "
+	    "CR in header line");
+	check_parse_error("To: a\r\n", 7, "header line 1: CR in header line");
 	check_parse_error("To: a\n\nbody\n", 12,
 	    "header line 2: empty line inside the header section");
 }

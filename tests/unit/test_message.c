@@ -150,14 +150,35 @@ static const struct norm_case {
     { "PHP: headers CRLF, body LF", "To: a@b\r\nSubject: s\r\n"
 	"MIME-Version: 1.0\r\n\r\nline 1\nline 2\n", 0, 1, "OK",
 	"To: a@b\nSubject: s\nMIME-Version: 1.0\n\nline 1\nline 2\n", 0 },
-    { "bare CR is a line break", "Subject: x\n\n10%\r50%\r100%\n", 0, 0,
-	"OK", "Subject: x\n\n10%\n50%\n100%\n", 0 },
+    /* a stray CR (no LF right after it) is no line end: it becomes a
+     * space, in the header section and in the body alike */
+    { "bare CR is a space", "Subject: x\n\n10%\r50%\r100%\n", 0, 0,
+	"OK", "Subject: x\n\n10% 50% 100%\n", 0 },
     { "bare CR, then CRLF", "Subject: x\n\na\r\r\nb\n", 0, 0, "OK",
-	"Subject: x\n\na\n\nb\n", 0 },
+	"Subject: x\n\na \nb\n", 0 },
     { "CR at the very end", "Subject: x\n\nbody\r", 0, 0, "OK",
-	"Subject: x\n\nbody\n", 0 },
+	"Subject: x\n\nbody \n", 0 },
     { "bare CR in the header section", "Subject: x\rTo: a@b\r\rbody\r",
-	0, 0, "OK", "Subject: x\nTo: a@b\n\nbody\n", 0 },
+	0, 0, "OK", "Subject: x To: a@b  body \n\n", 0 },
+    { "bare CR makes no field and no Bcc", "To: bob@example.org\n"
+	"Subject: Order #1\rBcc: victim@example.net\rX-Injected: yes\n\n"
+	"body\n", 0, 0, "OK", "To: bob@example.org\nSubject: Order #1 "
+	"Bcc: victim@example.net X-Injected: yes\n\nbody\n", 0 },
+    { "bare CR first in a header line", "Subject: x\n\rBcc: v@x\n\nb\n",
+	0, 0, "OK", "Subject: x\n Bcc: v@x\n\nb\n", 0 },
+    { "bare CR first in the message", "\rBcc: v@x\nTo: a@b\n\nb\n", 0, 0,
+	"OK", "\n Bcc: v@x\nTo: a@b\n\nb\n", 0 },
+    { "bare CRs are no blank line", "Subject: x\n\r\rBcc: v@x\n\nb\n",
+	0, 0, "OK", "Subject: x\n  Bcc: v@x\n\nb\n", 0 },
+    { "CR CR LF ends a header line", "Subject: x\r\r\nTo: a@b\r\n\r\n"
+	"body\r\n", 0, 0, "OK", "Subject: x \nTo: a@b\n\nbody\n", 0 },
+    { "bare CR in a folded field", "Subject: a\rb\n\tc\rd\n\nbody\n", 0,
+	0, "OK", "Subject: a b\n\tc d\n\nbody\n", 0 },
+    { "bare CR forges no MIME boundary", "Content-Type: multipart/mixed; "
+	"boundary=b\n\n--b\n\ntext\r--b\rContent-Type: text/html\r\r"
+	"<x>\n--b--\n", 0, 0, "OK", "Content-Type: multipart/mixed; "
+	"boundary=b\n\n--b\n\ntext --b Content-Type: text/html  <x>\n"
+	"--b--\n", 0 },
     { "no final line end", "Subject: x\n\nbody", 0, 0, "OK",
 	"Subject: x\n\nbody\n", 0 },
     { "lone dot ends the input", "Subject: x\n\na\n.\nnot read\n", 0, 0,
@@ -210,11 +231,19 @@ static const struct norm_case {
     { "8-bit after a dot", "Subject: x\n\n.\xc3\xa9\n", 0, 1, "OK",
 	"Subject: x\n\n.\xc3\xa9\n", 1 },
     { "8-bit after a bare CR", "Subject: x\n\na\r\xc3\xa9\n", 0, 0, "OK",
-	"Subject: x\n\na\n\xc3\xa9\n", 1 },
+	"Subject: x\n\na \xc3\xa9\n", 1 },
     { "dots that are data, CRLF", "Subject: x\r\n\r\n..\r\n.a\r\nb.\r\n"
 	".\r\nnot read\r\n", 0, 0, "OK", "Subject: x\n\n..\n.a\nb.\n", 0 },
-    { "lone dot ended by a bare CR", "Subject: x\n\na\n.\rnot read\n", 0, 0,
-	"OK", "Subject: x\n\na\n", 0 },
+    { "dot and bare CR: no lone dot", "Subject: x\n\na\n.\rread\n", 0, 0,
+	"OK", "Subject: x\n\na\n. read\n", 0 },
+    { "dot, CR, CRLF: no lone dot", "Subject: x\n\na\n.\r\r\nread\n", 0,
+	0, "OK", "Subject: x\n\na\n. \nread\n", 0 },
+    { "dot and CR last: no lone dot", "Subject: x\n\na\n.\r", 0, 0, "OK",
+	"Subject: x\n\na\n. \n", 0 },
+    { "bare CR then dot: no lone dot", "Subject: x\n\na\n\r.\r\nread\n",
+	0, 0, "OK", "Subject: x\n\na\n .\nread\n", 0 },
+    { "dot and bare CR with -i", "Subject: x\n\na\n.\rb\n", 0, 1, "OK",
+	"Subject: x\n\na\n. b\n", 0 },
 };
 
 /* One case, read in chunks of chunk bytes. */
@@ -291,18 +320,147 @@ test_split_reads(void)
 	}
 }
 
-/* Bytes on the wire: every LF becomes CRLF. */
+/*
+ * The issue's example: an application that strips only LF from a
+ * Subject.  The CRs must make no field and, for -t, no recipient.
+ */
+static void
+test_cr_fields(void)
+{
+	static const char	 in[] = "To: bob@example.org\nSubject: Order "
+	    "#1\rBcc: victim@example.net\rX-Injected: yes\n\nbody\n";
+	struct address_list	 l = { 0 };
+	struct run		 x;
+	char			 err[256] = "";
+	size_t			 chunk;
+
+	for (chunk = 0; chunk < 8; chunk += 7) {
+		run(&x, in, strlen(in), 0, chunk, BIG, NULL);
+		is_int(x.m.hs.n, 2, "bare CR, chunks of %zu: two fields",
+		    chunk);
+		is_int(header_find(&x.m.hs, "Bcc", 0), -1, "bare CR, chunks "
+		    "of %zu: no Bcc field", chunk);
+		is_int(header_find(&x.m.hs, "X-Injected", 0), -1, "bare CR, "
+		    "chunks of %zu: no X-Injected field", chunk);
+		is_int(header_recipients(&x.m.hs, &l, err, sizeof(err)), 0,
+		    "bare CR, chunks of %zu: -t recipients", chunk);
+		ok(l.n == 1 && strcmp(l.v[0].addr, "bob@example.org") == 0,
+		    "bare CR, chunks of %zu: bob alone (%zu recipients)",
+		    chunk, l.n);
+		address_list_free(&l);
+		run_free(&x);
+	}
+}
+
+/* Quoted-printable decoded (soft line breaks and =XX), onto out. */
+static void
+qp_decode(const char *p, size_t len, struct buf *out)
+{
+	char	 hex[3] = "";
+	size_t	 i;
+
+	for (i = 0; i < len; i++) {
+		if (p[i] == '=' && i + 1 < len && p[i + 1] == '\n')
+			i++;
+		else if (p[i] == '=' && i + 2 < len) {
+			memcpy(hex, p + i + 1, 2);
+			buf_addf(out, "%c", (int)strtol(hex, NULL, 16));
+			i += 2;
+		} else
+			buf_add(out, p + i, 1);
+	}
+}
+
+/*
+ * A cron job's progress bar: its CRs make one long line, over 998
+ * octets, which the quoted-printable re-encoding then carries whole.
+ */
+static void
+test_cr_progress(void)
+{
+	struct buf		 in = { 0 }, want = { 0 }, got = { 0 };
+	struct memsink		 second = { { 0 }, 0, 0 };
+	struct message_sink	 k = { &second, memsink_write };
+	struct header_edit	 e;
+	struct memsrc		 body;
+	struct message_source	 s = { &body, memsrc_read };
+	struct run		 x;
+	const char		*b;
+	char			 err[256];
+	size_t			 i;
+
+	buf_adds(&in, "Subject: backup\n\n");
+	/* the last CR is the CR of a CRLF */
+	for (i = 0; i <= 300; i++) {
+		buf_addf(&in, "%3zu%%\r", i / 3);
+		buf_addf(&want, "%3zu%%%s", i / 3, i < 300 ? " " : "");
+	}
+	buf_adds(&in, "\ndone\n");
+	buf_adds(&want, "\ndone\n");
+	run(&x, in.data, in.len, 0, 0, BIG, NULL);
+	is_str(result_name(x.r), "LONG_LINES", "progress bar: one long line");
+	ok(memchr(x.sink.out.data, '\r', x.sink.out.len) == NULL,
+	    "progress bar: no CR spooled");
+	ok(message_can_reencode(&x.m), "progress bar: can be re-encoded");
+	memset(&e, 0, sizeof(e));
+	memset(&body, 0, sizeof(body));
+	body.p = x.sink.out.data + x.m.header_bytes;
+	body.len = x.sink.out.len - (size_t)x.m.header_bytes;
+	body.fail_at = -1;
+	is_str(result_name(message_reencode(&x.m, &e, &s, &k, BIG, err,
+	    sizeof(err))), "OK", "progress bar: re-encoded");
+	ok(memchr(second.out.data, '\r', second.out.len) == NULL,
+	    "progress bar: no CR in the re-encoded message");
+	b = strstr(second.out.data, "\n\n") + 2;
+	qp_decode(b, second.out.len - (size_t)(b - second.out.data), &got);
+	is_str(got.data, want.data, "progress bar: decoded, the bar with a "
+	    "space for each CR");
+	run_free(&x);
+	buf_free(&second.out);
+	buf_free(&in);
+	buf_free(&want);
+	buf_free(&got);
+}
+
+/*
+ * Bytes on the wire: every LF becomes CRLF, and a line that starts with
+ * a dot gets a second one (counted, though RFC 1870 leaves it out).
+ */
 static void
 test_wire_size(void)
 {
-	static const char	 in[] = "Subject: x\r\n\r\nbody\r\nline\n";
-	struct run		 x;
+	static const struct {
+		const char	*name;
+		const char	*in;
+		int		 ignore_dots;
+		long		 size, lines, dots;
+	} cases[] = {
+	    /* "Subject: x\n\nbody\nline\n" */
+	    { "CRLF and LF", "Subject: x\r\n\r\nbody\r\nline\n", 0, 22, 4,
+		0 },
+	    /* ".X: 1\n\n.a\n..b\nc.\n.\n" */
+	    { "leading dots, -i", ".X: 1\n\n.a\n..b\nc.\n.\n", 1, 19, 6, 4 },
+	    /* "S: 1\n\n.a\n..\n. \n": a dot held back is counted too */
+	    { "dot lines without -i", "S: 1\n\n.a\n..\n. \n.\n", 0, 15, 5,
+		3 },
+	};
+	static const size_t chunks[] = { 0, 1, 3 };
+	struct run	 x;
+	size_t		 i, c;
 
-	/* "Subject: x\n\nbody\nline\n": 22 bytes, 4 LFs */
-	run(&x, in, strlen(in), 0, 0, BIG, NULL);
-	is_int(x.m.size, 22, "wire size: spooled bytes");
-	is_int(x.m.lines, 4, "wire size: line ends");
-	is_int(message_wire_size(&x.m), 26, "wire size: bytes + LFs");
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		for (c = 0; c < sizeof(chunks) / sizeof(chunks[0]); c++) {
+			run(&x, cases[i].in, strlen(cases[i].in),
+			    cases[i].ignore_dots, chunks[c], BIG, NULL);
+			is_int(x.m.size, cases[i].size, "wire size, %s, chunks "
+			    "of %zu: spooled bytes", cases[i].name, chunks[c]);
+			is_int(message_wire_size(&x.m), cases[i].size +
+			    cases[i].lines + cases[i].dots, "wire size, %s, "
+			    "chunks of %zu: bytes + LFs + leading dots",
+			    cases[i].name, chunks[c]);
+			run_free(&x);
+		}
+	run(&x, cases[0].in, strlen(cases[0].in), 0, 0, BIG, NULL);
 	is_int(x.m.header_bytes, 12, "wire size: header and blank line");
 	run_free(&x);
 }
@@ -320,25 +478,120 @@ test_dot_stops_reading(void)
 	run_free(&x);
 }
 
+/*
+ * [delivery] max_size is compared with the size on the wire: with CRLF
+ * line ends and doubled leading dots, as the relay will count them.
+ */
 static void
 test_max_size(void)
 {
-	static const char	 in[] = "Subject: x\n\n0123456789\n";
-	struct run		 x;
-	long long		 exact = (long long)strlen(in);
+	static const struct {
+		const char	*name;
+		const char	*in;
+		int		 ignore_dots;
+		long long	 wire;
+	} cases[] = {
+	    /* 23 bytes, 3 LFs */
+	    { "CRLF growth", "Subject: x\n\n0123456789\n", 0, 26 },
+	    /* 14 bytes, 5 LFs, 3 leading dots */
+	    { "leading dots", "S: 1\n\n.\n..\n.a\n", 1, 22 },
+	};
+	static const size_t chunks[] = { 0, 1, 3 };
+	struct run	 x;
+	char		 want[160];
+	size_t		 i, c, len;
 
-	run(&x, in, strlen(in), 0, 0, exact, NULL);
-	is_str(result_name(x.r), "OK", "max_size: exactly at the limit");
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		for (c = 0; c < sizeof(chunks) / sizeof(chunks[0]); c++) {
+			len = strlen(cases[i].in);
+			run(&x, cases[i].in, len, cases[i].ignore_dots,
+			    chunks[c], cases[i].wire, NULL);
+			is_str(result_name(x.r), "OK", "max_size, %s, chunks "
+			    "of %zu: exactly at the limit", cases[i].name,
+			    chunks[c]);
+			run_free(&x);
+			run(&x, cases[i].in, len, cases[i].ignore_dots,
+			    chunks[c], cases[i].wire - 1, NULL);
+			is_str(result_name(x.r), "BAD", "max_size, %s, chunks "
+			    "of %zu: one byte over", cases[i].name, chunks[c]);
+			snprintf(want, sizeof(want), "message is %lld bytes on "
+			    "the wire, over the limit of %lld bytes "
+			    "([delivery] max_size)", cases[i].wire,
+			    cases[i].wire - 1);
+			is_str(x.err, want, "max_size, %s, chunks of %zu: "
+			    "reason", cases[i].name, chunks[c]);
+			ok(x.sink.out.len == 0, "max_size, %s, chunks of %zu: "
+			    "nothing written", cases[i].name, chunks[c]);
+			run_free(&x);
+		}
+}
+
+/*
+ * The quoted-printable re-encoding is measured as it is written: a body
+ * that fits as it was can be over the limit once encoded.
+ */
+static void
+test_max_size_reencode(void)
+{
+	struct buf		 in = { 0 };
+	struct memsink		 second = { { 0 }, 0, 0 };
+	struct message_sink	 k = { &second, memsink_write };
+	struct header_edit	 e;
+	struct memsrc		 body;
+	struct message_source	 s = { &body, memsrc_read };
+	struct run		 x;
+	char			 err[256];
+	long long		 limit;
+	size_t			 i;
+
+	buf_adds(&in, "Subject: s\n\n");
+	for (i = 0; i < 1200; i++)
+		buf_adds(&in, "=");
+	buf_adds(&in, "\n");
+	limit = (long long)in.len + 3 + 100;
+	run(&x, in.data, in.len, 0, 0, limit, NULL);
+	is_str(result_name(x.r), "LONG_LINES", "max_size re-encoded: fits "
+	    "before");
+	memset(&e, 0, sizeof(e));
+	memset(&body, 0, sizeof(body));
+	body.p = x.sink.out.data + x.m.header_bytes;
+	body.len = x.sink.out.len - (size_t)x.m.header_bytes;
+	body.fail_at = -1;
+	is_str(result_name(message_reencode(&x.m, &e, &s, &k, limit, err,
+	    sizeof(err))), "BAD", "max_size re-encoded: \"=\" thrice as long "
+	    "is over");
+	ok(strstr(err, "on the wire, over the limit of") != NULL,
+	    "max_size re-encoded: reason: %s", err);
 	run_free(&x);
-	run(&x, in, strlen(in), 0, 0, exact - 1, NULL);
-	is_str(result_name(x.r), "BAD", "max_size: one byte over");
-	is_str(x.err, "message larger than the limit of 22 bytes ([delivery] "
-	    "max_size)", "max_size: reason");
-	run_free(&x);
-	run(&x, in, strlen(in), 0, 3, exact - 1, NULL);
-	is_str(result_name(x.r), "BAD", "max_size: one byte over, chunks "
-	    "of 3");
-	run_free(&x);
+	buf_free(&second.out);
+	buf_free(&in);
+}
+
+/* The longest line of s, without its LF. */
+static size_t
+longest_line(const char *s)
+{
+	const char	*lf;
+	size_t		 longest = 0;
+
+	for (; (lf = strchr(s, '\n')) != NULL; s = lf + 1)
+		if ((size_t)(lf - s) > longest)
+			longest = (size_t)(lf - s);
+	return strlen(s) > longest ? strlen(s) : longest;
+}
+
+/* Remove each LF that white space follows (RFC 5322 section 2.2.3). */
+static void
+unfold(struct buf *b)
+{
+	size_t	 i, j;
+
+	for (i = j = 0; i < b->len; i++)
+		if (!(b->data[i] == '\n' && i + 1 < b->len &&
+		    (b->data[i + 1] == ' ' || b->data[i + 1] == '\t')))
+			b->data[j++] = b->data[i];
+	b->len = j;
+	b->data[j] = '\0';
 }
 
 /* A line over RFC 5322's 998 octets: written, but flagged. */
@@ -393,6 +646,27 @@ test_long_lines(void)
 	run(&x, in.data, in.len, 0, 0, BIG, NULL);
 	is_str(result_name(x.r), "OK", "long header line: folded, not "
 	    "refused");
+	run_free(&x);
+	/* its words parted by bare CRs: spaces, where it is folded */
+	buf_reset(&in);
+	buf_reset(&want);
+	buf_adds(&in, "Subject:");
+	buf_adds(&want, "Subject:");
+	for (k = 0; k < 200; k++) {
+		buf_adds(&in, k % 2 ? "\rword" : " word");
+		buf_adds(&want, " word");
+	}
+	buf_adds(&in, "\n\nbody\n");
+	buf_adds(&want, "\n\nbody\n");
+	run(&x, in.data, in.len, 0, 0, BIG, NULL);
+	is_str(result_name(x.r), "OK", "long header line with bare CRs: "
+	    "folded");
+	is_int(x.m.hs.n, 1, "long header line with bare CRs: one field");
+	ok(x.sink.out.data != NULL && longest_line(x.sink.out.data) <= 78,
+	    "long header line with bare CRs: lines within 78");
+	unfold(&x.sink.out);
+	is_str(x.sink.out.data, want.data, "long header line with bare CRs: "
+	    "unfolded, the words with spaces");
 	run_free(&x);
 	buf_free(&in);
 	buf_free(&want);
@@ -553,17 +827,55 @@ test_huge_header(void)
 	}
 }
 
+/*
+ * A message over the limit long before its end is refused as soon as
+ * that is known: it says so, and reads no further.
+ */
+static void
+test_max_size_early(void)
+{
+	struct gen		 g;
+	struct message_source	 s = { &g, gen_read };
+	struct memsink		 sink = { { 0 }, 0, 0 };
+	struct message_sink	 k = { &sink, memsink_write };
+	struct header_edit	 e;
+	struct message		 m;
+	char			 err[256];
+
+	memset(&g, 0, sizeof(g));
+	memset(&e, 0, sizeof(e));
+	g.first = "Subject: big\n\n";
+	g.unit = "0123456789\n";
+	g.total = 64u << 20;
+	message_init(&m, 0);
+	is_str(result_name(message_read_header(&m, &s, err, sizeof(err))),
+	    "OK", "max_size early: header read");
+	is_str(result_name(message_write(&m, &e, &s, &k, 1 << 20, err,
+	    sizeof(err))), "BAD", "max_size early: refused");
+	ok(strncmp(err, "message is at least ", 20) == 0 && strstr(err,
+	    " bytes on the wire, over the limit of 1048576 bytes ([delivery] "
+	    "max_size)") != NULL, "max_size early: reason: %s", err);
+	ok(g.off < 2u << 20, "max_size early: stopped reading after %zu "
+	    "bytes", g.off);
+	message_free(&m);
+	buf_free(&sink.out);
+}
+
 int
 main(void)
 {
 	test_cases();
 	test_split_reads();
+	test_cr_fields();
+	test_cr_progress();
 	test_wire_size();
 	test_dot_stops_reading();
 	test_max_size();
+	test_max_size_reencode();
 	test_long_lines();
 	test_edit();
 	test_errors();
 	test_huge_header();
+	test_max_size_early();
 	return done_testing();
 }
