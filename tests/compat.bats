@@ -881,7 +881,7 @@ PY
 # with a dot; in FILE with LF line ends, with Date, Message-ID and a
 # From that is no local name, so that cfsendmail adds nothing.
 sized_message() {
-	"$SMTPD_PYTHON" - "$@" <<'PY'
+	"$PYTHON3" - "$@" <<'PY'
 import sys
 path, wire, dots = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 out = [b"From: a@example.org\nDate: Mon, 1 Jan 2024 00:00:00 +0000\n"
