@@ -19,6 +19,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "mailq.h"
 #include "options.h"
 #include "outcome.h"
 #include "privilege.h"
@@ -67,7 +68,7 @@ run(const struct options *opts, const struct config *cfg, struct outcome *o)
 	case OPTIONS_VERIFY:
 		return submit_verify(opts, cfg, o);
 	case OPTIONS_LIST_QUEUE:
-		return runqueue_list(cfg, o);
+		return mailq_list(cfg, o);
 	case OPTIONS_RUN_QUEUE:
 		return runqueue_run(cfg, opts->queue_id, o);
 	case OPTIONS_SERVERINFO:
