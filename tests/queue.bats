@@ -857,6 +857,18 @@ tmp_has_msg() {
 	assert_no_files new tmp failed
 }
 
+@test "setgid: a user's -q uses a ca_file that only the group can read" {
+	server_start
+	sg_install
+	chgrp "$SG_GROUP" "$SGDIR/ca.pem"
+	chmod 0640 "$SGDIR/ca.pem"
+	sg_send 1 -odq a@example.org || _fail "queueing failed"
+	run --separate-stderr as_user "$SGBIN" -q
+	assert_status 0
+	assert_each_once 1 1
+	assert_no_files new
+}
+
 # --- concurrency ------------------------------------------------------------
 
 @test "100 concurrent submitters + 3 concurrent -q runners, relay failing at random: each message once" {
