@@ -869,6 +869,14 @@ tmp_has_msg() {
 	assert_no_files new
 }
 
+@test "setgid: on_defer = fail: a user's message that could not be sent is not kept either (75)" {
+	sg_install delivery.on_defer=fail	# no server: port 1
+	run --separate-stderr sg_send 1 a@example.org
+	assert_status 75
+	assert_stderr_contains "not sent, try again later"
+	assert_no_files new tmp failed
+}
+
 # --- concurrency ------------------------------------------------------------
 
 @test "100 concurrent submitters + 3 concurrent -q runners, relay failing at random: each message once" {
