@@ -30,7 +30,7 @@
 static const char usage[] =
 "usage: cfsendmail [-t] [-i] [-f sender] [-F name] [-C config] [-v]\n"
 "                  [-odi|-odb|-odq] [-B 8BITMIME] [-N dsn] [--] rcpt ...\n"
-"       cfsendmail -bp | -q | -qI<id> | -bv rcpt ... | -bi\n"
+"       cfsendmail -bp | -q | -q<interval> | -qI<id> | -bv rcpt ... | -bi\n"
 "       cfsendmail --serverinfo | --check-config | --version | --help\n";
 
 static const char help[] =
@@ -44,7 +44,9 @@ SYSCONFDIR "/cfsendmail.conf\n"
 "  -odi|-odb|-odq  deliver now | in the background | at the next -q\n"
 "  -v           show the SMTP conversation (credentials redacted)\n"
 "  -C file      another config file\n"
-"  -bp, mailq   list the queue           -q   deliver what is due\n"
+"  -bp, mailq   list the queue\n"
+"  -q           deliver every queued entry now\n"
+"  -q5m         a periodic run (timer, cron): deliver what is due\n"
 "  -qI<id>      deliver one entry now    -bv  show the resolved envelope\n"
 "  --serverinfo    connect and describe the relay, send nothing\n"
 "  --check-config  check the config file, no network\n"
@@ -70,7 +72,8 @@ run(const struct options *opts, const struct config *cfg, struct outcome *o)
 	case OPTIONS_LIST_QUEUE:
 		return mailq_list(cfg, o);
 	case OPTIONS_RUN_QUEUE:
-		return runqueue_run(cfg, opts->queue_id, o);
+		return runqueue_run(cfg, opts->queue_id,
+		    opts->queue_interval > 0, o);
 	case OPTIONS_SERVERINFO:
 		return serverinfo_run(cfg, o);
 	case OPTIONS_CHECK_CONFIG:

@@ -96,6 +96,9 @@ struct options {
 	const char		*envid;
 	/* -qI<id>: printable ASCII, no '/', no leading '.'. */
 	const char		*queue_id;
+	/* -q<interval> in seconds: a periodic run, only the entries that
+	 * are due; 0 for -q and -qf: every entry now. */
+	long long		 queue_interval;
 	char			 error_mode;	/* -oe/-e: m p q w e, or 0 */
 	/* Recipient words in argv order, pointing into argv; NULL
 	 * terminated; never NULL after a successful parse. */

@@ -19,6 +19,7 @@
 struct run {
 	const struct config	*cfg;
 	const char		*only;		/* -qI<id> */
+	int			 due_only;	/* -q<interval> */
 	struct queue		 q;
 	struct deliver		 d;
 	struct outcome		*o;
@@ -103,7 +104,7 @@ run_entry(const char *id, void *arg)
 		outcome_fail(r->o, EX_IOERR, "%s", err);
 	if (rc == 0 || rc == -1)
 		return 0;
-	if (rc == 1 && r->only == NULL && e.env.next_attempt > r->now)
+	if (rc == 1 && r->due_only && e.env.next_attempt > r->now)
 		goto done;
 	if (rc == 1 && (rc = queue_verify(&e, err, sizeof(err))) == -1) {
 		outcome_fail(r->o, EX_IOERR, "%s", err);
@@ -152,7 +153,8 @@ report_missing(struct run *r)
 }
 
 int
-runqueue_run(const struct config *cfg, const char *id, struct outcome *o)
+runqueue_run(const struct config *cfg, const char *id, int due_only,
+    struct outcome *o)
 {
 	struct run	 r;
 	char		 err[512], helo[256];
@@ -160,6 +162,7 @@ runqueue_run(const struct config *cfg, const char *id, struct outcome *o)
 	memset(&r, 0, sizeof(r));
 	r.cfg = cfg;
 	r.only = id;
+	r.due_only = due_only;
 	r.o = o;
 	r.now = time(NULL);
 	if (queue_open(&r.q, cfg->queue_dir, err, sizeof(err)) == -1)

@@ -9,7 +9,7 @@
 # filesystem, a world-writable queue directory and on_defer = fail.
 # Issue 13: self-checking entries, each kind of damage moved to failed/
 # and never sent; a slow writer's tmp/ file; a set-group-ID user's queue
-# run; failing fsyncs.
+# run; failing fsyncs; -q flushes and -q5m honours the backoff.
 #
 # Every message carries a header "X-Seq: K" with a number unique in its
 # test; tests/queue/tally.py counts, across all the record directories of a
@@ -399,7 +399,7 @@ check_background() {
 
 # --- queue runs ---------------------------------------------------------------
 
-@test "-q leaves an entry alone until its next attempt; -qI<id> sends it now" {
+@test "-q5m (the timer) leaves an entry alone until its next attempt; -q, -qf and -qI<id> send it now" {
 	server_start --reply dot="451 4.3.0 Try again later"
 	write_config
 	run --separate-stderr send 7 a@example.org
@@ -412,17 +412,36 @@ check_background() {
 
 	server_start
 	write_config
-	run --separate-stderr cf -q
+	# a periodic run honours the backoff
+	run --separate-stderr cf -q5m
 	assert_status 0
 	assert_sessions 0
 	assert_received 0
 	[ "$(one_entry)" = "$id" ]
 	run cf -bp
 	assert_output_contains "last reply: 451 4.3.0 Try again later"
-	run --separate-stderr cf -qI"$id"
+	assert_output_contains "next attempt in "
+	# an administrator who fixed the relay: sendmail -q flushes
+	run --separate-stderr cf -q
 	assert_status 0
 	assert_each_once 7 7
 	assert_queue_empty
+
+	for flag in -qf -qI; do
+		server_stop
+		server_start --reply dot="451 4.3.0 Try again later"
+		write_config
+		run --separate-stderr send 7 a@example.org
+		id=$(one_entry)
+		server_stop
+		server_start
+		write_config
+		[ "$flag" = -qI ] && flag=-qI$id
+		run --separate-stderr cf "$flag"
+		assert_status 0
+		assert_received 1
+		assert_queue_empty
+	done
 }
 
 @test "-q sends only to the recipients still pending" {
