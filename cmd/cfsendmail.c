@@ -30,7 +30,7 @@
 static const char usage[] =
 "usage: cfsendmail [-t] [-i] [-f sender] [-F name] [-C config] [-v]\n"
 "                  [-odi|-odb|-odq] [-B 8BITMIME] [-N dsn] [--] rcpt ...\n"
-"       cfsendmail -bp | -q | -q<interval> | -qI<id> | -bv rcpt ... | -bi\n"
+"       cfsendmail -bp [--json] | -q | -q<interval> | -qI<id> | -bv rcpt ...\n"
 "       cfsendmail --serverinfo | --check-config | --version | --help\n";
 
 static const char help[] =
@@ -44,7 +44,7 @@ SYSCONFDIR "/cfsendmail.conf\n"
 "  -odi|-odb|-odq  deliver now | in the background | at the next -q\n"
 "  -v           show the SMTP conversation (credentials redacted)\n"
 "  -C file      another config file\n"
-"  -bp, mailq   list the queue\n"
+"  -bp, mailq   list the queue (--json: one JSON object per entry)\n"
 "  -q           deliver every queued entry now\n"
 "  -q5m         a periodic run (timer, cron): deliver what is due\n"
 "  -qI<id>      deliver one entry now    -bv  show the resolved envelope\n"
@@ -70,7 +70,7 @@ run(const struct options *opts, const struct config *cfg, struct outcome *o)
 	case OPTIONS_VERIFY:
 		return submit_verify(opts, cfg, o);
 	case OPTIONS_LIST_QUEUE:
-		return mailq_list(cfg, o);
+		return mailq_list(cfg, opts->json, o);
 	case OPTIONS_RUN_QUEUE:
 		return runqueue_run(cfg, opts->queue_id,
 		    opts->queue_interval > 0, o);

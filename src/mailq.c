@@ -7,6 +7,7 @@
 #include <sysexits.h>
 #include <time.h>
 
+#include "json.h"
 #include "mailq.h"
 #include "queue.h"
 
@@ -14,8 +15,17 @@ struct listing {
 	struct queue	 q;
 	struct outcome	*o;
 	const char	*sub;
+	int		 json;
 	time_t		 now;
 	unsigned int	 count;
+};
+
+static const char *const state_names[] = {
+	[QS_QUEUED] = "queued",
+	[QS_DEFERRED] = "deferred",
+	[QS_DELIVERING] = "delivering",
+	[QS_DAMAGED] = "damaged",
+	[QS_FAILED] = "failed",
 };
 
 void
@@ -103,6 +113,72 @@ text_entry(struct listing *l, const char *id, const struct queue_envelope *v,
 	text_status(out, v, info, l->now);
 }
 
+/* A number, or null when not known (negative). */
+static void
+json_number(struct buf *b, const char *key, long long n)
+{
+	json_key(b, key, 0);
+	if (n < 0)
+		buf_adds(b, "null");
+	else
+		buf_addf(b, "%lld", n);
+}
+
+static void
+json_rcpts(struct buf *b, const struct queue_envelope *v,
+    const struct queue_info *info)
+{
+	const char	*status = "pending";
+	size_t		 i;
+
+	if (info->state == QS_FAILED)
+		status = "failed";
+	else if (info->state == QS_DAMAGED)
+		status = "unknown";
+	json_key(b, "recipients", 0);
+	buf_add(b, "[", 1);
+	for (i = 0; i < v->nrcpts; i++) {
+		buf_adds(b, i == 0 ? "{" : ",{");
+		json_key(b, "address", 1);
+		json_string(b, v->rcpts[i]);
+		json_key(b, "status", 0);
+		json_string(b, status);
+		buf_add(b, "}", 1);
+	}
+	buf_add(b, "]", 1);
+}
+
+static void
+json_entry(struct listing *l, const char *id, const struct queue_envelope *v,
+    const struct queue_info *info)
+{
+	struct buf	*b = &l->o->out;
+	long long	 next = -1;
+	int		 in_new = info->state <= QS_DELIVERING;
+
+	/* an entry that was never tried has been due since it arrived */
+	if (in_new)
+		next = v->next_attempt != 0 ? v->next_attempt :
+		    v->created != 0 ? v->created : -1;
+	buf_add(b, "{", 1);
+	json_key(b, "id", 1);
+	json_string(b, id);
+	json_key(b, "state", 0);
+	json_string(b, state_names[info->state]);
+	json_key(b, "sender", 0);
+	json_string(b, v->from);
+	json_rcpts(b, v, info);
+	json_number(b, "size", info->msgsize);
+	json_number(b, "arrival_time", v->created != 0 ? v->created : -1);
+	json_number(b, "attempts", v->attempts);
+	json_number(b, "next_attempt", next);
+	json_key(b, "last_reply", 0);
+	json_string(b, v->damaged ? NULL : v->last_reply);
+	json_key(b, "reason", 0);
+	json_string(b, reason_of(v, info));
+	buf_adds(b, "}\n");
+}
+
 /*
  * Control bytes from b->data[start] on become '?', line ends excepted: a
  * value (a reply, or anything in a damaged file) must not drive the
@@ -135,25 +211,30 @@ list_entry(const char *id, void *arg)
 		outcome_fail(l->o, EX_IOERR, "%s", err);
 	if (rc != 1)
 		return 0;	/* delivered while we looked, or no entry */
-	if (l->count == 0 && strcmp(l->sub, "failed") == 0)
+	if (!l->json && l->count == 0 && strcmp(l->sub, "failed") == 0)
 		buf_addf(&l->o->out, "\nFailed, kept in %s/failed:\n",
 		    l->q.dir);
 	l->count++;
-	start = l->o->out.len;
-	text_entry(l, id, &v, &info);
-	terminal_safe(&l->o->out, start);
+	if (l->json)
+		json_entry(l, id, &v, &info);
+	else {
+		start = l->o->out.len;
+		text_entry(l, id, &v, &info);
+		terminal_safe(&l->o->out, start);
+	}
 	queue_envelope_free(&v);
 	return 0;
 }
 
 int
-mailq_list(const struct config *cfg, struct outcome *o)
+mailq_list(const struct config *cfg, int json, struct outcome *o)
 {
 	struct listing	 l;
 	char		 err[512];
 
 	memset(&l, 0, sizeof(l));
 	l.o = o;
+	l.json = json;
 	l.now = time(NULL);
 	if (queue_open(&l.q, cfg->queue_dir, err, sizeof(err)) == -1)
 		return outcome_fail(o, EX_CANTCREAT, "%s", err);
@@ -161,7 +242,7 @@ mailq_list(const struct config *cfg, struct outcome *o)
 	if (queue_foreach(&l.q, "new", list_entry, &l, err, sizeof(err)) ==
 	    -1)
 		outcome_fail(o, EX_IOERR, "%s", err);
-	else if (l.count == 0)
+	else if (l.count == 0 && !json)
 		buf_adds(&o->out, "Mail queue is empty\n");
 	l.count = 0;
 	l.sub = "failed";

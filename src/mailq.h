@@ -1,5 +1,7 @@
 /*
- * mailq.h - the queue listing (-bp, mailq), for people.
+ * mailq.h - the queue listing (-bp, mailq): for people, or one JSON
+ * object per line for programs (--json; cfsendmail(8) documents it as a
+ * stable interface).
  *
  * The ids are read first (names only), then each entry's envelope, one
  * at a time, and written out: the listing's memory does not grow with
@@ -16,7 +18,7 @@
 #include "outcome.h"
 
 /* The queued entries, then the failed ones, in o->out. */
-int	mailq_list(const struct config *, struct outcome *);
+int	mailq_list(const struct config *, int json, struct outcome *);
 /* "45s", "3m", "2h", "4d": ages and delays for people. */
 void	mailq_span(long long secs, char *out, size_t outlen);
 

@@ -533,6 +533,11 @@ parse_long(struct ctx *c, const char *word)
 			c->o->mode = longopts[i].mode;
 			return 0;
 		}
+	/* a format, not a mode: "mailq --json", "-bp --json" */
+	if (strcmp(word, "--json") == 0) {
+		c->o->json = 1;
+		return 0;
+	}
 	return fail(c, "unknown option %s", quote(q, sizeof(q), word));
 }
 
@@ -614,6 +619,8 @@ options_parse(struct options *o, int argc, char *argv[], char *err,
 		} else if (parse_cluster(&c, n, argv, &i) == -1)
 			return -1;
 	}
+	if (o->json && o->mode != OPTIONS_LIST_QUEUE)
+		return fail(&c, "--json goes only with -bp (or mailq)");
 	return take_rcpts(&c, n - i, argv + i, dashdash);
 }
 

@@ -9,7 +9,8 @@
 # filesystem, a world-writable queue directory and on_defer = fail.
 # Issue 13: self-checking entries, each kind of damage moved to failed/
 # and never sent; a slow writer's tmp/ file; a set-group-ID user's queue
-# run; failing fsyncs; -q flushes and -q5m honours the backoff.
+# run; failing fsyncs; -q flushes and -q5m honours the backoff; the JSON
+# listing.
 #
 # Every message carries a header "X-Seq: K" with a number unique in its
 # test; tests/queue/tally.py counts, across all the record directories of a
@@ -894,6 +895,137 @@ tmp_has_msg() {
 	assert_status 75
 	assert_stderr_contains "not sent, try again later"
 	assert_no_files new tmp failed
+}
+
+# --- the JSON listing ------------------------------------------------------------
+
+# newest [SUB] -- the id of the newest entry in $Q/SUB (ids sort by age)
+newest() {
+	ids "${1:-new}" | tail -n 1
+}
+
+@test "-bp --json: one valid JSON object per line for each state, hostile bytes included" {
+	server_start --rcpt-reply gone@example.org="550 5.1.1 User unknown"
+	write_config
+	local queued deferred delivering damaged failed broken lockfd
+	send 1 -odq a@example.org && queued=$(newest)
+	send 2 -odq b@example.org && deferred=$(newest)
+	env_set "$deferred" next $(($(date +%s) + 600))
+	env_set "$deferred" attempts 2
+	env_set "$deferred" last "451 4.3.0 Try again"
+	send 3 -odq c@example.org && delivering=$(newest)
+	send 4 -odq d@example.org && damaged=$(newest)
+	truncate -s -3 "$Q/new/$damaged.env"
+	run send 5 gone@example.org
+	assert_status 67
+	failed=$(newest failed)
+	send 6 -odq e@example.org && broken=$(newest)
+	rm "$Q/new/$broken.msg"
+	run cf -qI"$broken"
+	assert_status 65
+	# entries whose strings hold every kind of trouble, their envelopes
+	# written as cfsendmail would (checksums right): quotes, backslashes,
+	# invalid UTF-8; control bytes, which make an envelope damaged, in
+	# the reason of a damaged one
+	local h=$Q/new/1700000000.000001.0badf00d
+	printf 'Subject: hostile\n\nbody\n' >"$h.msg"
+	"$SMTPD_PYTHON" "$QENV" write "$h.env" 'version 2' \
+	    $'from q"uo\\te@x.example' 'created 1700000000' 'next 0' \
+	    'attempts 1' \
+	    $'last 451 "quoted" back\\slash caf\xe9 \xed\xa0\x80 \xc0\xaf end' \
+	    $'rcpt inv\xff\xfe@y.example' \
+	    $'rcpt utf8-\xc3\xa9\xe2\x82\xac@y.example'
+	h=$Q/new/1700000000.000002.0badf00d
+	printf 'Subject: hostile\n\nbody\n' >"$h.msg"
+	printf 'version \001\033[2J\377\nfrom a@x.example\n' >"$h.env"
+	h=$Q/new/1700000000.000003.0badf00d
+	printf 'Subject: hostile\n\nbody\n' >"$h.msg"
+	"$SMTPD_PYTHON" "$QENV" write "$h.env" 'version 2' \
+	    'from a@x.example' $'rcpt bell\a\x7f@y.example'
+	# another process is delivering one of them
+	exec {lockfd}<"$Q/new/$delivering.msg"
+	flock -x "$lockfd"
+	cf -bp --json >"$BATS_TEST_TMPDIR/json" 2>"$BATS_TEST_TMPDIR/err"
+	local st=$?
+	# the text listing says the same, for people, and prints no control
+	# byte to their terminal
+	cf -bp >"$BATS_TEST_TMPDIR/text"
+	exec {lockfd}<&-
+	[ "$st" -eq 0 ] || _fail "exit $st:" "$(cat "$BATS_TEST_TMPDIR/err")"
+	assert_file_contains "$BATS_TEST_TMPDIR/text" \
+	    $'to <c@example.org>\n    attempts 0, being delivered now\n'
+	assert_file_contains "$BATS_TEST_TMPDIR/text" "(version ??[2J"
+	! LC_ALL=C grep -q $'[\x01-\x09\x0b-\x1f\x7f]' "$BATS_TEST_TMPDIR/text" ||
+	    _fail "control bytes in the text listing"
+	"$SMTPD_PYTHON" - "$BATS_TEST_TMPDIR/json" "$queued" "$deferred" \
+	    "$delivering" "$damaged" "$failed" "$broken" <<'EOF'
+import json, sys
+path, queued, deferred, delivering, damaged, failed, broken = sys.argv[1:]
+hostile = "1700000000.000001.0badf00d"
+hostile2 = "1700000000.000002.0badf00d"
+hostile3 = "1700000000.000003.0badf00d"
+keys = ["id", "state", "sender", "recipients", "size", "arrival_time",
+        "attempts", "next_attempt", "last_reply", "reason"]
+got = {}
+for n, raw in enumerate(open(path, "rb"), 1):
+    assert raw.endswith(b"\n"), f"line {n} does not end in LF"
+    obj = json.loads(raw.decode("utf-8"))    # strict: no raw control bytes
+    assert list(obj) == keys, f"line {n}: keys {list(obj)}"
+    assert obj["id"] not in got, f"line {n}: {obj['id']} listed twice"
+    got[obj["id"]] = obj
+want_states = {queued: "queued", deferred: "deferred",
+               delivering: "delivering", damaged: "damaged",
+               failed: "failed", broken: "damaged", hostile: "queued",
+               hostile2: "damaged", hostile3: "damaged"}
+states = {i: o["state"] for i, o in got.items()}
+assert states == want_states, f"states {states}, want {want_states}"
+for i, o in got.items():
+    for r in o["recipients"]:
+        assert list(r) == ["address", "status"], r
+    assert isinstance(o["attempts"], int)
+    assert o["size"] is None or isinstance(o["size"], int)
+q = got[queued]
+assert q["sender"] == "alerts@example.com", q
+assert q["recipients"] == [{"address": "a@example.org", "status": "pending"}]
+assert q["next_attempt"] == q["arrival_time"] and q["reason"] is None, q
+assert q["last_reply"] is None and q["attempts"] == 0, q
+d = got[deferred]
+assert d["attempts"] == 2 and d["last_reply"] == "451 4.3.0 Try again", d
+assert d["next_attempt"] > d["arrival_time"] + 500, d
+x = got[damaged]
+assert x["reason"].startswith("damaged: the envelope is torn"), x
+assert x["recipients"] == [{"address": "d@example.org", "status": "unknown"}], x
+f = got[failed]
+assert f["reason"] == "550 5.1.1 User unknown", f
+assert f["recipients"] == [{"address": "gone@example.org", "status": "failed"}], f
+assert f["next_attempt"] is None, f
+b = got[broken]
+assert b["reason"] == "damaged: the data file is missing", b
+assert b["size"] is None and b["last_reply"] is None, b
+assert b["sender"] == "alerts@example.com", b
+h = got[hostile]
+assert h["sender"] == 'q"uo\\te@x.example', h["sender"]
+assert [r["address"] for r in h["recipients"]] == [
+    "inv\ufffd\ufffd@y.example", "utf8-\u00e9\u20ac@y.example"], h
+assert h["last_reply"] == ('451 "quoted" back\\slash caf\ufffd '
+    '\ufffd\ufffd\ufffd \ufffd\ufffd end'), h["last_reply"]
+assert h["arrival_time"] == 1700000000 and h["size"] == 23, h
+h = got[hostile2]
+assert h["reason"] == ("damaged: the envelope is in an unknown format "
+    "(version \x01\x1b[2J\ufffd)"), h["reason"]
+assert h["sender"] is None and h["arrival_time"] is None, h
+h = got[hostile3]
+assert h["reason"] == "damaged: the envelope has a control byte on line 5", h
+assert h["sender"] == "a@x.example", h
+EOF
+	# an empty queue lists nothing
+	rm -rf "$Q"
+	run --separate-stderr cf -bp --json
+	assert_status 0
+	assert_output ""
+	run --separate-stderr cf -q --json
+	assert_status 64
+	assert_stderr_contains "--json goes only with -bp"
 }
 
 # --- concurrency ------------------------------------------------------------

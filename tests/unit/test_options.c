@@ -425,6 +425,18 @@ test_queue_interval(void)
 	SM(&o, "-qIA1B2C3", "-q");
 	ok(o.queue_id == NULL, "-q after -qI<id>: the whole queue");
 	options_free(&o);
+	SM(&o, "-bp", "--json");
+	ok(o.mode == OPTIONS_LIST_QUEUE && o.json, "-bp --json");
+	options_free(&o);
+	SM(&o, "--json", "-bp");
+	ok(o.mode == OPTIONS_LIST_QUEUE && o.json, "--json -bp");
+	options_free(&o);
+	parse(&o, "/usr/bin/mailq", "--json", (char *)NULL);
+	ok(o.mode == OPTIONS_LIST_QUEUE && o.json, "mailq --json");
+	options_free(&o);
+	SM(&o, "-bp");
+	ok(!o.json, "-bp alone: text");
+	options_free(&o);
 }
 
 static void
@@ -631,6 +643,9 @@ static const struct {
 	  "invalid -q value \"99999999999999999999s\" " Q_HINT },
 	{ { "-q+5m" }, "invalid -q value \"+5m\" " Q_HINT },
 	{ { "-q 5m" }, "invalid -q value \" 5m\" " Q_HINT },
+	{ { "--json" }, "--json goes only with -bp (or mailq)" },
+	{ { "-q", "--json" }, "--json goes only with -bp (or mailq)" },
+	{ { "--jsonx" }, "unknown option --jsonx" },
 	{ { "-qI" }, "invalid -qI value \"\" (a queue id)" },
 	{ { "-qI../../etc/passwd" },
 	  "invalid -qI value \"../../etc/passwd\" (a queue id)" },
