@@ -486,13 +486,15 @@ load_env(const struct queue *q, const char *sub, const char *id,
 {
 	struct buf	 b = { 0 };
 	char		 path[PATH_MAX], why[160];
-	int		 rc = -1;
+	int		 rc = -1, saved;
 
 	memset(v, 0, sizeof(*v));
 	if (path_of(path, sizeof(path), q, sub, id, ".env") == -1 ||
 	    slurp(path, &b) == -1) {
+		saved = errno;
 		snprintf(err, errlen, "cannot read queue envelope %s: %s", id,
-		    strerror(errno));
+		    strerror(saved));
+		errno = saved;	/* the caller tells ENOENT from the rest */
 		goto done;
 	}
 	if (envfile_parse(v, b.data, b.len, why, sizeof(why)) == 0)
@@ -538,7 +540,7 @@ age_of(int fd, time_t now)
 	return (long long)(now - st.st_mtime);
 }
 
-/* Unlink new/ID.<each of exts> and fsync new/, logging what happened. */
+/* Unlink each (sub, ext) pair of files, fsync new/, log what happened. */
 static int
 remove_leftover(const struct queue *q, const char *id, const char *what,
     const char *const *files, size_t n)
@@ -630,7 +632,10 @@ lock_env_only(const struct queue *q, struct queue_entry *e, char *err,
 	if ((rc = take_lock(q, e, "new", ".env", err, errlen)) != 1)
 		return rc;
 	/* a data file that appeared meanwhile: a later run sees to it */
-	if ((rc = exists(q, "new", e->id, ".msg")) != 0)
+	if ((rc = exists(q, "new", e->id, ".msg")) == -1)
+		snprintf(err, errlen, "cannot look at queue entry %s: %s",
+		    e->id, strerror(errno));
+	if (rc != 0)
 		return rc == 1 ? 0 : -1;
 	if (finish_move(q, e) == 0)
 		return 0;
@@ -670,20 +675,24 @@ queue_lock(struct queue *q, const char *id, struct queue_entry *e,
 		goto done;
 	if ((rc = finish_move(q, e)) != 1)
 		goto done;
-	if ((rc = exists(q, "new", id, ".env")) == 0) {
+	if ((rc = exists(q, "new", id, ".env")) == -1) {
+		snprintf(err, errlen, "cannot look at queue entry %s: %s", id,
+		    strerror(errno));
+		goto done;
+	}
+	if (rc == 0) {
 		rc = lock_msg_only(q, e, err, errlen);
 		goto done;
 	}
-	e->has_env = rc == 1;
-	if (rc == 1 && (rc = load_env(q, "new", id, &e->env, err,
-	    errlen)) == 0) {
-		e->committed = 1;
-		rc = 1;
-		if (e->env.nrcpts == 0) {
-			snprintf(err, errlen, "damaged: the envelope lists no "
-			    "recipients");
-			rc = QUEUE_DAMAGED;
-		}
+	e->has_env = 1;
+	if ((rc = load_env(q, "new", id, &e->env, err, errlen)) != 0)
+		goto done;
+	e->committed = 1;
+	rc = 1;
+	if (e->env.nrcpts == 0) {
+		snprintf(err, errlen, "damaged: the envelope lists no "
+		    "recipients");
+		rc = QUEUE_DAMAGED;
 	}
 done:
 	if (rc == 0 || rc == -1)
