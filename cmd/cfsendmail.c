@@ -19,6 +19,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "mailq.h"
 #include "options.h"
 #include "outcome.h"
 #include "privilege.h"
@@ -29,7 +30,7 @@
 static const char usage[] =
 "usage: cfsendmail [-t] [-i] [-f sender] [-F name] [-C config] [-v]\n"
 "                  [-odi|-odb|-odq] [-B 8BITMIME] [-N dsn] [--] rcpt ...\n"
-"       cfsendmail -bp | -q | -qI<id> | -bv rcpt ... | -bi\n"
+"       cfsendmail -bp [--json] | -q | -q<interval> | -qI<id> | -bv rcpt ...\n"
 "       cfsendmail --serverinfo | --check-config | --version | --help\n";
 
 static const char help[] =
@@ -43,7 +44,9 @@ SYSCONFDIR "/cfsendmail.conf\n"
 "  -odi|-odb|-odq  deliver now | in the background | at the next -q\n"
 "  -v           show the SMTP conversation (credentials redacted)\n"
 "  -C file      another config file\n"
-"  -bp, mailq   list the queue           -q   deliver what is due\n"
+"  -bp, mailq   list the queue (--json: one JSON object per entry)\n"
+"  -q           deliver every queued entry now\n"
+"  -q5m         a periodic run (timer, cron): deliver what is due\n"
 "  -qI<id>      deliver one entry now    -bv  show the resolved envelope\n"
 "  --serverinfo    connect and describe the relay, send nothing\n"
 "  --check-config  check the config file, no network\n"
@@ -67,9 +70,10 @@ run(const struct options *opts, const struct config *cfg, struct outcome *o)
 	case OPTIONS_VERIFY:
 		return submit_verify(opts, cfg, o);
 	case OPTIONS_LIST_QUEUE:
-		return runqueue_list(cfg, o);
+		return mailq_list(cfg, opts->json, o);
 	case OPTIONS_RUN_QUEUE:
-		return runqueue_run(cfg, opts->queue_id, o);
+		return runqueue_run(cfg, opts->queue_id,
+		    opts->queue_interval > 0, o);
 	case OPTIONS_SERVERINFO:
 		return serverinfo_run(cfg, o);
 	case OPTIONS_CHECK_CONFIG:

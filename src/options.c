@@ -307,21 +307,49 @@ parse_o(struct ctx *c, const char *val)
 	}
 }
 
-/* sendmail's convtime(): "30m", "1h30m", "90"; units s m h d w. */
+/* The longest -q<interval>: a year. */
+#define INTERVAL_MAX	(366LL * 86400)
+
+/*
+ * sendmail's convtime(): "30m", "1h30m", "90" (a number without a unit
+ * is minutes, as sendmail reads -q); units s m h d w.  The seconds, at
+ * least 1 and at most INTERVAL_MAX, go to *secs.
+ */
 static int
-valid_interval(const char *s)
+parse_interval(const char *s, long long *secs)
 {
-	if (*s == '\0')
-		return 0;
+	static const char	 units[] = "smhdw";
+	static const long long	 unit_secs[] = { 1, 60, 3600, 86400, 604800 };
+	const char		*errstr = NULL, *u;
+	char			 digits[16];
+	long long		 n, mult, total = 0;
+	size_t			 len;
+
 	while (*s != '\0') {
-		if (*s < '0' || *s > '9')
-			return 0;
-		while (*s >= '0' && *s <= '9')
+		len = strspn(s, "0123456789");
+		if (len == 0 || len >= sizeof(digits))
+			return -1;
+		memcpy(digits, s, len);
+		digits[len] = '\0';
+		s += len;
+		n = strtonum(digits, 0, INTERVAL_MAX, &errstr);
+		if (errstr != NULL)
+			return -1;
+		mult = 60;
+		if (*s != '\0') {
+			if ((u = strchr(units, *s)) == NULL)
+				return -1;
+			mult = unit_secs[u - units];
 			s++;
-		if (*s != '\0' && strchr("smhdw", *s) != NULL)
-			s++;
+		}
+		if (n > (INTERVAL_MAX - total) / mult)
+			return -1;
+		total += n * mult;
 	}
-	return 1;
+	if (total == 0)
+		return -1;
+	*secs = total;
+	return 0;
 }
 
 /* A queue id names a queue entry: keep it from naming a path. */
@@ -338,23 +366,27 @@ valid_queue_id(const char *s)
 }
 
 /*
- * -q[...]: run the queue once.  An interval ("-q30m", for sendmail's
- * daemon) and -qf (foreground) change nothing for a queue run that is
- * started by a timer.  -qR<host> and -qS<sender> narrow sendmail's run;
- * the filter is ignored and the whole queue is run, which only delivers
- * more messages that are due anyway.  -qI<id> is kept.
+ * -q[...]: run the queue once.  -q and -qf deliver every entry now
+ * (Postfix's sendmail -q flushes the queue, as does dma -q).  An interval
+ * ("-q5m", sendmail's spelling for its periodic runs) makes the run a
+ * periodic one, started by a timer or cron: only the entries whose
+ * backoff has run out.  -qR<host> and -qS<sender> narrow sendmail's run;
+ * the filter is ignored and the whole queue is run.  -qI<id> is kept.
  */
 static int
 parse_queue(struct ctx *c, const char *val)
 {
+	c->o->queue_interval = 0;
+	c->o->queue_id = NULL;
 	if (val[0] == 'I') {
 		if (!valid_queue_id(val + 1))
 			return fail_value(c, "-qI", val + 1, "a queue id");
 		c->o->queue_id = val + 1;
 	} else if (val[0] != '\0' && val[0] != 'R' && val[0] != 'S' &&
-	    strcmp(val, "f") != 0 && !valid_interval(val))
-		return fail_value(c, "-q", val,
-		    "an interval such as 30m, I<id>, R<host> or S<sender>");
+	    strcmp(val, "f") != 0 &&
+	    parse_interval(val, &c->o->queue_interval) == -1)
+		return fail_value(c, "-q", val, "an interval such as 5m, at "
+		    "most 366d; or f, I<id>, R<host>, S<sender>");
 	c->o->mode = OPTIONS_RUN_QUEUE;
 	return 0;
 }
@@ -501,6 +533,11 @@ parse_long(struct ctx *c, const char *word)
 			c->o->mode = longopts[i].mode;
 			return 0;
 		}
+	/* a format, not a mode: "mailq --json", "-bp --json" */
+	if (strcmp(word, "--json") == 0) {
+		c->o->json = 1;
+		return 0;
+	}
 	return fail(c, "unknown option %s", quote(q, sizeof(q), word));
 }
 
@@ -582,6 +619,8 @@ options_parse(struct options *o, int argc, char *argv[], char *err,
 		} else if (parse_cluster(&c, n, argv, &i) == -1)
 			return -1;
 	}
+	if (o->json && o->mode != OPTIONS_LIST_QUEUE)
+		return fail(&c, "--json goes only with -bp (or mailq)");
 	return take_rcpts(&c, n - i, argv + i, dashdash);
 }
 

@@ -35,6 +35,9 @@
  * control bytes replaced by '?').  errno is EINVAL for a usage error
  * (exit EX_USAGE) and ENOMEM, with the reason "out of memory", when the
  * recipient array cannot be allocated.
+ *
+ * Long options: --version, --help, --serverinfo and --check-config are
+ * modes; --json is the format of -bp (refused with any other mode).
  */
 #ifndef CFSENDMAIL_OPTIONS_H
 #define CFSENDMAIL_OPTIONS_H
@@ -96,6 +99,10 @@ struct options {
 	const char		*envid;
 	/* -qI<id>: printable ASCII, no '/', no leading '.'. */
 	const char		*queue_id;
+	/* -q<interval> in seconds: a periodic run, only the entries that
+	 * are due; 0 for -q and -qf: every entry now. */
+	long long		 queue_interval;
+	int			 json;		/* --json (with -bp only) */
 	char			 error_mode;	/* -oe/-e: m p q w e, or 0 */
 	/* Recipient words in argv order, pointing into argv; NULL
 	 * terminated; never NULL after a successful parse. */

@@ -1,11 +1,16 @@
 /*
- * runqueue.h - the queue runner (-q) and the queue listing (-bp, mailq).
+ * runqueue.h - the queue runner (-q, -q<interval>, -qI<id>).
  *
- * A run delivers the entries that are due (or the one named by -qI<id>,
- * due or not) over one connection, which carries many messages (the
- * 50-RCPT limit counts per session across them), one attempt per entry
- * per run; the per-entry backoff decides when the next one is.  An
- * entry older than [queue] max_age moves to failed/.  When the relay
+ * A run delivers the queued entries over one connection, which carries
+ * many messages (the 50-RCPT limit counts per session across them), one
+ * attempt per entry per run.  -q (and -qf) attempts every entry now, as
+ * Postfix's sendmail -q and dma -q do; -q<interval> (the timer's and
+ * cron's form) only those whose backoff has run out; -qI<id> one entry,
+ * due or not.  An entry older than [queue] max_age moves to failed/.
+ * Before anything of an entry is sent its data file is checked against
+ * the envelope's length and checksum: a damaged entry moves to failed/,
+ * marked damaged, and the run goes on (the exit code then says
+ * EX_DATAERR, once: the next run no longer finds it).  When the relay
  * cannot be reached at all, the run stops at the first entry instead of
  * timing out once per entry.  Any number of runs and submitters may work
  * at once: each entry is locked while it is delivered.
@@ -16,9 +21,8 @@
 #include "config.h"
 #include "outcome.h"
 
-/* -q, -qI<id> (id NULL: every due entry). */
-int	runqueue_run(const struct config *, const char *id, struct outcome *);
-/* -bp: the queued and failed entries, for people, in o->out. */
-int	runqueue_list(const struct config *, struct outcome *);
+/* id: -qI<id>, or NULL for the whole queue; due_only: -q<interval>. */
+int	runqueue_run(const struct config *, const char *id, int due_only,
+	    struct outcome *);
 
 #endif

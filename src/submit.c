@@ -322,6 +322,30 @@ detach(void)
 }
 
 /*
+ * Remove an entry with the queue's group, lowered for the network: 1
+ * when removed, 0 when it stays queued (said in o), -1 when the group
+ * could not be set back.
+ */
+static int
+remove_now(struct queue *q, struct queue_entry *e, struct outcome *o)
+{
+	char	 err[512];
+	int	 lowered = privilege_is_lowered(), rc;
+
+	if (lowered && privilege_raise() == -1) {
+		outcome_fail(o, 0, "%s: cannot regain the queue's group", e->id);
+		return 0;
+	}
+	if ((rc = queue_remove(q, e, err, sizeof(err))) == -1)
+		outcome_fail(o, 0, "%s", err);
+	if (lowered && privilege_lower() == -1) {
+		outcome_fail(o, EX_OSERR, "cannot lower the group again");
+		return -1;
+	}
+	return rc == 0;
+}
+
+/*
  * Deliver the entry in this process, over d (submit_message() closes
  * it).  accepted: the caller already has its exit 0 (-odb's child), so
  * whatever happens the entry stays queued for -q, on_defer = fail
@@ -331,7 +355,6 @@ static int
 deliver_now(struct deliver *d, const struct config *cfg, struct queue *q,
     struct queue_entry *e, int accepted, struct outcome *o)
 {
-	char	 err[512];
 	int	 code;
 
 	code = attempt_entry(d, q, e, cfg->attempts, accepted, o);
@@ -342,10 +365,12 @@ deliver_now(struct deliver *d, const struct config *cfg, struct queue *q,
 	}
 	if (cfg->on_defer == CONFIG_DEFER_FAIL) {
 		/* the caller retries itself: keep nothing */
-		queue_remove(q, e, err, sizeof(err));
-		return outcome_fail(o, EX_TEMPFAIL, "%s: not sent, try again "
-		    "later: %s", e->id, e->env.last_reply ?
-		    e->env.last_reply : "temporary failure");
+		if ((code = remove_now(q, e, o)) != 0)
+			return code == -1 ? o->code : outcome_fail(o,
+			    EX_TEMPFAIL, "%s: not sent, try again later: %s",
+			    e->id, e->env.last_reply ? e->env.last_reply :
+			    "temporary failure");
+		/* still queued: a retry by the caller would send it twice */
 	}
 	outcome_fail(o, 0, "%s: queued, will retry (cfsendmail -q): %s",
 	    e->id, e->env.last_reply ? e->env.last_reply :

@@ -15,6 +15,7 @@
 #include <netinet/tcp.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,7 +114,8 @@ find_bundle(const struct tls_params *p)
 		return p->ca_file;
 	for (i = 0; i < sizeof(system_bundles) / sizeof(system_bundles[0]);
 	    i++)
-		if (access(system_bundles[i], R_OK) == 0)
+		if (faccessat(AT_FDCWD, system_bundles[i], R_OK,
+		    AT_EACCESS) == 0)
 			return system_bundles[i];
 	return NULL;
 }
@@ -135,7 +137,10 @@ tls_client_new(const struct tls_params *p, char *err, size_t errlen)
 		goto fail;
 	}
 	if ((c->bundle_path = find_bundle(p)) != NULL) {
-		if (access(c->bundle_path, R_OK) == 0)
+		/* the effective identity: a set-group-ID queue run reads
+		 * a ca_file that only its group may read */
+		if (faccessat(AT_FDCWD, c->bundle_path, R_OK,
+		    AT_EACCESS) == 0)
 			return c;	/* anchors are picked at handshake */
 		snprintf(err, errlen, "cannot read %s: %s", c->bundle_path,
 		    strerror(errno));

@@ -272,11 +272,11 @@ assert_none_missing() {
 			return 1
 		}
 	done
-	grep -q '^ExecStart=@sbindir@/cfsendmail -q$' \
+	grep -q '^ExecStart=@sbindir@/cfsendmail -q5m$' \
 	    "$top_srcdir/etc/cfsendmail-queue.service.in"
 	grep -q '^ReadWritePaths=@queuedir@$' \
 	    "$top_srcdir/etc/cfsendmail-queue.service.in"
-	grep -Eq '^\*/5 \* \* \* \*[[:space:]]+root[[:space:]]+@sbindir@/cfsendmail -q$' \
+	grep -Eq '^\*/5 \* \* \* \*[[:space:]]+root[[:space:]]+@sbindir@/cfsendmail -q5m$' \
 	    "$top_srcdir/etc/cron.d-cfsendmail.in"
 	grep -qx 'OnBootSec=2min' "$top_srcdir/etc/cfsendmail-queue.timer"
 	grep -qx 'OnUnitActiveSec=5min' "$top_srcdir/etc/cfsendmail-queue.timer"

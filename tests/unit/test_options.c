@@ -384,6 +384,61 @@ test_modes(void)
 	options_free(&o);
 }
 
+/* -q and -qf flush the queue; -q<interval> is a periodic run. */
+static void
+test_queue_interval(void)
+{
+	static const struct {
+		const char	*word;
+		long long	 want;
+	} cases[] = {
+		{ "-q", 0 },
+		{ "-qf", 0 },
+		{ "-qRexample.com", 0 },
+		{ "-qSroot", 0 },
+		{ "-q5m", 300 },
+		{ "-q45s", 45 },
+		{ "-q1h30m", 5400 },
+		{ "-q90", 5400 },	/* sendmail: a bare number is minutes */
+		{ "-q2h", 7200 },
+		{ "-q1d", 86400 },
+		{ "-q1w", 604800 },
+		{ "-q1w1d1h1m1s", 694861 },
+		{ "-q366d", 31622400 },
+		{ "-q0m5s", 5 },
+		{ "-q007m", 420 },
+	};
+	struct options	 o;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (SM(&o, (char *)cases[i].word) != 0)
+			printf("#   error: %s\n", err);
+		ok(o.mode == OPTIONS_RUN_QUEUE && o.queue_interval ==
+		    cases[i].want, "%s: interval %lld s", cases[i].word,
+		    cases[i].want);
+		options_free(&o);
+	}
+	SM(&o, "-q5m", "-q");
+	ok(o.queue_interval == 0, "-q after -q5m: the last wins");
+	options_free(&o);
+	SM(&o, "-qIA1B2C3", "-q");
+	ok(o.queue_id == NULL, "-q after -qI<id>: the whole queue");
+	options_free(&o);
+	SM(&o, "-bp", "--json");
+	ok(o.mode == OPTIONS_LIST_QUEUE && o.json, "-bp --json");
+	options_free(&o);
+	SM(&o, "--json", "-bp");
+	ok(o.mode == OPTIONS_LIST_QUEUE && o.json, "--json -bp");
+	options_free(&o);
+	parse(&o, "/usr/bin/mailq", "--json", (char *)NULL);
+	ok(o.mode == OPTIONS_LIST_QUEUE && o.json, "mailq --json");
+	options_free(&o);
+	SM(&o, "-bp");
+	ok(!o.json, "-bp alone: text");
+	options_free(&o);
+}
+
 static void
 test_invocation_name(void)
 {
@@ -510,7 +565,7 @@ test_ignored(void)
 /* The hints of the longer messages, written once. */
 #define N_HINT	"(never, or a comma list of success, failure, delay)"
 #define V_HINT	"(1 to 100 printable ASCII characters)"
-#define Q_HINT	"(an interval such as 30m, I<id>, R<host> or S<sender>)"
+#define Q_HINT	"(an interval such as 5m, at most 366d; or f, I<id>, R<host>, S<sender>)"
 #define R_HINT	"looks like an option (options must come before recipients)"
 
 /* Usage errors: argv after "sendmail", and the exact message. */
@@ -577,6 +632,20 @@ static const struct {
 	{ { "-qx" }, "invalid -q value \"x\" " Q_HINT },
 	{ { "-q30x" }, "invalid -q value \"30x\" " Q_HINT },
 	{ { "-qm" }, "invalid -q value \"m\" " Q_HINT },
+	{ { "-q0" }, "invalid -q value \"0\" " Q_HINT },
+	{ { "-q0m0s" }, "invalid -q value \"0m0s\" " Q_HINT },
+	{ { "-q5mm" }, "invalid -q value \"5mm\" " Q_HINT },
+	{ { "-q-5m" }, "invalid -q value \"-5m\" " Q_HINT },
+	{ { "-q5y" }, "invalid -q value \"5y\" " Q_HINT },
+	{ { "-q367d" }, "invalid -q value \"367d\" " Q_HINT },
+	{ { "-q52w3d" }, "invalid -q value \"52w3d\" " Q_HINT },
+	{ { "-q99999999999999999999s" },
+	  "invalid -q value \"99999999999999999999s\" " Q_HINT },
+	{ { "-q+5m" }, "invalid -q value \"+5m\" " Q_HINT },
+	{ { "-q 5m" }, "invalid -q value \" 5m\" " Q_HINT },
+	{ { "--json" }, "--json goes only with -bp (or mailq)" },
+	{ { "-q", "--json" }, "--json goes only with -bp (or mailq)" },
+	{ { "--jsonx" }, "unknown option --jsonx" },
 	{ { "-qI" }, "invalid -qI value \"\" (a queue id)" },
 	{ { "-qI../../etc/passwd" },
 	  "invalid -qI value \"../../etc/passwd\" (a queue id)" },
@@ -756,6 +825,7 @@ main(void)
 	test_error_mode();
 	test_files_and_tags();
 	test_modes();
+	test_queue_interval();
 	test_invocation_name();
 	test_recipients();
 	test_ignored();

@@ -22,6 +22,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <zlib.h>
+
 #include "attempt.h"
 #include "queue.h"
 #include "tap.h"
@@ -192,8 +194,12 @@ make_entry(struct queue *q, const char *data, int full, char *id)
 		return -1;
 	if (full)
 		fill_envelope(&e.env);
-	else
+	else {
 		e.env.from = strdup("f@x.example");
+		e.env.rcpts = calloc(1, sizeof(*e.env.rcpts));
+		e.env.rcpts[0] = strdup("r@y.example");
+		e.env.nrcpts = 1;
+	}
 	if (queue_write(&e, data, strlen(data), err, sizeof(err)) == 0 &&
 	    queue_commit(q, &e, err, sizeof(err)) == 0) {
 		strlcpy(id, e.id, QUEUE_ID_MAX);
@@ -210,11 +216,11 @@ test_entry(void)
 	struct queue		 q;
 	struct queue_entry	 e, e2;
 	struct queue_envelope	 want;
+	struct queue_info	 info;
 	char			 dir[PATH_MAX], path[PATH_MAX * 2];
 	char			 id[QUEUE_ID_MAX];
 	char			 buf[256], wantenv[2048];
 	ssize_t			 n;
-	long long		 msgsize;
 	int			 fd;
 
 	snprintf(dir, sizeof(dir), "%s/entries", base);
@@ -231,6 +237,12 @@ test_entry(void)
 	is_int(queue_create(&q, &e, err, sizeof(err)), 0, "create");
 	is_int(mode_of("%s/tmp/%s.msg", dir, e.id), 0600, "create: tmp/ID.msg "
 	    "0600");
+	snprintf(path, sizeof(path), "%s/tmp/%s.msg", dir, e.id);
+	fd = open(path, O_RDONLY);
+	ok(fd != -1 && flock(fd, LOCK_SH | LOCK_NB) == -1 &&
+	    errno == EWOULDBLOCK, "create: tmp/ID.msg locked from the start");
+	if (fd != -1)
+		close(fd);
 	fill_envelope(&e.env);
 	is_int(queue_write(&e, data, 5, err, sizeof(err)), 0, "write, part 1");
 	is_int(queue_write(&e, data + 5, sizeof(data) - 6, err, sizeof(err)),
@@ -244,6 +256,10 @@ test_entry(void)
 	    "0600");
 	is_int(count_files(dir, "tmp"), 0, "commit: tmp/ empty");
 	is_int(e.committed, 1, "commit: entry marked committed");
+	ok(e.env.has_sum && e.env.msglen == (long long)sizeof(data) - 1 &&
+	    e.env.msgcrc == crc32(0, (const unsigned char *)data,
+	    sizeof(data) - 1), "commit: the envelope has the data's length "
+	    "and CRC-32");
 
 	/* the committing process still holds the lock */
 	is_int(queue_lock(&q, id, &e2, err, sizeof(err)), 0, "lock: held by "
@@ -290,11 +306,11 @@ test_entry(void)
 	is_int((long)e.env.nrcpts, 2, "update: two recipients left");
 
 	/* peek without the lock, while it is held */
-	memset(&want, 0, sizeof(want));
-	is_int(queue_peek(&q, "new", id, &want, &msgsize, err, sizeof(err)),
-	    0, "peek: while locked");
+	is_int(queue_peek(&q, "new", id, 1700000000, &want, &info, err,
+	    sizeof(err)), 1, "peek: while locked");
 	is_str(env_string(&want), wantenv, "peek: envelope");
-	is_int(msgsize, (long)sizeof(data) - 1, "peek: message size");
+	is_int(info.msgsize, (long)sizeof(data) - 1, "peek: message size");
+	is_int(info.state, QS_DELIVERING, "peek: being delivered");
 	queue_envelope_free(&want);
 
 	/* remove */
@@ -304,8 +320,8 @@ test_entry(void)
 	is_int(queue_lock(&q, id, &e, err, sizeof(err)), 0, "remove: gone "
 	    "for queue_lock");
 	err[0] = '\0';
-	is_int(queue_peek(&q, "new", id, &want, &msgsize, err, sizeof(err)),
-	    -1, "remove: gone for queue_peek");
+	is_int(queue_peek(&q, "new", id, 0, &want, &info, err, sizeof(err)),
+	    0, "remove: gone for queue_peek");
 
 	/* fail */
 	if (make_entry(&q, data, 1, id) == -1) {
@@ -322,13 +338,13 @@ test_entry(void)
 	    "failed/ID.msg");
 	is_int(mode_of("%s/failed/%s.env", dir, id), 0600, "fail: "
 	    "failed/ID.env");
-	memset(&want, 0, sizeof(want));
-	is_int(queue_peek(&q, "failed", id, &want, &msgsize, err,
-	    sizeof(err)), 0, "fail: peek in failed/");
+	is_int(queue_peek(&q, "failed", id, 0, &want, &info, err,
+	    sizeof(err)), 1, "fail: peek in failed/");
+	is_int(info.state, QS_FAILED, "fail: state failed");
 	is_str(want.last_reply, "550 5.7.1 Sender denied", "fail: the reason "
 	    "kept");
 	is_int((long)want.nrcpts, 3, "fail: recipients kept");
-	is_int(msgsize, (long)sizeof(data) - 1, "fail: message kept");
+	is_int(info.msgsize, (long)sizeof(data) - 1, "fail: message kept");
 	queue_envelope_free(&want);
 
 	/* abort */
@@ -419,6 +435,38 @@ test_foreach(void)
 	queue_close(&q);
 }
 
+/* Append an end line to body, as envfile_format() does. */
+static const char *
+seal(const char *body)
+{
+	static char	 text[1024];
+
+	snprintf(text, sizeof(text), "%send %08lx\n", body,
+	    crc32(0, (const unsigned char *)body, strlen(body)));
+	return text;
+}
+
+/* Set the mtime of a file hours ago. */
+static void
+age_file(const char *path, int hours)
+{
+	struct timeval	 tv[2];
+
+	tv[0].tv_sec = tv[1].tv_sec = time(NULL) - hours * 3600;
+	tv[0].tv_usec = tv[1].tv_usec = 0;
+	utimes(path, tv);
+}
+
+/* Does dir/SUB/ID.EXT exist? */
+static int
+exists(const char *dir, const char *sub, const char *id, const char *ext)
+{
+	char	 path[PATH_MAX * 2];
+
+	snprintf(path, sizeof(path), "%s/%s/%s%s", dir, sub, id, ext);
+	return access(path, F_OK) == 0;
+}
+
 static void
 test_damaged(void)
 {
@@ -426,27 +474,48 @@ test_damaged(void)
 		const char	*name;
 		const char	*text;
 		size_t		 len;	/* 0: strlen */
-		int		 damaged;
+		int		 want;	/* queue_lock() */
+		const char	*why;	/* after "damaged: the envelope " */
 	} cases[] = {
-	    { "good", "version 1\nfrom a@x\nrcpt b@y\n", 0, 0 },
-	    { "unknown key skipped", "version 1\nfrom a@x\nfuture 7\n", 0, 0 },
-	    { "null sender", "version 1\nfrom \nrcpt b@y\n", 0, 0 },
-	    { "empty file", "", 0, 1 },
-	    { "no from", "version 1\nrcpt b@y\n", 0, 1 },
-	    { "other version", "version 2\nfrom a@x\n", 0, 1 },
-	    { "torn last line", "version 1\nfrom a@x\nrcpt b@", 0, 1 },
-	    { "line without a space", "version 1\nfrom a@x\nrcpt\n", 0, 1 },
-	    { "bad number", "version 1\nfrom a@x\nattempts many\n", 0, 1 },
-	    { "negative number", "version 1\nfrom a@x\nsize -1\n", 0, 1 },
-	    { "flag out of range", "version 1\nfrom a@x\neightbit 2\n", 0, 1 },
-	    { "NUL byte", "version 1\nfrom a@x\0\n", 20, 1 },
+	    { "good v1", "version 1\nfrom a@x\nrcpt b@y\n", 0, 1, NULL },
+	    { "v1 unknown key skipped", "version 1\nfrom a@x\nfuture 7\n"
+		"rcpt b@y\n", 0, 1, NULL },
+	    { "v1 null sender", "version 1\nfrom \nrcpt b@y\n", 0, 1, NULL },
+	    { "v1 recipients gone", "version 1\nfrom a@x\n", 0, QUEUE_DAMAGED,
+		"lists no recipients" },
+	    { "empty file", "", 0, QUEUE_DAMAGED,
+		"does not start with a version line" },
+	    { "no from", "version 1\nrcpt b@y\n", 0, QUEUE_DAMAGED,
+		"names no sender" },
+	    { "other version", "version 3\nfrom a@x\n", 0, QUEUE_DAMAGED,
+		"is in an unknown format (version 3)" },
+	    { "version 2 without its end", "version 2\nfrom a@x\nrcpt b@y\n",
+		0, QUEUE_DAMAGED, "is torn: it has no end line" },
+	    { "torn last line", "version 1\nfrom a@x\nrcpt b@", 0,
+		QUEUE_DAMAGED, "is torn: line 3 is cut" },
+	    { "only a version", "version 1", 0, QUEUE_DAMAGED,
+		"is torn: it holds only a version line" },
+	    { "line without a space", "version 1\nfrom a@x\nrcpt\n", 0,
+		QUEUE_DAMAGED, "has a bad line 3 (not \"key value\")" },
+	    { "bad number", "version 1\nfrom a@x\nattempts many\n", 0,
+		QUEUE_DAMAGED, "has a bad value on line 3 (attempts)" },
+	    { "negative number", "version 1\nfrom a@x\nsize -1\n", 0,
+		QUEUE_DAMAGED, "has a bad value on line 3 (size)" },
+	    { "flag out of range", "version 1\nfrom a@x\neightbit 2\n", 0,
+		QUEUE_DAMAGED, "has a bad value on line 3 (eightbit)" },
+	    { "NUL byte", "version 1\nfrom a@x\0\n", 20, QUEUE_DAMAGED,
+		"holds a NUL byte" },
+	    { "control byte", "version 1\nfrom a@x\nrcpt b\r@y\n", 0,
+		QUEUE_DAMAGED, "has a control byte on line 3" },
+	    { "tab", "version 1\nfrom\ta@x\nrcpt b@y\n", 0, QUEUE_DAMAGED,
+		"has a control byte on line 2" },
 	};
 	struct queue		 q;
 	struct queue_entry	 e;
 	struct queue_envelope	 v;
+	struct queue_info	 info;
 	char			 dir[PATH_MAX], path[PATH_MAX * 2];
 	char			 id[QUEUE_ID_MAX], want[256];
-	long long		 msgsize;
 	size_t			 i;
 
 	snprintf(dir, sizeof(dir), "%s/damaged", base);
@@ -456,33 +525,318 @@ test_damaged(void)
 		return;
 	}
 	snprintf(path, sizeof(path), "%s/new/%s.env", dir, id);
-	snprintf(want, sizeof(want), "queue envelope %s is damaged", id);
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		write_text(path, cases[i].text, cases[i].len ? cases[i].len :
 		    strlen(cases[i].text));
+		if (cases[i].why != NULL)
+			snprintf(want, sizeof(want), "damaged: the envelope "
+			    "%s", cases[i].why);
 		err[0] = '\0';
-		is_int(queue_lock(&q, id, &e, err, sizeof(err)),
-		    cases[i].damaged ? -1 : 1, "damaged %s: queue_lock",
-		    cases[i].name);
-		is_str(err, cases[i].damaged ? want : "", "damaged %s: reason",
-		    cases[i].name);
-		if (cases[i].damaged)
-			is_int(e.fd, -1, "damaged %s: no descriptor left",
-			    cases[i].name);
-		else
-			ok(e.fd >= 0, "damaged %s: locked descriptor",
-			    cases[i].name);
-		queue_entry_free(&e);
-		memset(&v, 0, sizeof(v));
-		is_int(queue_peek(&q, "new", id, &v, &msgsize, err,
-		    sizeof(err)), cases[i].damaged ? -1 : 0, "damaged %s: "
-		    "queue_peek", cases[i].name);
+		is_int(queue_peek(&q, "new", id, time(NULL), &v, &info, err,
+		    sizeof(err)), 1, "damaged %s: queue_peek", cases[i].name);
+		is_int(info.state, cases[i].why ? QS_DAMAGED : QS_QUEUED,
+		    "damaged %s: listed as %s", cases[i].name, cases[i].why ?
+		    "damaged" : "queued");
+		is_str(info.reason, cases[i].why ? want : "", "damaged %s: "
+		    "listed reason", cases[i].name);
 		queue_envelope_free(&v);
+		is_int(queue_lock(&q, id, &e, err, sizeof(err)),
+		    cases[i].want, "damaged %s: queue_lock", cases[i].name);
+		if (cases[i].why != NULL)
+			is_str(err, want, "damaged %s: reason", cases[i].name);
+		ok(e.fd >= 0, "damaged %s: locked all the same",
+		    cases[i].name);
+		queue_entry_free(&e);
 	}
 	queue_close(&q);
 }
 
-/* Leftovers of interrupted submitters go after an hour, not before. */
+/* The envelope's text: round trip, and every change to it is seen. */
+static void
+test_envfile(void)
+{
+	struct queue_envelope	 v, w;
+	struct buf		 b = { 0 };
+	char			 why[160], *text, wantenv[2048];
+	size_t			 i;
+	int			 missed = 0;
+
+	memset(&v, 0, sizeof(v));
+	fill_envelope(&v);
+	v.has_sum = 1;
+	v.msglen = 12133;
+	v.msgcrc = 0xdeadbeef;
+	snprintf(wantenv, sizeof(wantenv), "%s", env_string(&v));
+	is_int(envfile_format(&v, &b), 0, "envfile: format");
+	ok(strncmp(b.data, "version 2\n", 10) == 0, "envfile: version 2");
+	ok(strstr(b.data, "\nmsglen 12133\nmsgcrc deadbeef\n") != NULL,
+	    "envfile: data length and CRC");
+	is_int(envfile_parse(&w, b.data, b.len, why, sizeof(why)), 0,
+	    "envfile: parse");
+	is_str(env_string(&w), wantenv, "envfile: round trip");
+	ok(w.has_sum && w.msglen == 12133 && w.msgcrc == 0xdeadbeef &&
+	    w.version == 2 && !w.damaged, "envfile: sums round trip");
+	queue_envelope_free(&w);
+
+	/* flip a bit of any byte, or cut it anywhere: never accepted */
+	text = strdup(b.data);
+	for (i = 0; i < b.len; i++) {
+		text[i] ^= 0x01;
+		if (envfile_parse(&w, text, b.len, why, sizeof(why)) == 0)
+			missed++;
+		queue_envelope_free(&w);
+		text[i] ^= 0x01;
+		if (envfile_parse(&w, text, i, why, sizeof(why)) == 0)
+			missed++;
+		queue_envelope_free(&w);
+	}
+	is_int(missed, 0, "envfile: every changed byte and every cut seen");
+	free(text);
+
+	/* a line removed (a recipient) */
+	buf_reset(&b);
+	envfile_format(&v, &b);
+	text = strstr(b.data, "rcpt b@y.example\n");
+	memmove(text, text + 17, strlen(text + 17) + 1);
+	is_int(envfile_parse(&w, b.data, strlen(b.data), why, sizeof(why)),
+	    -1, "envfile: a recipient line removed");
+	is_str(why, "is garbled: its checksum does not match", "envfile: "
+	    "removed line: reason");
+	is_str(w.from, "f@x.example", "envfile: garbled: what could be read "
+	    "is kept");
+	queue_envelope_free(&w);
+
+	/* a reply with a line break stays on its line */
+	free(v.last_reply);
+	v.last_reply = strdup("421 a\r\nRCPT TO:<x>");
+	buf_reset(&b);
+	envfile_format(&v, &b);
+	is_int(envfile_parse(&w, b.data, b.len, why, sizeof(why)), 0,
+	    "envfile: CR LF in a reply: parses");
+	is_str(w.last_reply, "421 a  RCPT TO:<x>", "envfile: CR LF as "
+	    "spaces");
+	is_int((long)w.nrcpts, 3, "envfile: CR LF: no recipient added");
+	queue_envelope_free(&w);
+
+	/* damaged: no sender needed; otherwise the sums are */
+	queue_envelope_free(&v);
+	memset(&v, 0, sizeof(v));
+	v.damaged = 1;
+	v.last_reply = strdup("damaged: the data file is missing");
+	buf_reset(&b);
+	envfile_format(&v, &b);
+	is_int(envfile_parse(&w, b.data, b.len, why, sizeof(why)), 0,
+	    "envfile: damaged, sender unknown");
+	ok(w.damaged && w.from == NULL, "envfile: damaged round trip");
+	queue_envelope_free(&w);
+	is_int(envfile_parse(&w, seal("version 2\nfrom a@x\nrcpt b@y\n"),
+	    strlen(seal("version 2\nfrom a@x\nrcpt b@y\n")), why,
+	    sizeof(why)), -1, "envfile: version 2 without sums");
+	is_str(why, "has no checksum of the data file", "envfile: no sums: "
+	    "reason");
+	queue_envelope_free(&w);
+	queue_envelope_free(&v);
+	buf_free(&b);
+}
+
+/* What a crash leaves behind, and damaged entries, as queue_lock() sees. */
+static void
+test_leftovers(void)
+{
+	struct queue		 q;
+	struct queue_entry	 e, e2;
+	struct queue_envelope	 v;
+	struct queue_info	 info;
+	char			 dir[PATH_MAX], a[PATH_MAX * 2];
+	char			 b[PATH_MAX * 2], id[QUEUE_ID_MAX];
+	time_t			 now = time(NULL);
+
+	snprintf(dir, sizeof(dir), "%s/leftovers", base);
+	if (queue_open(&q, dir, err, sizeof(err)) == -1) {
+		ok(0, "leftovers: open: %s", err);
+		return;
+	}
+
+	/* a commit or removal cut after the .env left: not an entry;
+	 * removed once an hour old */
+	make_entry(&q, "x\n", 0, id);
+	snprintf(a, sizeof(a), "%s/new/%s.env", dir, id);
+	snprintf(b, sizeof(b), "%s/tmp/%s.env", dir, id);
+	rename(a, b);
+	is_int(queue_peek(&q, "new", id, now, &v, &info, err, sizeof(err)),
+	    0, "interrupted commit: not listed");
+	is_int(queue_lock(&q, id, &e, err, sizeof(err)), 0, "interrupted "
+	    "commit: not locked");
+	ok(exists(dir, "new", id, ".msg") && exists(dir, "tmp", id, ".env"), "interrupted commit: kept while young");
+	snprintf(a, sizeof(a), "%s/new/%s.msg", dir, id);
+	age_file(a, 2);
+	is_int(queue_lock(&q, id, &e, err, sizeof(err)), 0, "interrupted "
+	    "commit, old: not locked");
+	ok(!exists(dir, "new", id, ".msg") && !exists(dir, "tmp", id, ".env"), "interrupted commit, old: removed");
+
+	/* the envelope lost: damaged, to failed/ with the data */
+	make_entry(&q, "x\n", 0, id);
+	snprintf(a, sizeof(a), "%s/new/%s.env", dir, id);
+	unlink(a);
+	is_int(queue_peek(&q, "new", id, now, &v, &info, err, sizeof(err)),
+	    1, "envelope lost: listed");
+	is_int(info.state, QS_DAMAGED, "envelope lost: as damaged");
+	is_int(queue_lock(&q, id, &e, err, sizeof(err)), QUEUE_DAMAGED,
+	    "envelope lost: damaged");
+	is_str(err, "damaged: the envelope is missing", "envelope lost: "
+	    "reason");
+	is_int(queue_quarantine(&q, &e, err, err, sizeof(err)), 0,
+	    "envelope lost: quarantined");
+	queue_entry_free(&e);
+	ok(exists(dir, "failed", id, ".msg") && exists(dir, "failed", id, ".env") && !exists(dir, "failed", id, ".env.orig") &&
+	    count_files(dir, "new") == 0 && count_files(dir, "tmp") == 0,
+	    "envelope lost: data and a new envelope in failed/");
+	is_int(queue_peek(&q, "failed", id, now, &v, &info, err,
+	    sizeof(err)), 1, "envelope lost: listed in failed/");
+	ok(info.state == QS_DAMAGED && v.damaged && v.last_reply != NULL &&
+	    strcmp(v.last_reply, "damaged: the envelope is missing") == 0,
+	    "envelope lost: failed/ says damaged, and why");
+	queue_envelope_free(&v);
+
+	/* the data lost: damaged, the envelope kept as .env.orig */
+	make_entry(&q, "x\n", 0, id);
+	snprintf(a, sizeof(a), "%s/new/%s.msg", dir, id);
+	unlink(a);
+	is_int(queue_peek(&q, "new", id, now, &v, &info, err, sizeof(err)),
+	    1, "data lost: listed");
+	is_str(info.reason, "damaged: the data file is missing", "data lost: "
+	    "listed as damaged");
+	queue_envelope_free(&v);
+	is_int(queue_lock(&q, id, &e, err, sizeof(err)), QUEUE_DAMAGED,
+	    "data lost: damaged");
+	is_str(err, "damaged: the data file is missing", "data lost: reason");
+	is_int(queue_lock(&q, id, &e2, err, sizeof(err)), 0, "data lost: "
+	    "the envelope is locked");
+	is_int(queue_quarantine(&q, &e, "damaged: the data file is missing",
+	    err, sizeof(err)), 0, "data lost: quarantined");
+	queue_entry_free(&e);
+	ok(!exists(dir, "failed", id, ".msg") && exists(dir, "failed", id, ".env") && exists(dir, "failed", id, ".env.orig") &&
+	    count_files(dir, "new") == 0 && count_files(dir, "tmp") == 0,
+	    "data lost: new and old envelope in failed/");
+	is_int(queue_peek(&q, "failed", id, now, &v, &info, err,
+	    sizeof(err)), 1, "data lost: listed in failed/");
+	ok(info.state == QS_DAMAGED && v.from != NULL &&
+	    strcmp(v.from, "f@x.example") == 0, "data lost: sender kept");
+	queue_envelope_free(&v);
+
+	/* a move to failed/ cut after its commit point: finished */
+	make_entry(&q, "x\n", 0, id);
+	snprintf(a, sizeof(a), "%s/new/%s.msg", dir, id);
+	snprintf(b, sizeof(b), "%s/failed/%s.msg", dir, id);
+	link(a, b);
+	snprintf(b, sizeof(b), "%s/failed/%s.env", dir, id);
+	write_text(b, "version 1\nfrom a@x\nrcpt b@y\n", 28);
+	is_int(queue_peek(&q, "new", id, now, &v, &info, err, sizeof(err)),
+	    0, "move to failed/ cut: not listed in new/");
+	is_int(queue_lock(&q, id, &e, err, sizeof(err)), 0, "move to failed/ "
+	    "cut: not locked");
+	ok(count_files(dir, "new") == 0 && exists(dir, "failed", id, ".msg"), "move to failed/ cut: finished");
+
+	/* ... cut before it: the entry stays queued, and its link goes
+	 * with it when it is delivered */
+	make_entry(&q, "x\n", 0, id);
+	snprintf(a, sizeof(a), "%s/new/%s.msg", dir, id);
+	snprintf(b, sizeof(b), "%s/failed/%s.msg", dir, id);
+	link(a, b);
+	is_int(queue_lock(&q, id, &e, err, sizeof(err)), 1, "move to failed/ "
+	    "cut early: locked");
+	is_int(queue_remove(&q, &e, err, sizeof(err)), 0, "move to failed/ "
+	    "cut early: removed");
+	queue_entry_free(&e);
+	ok(count_files(dir, "new") == 0 && count_files(dir, "tmp") == 0 &&
+	    !exists(dir, "failed", id, ".msg"), "move to failed/ cut "
+	    "early: nothing left");
+	queue_close(&q);
+}
+
+/* The data file is checked against the envelope before it is sent. */
+static void
+test_verify(void)
+{
+	static const char	 data[] = "Subject: x\n\nhello\n";
+	struct queue		 q;
+	struct queue_entry	 e;
+	struct queue_envelope	 v;
+	struct queue_info	 info;
+	char			 dir[PATH_MAX], path[PATH_MAX * 2];
+	char			 id[QUEUE_ID_MAX], buf[64], want[128];
+	ssize_t			 n;
+	int			 fd;
+
+	snprintf(dir, sizeof(dir), "%s/verify", base);
+	if (queue_open(&q, dir, err, sizeof(err)) == -1 ||
+	    make_entry(&q, data, 0, id) == -1) {
+		ok(0, "verify: setup: %s", err);
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/new/%s.msg", dir, id);
+	is_int(queue_lock(&q, id, &e, err, sizeof(err)), 1, "verify: lock");
+	is_int(queue_verify(&e, err, sizeof(err)), 0, "verify: intact");
+	n = queue_read(&e, buf, sizeof(buf));
+	is_int(n, (long)sizeof(data) - 1, "verify: read");
+	is_int(queue_read(&e, buf, sizeof(buf)), 0, "verify: then the end");
+
+	/* changed after the check (same length): the end is an error */
+	fd = open(path, O_WRONLY);
+	if (fd == -1 || pwrite(fd, "X", 1, 3) != 1)
+		ok(0, "verify: cannot change %s", path);
+	queue_rewind(&e);
+	n = queue_read(&e, buf, sizeof(buf));
+	errno = 0;
+	ok(n == (ssize_t)sizeof(data) - 1 && queue_read(&e, buf,
+	    sizeof(buf)) == -1 && errno == EIO, "verify: a change after the "
+	    "check fails the read at the end");
+	queue_entry_free(&e);
+	is_int(queue_lock(&q, id, &e, err, sizeof(err)), 1, "verify: changed: "
+	    "lock");
+	is_int(queue_verify(&e, err, sizeof(err)), QUEUE_DAMAGED, "verify: "
+	    "changed: damaged");
+	is_str(err, "damaged: the data file does not match its checksum",
+	    "verify: changed: reason");
+	queue_entry_free(&e);
+
+	/* truncated: seen by the listing too (by its size) */
+	if (fd == -1 || ftruncate(fd, 3) == -1)
+		ok(0, "verify: cannot truncate %s", path);
+	if (fd != -1)
+		close(fd);
+	is_int(queue_peek(&q, "new", id, time(NULL), &v, &info, err,
+	    sizeof(err)), 1, "verify: truncated: listed");
+	snprintf(want, sizeof(want), "damaged: the data file has 3 bytes, the "
+	    "envelope says %zu", sizeof(data) - 1);
+	is_str(info.reason, want, "verify: truncated: listed as damaged");
+	queue_envelope_free(&v);
+	is_int(queue_lock(&q, id, &e, err, sizeof(err)), 1, "verify: "
+	    "truncated: lock");
+	is_int(queue_verify(&e, err, sizeof(err)), QUEUE_DAMAGED, "verify: "
+	    "truncated: damaged");
+	is_str(err, want, "verify: truncated: reason");
+	queue_entry_free(&e);
+
+	/* version 1 (no sums): taken as it is, and summed from now on */
+	snprintf(path, sizeof(path), "%s/new/%s.env", dir, id);
+	write_text(path, "version 1\nfrom a@x\nrcpt b@y\n", 28);
+	is_int(queue_lock(&q, id, &e, err, sizeof(err)), 1, "verify: v1: "
+	    "lock");
+	is_int(queue_verify(&e, err, sizeof(err)), 0, "verify: v1: taken");
+	ok(e.env.has_sum && e.env.msglen == 3, "verify: v1: sums kept");
+	is_int(queue_update(&q, &e, err, sizeof(err)), 0, "verify: v1: "
+	    "update");
+	queue_entry_free(&e);
+	is_int(queue_peek(&q, "new", id, time(NULL), &v, &info, err,
+	    sizeof(err)), 1, "verify: v1 updated: listed");
+	ok(v.version == 2 && v.has_sum && v.msglen == 3, "verify: v1 "
+	    "updated: written as version 2 with its sums");
+	queue_envelope_free(&v);
+	queue_close(&q);
+}
+
+/* Leftovers in tmp/ go after an hour, unless their writer is alive. */
 static void
 test_clean(void)
 {
@@ -491,18 +845,18 @@ test_clean(void)
 		int		 old;
 		int		 removed;
 	} cases[] = {
-	    { "tmp/old.msg", 1, 1 },
-	    { "tmp/young.msg", 0, 0 },
-	    { "new/orphan.msg", 1, 1 },
-	    { "new/young-orphan.msg", 0, 0 },
-	    { "new/queued.msg", 1, 0 },
-	    { "new/queued.env", 1, 0 },
+	    { "tmp/1.1.00000001.msg", 1, 1 },
+	    { "tmp/1.1.00000002.msg", 0, 0 },
+	    { "tmp/1.1.00000003.env", 1, 1 },
+	    { "tmp/1.1.00000004.new", 1, 1 },
+	    /* an interrupted commit: left for queue_lock() */
+	    { "new/1.1.00000005.msg", 1, 0 },
+	    { "tmp/1.1.00000005.env", 1, 0 },
 	};
-	struct queue	 q;
-	struct timeval	 tv[2];
-	char		 dir[PATH_MAX], path[PATH_MAX * 2];
-	time_t		 now = time(NULL);
-	size_t		 i;
+	struct queue		 q;
+	struct queue_entry	 e;
+	char			 dir[PATH_MAX], path[PATH_MAX * 2];
+	size_t			 i;
 
 	snprintf(dir, sizeof(dir), "%s/clean", base);
 	if (queue_open(&q, dir, err, sizeof(err)) == -1) {
@@ -512,16 +866,23 @@ test_clean(void)
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, cases[i].file);
 		write_text(path, "version 1\nfrom a@x\n", 19);
-		tv[0].tv_sec = tv[1].tv_sec = now - (cases[i].old ? 7200 : 60);
-		tv[0].tv_usec = tv[1].tv_usec = 0;
-		utimes(path, tv);
+		age_file(path, cases[i].old ? 2 : 0);
 	}
-	queue_clean(&q, now);
+	/* a slow writer: its file is old, but it holds the lock */
+	queue_create(&q, &e, err, sizeof(err));
+	queue_write(&e, "Subject: x\n", 11, err, sizeof(err));
+	snprintf(path, sizeof(path), "%s/tmp/%s.msg", dir, e.id);
+	age_file(path, 2);
+	queue_clean(&q, time(NULL));
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, cases[i].file);
 		is_int(access(path, F_OK) == -1, cases[i].removed, "clean: %s "
 		    "%s", cases[i].file, cases[i].removed ? "removed" : "kept");
 	}
+	ok(exists(dir, "tmp", e.id, ".msg"), "clean: a slow writer's file "
+	    "is kept");
+	queue_abort(&q, &e);
+	queue_entry_free(&e);
 	queue_close(&q);
 }
 
@@ -635,6 +996,9 @@ main(void)
 	test_entry();
 	test_foreach();
 	test_damaged();
+	test_envfile();
+	test_leftovers();
+	test_verify();
 	test_clean();
 	test_retry_after();
 	test_id_valid();
