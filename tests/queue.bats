@@ -89,7 +89,7 @@ sg_install() {
 	cp "$CFSENDMAIL" "$SGBIN"
 	old=$("$CFSENDMAIL" --help | grep -o '/[^ ]*/cfsendmail\.conf' | head -n 1)
 	[ -n "$old" ] || _fail "no default config path in --help" || return 1
-	"$SMTPD_PYTHON" - "$SGBIN" "$old" "$SGDIR/c.conf" <<'PATCH' || return 1
+	"$PYTHON3" - "$SGBIN" "$old" "$SGDIR/c.conf" <<'PATCH' || return 1
 import sys
 path, old, new = sys.argv[1], sys.argv[2].encode() + b"\0", sys.argv[3].encode()
 data = open(path, "rb").read()
@@ -242,7 +242,7 @@ assert_each_once() {
 # write its end line (checksum) again (tests/queue/qenv.py; the format is
 # in src/envfile.h); no cfsendmail runs
 env_set() {
-	"$SMTPD_PYTHON" "$QENV" set "$Q/new/$1.env" "$2" "$3" &&
+	"$PYTHON3" "$QENV" set "$Q/new/$1.env" "$2" "$3" &&
 	    grep -qx "$2 $3" "$Q/new/$1.env" ||
 	    _fail "could not set $2 in $Q/new/$1.env"
 }
@@ -930,7 +930,7 @@ newest() {
 	# the reason of a damaged one
 	local h=$Q/new/1700000000.000001.0badf00d
 	printf 'Subject: hostile\n\nbody\n' >"$h.msg"
-	"$SMTPD_PYTHON" "$QENV" write "$h.env" 'version 2' \
+	"$PYTHON3" "$QENV" write "$h.env" 'version 2' \
 	    $'from q"uo\\te@x.example' 'created 1700000000' 'next 0' \
 	    'attempts 1' \
 	    $'last 451 "quoted" back\\slash caf\xe9 \xed\xa0\x80 \xc0\xaf end' \
@@ -941,7 +941,7 @@ newest() {
 	printf 'version \001\033[2J\377\nfrom a@x.example\n' >"$h.env"
 	h=$Q/new/1700000000.000003.0badf00d
 	printf 'Subject: hostile\n\nbody\n' >"$h.msg"
-	"$SMTPD_PYTHON" "$QENV" write "$h.env" 'version 2' \
+	"$PYTHON3" "$QENV" write "$h.env" 'version 2' \
 	    'from a@x.example' $'rcpt bell\a\x7f@y.example'
 	# another process is delivering one of them
 	exec {lockfd}<"$Q/new/$delivering.msg"
@@ -958,7 +958,7 @@ newest() {
 	assert_file_contains "$BATS_TEST_TMPDIR/text" "(version ??[2J"
 	! LC_ALL=C grep -q $'[\x01-\x09\x0b-\x1f\x7f]' "$BATS_TEST_TMPDIR/text" ||
 	    _fail "control bytes in the text listing"
-	"$SMTPD_PYTHON" - "$BATS_TEST_TMPDIR/json" "$queued" "$deferred" \
+	"$PYTHON3" - "$BATS_TEST_TMPDIR/json" "$queued" "$deferred" \
 	    "$delivering" "$damaged" "$failed" "$broken" <<'EOF'
 import json, sys
 path, queued, deferred, delivering, damaged, failed, broken = sys.argv[1:]
@@ -1267,7 +1267,7 @@ crash_drain() {
 	local -a relay
 	echo "# crash test: seed $seed, ${secs} s (replay: CRASH_SEED=$seed" \
 	    "CRASH_SECONDS=$secs)" >&3
-	mapfile -t relay < <("$SMTPD_PYTHON" "$CRASH" relay "$seed")
+	mapfile -t relay < <("$PYTHON3" "$CRASH" relay "$seed")
 	server_start "${relay[@]}"
 	if [ -n "${SG_USER:-}" ]; then
 		sg_install
@@ -1278,7 +1278,7 @@ crash_drain() {
 		write_config
 		root="$CFSENDMAIL -C $CONF"
 	fi
-	"$SMTPD_PYTHON" "$CRASH" run --state "$state" --seconds "$secs" \
+	"$PYTHON3" "$CRASH" run --state "$state" --seconds "$secs" \
 	    --seed "$seed" --queue "$Q" --root "$root" ${user:+--user "$user"} ||
 	    _fail "crash.py run failed (seed $seed)" || return 1
 	server_stop
@@ -1291,7 +1291,7 @@ crash_drain() {
 	# shellcheck disable=SC2086
 	$root -bp --json >"$listing" ||
 	    _fail "-bp --json exited $?" || return 1
-	run "$SMTPD_PYTHON" "$CRASH" check --state "$state" --queue "$Q" \
+	run "$PYTHON3" "$CRASH" check --state "$state" --queue "$Q" \
 	    --listing "$listing" "$BATS_TEST_TMPDIR"/rec*
 	echo "# ${lines[0]}" >&3
 	[ "$status" -eq 0 ] || _fail "crash test, seed $seed:" "$output"
