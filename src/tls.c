@@ -512,29 +512,49 @@ refuse:
 	return -1;
 }
 
-/* Read what is available into rbuf; 0 on progress, -1 with err. */
-static int
-fill(struct tls_conn *c, long long deadline, char *err, size_t errlen)
+/*
+ * One read into rbuf, without waiting: > 0 bytes added, or
+ * GNUTLS_E_AGAIN, or 0 at the end, or another (negative) error.
+ */
+static ssize_t
+receive(struct tls_conn *c)
 {
 	char	*p = c->rbuf + c->rlen;
 	size_t	 room = sizeof(c->rbuf) - c->rlen;
 	ssize_t	 n;
 
+	if (c->session != NULL)
+		n = gnutls_record_recv(c->session, p, room);
+	else if ((n = recv(c->fd, p, room, 0)) == -1)
+		n = (errno == EAGAIN || errno == EINTR) ? GNUTLS_E_AGAIN : -1;
+	if (n == GNUTLS_E_INTERRUPTED)
+		n = GNUTLS_E_AGAIN;
+	if (n > 0)
+		c->rlen += (size_t)n;
+	return n;
+}
+
+/* Read what is available into rbuf; 0 on progress, -1 with err. */
+static int
+fill(struct tls_conn *c, long long deadline, char *err, size_t errlen)
+{
+	ssize_t	 n;
+
 	for (;;) {
-		if (c->session != NULL)
-			n = gnutls_record_recv(c->session, p, room);
-		else if ((n = recv(c->fd, p, room, 0)) == -1)
-			n = (errno == EAGAIN || errno == EINTR) ?
-			    GNUTLS_E_AGAIN : -1;
-		if (n > 0) {
-			c->rlen += (size_t)n;
+		if ((n = receive(c)) > 0)
 			return 0;
-		}
 		if (n == 0 || n == GNUTLS_E_PREMATURE_TERMINATION) {
 			snprintf(err, errlen, "connection closed by server");
 			return -1;
 		}
-		if (n != GNUTLS_E_AGAIN && n != GNUTLS_E_INTERRUPTED) {
+		/* a HelloRequest: renegotiating mid-session buys nothing
+		 * (TLS 1.3 dropped it) and has had its share of attacks */
+		if (n == GNUTLS_E_REHANDSHAKE) {
+			snprintf(err, errlen, "server asked for a TLS "
+			    "renegotiation (refused)");
+			return -1;
+		}
+		if (n != GNUTLS_E_AGAIN) {
 			snprintf(err, errlen, "read from server failed: %s",
 			    c->session ? gnutls_strerror((int)n) :
 			    strerror(errno));
@@ -548,6 +568,10 @@ fill(struct tls_conn *c, long long deadline, char *err, size_t errlen)
 	}
 }
 
+/*
+ * A line's length is checked whether it came in one read or many: a
+ * line complete in the buffer is measured as much as one still growing.
+ */
 static int
 conn_read_line(void *ctx, struct buf *line, int timeout_ms, char *err,
     size_t errlen)
@@ -555,21 +579,25 @@ conn_read_line(void *ctx, struct buf *line, int timeout_ms, char *err,
 	struct tls_conn	*c = ctx;
 	long long	 deadline = now_ms() + timeout_ms;
 	char		*start, *nl;
-	size_t		 len;
+	size_t		 len, have;
 
 	buf_reset(line);
 	for (;;) {
 		start = c->rbuf + c->roff;
-		nl = memchr(start, '\n', c->rlen - c->roff);
-		if (nl != NULL)
-			break;
-		if (c->rlen - c->roff >= TRANSPORT_MAX_LINE) {
-			snprintf(err, errlen, "line from server too long");
+		have = c->rlen - c->roff;
+		nl = memchr(start, '\n', have);
+		/* with its LF, the line is at least have + 1 bytes long */
+		if ((nl != NULL ? (size_t)(nl - start) : have) + 1 >
+		    TRANSPORT_MAX_LINE) {
+			snprintf(err, errlen, "line from server longer than %d "
+			    "bytes", TRANSPORT_MAX_LINE);
 			return -1;
 		}
+		if (nl != NULL)
+			break;
 		/* keep the partial line at the start of the buffer */
-		memmove(c->rbuf, start, c->rlen - c->roff);
-		c->rlen -= c->roff;
+		memmove(c->rbuf, start, have);
+		c->rlen = have;
 		c->roff = 0;
 		if (fill(c, deadline, err, errlen) == -1)
 			return -1;
@@ -620,13 +648,21 @@ conn_write(void *ctx, const void *p, size_t len, int timeout_ms, char *err,
 	return 0;
 }
 
+/*
+ * Bytes read and not yet taken, or that one read without waiting brings
+ * in (a reply sent just behind another one arrives in the same read, or
+ * is in the socket by now).  A failure is left for the next read to say.
+ */
 static int
 conn_pending(void *ctx)
 {
 	struct tls_conn	*c = ctx;
 
-	return c->rlen > c->roff ||
-	    (c->session != NULL && gnutls_record_check_pending(c->session));
+	if (c->rlen > c->roff ||
+	    (c->session != NULL && gnutls_record_check_pending(c->session)))
+		return 1;
+	c->rlen = c->roff = 0;	/* all taken: room from the start */
+	return receive(c) > 0;
 }
 
 static int
