@@ -546,3 +546,127 @@ print(p.returncode)' "$BATS_TEST_TMPDIR/in" "$CFSENDMAIL" -C "$CONF" -v \
 	*) _fail "exit $status:" "$stderr" ;;
 	esac
 }
+
+# --- a hostile relay (issue 15) -------------------------------------------
+# The server misbehaves (tests/server/README, "A hostile relay"); with
+# timeout = 2, data_timeout = 3 and one attempt, cfsendmail must end within
+# a generous bound of wall time, with one clear line on stderr, exit 0, the
+# message still in the queue (never lost) and its data sent once at most
+# (no second copy when the relay never said 250).
+
+# relay_case BOUND EXPECT [SERVER-OPTION...] -- send one message through a
+# server started with the options; RELAY_CONF (an array) adds config keys
+relay_case() {
+	local bound=$1 expect=$2 start ms n
+	shift 2
+	server_start "$@" || return 1
+	write_config relay.timeout=2 relay.data_timeout=3 delivery.attempts=1 \
+	    "${RELAY_CONF[@]}"
+	start=$(date +%s%N)
+	run --separate-stderr sm to@example.org <<<$'Subject: relay\n\nbody'
+	ms=$((($(date +%s%N) - start) / 1000000))
+	echo "# exit $status after $ms ms: $stderr" >&3
+	assert_sane || return 1
+	assert_status 0 || return 1
+	[[ $stderr == *"$expect"* ]] ||
+	    _fail "stderr does not say: $expect" "stderr: $stderr" || return 1
+	[[ $stderr != *$'\n'* ]] ||
+	    _fail "more than one line on stderr:" "$stderr" || return 1
+	[ "$ms" -le $((bound * 1000)) ] ||
+	    _fail "took $ms ms (bound: $bound s)" || return 1
+	n=$(find "$BATS_TEST_TMPDIR/queue/new" -name '*.env' | wc -l)
+	[ "$n" -eq 1 ] || _fail "$n entries queued, expected 1" || return 1
+	n=$(grep -c ' C: <DATA ' "$(transcript)" || true)
+	[ "$n" -le 1 ] || _fail "the message data went out $n times"
+}
+
+RELAY_CONF=()
+
+@test "relay: a reply dripped byte by byte gets one deadline, not one per line" {
+	# some 150 bytes at 40 ms: 6 s for the whole reply, 1.2 s a line
+	relay_case 8 "no complete reply within 2 s (in EHLO)" --drip ehlo=40
+	[ "$(received_count)" -eq 0 ]
+}
+
+@test "relay: the reply to the final dot dripped past data_timeout" {
+	# 30 lines 0.5 s apart: 15 s for the reply, 0.5 s a line
+	relay_case 10 "no complete reply within 3 s (in BODY)" \
+	    --flood 'dot=30/500'
+}
+
+@test "relay: continuation lines dripped for ever: one deadline for the reply" {
+	relay_case 8 "no complete reply within 2 s (in EHLO)" \
+	    --flood 'ehlo=2000/50'
+}
+
+@test "relay: thousands of continuation lines at once: a protocol error" {
+	relay_case 8 "reply from server has more than 256 lines (in EHLO)" \
+	    --flood ehlo=3000
+}
+
+@test "relay: a 5000-byte reply line in one piece is over the limit" {
+	relay_case 8 "line from server longer than 4096 bytes (in EHLO)" \
+	    --long-line ehlo=5000
+	[ "$(received_count)" -eq 0 ]
+}
+
+@test "relay: a 5000-byte reply line in 100-byte pieces is over the limit" {
+	relay_case 8 "line from server longer than 4096 bytes (in EHLO)" \
+	    --long-line ehlo=5000/100
+}
+
+@test "relay: NUL and 8-bit bytes in a reply reach stderr as plain ASCII" {
+	relay_case 8 "451 4.3.0 a?b???? c" \
+	    --raw $'mail=451 4.3.0 a\\0b\\xff\\xc3\\xa9\\e c\\r\\n'
+}
+
+@test "relay: an early 250 sent with the 354 is not taken for the message's" {
+	# the relay's real answer to the message would be 451: taking the
+	# early 250 for it loses the message
+	relay_case 8 "unsolicited reply from server (before BODY): 250 2.0.0" \
+	    --early 'data#1=250 2.0.0 Ok: queued as early' \
+	    --reply 'dot=451 4.3.0 not accepted'
+	[ "$(received_count)" -eq 0 ]
+}
+
+@test "relay: a reply before EHLO was sent is not taken for EHLO's" {
+	relay_case 8 "unsolicited reply from server (before EHLO): 250 2.0.0 unasked" \
+	    --early 'greeting=250 2.0.0 unasked'
+}
+
+@test "relay: TLS close_notify in the middle of the reply to the dot" {
+	relay_case 8 "connection closed by server (in BODY)" --close-mid dot
+}
+
+@test "relay: TLS close_notify in the middle of a multi-line EHLO reply" {
+	relay_case 8 "connection closed by server (in EHLO)" --close-mid ehlo
+}
+
+@test "relay: a TLS 1.2 renegotiation request is refused" {
+	relay_case 8 "server asked for a TLS renegotiation (refused) (in MAIL)" \
+	    --tls-max 1.2 --renegotiate mail
+}
+
+@test "relay: a TLS 1.3 KeyUpdate before every byte of a reply" {
+	relay_case 8 "(in EHLO)" --key-update ehlo
+}
+
+@test "relay: replies each just inside the timeout meet the session's ceiling" {
+	# 1.5 s for each of some 15 replies: 22 s without a ceiling; the
+	# session may take 2 x timeout + data_timeout = 7 s
+	local -a to
+	mapfile -t to < <(rcpts 10)
+	server_start --delay-ms 1500
+	write_config relay.timeout=2 relay.data_timeout=3 delivery.attempts=1
+	local start=$SECONDS
+	run --separate-stderr sm "${to[@]}" <<<$'Subject: slow\n\nbody'
+	echo "# exit $status after $((SECONDS - start)) s: $stderr" >&3
+	assert_sane
+	assert_status 0
+	[[ $stderr == *"session time limit of 7 s reached"* ]] ||
+	    _fail "no ceiling:" "$stderr"
+	[ $((SECONDS - start)) -le 14 ] ||
+	    _fail "took $((SECONDS - start)) s (the ceiling is 7 s)"
+	[ "$(find "$BATS_TEST_TMPDIR/queue/new" -name '*.env' | wc -l)" -eq 1 ]
+	[ "$(received_count)" -eq 0 ]
+}
