@@ -69,7 +69,8 @@ enum smtp_state {
 
 /* What a status came from, so that hints need not read its text. */
 enum smtp_cause {
-	SMTP_CAUSE_LOCAL,	/* decided here: refused before asking, out
+	SMTP_CAUSE_LOCAL,	/* decided here: refused before asking, a
+				   certificate refused, our own settings, out
 				   of memory, not tried yet */
 	SMTP_CAUSE_REPLY,	/* the server's reply: code, enhanced, text */
 	SMTP_CAUSE_CONNECTION,	/* no connection, or it failed or closed */
