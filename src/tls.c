@@ -451,7 +451,7 @@ handshake(struct tls_conn *c, enum tls_failure *fail, char *err,
 		return -1;
 	}
 	c->session = s;
-	*fail = TLS_FAIL_TEMP;
+	*fail = TLS_FAIL_HANDSHAKE;
 	while ((rc = gnutls_handshake(s)) < 0) {
 		if (gnutls_error_is_fatal(rc)) {
 			snprintf(err, errlen, "TLS handshake with %s failed: "
@@ -680,7 +680,8 @@ conn_starttls(void *ctx, char *err, size_t errlen)
 	}
 	if (handshake(c, &fail, err, errlen) == -1 ||
 	    verify_peer(c, &fail, err, errlen) == -1)
-		return fail == TLS_FAIL_TEMP ? -1 : TRANSPORT_PERMANENT;
+		return fail == TLS_FAIL_TEMP || fail == TLS_FAIL_HANDSHAKE ?
+		    -1 : TRANSPORT_PERMANENT;
 	return 0;
 }
 
