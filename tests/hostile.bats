@@ -670,3 +670,103 @@ RELAY_CONF=()
 	[ "$(find "$BATS_TEST_TMPDIR/queue/new" -name '*.env' | wc -l)" -eq 1 ]
 	[ "$(received_count)" -eq 0 ]
 }
+
+# --- what the relay says, shown to people (issue 19, item 6) ----------------
+
+# The reply carries ESC[2J, a C1 CSI (U+009B), a bidi override (U+202E), a
+# NUL and invalid UTF-8: under -v each is shown as an escape, none raw.
+HOSTILE_EHLO='ehlo=250-mx greets \e[2J\xc2\x9b31m \u202eevil\0hidden \xff\r\n250 AUTH PLAIN LOGIN\r\n'
+
+@test "relay text: ESC, C1, bidi override, NUL reach the -v transcript escaped" {
+	server_start --raw "$HOSTILE_EHLO"
+	write_config
+	sm -v to@example.org <<<$'Subject: escapes\n\nbody' \
+	    2>"$BATS_TEST_TMPDIR/err"
+	[ "$(received_count)" -eq 1 ]
+	local raw
+	for raw in '\x1b' '\xc2\x9b' '\xe2\x80\xae' '\x00' '\xff'; do
+		if LC_ALL=C grep -qaP "$raw" "$BATS_TEST_TMPDIR/err"; then
+			_fail "a raw $raw byte reached the terminal:" \
+			    "$(cat -A "$BATS_TEST_TMPDIR/err")"
+		fi
+	done
+	assert_file_contains "$BATS_TEST_TMPDIR/err" \
+	    'S: 250-mx greets \x1b[2J\u009b31m \u202eevil\x00hidden \xff'
+}
+
+# syslog_start -- a syslog socket of ours: $BATS_TEST_TMPDIR/dev/log; each
+# datagram received becomes one line of $SYSLOG (JSON string)
+syslog_start() {
+	SYSLOG=$BATS_TEST_TMPDIR/syslog
+	mkdir -p "$BATS_TEST_TMPDIR/dev"
+	"$SMTPD_PYTHON" -c '
+import json, os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1] + ".tmp")
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+with open(sys.argv[2], "a") as out:
+    while True:
+        out.write(json.dumps(s.recv(65536).decode("latin-1")) + "\n")
+        out.flush()' "$BATS_TEST_TMPDIR/dev/log" "$SYSLOG" 3>&- &
+	SYSLOG_PID=$!
+	poll_for "$BATS_TEST_TMPDIR/dev/log"
+}
+
+# poll_for FILE -- until FILE exists (10 s at most)
+poll_for() {
+	local i
+	for ((i = 0; i < 1000; i++)); do
+		[ -e "$1" ] && return 0
+		sleep 0.01
+	done
+	_fail "$1 never appeared"
+}
+
+# with_syslog CMD... -- run CMD in a mount namespace of its own where
+# /dev is $BATS_TEST_TMPDIR/dev: the syslog socket, and /dev/null and the
+# random devices bound from the real /dev (root only)
+with_syslog() {
+	unshare -m bash -c 'd=$1; shift
+	for n in null zero random urandom; do
+		: >"$d/$n" && mount --bind "/dev/$n" "$d/$n" || exit 99
+	done
+	mount --bind "$d" /dev || exit 99
+	exec "$@"' sh "$BATS_TEST_TMPDIR/dev" "$@"
+}
+
+syslog_stop() {
+	kill "$SYSLOG_PID" 2>/dev/null || true
+	wait "$SYSLOG_PID" 2>/dev/null || true
+}
+
+@test "syslog: a -L tag with LF or ESC forges no second line; relay text escaped" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root (a mount namespace for /dev/log)"
+	unshare -m true 2>/dev/null || skip "unshare -m is not permitted here"
+	server_start --raw "${HOSTILE_EHLO/ehlo=/dot=}"
+	syslog_start
+	write_config log.syslog=yes
+	run --separate-stderr with_syslog timeout 60 "$CFSENDMAIL" -C "$CONF" \
+	    -L $'tag\nMay  1 00:00:00 host forged[1]: \e[2Jroot login' \
+	    to@example.org <<<$'Subject: syslog\n\nbody'
+	syslog_stop
+	[ "$status" -ne 99 ] || _fail "could not set up the namespace"
+	echo "# syslog: $(cat "$SYSLOG")" >&3
+	[ -s "$SYSLOG" ] || _fail "nothing reached syslog:" "$stderr"
+	"$SMTPD_PYTHON" - "$SYSLOG" <<'PY'
+import json, re, sys
+bad = 0
+for line in open(sys.argv[1]):
+    record = json.loads(line).encode("latin-1").decode("utf-8",
+                                                       "surrogateescape")
+    # a record is one line of printable text (ASCII or UTF-8) and nothing
+    # that acts: no C0/C1 control, no bidi override, no invalid UTF-8
+    if re.search("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069"
+                 "\udc80-\udcff]", record):
+        print("raw control or bidi in:", repr(record))
+        bad += 1
+    if "forged[1]" in record and "tag\\x0a" not in record:
+        print("the tag is not escaped:", repr(record))
+        bad += 1
+sys.exit(bad)
+PY
+}
