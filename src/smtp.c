@@ -452,7 +452,7 @@ wipe_datum(gnutls_datum_t *d)
 static int
 auth_plain(struct smtp_session *s, struct smtp_status *st)
 {
-	struct buf	 raw = { 0 };
+	struct buf	 raw = BUF_SECRET;
 	gnutls_datum_t	 b64 = { NULL, 0 };
 	int		 made;
 
