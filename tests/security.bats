@@ -284,6 +284,28 @@ stop_stalled() {
 	stop_stalled
 }
 
+@test "token: -odb's child, alone once its parent is gone, keeps it locked" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root (memscan.py reads /proc/PID/mem)"
+	if sanitized "ASan's shadow memory is too big for memscan.py"; then
+		skip "sanitizer build"
+	fi
+	server_start --token "$TOK" --stall mail
+	write_config "relay.token=$TOK" relay.timeout=30
+	run send -odb
+	assert_status 0
+	wait_for_stall
+	local pid
+	pid=$(pgrep -f -- "-C $CONF -odb") || _fail "no child delivering"
+	run "$SMTPD_PYTHON" "$SECURITY_DIR/memscan.py" --flags "$pid" "$TOK"
+	kill -TERM "$pid"
+	assert_status 0
+	local total dumped unlocked
+	read -r total dumped unlocked _ <<<"$output"
+	[ "$total" -ge 1 ] || _fail "the token is not in memory at all?"
+	[ "$unlocked" -eq 0 ] ||
+	    _fail "$unlocked of $total copies may be swapped out in the child"
+}
+
 @test "token: the process is not dumpable while it holds the token" {
 	[ "$(id -u)" -eq 0 ] || skip "needs root (runs cfsendmail as nobody)"
 	local dir
