@@ -671,6 +671,26 @@ RELAY_CONF=()
 	[ "$(received_count)" -eq 0 ]
 }
 
+@test "relay: a foreground caller waits at most attempts x (4 x timeout + data_timeout)" {
+	# cfsendmail(8), Sessions: with timeout = 1, data_timeout = 1 and
+	# three attempts, 15 s whatever the relay does; this one answers
+	# each of some 25 replies after 0.9 s (22 s a try without a ceiling)
+	local -a to
+	mapfile -t to < <(rcpts 20)
+	server_start --delay-ms 900
+	write_config relay.timeout=1 relay.data_timeout=1 delivery.attempts=3
+	local start=$SECONDS
+	run --separate-stderr sm "${to[@]}" <<<$'Subject: slow\n\nbody'
+	echo "# exit $status after $((SECONDS - start)) s: $stderr" >&3
+	assert_sane
+	assert_status 0
+	[ $((SECONDS - start)) -le 15 ] ||
+	    _fail "took $((SECONDS - start)) s (documented maximum: 15 s)"
+	[ "$(sessions_count)" -eq 3 ] || _fail "$(sessions_count) sessions"
+	[ "$(find "$BATS_TEST_TMPDIR/queue/new" -name '*.env' | wc -l)" -eq 1 ]
+	[ "$(received_count)" -eq 0 ]
+}
+
 # --- what the relay says, shown to people (issue 19, item 6) ----------------
 
 # The reply carries ESC[2J, a C1 CSI (U+009B), a bidi override (U+202E), a
