@@ -64,6 +64,10 @@ struct tls_conn {
 	unsigned int		 verify_status;	/* gnutls_certificate_status_t */
 	char			 rbuf[16384];
 	size_t			 roff, rlen;
+	/* an end or error that conn_pending() met, for the next read */
+	int			 holding;
+	ssize_t			 held;
+	int			 held_errno;
 };
 
 static long long
@@ -523,6 +527,11 @@ receive(struct tls_conn *c)
 	size_t	 room = sizeof(c->rbuf) - c->rlen;
 	ssize_t	 n;
 
+	if (c->holding) {
+		c->holding = 0;
+		errno = c->held_errno;
+		return c->held;
+	}
 	if (c->session != NULL)
 		n = gnutls_record_recv(c->session, p, room);
 	else if ((n = recv(c->fd, p, room, 0)) == -1)
@@ -651,18 +660,30 @@ conn_write(void *ctx, const void *p, size_t len, int timeout_ms, char *err,
 /*
  * Bytes read and not yet taken, or that one read without waiting brings
  * in (a reply sent just behind another one arrives in the same read, or
- * is in the socket by now).  A failure is left for the next read to say.
+ * is in the socket by now).  An end or error met here is held for the
+ * next read to report (GnuTLS says some, a renegotiation request, once).
  */
 static int
 conn_pending(void *ctx)
 {
 	struct tls_conn	*c = ctx;
+	ssize_t		 n;
 
-	if (c->rlen > c->roff ||
-	    (c->session != NULL && gnutls_record_check_pending(c->session)))
+	if (c->rlen > c->roff)
+		return 1;
+	if (c->holding)
+		return 0;
+	if (c->session != NULL && gnutls_record_check_pending(c->session))
 		return 1;
 	c->rlen = c->roff = 0;	/* all taken: room from the start */
-	return receive(c) > 0;
+	if ((n = receive(c)) > 0)
+		return 1;
+	if (n != GNUTLS_E_AGAIN) {
+		c->holding = 1;
+		c->held = n;
+		c->held_errno = errno;
+	}
+	return 0;
 }
 
 static int
