@@ -6,7 +6,6 @@
  * exit code.  Everything else is in src/.
  */
 
-#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -24,6 +23,7 @@
 #include "outcome.h"
 #include "privilege.h"
 #include "runqueue.h"
+#include "secret.h"
 #include "serverinfo.h"
 #include "submit.h"
 
@@ -128,19 +128,17 @@ hold_standard_fds(void)
 int
 main(int argc, char *argv[])
 {
-	struct rlimit	 nocore = { 0, 0 };
 	struct options	 opts;
 	struct config	 cfg;
 	struct outcome	 o;
 	char		 err[1024];
+	int		 dumpable = 0;
 
 	if (hold_standard_fds() == -1)
 		return EX_OSERR;
 	/* a caller that stops reading our stdout or stderr (a closed pipe)
 	 * must get an exit status, not a message lost to SIGPIPE */
 	signal(SIGPIPE, SIG_IGN);
-	/* the token must never land in a core file */
-	setrlimit(RLIMIT_CORE, &nocore);
 	/* set-group-ID: the queue is shared with the group, nobody else */
 	umask(privilege_is_setgid() ? 007 : 077);
 	memset(&o, 0, sizeof(o));
@@ -172,6 +170,12 @@ main(int argc, char *argv[])
 		break;
 	}
 	log_set_verbose(opts.verbose);
+	/* the token must never land in a core file: no core, not dumpable,
+	 * from before the config is read until config_free() wipes it */
+	if (secret_protect(&dumpable, err, sizeof(err)) == -1) {
+		outcome_fail(&o, EX_OSERR, "%s", err);
+		goto done;
+	}
 	if (load_config(&opts, &cfg, err, sizeof(err)) == -1) {
 		outcome_fail(&o, EX_CONFIG, "%s", err);
 		goto done;
@@ -182,6 +186,7 @@ done:
 	fwrite(o.out.data ? o.out.data : "", 1, o.out.len, stdout);
 	fwrite(o.report.data ? o.report.data : "", 1, o.report.len, stderr);
 	config_free(&cfg);
+	secret_unprotect(dumpable);
 	options_free(&opts);
 	outcome_free(&o);
 	return o.code;

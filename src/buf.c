@@ -10,6 +10,22 @@
 #include <string.h>
 
 #include "buf.h"
+#include "secret.h"
+
+/* A secret buffer moves to new pages; the old ones are wiped. */
+static char *
+grow(struct buf *b, size_t cap)
+{
+	char	*p;
+
+	if (!b->secret)
+		return realloc(b->data, cap);
+	if ((p = secret_alloc(cap)) != NULL && b->data != NULL) {
+		memcpy(p, b->data, b->len + 1);
+		secret_free(b->data);
+	}
+	return p;
+}
 
 int
 buf_reserve(struct buf *b, size_t more)
@@ -27,7 +43,7 @@ buf_reserve(struct buf *b, size_t more)
 	cap = b->cap ? b->cap : 64;
 	while (cap < want)
 		cap = cap > SIZE_MAX / 2 ? want : cap * 2;
-	if ((p = realloc(b->data, cap)) == NULL)
+	if ((p = grow(b, cap)) == NULL)
 		return -1;
 	b->data = p;
 	b->cap = cap;
@@ -90,7 +106,10 @@ void
 buf_free(struct buf *b)
 {
 	buf_wipe(b);
-	free(b->data);
+	if (b->secret)
+		secret_free(b->data);
+	else
+		free(b->data);
 	b->data = NULL;
 	b->cap = 0;
 }

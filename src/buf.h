@@ -5,7 +5,9 @@
  * releases it.  The contents are always NUL-terminated (the NUL is not
  * counted in len) so that text can be handed to string functions.
  * Functions that grow the buffer return 0, or -1 with errno = ENOMEM
- * (or EOVERFLOW) and the buffer unchanged.
+ * (or EOVERFLOW) and the buffer unchanged.  A buffer made with
+ * BUF_SECRET keeps its contents in secret memory (secret.h): locked, not
+ * dumped, and every old copy wiped when it grows.
  */
 #ifndef CFSENDMAIL_BUF_H
 #define CFSENDMAIL_BUF_H
@@ -16,7 +18,11 @@ struct buf {
 	char	*data;
 	size_t	 len;
 	size_t	 cap;
+	int	 secret;	/* storage from secret_alloc() */
 };
+
+/* An empty buffer for credentials: struct buf b = BUF_SECRET; */
+#define BUF_SECRET	{ .secret = 1 }
 
 /* Make room for at least "more" further bytes (plus the NUL). */
 int	buf_reserve(struct buf *, size_t more);

@@ -26,6 +26,7 @@
 #include "buf.h"
 #include "config.h"
 #include "readfile.h"
+#include "secret.h"
 
 /* Largest config or token file we read: both are a few hundred bytes. */
 #define CONFIG_MAX_FILE	(256 * 1024)
@@ -297,18 +298,18 @@ read_line(char *str, int num, void *stream)
 	return str;
 }
 
+/* A secret value (the token) goes to secret memory (secret.h). */
 static int
 set_string(char **field, const char *value, int secret)
 {
 	char	*copy;
 
-	if ((copy = strdup(value)) == NULL)
+	if ((copy = secret ? secret_strdup(value) : strdup(value)) == NULL)
 		return -1;
-	if (*field != NULL) {
-		if (secret)
-			explicit_bzero(*field, strlen(*field));
+	if (secret)
+		secret_free(*field);
+	else
 		free(*field);
-	}
 	*field = copy;
 	return 0;
 }
@@ -510,9 +511,9 @@ config_parse(struct config *cfg, const char *text, const char *name,
 int
 config_load(struct config *cfg, const char *path, char *err, size_t errlen)
 {
-	struct buf	 text = { 0 };
+	struct buf	 text = BUF_SECRET;	/* may hold the token */
 	struct stat	 st;
-	int		 rc = -1;
+	int		 rc = -1, parsed;
 
 	if (readfile(path, CONFIG_MAX_FILE, &text, &st, err, errlen) == -1)
 		goto done;
@@ -520,7 +521,10 @@ config_load(struct config *cfg, const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: NUL byte in file", path);
 		goto done;
 	}
-	if (config_parse(cfg, text.data, path, err, errlen) == -1)
+	parsed = config_parse(cfg, text.data, path, err, errlen);
+	/* inih's line buffer, on its stack, had the token line */
+	secret_burn_stack();
+	if (parsed == -1)
 		goto done;
 	if (cfg->token != NULL && (st.st_mode & (S_IROTH | S_IWOTH))) {
 		snprintf(err, errlen, "%s holds the token but is readable or "
@@ -529,14 +533,14 @@ config_load(struct config *cfg, const char *path, char *err, size_t errlen)
 	}
 	rc = 0;
 done:
-	buf_free(&text);	/* wipes: the text may hold the token */
+	buf_free(&text);	/* wipes and unmaps */
 	return rc;
 }
 
 int
 config_load_token(struct config *cfg, char *err, size_t errlen)
 {
-	struct buf	 text = { 0 };
+	struct buf	 text = BUF_SECRET;
 	struct stat	 st;
 	size_t		 len;
 	int		 rc = -1;
@@ -565,7 +569,7 @@ config_load_token(struct config *cfg, char *err, size_t errlen)
 		    len == 0 ? "empty" : "invalid characters in the token");
 		goto done;
 	}
-	if ((cfg->token = strdup(text.data)) == NULL) {
+	if ((cfg->token = secret_strdup(text.data)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		goto done;
 	}
@@ -580,9 +584,7 @@ config_free(struct config *cfg)
 {
 	size_t	 i;
 
-	if (cfg->token != NULL)
-		explicit_bzero(cfg->token, strlen(cfg->token));
-	free(cfg->token);
+	secret_free(cfg->token);	/* wipes */
 	free(cfg->path);
 	free(cfg->host);
 	free(cfg->username);

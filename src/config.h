@@ -8,7 +8,8 @@
  * token is not inline.  All functions return 0, or -1 with a one-line
  * message in err that names the file and line where there is one; the
  * caller maps that to EX_CONFIG.  The struct owns every string it holds;
- * config_free() releases them and wipes the token.
+ * config_free() releases them and wipes the token.  The token, and the
+ * text of any file that may hold it, live in secret memory (secret.h).
  */
 #ifndef CFSENDMAIL_CONFIG_H
 #define CFSENDMAIL_CONFIG_H
@@ -54,7 +55,7 @@ struct config {
 	int			 port;
 	enum config_tls		 tls;
 	char			*username;
-	char			*token;		/* secret: wiped by config_free */
+	char			*token;		/* secret memory (secret.h) */
 	char			*token_file;
 	char			*ca_file;	/* NULL: the system trust store */
 	char			*tls_fingerprint; /* "sha256:hex" pin or NULL */

@@ -186,6 +186,7 @@ static const enum deliver_why tls_whys[] = {
 	[TLS_FAIL_NOHOST] = DELIVER_NOHOST,
 	[TLS_FAIL_TRUST] = DELIVER_TLS,
 	[TLS_FAIL_CONFIG] = DELIVER_CONFIG,
+	[TLS_FAIL_HANDSHAKE] = DELIVER_TEMP,
 };
 
 void
@@ -244,8 +245,10 @@ deliver_open(struct deliver *d, struct deliver_job *job)
 	return 0;
 tls_fail:
 	d->open_failed = 1;
-	local_failure(&job->failure, fail == TLS_FAIL_TEMP ? REPLY_TEMP :
-	    REPLY_PERM, err);
+	local_failure(&job->failure, tls_whys[fail] == DELIVER_TEMP ?
+	    REPLY_TEMP : REPLY_PERM, err);
+	job->failure.cause = fail == TLS_FAIL_HANDSHAKE ? SMTP_CAUSE_TLS :
+	    fail == TLS_FAIL_TEMP ? SMTP_CAUSE_CONNECTION : SMTP_CAUSE_LOCAL;
 	job->why = tls_whys[fail];
 	return -1;
 }
@@ -510,7 +513,7 @@ deliver_hint(const struct smtp_status *st)
 	if (st->code == 552)
 		return "the message is larger than the relay's 5 MiB limit: "
 		    "make attachments smaller";
-	if (st->state == SMTP_STARTTLS || strncmp(st->text, "TLS handshake", 13) == 0)
+	if (st->state == SMTP_STARTTLS || st->cause == SMTP_CAUSE_TLS)
 		return "the relay needs implicit TLS on port 465 ([relay] tls = "
 		    "implicit, port = 465)";
 	return NULL;

@@ -1,22 +1,44 @@
 /*
  * log.c - stderr traces and syslog records; see log.h.
+ *
+ * Everything written goes through printable(): a relay's reply, a name
+ * from a certificate or an address can carry terminal escapes, bidi
+ * overrides or line ends, and none of them may act on the reader's
+ * terminal or start a forged line in the log.
  */
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <syslog.h>
 
 #include "log.h"
+#include "printable.h"
+
+/* Longest record, before escaping; a protocol line is cut there too. */
+#define LOG_MAX		4096
+/* syslog ident: RFC 3164 allows 32 characters, a little more is kept */
+#define LOG_TAG_MAX	64
 
 static int	 verbose;
 static int	 syslog_on;
+/* openlog() keeps the pointer: the escaped -L tag lives here */
+static char	 ident[PRINTABLE_SIZE(LOG_TAG_MAX)];
 
 void
 log_open(const char *tag, int use_syslog)
 {
+	size_t	 len;
+
 	syslog_on = use_syslog;
-	if (syslog_on)
-		openlog(tag ? tag : "cfsendmail", LOG_PID, LOG_MAIL);
+	if (!syslog_on)
+		return;
+	if (tag == NULL)
+		tag = "cfsendmail";
+	len = strlen(tag);
+	printable(ident, sizeof(ident), tag, len > LOG_TAG_MAX ? LOG_TAG_MAX :
+	    len);
+	openlog(ident, LOG_PID, LOG_MAIL);
 }
 
 void
@@ -34,28 +56,31 @@ log_verbose(void)
 void
 log_transcript(const char *dir, const char *line, size_t len)
 {
+	char	 shown[PRINTABLE_SIZE(LOG_MAX)];
+
 	if (!verbose)
 		return;
-	/* %.*s: a protocol line is not NUL-terminated where it is cut */
-	fprintf(stderr, "%s: %.*s\n", dir, len > 4096 ? 4096 : (int)len,
-	    line);
+	printable(shown, sizeof(shown), line, len > LOG_MAX ? LOG_MAX : len);
+	fprintf(stderr, "%s: %s\n", dir, shown);
 }
 
-static void
+static void __attribute__((format(printf, 2, 0)))
 vlog(int prio, const char *fmt, va_list ap)
 {
-	va_list	 copy;
+	char	 text[LOG_MAX], shown[PRINTABLE_SIZE(LOG_MAX)];
+	int	 n;
 
 	/* an error reaches stderr once, through the caller's outcome */
-	if (verbose && prio != LOG_ERR) {
-		va_copy(copy, ap);
-		fputs("cfsendmail: ", stderr);
-		vfprintf(stderr, fmt, copy);
-		fputc('\n', stderr);
-		va_end(copy);
-	}
+	if (!(verbose && prio != LOG_ERR) && !(syslog_on && prio != LOG_DEBUG))
+		return;
+	if ((n = vsnprintf(text, sizeof(text), fmt, ap)) < 0)
+		return;
+	printable(shown, sizeof(shown), text, (size_t)n < sizeof(text) ?
+	    (size_t)n : sizeof(text) - 1);
+	if (verbose && prio != LOG_ERR)
+		fprintf(stderr, "cfsendmail: %s\n", shown);
 	if (syslog_on && prio != LOG_DEBUG)
-		vsyslog(prio, fmt, ap);
+		syslog(prio, "%s", shown);
 }
 
 void

@@ -5,7 +5,8 @@
  * Returns 0 with the contents in out (NUL-terminated, also when empty) and
  * the file's status in *st, or -1 with a one-line reason naming the file:
  * cannot open, not a regular file, larger than max bytes.  Secrets may
- * pass through: the read chunks are wiped, and out is wiped by buf_free().
+ * pass through: the read chunks are wiped, and out is wiped by buf_free();
+ * give a BUF_SECRET buffer for a file that may hold the token.
  */
 #ifndef CFSENDMAIL_READFILE_H
 #define CFSENDMAIL_READFILE_H

@@ -87,11 +87,17 @@ reply_feed(struct reply *r, const char *line, size_t len, char *err,
 		    "within one reply", r->code, code);
 		return -1;
 	}
-	if (++r->lines > REPLY_MAX_LINES ||
-	    r->text.len + len > REPLY_MAX_BYTES) {
-		snprintf(err, errlen, "reply from server too long");
+	if (r->lines >= REPLY_MAX_LINES) {
+		snprintf(err, errlen, "reply from server has more than %d "
+		    "lines", REPLY_MAX_LINES);
 		return -1;
 	}
+	if (r->text.len + len > REPLY_MAX_BYTES) {
+		snprintf(err, errlen, "reply from server longer than %d bytes",
+		    REPLY_MAX_BYTES);
+		return -1;
+	}
+	r->lines++;
 	r->code = code;
 	if (r->lines > 1 && buf_add(&r->text, "\n", 1) == -1)
 		goto nomem;

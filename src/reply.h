@@ -14,8 +14,11 @@
 
 #include "buf.h"
 
-/* Longest reply we accept, in lines and bytes: a hostile server cannot
- * make us grow without bound. */
+/*
+ * Longest reply we accept, in lines and bytes of text: a hostile server
+ * cannot make us grow without bound.  A real one sends a dozen lines (an
+ * EHLO reply); its time is bounded by one deadline per reply (smtp.h).
+ */
 #define REPLY_MAX_LINES	256
 #define REPLY_MAX_BYTES	(64 * 1024)
 

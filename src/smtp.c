@@ -6,12 +6,24 @@
  * or a 64 KiB stretch of body leaves as one buffer (one TLS record), not
  * one record per line.  The transcript and the redaction of AUTH happen
  * in cmd_add(), the one function every command goes through.
+ *
+ * The steps are straight-line blocking code, one function per phase
+ * (greeting, EHLO, STARTTLS, AUTH; MAIL, RCPT, DATA, body), not an event
+ * loop: for a client that waits for each reply that reads best.  The
+ * state names the step under way, for the transcript, for the redaction
+ * of AUTH and for the caller's decisions (smtp_status.state).
+ *
+ * Deadlines (smtp.h) are computed here: every read and write is given
+ * what is left of its step's deadline, never more than the session's
+ * ceiling, so the transport needs no notion of a reply or a session.
  */
 
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "base64.h"
 #include "log.h"
@@ -52,6 +64,44 @@ set_state(struct smtp_session *s, enum smtp_state next)
 	s->state = next;
 }
 
+/* Monotonic milliseconds. */
+static long long
+now_ms(const struct smtp_session *s)
+{
+	struct timespec	 ts;
+
+	if (s->p->clock != NULL)
+		return s->p->clock();
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The session's ceiling starts now: 2 x timeout + data_timeout. */
+static void
+ceiling_start(struct smtp_session *s)
+{
+	s->ceiling = now_ms(s) + 2LL * s->p->timeout_ms +
+	    s->p->data_timeout_ms;
+}
+
+/* A step's deadline: timeout_ms from now, or the ceiling if sooner. */
+static long long
+deadline(const struct smtp_session *s, int timeout_ms)
+{
+	long long	 d = now_ms(s) + timeout_ms;
+
+	return d < s->ceiling ? d : s->ceiling;
+}
+
+/* What is left until the deadline, in ms; 0 when it has passed. */
+static int
+left_ms(const struct smtp_session *s, long long until)
+{
+	long long	 left = until - now_ms(s);
+
+	return left <= 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left;
+}
+
 void
 smtp_session_init(struct smtp_session *s, const struct transport *t,
     const struct smtp_params *p)
@@ -60,6 +110,7 @@ smtp_session_init(struct smtp_session *s, const struct transport *t,
 	s->t = t;
 	s->p = p;
 	s->state = SMTP_GREETING;
+	ceiling_start(s);
 }
 
 void
@@ -72,20 +123,43 @@ smtp_session_free(struct smtp_session *s)
 
 /* A failure of our own or of the connection: always temporary, the
  * session is gone. */
-static void __attribute__((format(printf, 3, 4)))
+static void __attribute__((format(printf, 4, 5)))
 status_local(struct smtp_session *s, struct smtp_status *st,
-    const char *fmt, ...)
+    enum smtp_cause cause, const char *fmt, ...)
 {
 	va_list	 ap;
 
 	memset(st, 0, sizeof(*st));
 	st->cls = REPLY_TEMP;
 	st->state = s->state;
+	st->cause = cause;
 	st->session_lost = 1;
 	va_start(ap, fmt);
 	vsnprintf(st->text, sizeof(st->text), fmt, ap);
 	va_end(ap);
 	set_state(s, SMTP_CLOSED);
+}
+
+/*
+ * A read or write that failed: late (the step's timeout_ms, or the
+ * session's ceiling if that came first), or the transport's reason err.
+ */
+static void
+status_io(struct smtp_session *s, struct smtp_status *st, long long until,
+    int timeout_ms, const char *what, const char *err)
+{
+	const char	*in = state_names[s->state];
+
+	if (left_ms(s, until) > 0)
+		status_local(s, st, SMTP_CAUSE_CONNECTION, "%s (in %s)", err,
+		    in);
+	else if (until == s->ceiling)
+		status_local(s, st, SMTP_CAUSE_TIMEOUT, "session time limit "
+		    "of %g s reached (in %s)", (2.0 * s->p->timeout_ms +
+		    s->p->data_timeout_ms) / 1000, in);
+	else
+		status_local(s, st, SMTP_CAUSE_TIMEOUT, "%s within %g s (in "
+		    "%s)", what, timeout_ms / 1000.0, in);
 }
 
 /* A refusal decided here without asking the server: permanent. */
@@ -96,6 +170,7 @@ status_refuse(const struct smtp_session *s, struct smtp_status *st,
 	memset(st, 0, sizeof(*st));
 	st->cls = REPLY_PERM;
 	st->state = s->state;
+	st->cause = SMTP_CAUSE_LOCAL;
 	strlcpy(st->text, text, sizeof(st->text));
 }
 
@@ -104,6 +179,7 @@ status_reply(struct smtp_session *s, struct smtp_status *st)
 {
 	memset(st, 0, sizeof(*st));
 	st->state = s->state;
+	st->cause = SMTP_CAUSE_REPLY;
 	st->code = s->reply.code;
 	st->cls = reply_classify(st->code);
 	strlcpy(st->enhanced, s->reply.enhanced, sizeof(st->enhanced));
@@ -196,51 +272,94 @@ out_clear(struct smtp_session *s)
 		buf_reset(&s->out);
 }
 
+/* Write what is queued in s->out, within the step's deadline. */
 static int
-cmd_flush(struct smtp_session *s, struct smtp_status *st)
+out_write(struct smtp_session *s, struct smtp_status *st)
 {
-	char	 err[256];
-	int	 rc;
+	long long	 until = deadline(s, s->p->timeout_ms);
+	char		 err[256] = "";
+	int		 rc = -1, left;
 
 	if (s->nomem) {
 		s->nomem = 0;
 		out_clear(s);
-		status_local(s, st, "out of memory");
+		status_local(s, st, SMTP_CAUSE_LOCAL, "out of memory");
 		return -1;
 	}
-	rc = s->t->write(s->t->ctx, s->out.data, s->out.len, s->p->timeout_ms,
-	    err, sizeof(err));
+	if ((left = left_ms(s, until)) > 0)
+		rc = s->t->write(s->t->ctx, s->out.data, s->out.len, left, err,
+		    sizeof(err));
 	out_clear(s);
 	if (rc == -1)
-		status_local(s, st, "%s (in %s)", err, state_names[s->state]);
+		status_io(s, st, until, s->p->timeout_ms, "could not send to "
+		    "the server", err);
 	return rc;
 }
 
+/*
+ * Read one whole reply within one deadline, however its lines arrive:
+ * each line gets what is left of it.
+ */
 static int
 read_reply(struct smtp_session *s, int timeout_ms, struct smtp_status *st)
 {
-	char	 err[256];
-	int	 rc;
+	long long	 until = deadline(s, timeout_ms);
+	char		 err[256] = "";
+	int		 rc, left;
 
 	reply_reset(&s->reply);
 	do {
-		if (s->t->read_line(s->t->ctx, &s->line, timeout_ms, err,
+		if ((left = left_ms(s, until)) == 0 ||
+		    s->t->read_line(s->t->ctx, &s->line, left, err,
 		    sizeof(err)) == -1) {
-			status_local(s, st, "%s (in %s)", err,
-			    state_names[s->state]);
+			status_io(s, st, until, timeout_ms, "no complete reply",
+			    err);
 			return -1;
 		}
 		log_transcript("S", s->line.data, s->line.len);
 		rc = reply_feed(&s->reply, s->line.data, s->line.len, err,
 		    sizeof(err));
 		if (rc == -1) {
-			status_local(s, st, "%s (in %s)", err,
-			    state_names[s->state]);
+			status_local(s, st, SMTP_CAUSE_PROTOCOL, "%s (in %s)",
+			    err, state_names[s->state]);
 			return -1;
 		}
 	} while (rc == 0);
 	status_reply(s, st);
 	return 0;
+}
+
+/*
+ * Before a command goes out nothing may be waiting: a reply there
+ * answers nothing we sent, and taken for the next command's it would put
+ * the session out of step (an early 250 would pass for the relay's
+ * acceptance of a message it has not seen).  Only 421 may come unasked
+ * (RFC 5321 §3.8); it ends the session as usual.
+ */
+static int
+refuse_unsolicited(struct smtp_session *s, struct smtp_status *st)
+{
+	char	 text[SMTP_STATUS_TEXT];
+
+	if (s->t->pending == NULL || !s->t->pending(s->t->ctx))
+		return 0;
+	if (read_reply(s, s->p->timeout_ms, st) == -1 || st->code == 421)
+		return -1;
+	strlcpy(text, st->text, sizeof(text));
+	status_local(s, st, SMTP_CAUSE_PROTOCOL, "unsolicited reply from "
+	    "server (before %s): %s", state_names[s->state], text);
+	return -1;
+}
+
+/* Send the queued commands, once nothing unasked is waiting. */
+static int
+cmd_flush(struct smtp_session *s, struct smtp_status *st)
+{
+	if (refuse_unsolicited(s, st) == -1) {
+		out_clear(s);
+		return -1;
+	}
+	return out_write(s, st);
 }
 
 /* Send what is queued and read one reply; 0 when it is 2xx/3xx. */
@@ -298,7 +417,7 @@ do_starttls(struct smtp_session *s, struct smtp_status *st)
 		return -1;
 	}
 	if ((rc = s->t->starttls(s->t->ctx, err, sizeof(err))) < 0) {
-		status_local(s, st, "%s", err);
+		status_local(s, st, SMTP_CAUSE_TLS, "%s", err);
 		/* a certificate we do not trust will not become trusted by
 		 * retrying: no queueing for it, as with implicit TLS */
 		if (rc == TRANSPORT_PERMANENT)
@@ -312,23 +431,23 @@ do_starttls(struct smtp_session *s, struct smtp_status *st)
 static int
 auth_plain(struct smtp_session *s, struct smtp_status *st)
 {
-	struct buf	 raw = { 0 }, b64 = { 0 };
-	int		 rc = -1;
+	struct buf	 raw = BUF_SECRET, b64 = BUF_SECRET;
+	int		 made;
 
-	if (buf_add(&raw, "", 1) == -1 ||
-	    buf_adds(&raw, s->p->username) == -1 ||
-	    buf_add(&raw, "", 1) == -1 || buf_adds(&raw, s->p->token) == -1 ||
-	    base64_encode(&b64, raw.data, raw.len) == -1) {
-		status_local(s, st, "out of memory");
-		goto done;
+	made = buf_add(&raw, "", 1) == 0 &&
+	    buf_adds(&raw, s->p->username) == 0 &&
+	    buf_add(&raw, "", 1) == 0 && buf_adds(&raw, s->p->token) == 0 &&
+	    base64_encode(&b64, raw.data, raw.len) == 0;
+	buf_free(&raw);		/* wipes: no copy waits for the reply */
+	if (!made) {
+		buf_free(&b64);
+		status_local(s, st, SMTP_CAUSE_LOCAL, "out of memory");
+		return -1;
 	}
 	set_state(s, SMTP_AUTH);
 	cmd_add(s, "AUTH PLAIN %s", b64.data);
-	rc = exchange(s, s->p->auth_timeout_ms, st);
-done:
-	buf_free(&b64);		/* buf_free wipes */
-	buf_free(&raw);
-	return rc;
+	buf_free(&b64);		/* wipes */
+	return exchange(s, s->p->auth_timeout_ms, st);
 }
 
 /* One step of AUTH LOGIN: send base64(secret) in state next. */
@@ -336,18 +455,17 @@ static int
 auth_login_step(struct smtp_session *s, enum smtp_state next,
     const char *secret, struct smtp_status *st)
 {
-	struct buf	 b64 = { 0 };
-	int		 rc;
+	struct buf	 b64 = BUF_SECRET;
 
 	if (base64_encode(&b64, secret, strlen(secret)) == -1) {
-		status_local(s, st, "out of memory");
+		buf_free(&b64);
+		status_local(s, st, SMTP_CAUSE_LOCAL, "out of memory");
 		return -1;
 	}
 	set_state(s, next);
 	cmd_add(s, "%s", b64.data);
-	buf_free(&b64);		/* buf_free wipes */
-	rc = exchange(s, s->p->auth_timeout_ms, st);
-	return rc;
+	buf_free(&b64);		/* wipes */
+	return exchange(s, s->p->auth_timeout_ms, st);
 }
 
 static int
@@ -393,6 +511,8 @@ do_auth(struct smtp_session *s, struct smtp_status *st)
 int
 smtp_open(struct smtp_session *s, struct smtp_status *st)
 {
+	ceiling_start(s);
+	s->fresh = 1;
 	if (do_greeting(s, st) == -1 || do_ehlo(s, st) == -1)
 		return -1;
 	if (s->p->starttls && do_starttls(s, st) == -1)
@@ -444,6 +564,7 @@ add_xtext(struct buf *b, const char *s)
 	}
 }
 
+/* Queue MAIL FROM (sent with the RCPTs and DATA when pipelining). */
 static void
 queue_mail(struct smtp_session *s, const struct smtp_envelope *e)
 {
@@ -462,7 +583,6 @@ queue_mail(struct smtp_session *s, const struct smtp_envelope *e)
 		buf_adds(&params, " ENVID=");
 		add_xtext(&params, e->envid);
 	}
-	set_state(s, SMTP_MAIL);
 	cmd_add(s, "MAIL FROM:<%s>%s", e->from,
 	    params.data != NULL ? params.data : "");
 	buf_free(&params);
@@ -471,7 +591,6 @@ queue_mail(struct smtp_session *s, const struct smtp_envelope *e)
 static void
 queue_rcpt(struct smtp_session *s, const struct smtp_envelope *e, size_t i)
 {
-	set_state(s, SMTP_RCPT);
 	if (s->caps.dsn && e->dsn_notify != NULL)
 		cmd_add(s, "RCPT TO:<%s> NOTIFY=%s", e->rcpts[i],
 		    e->dsn_notify);
@@ -489,50 +608,17 @@ mark_rest(struct smtp_status *rs, size_t from, size_t n,
 }
 
 /*
- * Send the RCPTs (already queued when pipelining) and read their replies.
- * Returns how many were accepted, or -1 when the session was lost.
+ * The recipients the server accepted share the fate of the transaction:
+ * the reply to the message, or why it never came.
  */
-static long
-rcpt_phase(struct smtp_session *s, const struct smtp_envelope *e,
-    struct smtp_status *rs, int pipelined, struct smtp_status *st)
+static void
+settle(struct smtp_status *rs, size_t n, const struct smtp_status *st)
 {
 	size_t	 i;
-	long	 accepted = 0;
-	int	 too_many = 0;
 
-	for (i = 0; i < e->nrcpts; i++) {
-		if (!pipelined && too_many) {
-			/* 452: the rest go in a new session, untried */
-			mark_rest(rs, i, e->nrcpts, &rs[i - 1]);
-			break;
-		}
-		if (!pipelined) {
-			queue_rcpt(s, e, i);
-			if (cmd_flush(s, st) == -1)
-				goto lost;
-		}
-		if (read_reply(s, s->p->timeout_ms, &rs[i]) == -1) {
-			*st = rs[i];
-			goto lost;
-		}
-		/* pipelined, each recipient has its own reply: one the
-		 * server took after a 452 (4.2.2 is one full mailbox) gets
-		 * the message and must not be sent again */
-		if (rs[i].code == 452)
-			too_many = 1;
-		else if (rs[i].cls == REPLY_OK) {
-			accepted++;
-			s->rcpts_accepted++;
-		}
-		if (rs[i].session_lost) {
-			*st = rs[i];
-			goto lost;
-		}
-	}
-	return accepted;
-lost:
-	mark_rest(rs, i, e->nrcpts, st);
-	return -1;
+	for (i = 0; i < n; i++)
+		if (rs[i].cls == REPLY_OK)
+			rs[i] = *st;
 }
 
 /* The replies that leave the transaction without a message. */
@@ -575,22 +661,156 @@ drain(struct smtp_session *s, size_t n, struct smtp_status *st)
 	return 0;
 }
 
+/*
+ * MAIL FROM and its reply; with PIPELINING the RCPTs and DATA go in the
+ * same write (RFC 2920), their replies read by the next phases.  0 when
+ * the sender was accepted.
+ */
 static int
-send_body(struct smtp_session *s, const struct smtp_body *body,
-    struct smtp_status *st)
+mail_phase(struct smtp_session *s, const struct smtp_envelope *e,
+    struct smtp_status *rs, struct smtp_status *st)
 {
-	set_state(s, SMTP_BODY);
-	if (smtp_write_body(s, body, st) == -1)
+	int	 pipelined = s->caps.pipelining;
+	size_t	 i;
+
+	set_state(s, SMTP_MAIL);
+	queue_mail(s, e);
+	for (i = 0; pipelined && i < e->nrcpts; i++)
+		queue_rcpt(s, e, i);
+	if (pipelined)
+		cmd_add(s, "DATA");
+	if (cmd_flush(s, st) == 0 && read_reply(s, s->p->timeout_ms,
+	    st) == 0 && st->cls == REPLY_OK)
+		return 0;
+	mark_rest(rs, 0, e->nrcpts, st);
+	if (st->session_lost)
 		return -1;
-	/* the final dot goes out in the same write as the body's end */
-	if (buf_add(&s->out, ".\r\n", 3) == -1) {
-		status_local(s, st, "out of memory");
+	if (pipelined && drain(s, e->nrcpts + 1, st) == -1) {
+		mark_rest(rs, 0, e->nrcpts, st);
 		return -1;
 	}
-	log_transcript("C", ".", 1);
-	if (cmd_flush(s, st) == -1)
+	return abandon(s, st);
+}
+
+/*
+ * Send the RCPTs (already sent when pipelining) and read their replies.
+ * Returns how many were accepted, or -1 when the session was lost.
+ */
+static long
+rcpt_phase(struct smtp_session *s, const struct smtp_envelope *e,
+    struct smtp_status *rs, struct smtp_status *st)
+{
+	int	 pipelined = s->caps.pipelining, too_many = 0;
+	size_t	 i;
+	long	 accepted = 0;
+
+	for (i = 0; i < e->nrcpts; i++) {
+		if (!pipelined && too_many) {
+			/* 452: the rest go in a new session, untried */
+			mark_rest(rs, i, e->nrcpts, &rs[i - 1]);
+			break;
+		}
+		set_state(s, SMTP_RCPT);
+		if (!pipelined) {
+			queue_rcpt(s, e, i);
+			if (cmd_flush(s, st) == -1)
+				goto lost;
+		}
+		if (read_reply(s, s->p->timeout_ms, &rs[i]) == -1) {
+			*st = rs[i];
+			goto lost;
+		}
+		/* pipelined, each recipient has its own reply: one the
+		 * server took after a 452 (4.2.2 is one full mailbox) gets
+		 * the message and must not be sent again */
+		if (rs[i].code == 452)
+			too_many = 1;
+		else if (rs[i].cls == REPLY_OK) {
+			accepted++;
+			s->rcpts_accepted++;
+		}
+		if (rs[i].session_lost) {
+			*st = rs[i];
+			goto lost;
+		}
+	}
+	return accepted;
+lost:
+	mark_rest(rs, i, e->nrcpts, st);
+	return -1;
+}
+
+/*
+ * DATA (already sent when pipelining) and its reply: 0 when the body
+ * may follow, after a 354 with recipients accepted.
+ */
+static int
+data_phase(struct smtp_session *s, const struct smtp_envelope *e,
+    long accepted, struct smtp_status *rs, struct smtp_status *st)
+{
+	int	 lost;
+
+	set_state(s, SMTP_DATA);
+	if (!s->caps.pipelining) {
+		if (accepted == 0) {
+			summarise(rs, e->nrcpts, st);
+			return abandon(s, st);
+		}
+		cmd_add(s, "DATA");
+		if (cmd_flush(s, st) == -1)
+			goto fail;
+	}
+	if (read_reply(s, s->p->timeout_ms, st) == -1)
+		goto fail;
+	if (st->code == 354 && accepted > 0)
+		return 0;
+	if (accepted > 0) {
+		settle(rs, e->nrcpts, st);
+		return abandon(s, st);
+	}
+	if (st->code != 354) {
+		summarise(rs, e->nrcpts, st);
+		return abandon(s, st);
+	}
+	/* RFC 2920 §3.1: 354 with no recipient: end with a lone dot */
+	cmd_add(s, ".");
+	lost = cmd_flush(s, st) == -1 ||
+	    read_reply(s, s->p->timeout_ms, st) == -1 || st->session_lost;
+	summarise(rs, e->nrcpts, st);
+	st->session_lost |= lost;
+	return -1;
+fail:
+	settle(rs, e->nrcpts, st);
+	return -1;
+}
+
+/* The message, the final dot, and the reply to it (data_timeout). */
+static int
+body_phase(struct smtp_session *s, const struct smtp_envelope *e,
+    const struct smtp_body *body, struct smtp_status *rs,
+    struct smtp_status *st)
+{
+	int	 rc = -1;
+
+	set_state(s, SMTP_BODY);
+	if (smtp_write_body(s, body, st) == 0) {
+		/* the final dot goes out in the same write as the body's
+		 * end */
+		if (buf_add(&s->out, ".\r\n", 3) == -1)
+			s->nomem = 1;
+		log_transcript("C", ".", 1);
+		if (cmd_flush(s, st) == 0)
+			rc = read_reply(s, s->p->data_timeout_ms, st);
+	}
+	settle(rs, e->nrcpts, st);
+	if (rc == -1)
 		return -1;
-	return read_reply(s, s->p->data_timeout_ms, st);
+	if (st->cls != REPLY_OK)
+		return abandon(s, st);
+	strlcpy(s->queued_id, st->text, sizeof(s->queued_id));
+	s->transactions++;
+	set_state(s, SMTP_READY);
+	return 0;
 }
 
 int
@@ -598,79 +818,22 @@ smtp_send(struct smtp_session *s, const struct smtp_envelope *e,
     const struct smtp_body *body, struct smtp_status *rs,
     struct smtp_status *st)
 {
-	int	 pipelined = s->caps.pipelining;
 	long	 accepted;
-	size_t	 i;
 
-	if (check_envelope(s, e, st) == -1)
-		goto fail;
-	queue_mail(s, e);
-	for (i = 0; pipelined && i < e->nrcpts; i++)
-		queue_rcpt(s, e, i);
-	if (pipelined)
-		cmd_add(s, "DATA");
-	if (cmd_flush(s, st) == -1 || read_reply(s, s->p->timeout_ms,
-	    st) == -1)
-		goto fail;
-	if (st->cls != REPLY_OK) {
-		if (pipelined && drain(s, e->nrcpts + 1, st) == -1)
-			goto fail;
+	/* the first message shares the ceiling of smtp_open(), each
+	 * further one on this connection has one of its own */
+	if (!s->fresh)
+		ceiling_start(s);
+	s->fresh = 0;
+	if (check_envelope(s, e, st) == -1) {
 		mark_rest(rs, 0, e->nrcpts, st);
-		return abandon(s, st);
-	}
-	if ((accepted = rcpt_phase(s, e, rs, pipelined, st)) == -1)
-		return -1;
-	if (!pipelined && accepted == 0) {
-		summarise(rs, e->nrcpts, st);
-		return abandon(s, st);
-	}
-	set_state(s, SMTP_DATA);
-	if (!pipelined) {
-		cmd_add(s, "DATA");
-		if (cmd_flush(s, st) == -1)
-			goto fail_accepted;
-	}
-	if (read_reply(s, s->p->timeout_ms, st) == -1)
-		goto fail_accepted;
-	if (st->code != 354) {
-		if (accepted == 0) {
-			summarise(rs, e->nrcpts, st);
-			return abandon(s, st);
-		}
-		goto refused;
-	}
-	if (accepted == 0) {
-		/* RFC 2920 §3.1: 354 with no recipient: end with a lone dot */
-		cmd_add(s, ".");
-		if (cmd_flush(s, st) == 0)
-			read_reply(s, s->p->timeout_ms, st);
-		summarise(rs, e->nrcpts, st);
 		return -1;
 	}
-	if (send_body(s, body, st) == -1)
-		goto fail_accepted;
-	if (st->cls != REPLY_OK)
-		goto refused;
-	for (i = 0; i < e->nrcpts; i++)
-		if (rs[i].cls == REPLY_OK)
-			rs[i] = *st;
-	strlcpy(s->queued_id, st->text, sizeof(s->queued_id));
-	s->transactions++;
-	set_state(s, SMTP_READY);
-	return 0;
-refused:
-	for (i = 0; i < e->nrcpts; i++)
-		if (rs[i].cls == REPLY_OK)
-			rs[i] = *st;
-	return abandon(s, st);
-fail_accepted:
-	for (i = 0; i < e->nrcpts; i++)
-		if (rs[i].cls == REPLY_OK)
-			rs[i] = *st;
-	return -1;
-fail:
-	mark_rest(rs, 0, e->nrcpts, st);
-	return -1;
+	if (mail_phase(s, e, rs, st) == -1 ||
+	    (accepted = rcpt_phase(s, e, rs, st)) == -1 ||
+	    data_phase(s, e, accepted, rs, st) == -1)
+		return -1;
+	return body_phase(s, e, body, rs, st);
 }
 
 /* Append body bytes to s->out, LF → CRLF, doubling a leading dot. */
@@ -712,11 +875,13 @@ smtp_write_body(struct smtp_session *s, const struct smtp_body *body,
 		total += (size_t)n;
 		if (stuff(s, chunk, (size_t)n, &bol) == -1)
 			s->nomem = 1;
-		if (s->out.len >= BODY_CHUNK && cmd_flush(s, st) == -1)
+		/* a reply arriving now is caught before the final dot */
+		if (s->out.len >= BODY_CHUNK && out_write(s, st) == -1)
 			return -1;
 	}
 	if (n == -1) {
-		status_local(s, st, "cannot read the message from the queue");
+		status_local(s, st, SMTP_CAUSE_LOCAL, "cannot read the message "
+		    "from the queue");
 		return -1;
 	}
 	/* a message must end with CRLF before the dot (RFC 5321 §4.1.1.4) */
@@ -747,6 +912,7 @@ smtp_quit(struct smtp_session *s)
 		return;
 	set_state(s, SMTP_QUIT);
 	cmd_add(s, "QUIT");
-	cmd_flush(s, &ignored);
+	/* no unsolicited check: the reply is not read anyway */
+	out_write(s, &ignored);
 	set_state(s, SMTP_CLOSED);
 }

@@ -10,7 +10,20 @@
  * timeout).  After a TEMP failure with session_lost set the session
  * cannot be used again.  Secrets: the AUTH exchange is shown as
  * "<redacted>" in the -v transcript; the token is never copied except
- * into the one buffer that is sent, which is wiped.
+ * into the buffers that make and send the AUTH command, each wiped as
+ * soon as it has served.
+ *
+ * Time: each reply must be complete within one deadline (timeout_ms, the
+ * AUTH reply auth_timeout_ms, the reply to the final dot data_timeout_ms),
+ * however its lines and bytes arrive; each write within timeout_ms.  On
+ * top of that, a session has a ceiling of 2 x timeout_ms +
+ * data_timeout_ms, from smtp_open() to the reply to its first message,
+ * and the same again for each further message from smtp_send() on: a
+ * server that answers every step just in time (or a thousand RCPTs) still
+ * cannot hold the caller longer.  Running out of time is a TEMP failure
+ * with session_lost set, as is a malformed, over-long (REPLY_MAX_LINES,
+ * REPLY_MAX_BYTES, TRANSPORT_MAX_LINE) or unsolicited reply.  Time is
+ * monotonic (smtp_params.clock).
  */
 #ifndef CFSENDMAIL_SMTP_H
 #define CFSENDMAIL_SMTP_H
@@ -32,11 +45,46 @@ struct smtp_params {
 	int		 auth_timeout_ms; /* the AUTH reply (the relay: 30 s) */
 	int		 data_timeout_ms; /* the reply to the final dot */
 	int		 starttls;	/* plaintext start, STARTTLS required */
+	/* monotonic milliseconds for the deadlines; NULL: CLOCK_MONOTONIC
+	 * (a test's scripted server keeps time of its own) */
+	long long	(*clock)(void);
+};
+
+enum smtp_state {
+	SMTP_GREETING,
+	SMTP_EHLO,
+	SMTP_STARTTLS,
+	SMTP_AUTH,		/* AUTH PLAIN <response> or AUTH LOGIN */
+	SMTP_AUTH_USER,		/* LOGIN: the user name */
+	SMTP_AUTH_PASS,		/* LOGIN: the password */
+	SMTP_READY,		/* between transactions */
+	SMTP_MAIL,
+	SMTP_RCPT,
+	SMTP_DATA,
+	SMTP_BODY,		/* the final dot's reply */
+	SMTP_RSET,
+	SMTP_QUIT,
+	SMTP_CLOSED,
+};
+
+/* What a status came from, so that hints need not read its text. */
+enum smtp_cause {
+	SMTP_CAUSE_LOCAL,	/* decided here: refused before asking, a
+				   certificate refused, our own settings, out
+				   of memory, not tried yet */
+	SMTP_CAUSE_REPLY,	/* the server's reply: code, enhanced, text */
+	SMTP_CAUSE_CONNECTION,	/* no connection, or it failed or closed */
+	SMTP_CAUSE_TIMEOUT,	/* a reply or write late, or the session's
+				   ceiling reached */
+	SMTP_CAUSE_PROTOCOL,	/* the server broke SMTP: a malformed,
+				   over-long or unsolicited reply */
+	SMTP_CAUSE_TLS,		/* the TLS handshake failed */
 };
 
 struct smtp_status {
 	enum reply_class cls;
-	int		 state;		/* enum smtp_state it happened in */
+	enum smtp_state	 state;		/* the step it happened in */
+	enum smtp_cause	 cause;
 	int		 code;		/* the server's code; 0: local reason */
 	char		 enhanced[16];
 	int		 session_lost;	/* the connection cannot be reused */
@@ -62,23 +110,6 @@ struct smtp_body {
 	ssize_t	(*read)(void *ctx, char *p, size_t len);
 };
 
-enum smtp_state {
-	SMTP_GREETING,
-	SMTP_EHLO,
-	SMTP_STARTTLS,
-	SMTP_AUTH,		/* AUTH PLAIN <response> or AUTH LOGIN */
-	SMTP_AUTH_USER,		/* LOGIN: the user name */
-	SMTP_AUTH_PASS,		/* LOGIN: the password */
-	SMTP_READY,		/* between transactions */
-	SMTP_MAIL,
-	SMTP_RCPT,
-	SMTP_DATA,
-	SMTP_BODY,		/* the final dot's reply */
-	SMTP_RSET,
-	SMTP_QUIT,
-	SMTP_CLOSED,
-};
-
 struct smtp_session {
 	const struct transport		*t;
 	const struct smtp_params	*p;
@@ -92,9 +123,14 @@ struct smtp_session {
 	unsigned int			 transactions;
 	unsigned int			 rcpts_sent;	/* in this session */
 	unsigned int			 rcpts_accepted; /* 2xx, in this session */
+	long long			 ceiling; /* ms, on p->clock */
+	int				 fresh;	/* opened, no message sent yet */
 };
 
-/* Set up a session; nothing is sent.  Free with smtp_session_free(). */
+/*
+ * Set up a session; nothing is sent, the ceiling's clock starts.  Free
+ * with smtp_session_free().
+ */
 void	smtp_session_init(struct smtp_session *, const struct transport *,
 	    const struct smtp_params *);
 void	smtp_session_free(struct smtp_session *);
@@ -113,7 +149,8 @@ int	smtp_send(struct smtp_session *, const struct smtp_envelope *,
 	    struct smtp_status *st);
 /* RSET between transactions on one connection. */
 int	smtp_rset(struct smtp_session *, struct smtp_status *);
-/* Send QUIT; its reply is not worth a round trip. */
+/* Send QUIT, if the ceiling leaves time; its reply is not worth a round
+ * trip. */
 void	smtp_quit(struct smtp_session *);
 /* The state's name, for traces and messages ("RCPT"). */
 const char *smtp_state_name(enum smtp_state);

@@ -65,6 +65,10 @@ struct tls_conn {
 	unsigned int		 verify_status;	/* gnutls_certificate_status_t */
 	char			 rbuf[16384];
 	size_t			 roff, rlen;
+	/* an end or error that conn_pending() met, for the next read */
+	int			 holding;
+	ssize_t			 held;
+	int			 held_errno;
 };
 
 static long long
@@ -456,7 +460,7 @@ handshake(struct tls_conn *c, enum tls_failure *fail, char *err,
 		return -1;
 	}
 	c->session = s;
-	*fail = TLS_FAIL_TEMP;
+	*fail = TLS_FAIL_HANDSHAKE;
 	while ((rc = gnutls_handshake(s)) < 0) {
 		if (gnutls_error_is_fatal(rc)) {
 			snprintf(err, errlen, "TLS handshake with %s failed: "
@@ -517,29 +521,54 @@ refuse:
 	return -1;
 }
 
-/* Read what is available into rbuf; 0 on progress, -1 with err. */
-static int
-fill(struct tls_conn *c, long long deadline, char *err, size_t errlen)
+/*
+ * One read into rbuf, without waiting: > 0 bytes added, or
+ * GNUTLS_E_AGAIN, or 0 at the end, or another (negative) error.
+ */
+static ssize_t
+receive(struct tls_conn *c)
 {
 	char	*p = c->rbuf + c->rlen;
 	size_t	 room = sizeof(c->rbuf) - c->rlen;
 	ssize_t	 n;
 
+	if (c->holding) {
+		c->holding = 0;
+		errno = c->held_errno;
+		return c->held;
+	}
+	if (c->session != NULL)
+		n = gnutls_record_recv(c->session, p, room);
+	else if ((n = recv(c->fd, p, room, 0)) == -1)
+		n = (errno == EAGAIN || errno == EINTR) ? GNUTLS_E_AGAIN : -1;
+	if (n == GNUTLS_E_INTERRUPTED)
+		n = GNUTLS_E_AGAIN;
+	if (n > 0)
+		c->rlen += (size_t)n;
+	return n;
+}
+
+/* Read what is available into rbuf; 0 on progress, -1 with err. */
+static int
+fill(struct tls_conn *c, long long deadline, char *err, size_t errlen)
+{
+	ssize_t	 n;
+
 	for (;;) {
-		if (c->session != NULL)
-			n = gnutls_record_recv(c->session, p, room);
-		else if ((n = recv(c->fd, p, room, 0)) == -1)
-			n = (errno == EAGAIN || errno == EINTR) ?
-			    GNUTLS_E_AGAIN : -1;
-		if (n > 0) {
-			c->rlen += (size_t)n;
+		if ((n = receive(c)) > 0)
 			return 0;
-		}
 		if (n == 0 || n == GNUTLS_E_PREMATURE_TERMINATION) {
 			snprintf(err, errlen, "connection closed by server");
 			return -1;
 		}
-		if (n != GNUTLS_E_AGAIN && n != GNUTLS_E_INTERRUPTED) {
+		/* a HelloRequest: renegotiating mid-session buys nothing
+		 * (TLS 1.3 dropped it) and has had its share of attacks */
+		if (n == GNUTLS_E_REHANDSHAKE) {
+			snprintf(err, errlen, "server asked for a TLS "
+			    "renegotiation (refused)");
+			return -1;
+		}
+		if (n != GNUTLS_E_AGAIN) {
 			snprintf(err, errlen, "read from server failed: %s",
 			    c->session ? gnutls_strerror((int)n) :
 			    strerror(errno));
@@ -553,6 +582,10 @@ fill(struct tls_conn *c, long long deadline, char *err, size_t errlen)
 	}
 }
 
+/*
+ * A line's length is checked whether it came in one read or many: a
+ * line complete in the buffer is measured as much as one still growing.
+ */
 static int
 conn_read_line(void *ctx, struct buf *line, int timeout_ms, char *err,
     size_t errlen)
@@ -560,21 +593,25 @@ conn_read_line(void *ctx, struct buf *line, int timeout_ms, char *err,
 	struct tls_conn	*c = ctx;
 	long long	 deadline = now_ms() + timeout_ms;
 	char		*start, *nl;
-	size_t		 len;
+	size_t		 len, have;
 
 	buf_reset(line);
 	for (;;) {
 		start = c->rbuf + c->roff;
-		nl = memchr(start, '\n', c->rlen - c->roff);
-		if (nl != NULL)
-			break;
-		if (c->rlen - c->roff >= TRANSPORT_MAX_LINE) {
-			snprintf(err, errlen, "line from server too long");
+		have = c->rlen - c->roff;
+		nl = memchr(start, '\n', have);
+		/* with its LF, the line is at least have + 1 bytes long */
+		if ((nl != NULL ? (size_t)(nl - start) : have) + 1 >
+		    TRANSPORT_MAX_LINE) {
+			snprintf(err, errlen, "line from server longer than %d "
+			    "bytes", TRANSPORT_MAX_LINE);
 			return -1;
 		}
+		if (nl != NULL)
+			break;
 		/* keep the partial line at the start of the buffer */
-		memmove(c->rbuf, start, c->rlen - c->roff);
-		c->rlen -= c->roff;
+		memmove(c->rbuf, start, have);
+		c->rlen = have;
 		c->roff = 0;
 		if (fill(c, deadline, err, errlen) == -1)
 			return -1;
@@ -625,13 +662,33 @@ conn_write(void *ctx, const void *p, size_t len, int timeout_ms, char *err,
 	return 0;
 }
 
+/*
+ * Bytes read and not yet taken, or that one read without waiting brings
+ * in (a reply sent just behind another one arrives in the same read, or
+ * is in the socket by now).  An end or error met here is held for the
+ * next read to report (GnuTLS says some, a renegotiation request, once).
+ */
 static int
 conn_pending(void *ctx)
 {
 	struct tls_conn	*c = ctx;
+	ssize_t		 n;
 
-	return c->rlen > c->roff ||
-	    (c->session != NULL && gnutls_record_check_pending(c->session));
+	if (c->rlen > c->roff)
+		return 1;
+	if (c->holding)
+		return 0;
+	if (c->session != NULL && gnutls_record_check_pending(c->session))
+		return 1;
+	c->rlen = c->roff = 0;	/* all taken: room from the start */
+	if ((n = receive(c)) > 0)
+		return 1;
+	if (n != GNUTLS_E_AGAIN) {
+		c->holding = 1;
+		c->held = n;
+		c->held_errno = errno;
+	}
+	return 0;
 }
 
 static int
@@ -649,7 +706,8 @@ conn_starttls(void *ctx, char *err, size_t errlen)
 	}
 	if (handshake(c, &fail, err, errlen) == -1 ||
 	    verify_peer(c, &fail, err, errlen) == -1)
-		return fail == TLS_FAIL_TEMP ? -1 : TRANSPORT_PERMANENT;
+		return fail == TLS_FAIL_TEMP || fail == TLS_FAIL_HANDSHAKE ?
+		    -1 : TRANSPORT_PERMANENT;
 	return 0;
 }
 

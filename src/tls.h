@@ -32,6 +32,8 @@ enum tls_failure {
 	TLS_FAIL_NOHOST,	/* the host name does not resolve */
 	TLS_FAIL_TRUST,		/* certificate not trusted or wrong name */
 	TLS_FAIL_CONFIG,	/* our own settings: CA file, priorities */
+	TLS_FAIL_HANDSHAKE,	/* the handshake failed or timed out (TLS
+				   spoken to a plaintext port?): retry later */
 };
 
 /* Trust anchors and TLS session cache shared by the connections of a run. */

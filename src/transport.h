@@ -5,7 +5,8 @@
  * through this interface.  tls.c implements it over TCP + GnuTLS; the
  * unit tests implement it with a scripted fake.  Every function returns
  * 0, or -1 with a one-line reason in err; a failure means the connection
- * is unusable (timeout, reset, TLS error) and is a temporary failure.
+ * is unusable (timeout, reset, TLS error, a line over TRANSPORT_MAX_LINE)
+ * and is a temporary failure.
  */
 #ifndef CFSENDMAIL_TRANSPORT_H
 #define CFSENDMAIL_TRANSPORT_H
@@ -14,7 +15,11 @@
 
 #include "buf.h"
 
-/* Longest line accepted from a server; RFC 5321 §4.5.3.1.5 says 512. */
+/*
+ * Longest line accepted from a server, its CRLF included, however it
+ * arrives.  RFC 5321 §4.5.3.1.5 says 512; the margin is for servers that
+ * say more than they should.
+ */
 #define TRANSPORT_MAX_LINE	4096
 
 /* What starttls returns for a failure that retrying cannot mend. */
@@ -31,7 +36,11 @@ struct transport {
 	/* Write all of p, as few TLS records as possible, within timeout_ms. */
 	int	(*write)(void *ctx, const void *p, size_t len, int timeout_ms,
 		    char *err, size_t errlen);
-	/* Whether received bytes are waiting unread (pipelining checks). */
+	/*
+	 * Whether the server sent bytes that have not been read: before a
+	 * command is sent, a reply nobody asked for yet.  Looks at what
+	 * arrived so far without waiting.
+	 */
 	int	(*pending)(void *ctx);
 	/*
 	 * STARTTLS: start TLS on the connection after the server's 220.

@@ -546,3 +546,247 @@ print(p.returncode)' "$BATS_TEST_TMPDIR/in" "$CFSENDMAIL" -C "$CONF" -v \
 	*) _fail "exit $status:" "$stderr" ;;
 	esac
 }
+
+# --- a hostile relay (issue 15) -------------------------------------------
+# The server misbehaves (tests/server/README, "A hostile relay"); with
+# timeout = 2, data_timeout = 3 and one attempt, cfsendmail must end within
+# a generous bound of wall time, with one clear line on stderr, exit 0, the
+# message still in the queue (never lost) and its data sent once at most
+# (no second copy when the relay never said 250).
+
+# relay_case BOUND EXPECT [SERVER-OPTION...] -- send one message through a
+# server started with the options; RELAY_CONF (an array) adds config keys
+relay_case() {
+	local bound=$1 expect=$2 start ms n
+	shift 2
+	server_start "$@" || return 1
+	write_config relay.timeout=2 relay.data_timeout=3 delivery.attempts=1 \
+	    "${RELAY_CONF[@]}"
+	start=$(date +%s%N)
+	run --separate-stderr sm to@example.org <<<$'Subject: relay\n\nbody'
+	ms=$((($(date +%s%N) - start) / 1000000))
+	echo "# exit $status after $ms ms: $stderr" >&3
+	assert_sane || return 1
+	assert_status 0 || return 1
+	[[ $stderr == *"$expect"* ]] ||
+	    _fail "stderr does not say: $expect" "stderr: $stderr" || return 1
+	[[ $stderr != *$'\n'* ]] ||
+	    _fail "more than one line on stderr:" "$stderr" || return 1
+	[ "$ms" -le $((bound * 1000)) ] ||
+	    _fail "took $ms ms (bound: $bound s)" || return 1
+	n=$(find "$BATS_TEST_TMPDIR/queue/new" -name '*.env' | wc -l)
+	[ "$n" -eq 1 ] || _fail "$n entries queued, expected 1" || return 1
+	n=$(grep -c ' C: <DATA ' "$(transcript)" || true)
+	[ "$n" -le 1 ] || _fail "the message data went out $n times"
+}
+
+RELAY_CONF=()
+
+@test "relay: a reply dripped byte by byte gets one deadline, not one per line" {
+	# some 150 bytes at 40 ms: 6 s for the whole reply, 1.2 s a line
+	relay_case 8 "no complete reply within 2 s (in EHLO)" --drip ehlo=40
+	[ "$(received_count)" -eq 0 ]
+}
+
+@test "relay: the reply to the final dot dripped past data_timeout" {
+	# 30 lines 0.5 s apart: 15 s for the reply, 0.5 s a line
+	relay_case 10 "no complete reply within 3 s (in BODY)" \
+	    --flood 'dot=30/500'
+}
+
+@test "relay: continuation lines dripped for ever: one deadline for the reply" {
+	relay_case 8 "no complete reply within 2 s (in EHLO)" \
+	    --flood 'ehlo=2000/50'
+}
+
+@test "relay: thousands of continuation lines at once: a protocol error" {
+	relay_case 8 "reply from server has more than 256 lines (in EHLO)" \
+	    --flood ehlo=3000
+}
+
+@test "relay: a 5000-byte reply line in one piece is over the limit" {
+	relay_case 8 "line from server longer than 4096 bytes (in EHLO)" \
+	    --long-line ehlo=5000
+	[ "$(received_count)" -eq 0 ]
+}
+
+@test "relay: a 5000-byte reply line in 100-byte pieces is over the limit" {
+	relay_case 8 "line from server longer than 4096 bytes (in EHLO)" \
+	    --long-line ehlo=5000/100
+}
+
+@test "relay: NUL and 8-bit bytes in a reply reach stderr as plain ASCII" {
+	relay_case 8 "451 4.3.0 a?b???? c" \
+	    --raw $'mail=451 4.3.0 a\\0b\\xff\\xc3\\xa9\\e c\\r\\n'
+}
+
+@test "relay: an early 250 sent with the 354 is not taken for the message's" {
+	# the relay's real answer to the message would be 451: taking the
+	# early 250 for it loses the message
+	relay_case 8 "unsolicited reply from server (before BODY): 250 2.0.0" \
+	    --early 'data#1=250 2.0.0 Ok: queued as early' \
+	    --reply 'dot=451 4.3.0 not accepted'
+	[ "$(received_count)" -eq 0 ]
+}
+
+@test "relay: a reply before EHLO was sent is not taken for EHLO's" {
+	relay_case 8 "unsolicited reply from server (before EHLO): 250 2.0.0 unasked" \
+	    --early 'greeting=250 2.0.0 unasked'
+}
+
+@test "relay: TLS close_notify in the middle of the reply to the dot" {
+	relay_case 8 "connection closed by server (in BODY)" --close-mid dot
+}
+
+@test "relay: TLS close_notify in the middle of a multi-line EHLO reply" {
+	relay_case 8 "connection closed by server (in EHLO)" --close-mid ehlo
+}
+
+@test "relay: a TLS 1.2 renegotiation request is refused" {
+	relay_case 8 "server asked for a TLS renegotiation (refused) (in MAIL)" \
+	    --tls-max 1.2 --renegotiate mail
+}
+
+@test "relay: a TLS 1.3 KeyUpdate before every byte of a reply" {
+	relay_case 8 "(in EHLO)" --key-update ehlo
+}
+
+@test "relay: replies each just inside the timeout meet the session's ceiling" {
+	# 1.5 s for each of some 15 replies: 22 s without a ceiling; the
+	# session may take 2 x timeout + data_timeout = 7 s
+	local -a to
+	mapfile -t to < <(rcpts 10)
+	server_start --delay-ms 1500
+	write_config relay.timeout=2 relay.data_timeout=3 delivery.attempts=1
+	local start=$SECONDS
+	run --separate-stderr sm "${to[@]}" <<<$'Subject: slow\n\nbody'
+	echo "# exit $status after $((SECONDS - start)) s: $stderr" >&3
+	assert_sane
+	assert_status 0
+	[[ $stderr == *"session time limit of 7 s reached"* ]] ||
+	    _fail "no ceiling:" "$stderr"
+	[ $((SECONDS - start)) -le 14 ] ||
+	    _fail "took $((SECONDS - start)) s (the ceiling is 7 s)"
+	[ "$(find "$BATS_TEST_TMPDIR/queue/new" -name '*.env' | wc -l)" -eq 1 ]
+	[ "$(received_count)" -eq 0 ]
+}
+
+@test "relay: a foreground caller waits at most attempts x (4 x timeout + data_timeout)" {
+	# cfsendmail(8), Sessions: with timeout = 1, data_timeout = 1 and
+	# three attempts, 15 s whatever the relay does; this one answers
+	# each of some 25 replies after 0.9 s (22 s a try without a ceiling)
+	local -a to
+	mapfile -t to < <(rcpts 20)
+	server_start --delay-ms 900
+	write_config relay.timeout=1 relay.data_timeout=1 delivery.attempts=3
+	local start=$SECONDS
+	run --separate-stderr sm "${to[@]}" <<<$'Subject: slow\n\nbody'
+	echo "# exit $status after $((SECONDS - start)) s: $stderr" >&3
+	assert_sane
+	assert_status 0
+	[ $((SECONDS - start)) -le 15 ] ||
+	    _fail "took $((SECONDS - start)) s (documented maximum: 15 s)"
+	[ "$(sessions_count)" -eq 3 ] || _fail "$(sessions_count) sessions"
+	[ "$(find "$BATS_TEST_TMPDIR/queue/new" -name '*.env' | wc -l)" -eq 1 ]
+	[ "$(received_count)" -eq 0 ]
+}
+
+# --- what the relay says, shown to people (issue 19, item 6) ----------------
+
+# The reply carries ESC[2J, a C1 CSI (U+009B), a bidi override (U+202E), a
+# NUL and invalid UTF-8: under -v each is shown as an escape, none raw.
+HOSTILE_EHLO='ehlo=250-mx greets \e[2J\xc2\x9b31m \u202eevil\0hidden \xff\r\n250 AUTH PLAIN LOGIN\r\n'
+
+@test "relay text: ESC, C1, bidi override, NUL reach the -v transcript escaped" {
+	server_start --raw "$HOSTILE_EHLO"
+	write_config
+	sm -v to@example.org <<<$'Subject: escapes\n\nbody' \
+	    2>"$BATS_TEST_TMPDIR/err"
+	[ "$(received_count)" -eq 1 ]
+	local raw
+	for raw in '\x1b' '\xc2\x9b' '\xe2\x80\xae' '\x00' '\xff'; do
+		if LC_ALL=C grep -qaP "$raw" "$BATS_TEST_TMPDIR/err"; then
+			_fail "a raw $raw byte reached the terminal:" \
+			    "$(cat -A "$BATS_TEST_TMPDIR/err")"
+		fi
+	done
+	assert_file_contains "$BATS_TEST_TMPDIR/err" \
+	    'S: 250-mx greets \x1b[2J\u009b31m \u202eevil\x00hidden \xff'
+}
+
+# syslog_start -- a syslog socket of ours: $BATS_TEST_TMPDIR/dev/log; each
+# datagram received becomes one line of $SYSLOG (JSON string)
+syslog_start() {
+	SYSLOG=$BATS_TEST_TMPDIR/syslog
+	mkdir -p "$BATS_TEST_TMPDIR/dev"
+	"$SMTPD_PYTHON" -c '
+import json, os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1] + ".tmp")
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+with open(sys.argv[2], "a") as out:
+    while True:
+        out.write(json.dumps(s.recv(65536).decode("latin-1")) + "\n")
+        out.flush()' "$BATS_TEST_TMPDIR/dev/log" "$SYSLOG" 3>&- &
+	SYSLOG_PID=$!
+	poll_for "$BATS_TEST_TMPDIR/dev/log"
+}
+
+# poll_for FILE -- until FILE exists (10 s at most)
+poll_for() {
+	local i
+	for ((i = 0; i < 1000; i++)); do
+		[ -e "$1" ] && return 0
+		sleep 0.01
+	done
+	_fail "$1 never appeared"
+}
+
+# with_syslog CMD... -- run CMD in a mount namespace of its own where
+# /dev is $BATS_TEST_TMPDIR/dev: the syslog socket, and /dev/null and the
+# random devices bound from the real /dev (root only)
+with_syslog() {
+	unshare -m bash -c 'd=$1; shift
+	for n in null zero random urandom; do
+		: >"$d/$n" && mount --bind "/dev/$n" "$d/$n" || exit 99
+	done
+	mount --bind "$d" /dev || exit 99
+	exec "$@"' sh "$BATS_TEST_TMPDIR/dev" "$@"
+}
+
+syslog_stop() {
+	kill "$SYSLOG_PID" 2>/dev/null || true
+	wait "$SYSLOG_PID" 2>/dev/null || true
+}
+
+@test "syslog: a -L tag with LF or ESC forges no second line; relay text escaped" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root (a mount namespace for /dev/log)"
+	unshare -m true 2>/dev/null || skip "unshare -m is not permitted here"
+	server_start --raw "${HOSTILE_EHLO/ehlo=/dot=}"
+	syslog_start
+	write_config log.syslog=yes
+	run --separate-stderr with_syslog timeout 60 "$CFSENDMAIL" -C "$CONF" \
+	    -L $'tag\nMay  1 00:00:00 host forged[1]: \e[2Jroot login' \
+	    to@example.org <<<$'Subject: syslog\n\nbody'
+	syslog_stop
+	[ "$status" -ne 99 ] || _fail "could not set up the namespace"
+	echo "# syslog: $(cat "$SYSLOG")" >&3
+	[ -s "$SYSLOG" ] || _fail "nothing reached syslog:" "$stderr"
+	"$SMTPD_PYTHON" - "$SYSLOG" <<'PY'
+import json, re, sys
+bad = 0
+for line in open(sys.argv[1]):
+    record = json.loads(line).encode("latin-1").decode("utf-8",
+                                                       "surrogateescape")
+    # a record is one line of printable text (ASCII or UTF-8) and nothing
+    # that acts: no C0/C1 control, no bidi override, no invalid UTF-8
+    if re.search("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069"
+                 "\udc80-\udcff]", record):
+        print("raw control or bidi in:", repr(record))
+        bad += 1
+    if "forged[1]" in record and "tag\\x0a" not in record:
+        print("the tag is not escaped:", repr(record))
+        bad += 1
+sys.exit(bad)
+PY
+}

@@ -4,6 +4,11 @@
 #     included), config errors, the queue, mailq, /proc/PID/cmdline or
 #     environ of a running cfsendmail, and the AUTH payload derived from
 #     it does not outlive AUTH in the process memory;
+#   - its memory (issue 15): every copy in pages locked in RAM and left
+#     out of core files, the process not dumpable while it holds it, no
+#     core with it even when RLIMIT_CORE 0 does not hold (an LD_PRELOAD
+#     shim, tests/security/rlimit_shim.c), a limit that cannot be set
+#     refused, and a refused mlock not fatal but said under -v;
 #   - the modes of the files holding the token: refused (78) when readable
 #     or writable by others;
 #   - the optional set-group-ID install (root only; a group and a user made
@@ -253,6 +258,156 @@ stop_stalled() {
 	stop_stalled
 	assert_no_token "$BATS_TEST_TMPDIR/stalled.out" \
 	    "$BATS_TEST_TMPDIR/queue"
+}
+
+# --- the token's memory: out of swap and core files (issue 15) -------------
+
+@test "token: every copy lies in memory locked in RAM and left out of cores" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root (memscan.py reads /proc/PID/mem)"
+	if sanitized "ASan's shadow memory is too big for memscan.py"; then
+		skip "sanitizer build"
+	fi
+	server_start --token "$TOK" --stall mail
+	write_config "relay.token=$TOK" relay.timeout=30
+	start_stalled "$CFSENDMAIL" -C "$CONF" to@example.org
+	assert_file_contains "$REC/transcript.log" "S: 235"
+	run "$SMTPD_PYTHON" "$SECURITY_DIR/memscan.py" --flags "$STALLED_PID" \
+	    "$TOK"
+	assert_status 0
+	local total dumped unlocked
+	read -r total dumped unlocked _ <<<"$output"
+	[ "$total" -ge 1 ] || _fail "the token is not in memory at all?"
+	[ "$dumped" -eq 0 ] ||
+	    _fail "$dumped of $total copies would go into a core file"
+	[ "$unlocked" -eq 0 ] ||
+	    _fail "$unlocked of $total copies may be swapped out"
+	stop_stalled
+}
+
+@test "token: -odb's child, alone once its parent is gone, keeps it locked" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root (memscan.py reads /proc/PID/mem)"
+	if sanitized "ASan's shadow memory is too big for memscan.py"; then
+		skip "sanitizer build"
+	fi
+	server_start --token "$TOK" --stall mail
+	write_config "relay.token=$TOK" relay.timeout=30
+	run send -odb
+	assert_status 0
+	wait_for_stall
+	local pid
+	pid=$(pgrep -f -- "-C $CONF -odb") || _fail "no child delivering"
+	run "$SMTPD_PYTHON" "$SECURITY_DIR/memscan.py" --flags "$pid" "$TOK"
+	kill -TERM "$pid"
+	assert_status 0
+	local total dumped unlocked
+	read -r total dumped unlocked _ <<<"$output"
+	[ "$total" -ge 1 ] || _fail "the token is not in memory at all?"
+	[ "$unlocked" -eq 0 ] ||
+	    _fail "$unlocked of $total copies may be swapped out in the child"
+}
+
+@test "token: the process is not dumpable while it holds the token" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root (runs cfsendmail as nobody)"
+	local dir
+	dir=$(mktemp -d /tmp/cfsm-nd.XXXXXX)
+	SGDIR=$dir	# teardown removes it
+	server_start --token "$TOK" --stall mail
+	write_config "relay.token=$TOK" relay.timeout=30 \
+	    "relay.ca_file=$dir/ca.pem" "queue.dir=$dir/queue"
+	cp "$CA" "$dir/ca.pem"
+	cp "$CONF" "$dir/c.conf"
+	chown -R nobody "$dir"
+	chmod 0755 "$dir"
+	start_stalled setpriv --reuid=nobody --regid=nogroup --clear-groups \
+	    -- "$CFSENDMAIL" -C "$dir/c.conf" to@example.org
+	local pid=$STALLED_PID
+	assert_file_contains "$REC/transcript.log" "S: 235"
+	# a dumpable process owns its /proc/PID files; a non-dumpable one's
+	# belong to root, whoever runs it
+	[ "$(awk '/^Uid:/ { print $3 }' "/proc/$pid/status")" = 65534 ] ||
+	    _fail "not running as nobody"
+	[ "$(stat -c %u "/proc/$pid/status")" = 0 ] ||
+	    _fail "dumpable while it holds the token:" \
+	    "$(ls -ln "/proc/$pid/status")"
+	stop_stalled
+}
+
+# rlimit_shim -- build tests/security/rlimit_shim.c: a setrlimit() whose
+# RLIMIT_CORE does not hold; sets SHIM to the library
+rlimit_shim() {
+	SHIM=$BATS_TEST_TMPDIR/rlimit_shim.so
+	"${CC:-cc}" -shared -fPIC -o "$SHIM" "$SECURITY_DIR/rlimit_shim.c" \
+	    -ldl || skip "cannot build the LD_PRELOAD shim"
+}
+
+@test "token: a crash where RLIMIT_CORE 0 does not hold writes no core with it" {
+	if sanitized "ASan handles the crash and needs to be preloaded first"; then
+		skip "sanitizer build"
+	fi
+	local pattern cores=$BATS_TEST_TMPDIR/cores i ctl
+	pattern=$(cat /proc/sys/kernel/core_pattern)
+	[[ $pattern != "|"* && $pattern != /* ]] ||
+	    skip "core_pattern sends cores elsewhere: $pattern"
+	rlimit_shim
+	mkdir "$cores"
+	# control: a process of ours that crashes here leaves a core
+	(cd "$cores" && ulimit -c unlimited && exec sleep 60) 3>&- &
+	ctl=$!
+	for ((i = 0; i < 1000; i++)); do
+		[ "$(cat "/proc/$ctl/comm" 2>/dev/null)" = sleep ] && break
+		sleep 0.01
+	done
+	kill -ABRT "$ctl"
+	wait "$ctl" || true
+	[ -n "$(ls -A "$cores")" ] || skip "this machine writes no core files"
+	rm -f "$cores"/*
+	server_start --token "$TOK" --stall mail
+	write_config "relay.token=$TOK" relay.timeout=30
+	cd "$cores"
+	ulimit -c unlimited
+	start_stalled env LD_PRELOAD="$SHIM" "$CFSENDMAIL" -C "$CONF" \
+	    to@example.org
+	grep -q '^Max core file size *unlimited' "/proc/$STALLED_PID/limits" ||
+	    _fail "the shim did not keep core dumps on"
+	kill -ABRT "$STALLED_PID"
+	wait "$STALLED_PID" || true
+	STALLED_PID=
+	assert_no_token "$cores"
+	[ -z "$(ls -A "$cores")" ] ||
+	    _fail "a core file was written:" "$(ls -l "$cores")"
+}
+
+@test "token: RLIMIT_CORE that cannot be set to 0: refused before the config is read" {
+	if sanitized "ASan needs to be preloaded first"; then
+		skip "sanitizer build"
+	fi
+	rlimit_shim
+	server_start --token "$TOK"
+	write_config "relay.token=$TOK"
+	run --separate-stderr env LD_PRELOAD="$SHIM" RLIMIT_SHIM=fail \
+	    bash -c 'printf "Subject: t\n\nbody\n" | "$0" -C "$1" to@example.org' \
+	    "$CFSENDMAIL" "$CONF"
+	assert_status 71
+	[ "$stderr" = "cfsendmail: cannot disable core dumps: Operation not permitted" ] ||
+	    _fail "unclear:" "$stderr"
+	[ "$(sessions_count)" -eq 0 ]
+}
+
+@test "token: mlock refused: delivered all the same, and said under -v" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root (setpriv to drop CAP_IPC_LOCK)"
+	if sanitized "ASan makes mlock() succeed without locking"; then
+		skip "sanitizer build"
+	fi
+	server_start --token "$TOK"
+	write_config "relay.token=$TOK"
+	run --separate-stderr bash -c 'printf "Subject: t\n\nbody\n" |
+	    prlimit --memlock=0:0 setpriv --bounding-set=-ipc_lock -- \
+	    "$0" -C "$1" -v to@example.org' "$CFSENDMAIL" "$CONF"
+	assert_status 0
+	[[ $stderr == *"cannot lock"*"of credentials in memory"* ]] ||
+	    _fail "the refused mlock is not reported:" "$stderr"
+	[ "$(received_count)" -eq 1 ]
+	refute_token_in_output
 }
 
 # --- modes of the files holding the token -----------------------------------

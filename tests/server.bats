@@ -13,6 +13,7 @@ load helpers
 #                           "<timeout>"), return its code
 #   ehlo(), auth()          EHLO client.example.com / AUTH PLAIN, not printed
 #   plain(user, token), b64(text)   SASL payloads
+#   reads()                 read one reply raw; print its reads, bytes, time
 CLIENT_PY='
 import base64, socket, ssl, sys
 PORT, CA = int(sys.argv[1]), sys.argv[2]
@@ -50,6 +51,26 @@ def reply(show=True):
             print(line)
         if line[3:4] != "-":
             return int(line[:3])
+
+def reads():
+    """Read one reply as raw bytes; print how it came: "N reads, B bytes,
+    T s" and its last 60 bytes (repr), or what ended it."""
+    import time
+    data, n, start = b"", 0, time.monotonic()
+    while not (data.endswith(b"\r\n") and
+               data.split(b"\r\n")[-2][3:4] != b"-"):
+        try:
+            chunk = sock.recv(65536)
+        except OSError as e:
+            print("error:", type(e).__name__)
+            break
+        if not chunk:
+            print("<closed>")
+            break
+        data, n = data + chunk, n + 1
+    took = time.monotonic() - start
+    print(f"{n} reads, {len(data)} bytes, {took:.1f} s, {data[-60:]!r}")
+    return data
 
 def b64(text):
     return base64.b64encode(text.encode()).decode()
@@ -429,4 +450,90 @@ send("NOOP"); reply()'
 	assert_output "555
 250 2.0.0 Ok"
 	assert_file_contains "$REC/violations" 'VIOLATION param 1 MAIL X\udcff=1'
+}
+
+# --- a hostile relay -------------------------------------------------------
+
+@test "--drip sends one byte per write; --flood N/MS one line per MS ms" {
+	server_start --drip greeting=2 --flood 'ehlo=4/100'
+	run smtp_client '
+connect(); data = reads()
+send("EHLO client.example.com"); data = reads()'
+	assert_status 0
+	[[ ${lines[0]} =~ ^60\ reads,\ 60\ bytes, ]] || _fail "$output"
+	# 4 flood lines 100 ms apart, then the reply: at least 0.4 s
+	[[ ${lines[1]} =~ ^[5-9]\ reads,\ [0-9]+\ bytes,\ (0\.[4-9]|[1-9]) ]] ||
+	    _fail "$output"
+	assert_file_contains "$(transcript)" "1 S: 250-flood line 4"
+}
+
+@test "--flood COUNT, --long-line BYTES[/CHUNK] and --raw shape the reply" {
+	server_start --flood greeting=3000 --long-line 'ehlo=5000' \
+	    --long-line 'noop=5000/100' \
+	    --raw 'rset=451 4.3.0 a\0b\e[2J\u202e\xc2\x9b\xff\r\n'
+	run smtp_client '
+connect(); data = reads()
+print(data.count(b"\r\n"), data.startswith(b"220-flood line 1\r\n"))
+send("EHLO client.example.com"); data = reads()
+print(max(len(l) for l in data.splitlines(keepends=True)))
+send("NOOP"); data = reads()
+send("RSET"); data = reads()'
+	assert_status 0
+	[ "${lines[1]}" = "3001 True" ] || _fail "$output"
+	[ "${lines[3]}" = 5000 ] || _fail "$output"
+	[[ ${lines[4]} =~ ^5[1-9]\ reads,\ 5014\ bytes ]] || _fail "$output"
+	[[ ${lines[5]} == *"b'451 4.3.0 a\\x00b\\x1b[2J\\xe2\\x80\\xae\\xc2\\x9b\\xff\\r\\n'" ]] ||
+	    _fail "$output"
+}
+
+@test "--early sends a reply to a command not sent yet; --close-mid ends TLS in a reply" {
+	server_start --early 'greeting=250 2.0.0 unasked' --close-mid ehlo
+	run smtp_client '
+connect(); data = reads()
+send("EHLO client.example.com"); data = reads()'
+	assert_status 0
+	assert_output_contains "\\r\\n250 2.0.0 unasked\\r\\n'"
+	# the EHLO reply without its last line, then a clean TLS close
+	assert_output_contains "<closed>"
+	assert_output_contains "250-8BITMIME\\r\\n'"
+	assert_file_contains "$(transcript)" \
+	    "1 -- closing (TLS close_notify) in the middle of a reply"
+}
+
+@test "--renegotiate (TLS 1.2) and --key-update (TLS 1.3) reach the client" {
+	server_start --tls-max 1.2 --renegotiate greeting
+	run smtp_client '
+connect(); data = reads()'
+	assert_status 0
+	# Python's client renegotiates; the reply arrives whole
+	assert_output_contains "Service ready\\r\\n'"
+	assert_file_contains "$(transcript)" "1 -- asking for TLS renegotiation"
+	server_stop
+	server_start --key-update greeting
+	run smtp_client '
+connect(); data = reads(); print(sock.version())'
+	assert_status 0
+	assert_output_contains "Service ready\\r\\n'"
+	assert_output_contains TLSv1.3
+	# bad combinations are refused at start
+	run "$SMTPD_PYTHON" "$TESTS_SERVER_DIR/smtpd.py" --port-file /dev/null \
+	    --cert "$CERTS/server.pem" --key "$CERTS/server.key" \
+	    --renegotiate greeting
+	assert_status 2
+	assert_output_contains "--renegotiate needs --tls-max 1.2"
+}
+
+@test "--next-cert: the second connection shows another certificate" {
+	certs_make
+	server_start --next-cert "$CERTS/server2.pem" \
+	    --next-key "$CERTS/server2.key"
+	run smtp_client '
+import hashlib
+seen = []
+for _ in range(3):
+    connect(); reply(show=False)
+    seen.append(hashlib.sha256(sock.getpeercert(True)).hexdigest())
+print(seen[0] != seen[1], seen[1] == seen[2])'
+	assert_status 0
+	assert_output "True True"
 }

@@ -4,6 +4,7 @@
 # Creates in DIR (ECDSA P-256 keys, certtool from gnutls-bin):
 #   ca.pem ca.key             test CA ("cfsendmail test CA")
 #   server.pem/.key           CN/SAN localhost, IP SANs 127.0.0.1 ::1; from ca
+#   server2.pem/.key          the same names, from ca, with a key of its own
 #   wronghost.pem/.key        SAN wrong.example only; from ca
 #   expired.pem/.key          valid for localhost, expired in 2021; from ca
 #   selfsigned.pem/.key       localhost, self-signed (not from ca)
@@ -82,6 +83,7 @@ ip_address = "::1"'
 mkca ca "cfsendmail test CA"
 mkca other-ca "cfsendmail untrusted test CA"
 mkleaf server ca "$localhost" "serial = 2" "expiration_days = 365"
+mkleaf server2 ca "$localhost" "serial = 7" "expiration_days = 365"
 mkleaf wronghost ca 'cn = "wrong.example"' 'dns_name = "wrong.example"' \
     "serial = 3" "expiration_days = 365"
 mkleaf expired ca "$localhost" "serial = 4" \

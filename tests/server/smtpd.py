@@ -4,88 +4,15 @@
 By default it answers exactly like Cloudflare Email Service (see
 reference/cloudflare-smtp.md): implicit TLS (1.2 minimum), AUTH PLAIN/LOGIN
 with user "api_token", SIZE 5242880, at most 50 recipients per session.
-Options script deviations (error replies, drops, stalls, delays) and record
-what the client did, so that a test reads "deviation in; transcript,
+Options script deviations (error replies, drops, stalls, delays, and the
+ways of a hostile relay: dripped, endless or over-long replies, stray bytes,
+early replies, TLS tricks) and record what the client did, so that a test reads "deviation in; transcript,
 delivered bytes and exit code out".
 
 Usage: smtpd.py --port-file FILE --cert PEM --key PEM [options]
 
-  --port-file FILE     bind port 0 and write the chosen port to FILE
-                       (atomically: tmp file + rename) once listening
-  --host ADDR          address to listen on (default 127.0.0.1; ::1 works)
-  --cert PEM, --key PEM  server certificate chain and key
-  --record-dir DIR     record the sessions in DIR (layout below)
-  --user NAME          AUTH user name (default api_token)
-  --token TOKEN        AUTH password (default test-token)
-  --caps "C1,C2,..."   replace the EHLO capabilities (default
-                       "AUTH PLAIN LOGIN,SIZE 5242880,8BITMIME,
-                       ENHANCEDSTATUSCODES"); AUTH lists the mechanisms
-                       accepted, SIZE the size limit (none without SIZE)
-  --reply PHASE[#N]="CODE TEXT"
-                       replace the reply at PHASE; with #N only at the Nth
-                       occurrence of PHASE over the server's lifetime (all
-                       connections, 1-based).  A literal \\n in the value
-                       separates the lines of a multi-line reply, which are
-                       given in full ("550-5.7.1 a\\n550 5.7.1 b").  The reply
-                       code decides what happens: 2xx accepts (a 2xx "auth"
-                       authenticates whatever the credentials), anything else
-                       refuses; 421 closes the connection after the reply.
-                       An "ehlo" reply changes the text only: what the
-                       server accepts still follows --caps.
-  --rcpt-reply ADDR="CODE TEXT"
-                       reply to RCPT TO:<ADDR> (case-insensitive match)
-  --max-rcpt N         accepted RCPTs per session before 452 4.5.3 (50)
-  --drop PHASE[#N]     close the TCP connection abruptly (RST, no TLS
-                       close_notify) instead of replying at PHASE
-  --stall PHASE[#N]    stop answering and stop reading at PHASE; the
-                       connection stays open until the client gives up
-  --delay-ms MS        send every reply MS after the client's last bytes
-                       came (an emulated round trip; the server's own
-                       work on them is part of it); count them in DIR/waits
-  --tls-max VERSION    highest TLS version offered: 1.1, 1.2 or 1.3; 1.1
-                       also lowers the minimum and OpenSSL's security level,
-                       and the server exits with status 1 and a message when
-                       the local OpenSSL still cannot do it
-  --starttls           plaintext listener offering STARTTLS instead of
-                       implicit TLS; AUTH is offered and accepted only after
-                       STARTTLS
-  --starttls-broken    like --starttls, but STARTTLS is answered 454 4.7.0
-
-Phases with a reply: greeting, ehlo, helo, starttls, auth (the reply that
-ends the AUTH exchange, after any 334 challenges), mail, rcpt, data (the
-354), dot (the reply after the body), rset, noop, quit.  --drop and --stall
-also take "connect" (TCP accepted, before the TLS handshake) and "midata"
-(after the first line of the message body, before the final dot; a message
-with an empty body has no midata).
-
-Record directory:
-  NNNN.eml        message N (0001...) exactly as received, with the
-                  dot-stuffing undone and CRLF kept; written before the 250
-                  is sent
-  NNNN.json       its envelope: mail_from, mail_options, rcpt_tos,
-                  rcpt_options (one list per recipient), session, helo, auth
-                  (mechanism), tls (version), sni, size, reply
-  transcript.log  "<session> C: <line>" and "<session> S: <line>" for every
-                  line received and sent; message bodies appear as
-                  "C: <DATA n bytes>"; "<session> -- <event>" for events
-                  (TLS version and SNI, handshake failures, drops, closes)
-  sessions        number of TCP connections accepted
-  active          number of sessions still being processed (0 = the server
-                  has handled everything the clients sent; a stalled or
-                  dropped session no longer counts)
-  waits           number of replies delayed by --delay-ms
-  violations      one line per client protocol violation, e.g.
-                  "VIOLATION pipelining 1 MAIL (next: RCPT)":
-                  pipelining  a command sent before the reply to the previous
-                              one (PIPELINING not advertised; when it is,
-                              only after EHLO, HELO, AUTH, DATA, STARTTLS
-                              and NOOP, which RFC 2920 puts last in a group)
-                  bare-lf, bare-cr   a line not ended by CRLF (command or body)
-                  line-length        a body line longer than 1000 octets
-                  8bit        8-bit body without BODY=8BITMIME
-                  smtputf8    non-ASCII address without SMTPUTF8
-                  param       a MAIL/RCPT parameter the server did not
-                              advertise (also answered 555 5.5.4)
+The options, the phases they apply to and the record directory's files are
+described in one place: tests/server/README.
 
 Stderr is silent unless something is wrong with the server itself; a client
 that disconnects at any point is an event in the transcript, not an error.
@@ -213,6 +140,8 @@ class Server:
         self.replies = dict(opts.reply)
         self.drops = dict.fromkeys(opts.drop, True)
         self.stalls = dict.fromkeys(opts.stall, True)
+        self.hostile = {name: dict(getattr(opts, name))
+                        for name in HOSTILE_OPTIONS}
         self.rcpt_replies = {a.lower(): r for a, r in opts.rcpt_reply}
         self.phase_counts = collections.Counter()
         self.sessions = 0
@@ -220,7 +149,14 @@ class Server:
         self.waits = 0
         self.messages = 0
         self.tasks = set()
-        self.ctx = make_tls_context(opts)
+        self.ctx = make_tls_context(opts, opts.cert, opts.key)
+        # the certificate of the second and later connections
+        self.next_ctx = self.ctx
+        if opts.next_cert:
+            self.next_ctx = make_tls_context(opts, opts.next_cert,
+                                             opts.next_key)
+        if opts.renegotiate or opts.key_update:
+            OpenSSL.check(self.ctx)
 
     def occurrence(self, phase):
         """Count one more occurrence of phase; return its 1-based number."""
@@ -275,6 +211,7 @@ class Session:
         self.aborted = False
         self.is_settled = False
         self.tls = None
+        self.ctx = None           # the TLS context of this connection
         self.sni = None
         self.verb = None          # command being answered; None = greeting
         self.helo = None
@@ -334,8 +271,9 @@ class Session:
                 self.writer.close()
 
     async def start_tls(self):
+        self.ctx = self.srv.ctx if self.number == 1 else self.srv.next_ctx
         try:
-            await self.writer.start_tls(self.srv.ctx)
+            await self.writer.start_tls(self.ctx)
         except (OSError, asyncio.TimeoutError) as e:
             self.note(f"TLS handshake failed: {e or type(e).__name__}")
             self.aborted = True   # start_tls closed the transport already
@@ -409,18 +347,23 @@ class Session:
         """Reply at phase: the scripted drop, stall or reply, else lines.
 
         before_send(lines) runs before a 2xx reply goes out (to record the
-        message first).  Returns the reply code.
+        message first).  The hostile options change how the reply goes
+        out (Session.send).  Returns the reply code.
         """
         n = self.srv.occurrence(phase)
         await self.drop_or_stall(phase, n)
         lines = self.srv.scripted(self.srv.replies, phase, n) or lines
-        code = int(lines[-1][:3])
+        how = {name: self.srv.scripted(table, phase, n)
+               for name, table in self.srv.hostile.items()}
+        code = reply_code(how["raw"]) if how["raw"] else int(lines[-1][:3])
         if before_send and 200 <= code < 300:
             before_send(lines)
-        await self.send(lines)
+        await self.send(lines, how)
         return code
 
-    async def send(self, lines):
+    async def send(self, lines, how=None):
+        """Send a reply; how (from respond) may make it a hostile one."""
+        how = how or {}
         if self.srv.opts.delay_ms:
             # A round trip of delay_ms: the reply leaves that long after
             # the client's last bytes came, the time this server spent on
@@ -434,16 +377,62 @@ class Session:
             # Let the read pump take in what the client has already sent.
             await asyncio.sleep(0)
         self.check_pipelining()
-        for line in lines:
-            self.rec.log(self.number, "S:", line)
         # a reply may echo a client's invalid UTF-8 (surrogate escapes):
         # its bytes go back as they came
-        self.writer.write("".join(l + "\r\n" for l in lines).encode(
-            "utf-8", "surrogateescape"))
-        await self.writer.drain()
-        if lines[-1].startswith("421"):
+        data = how.get("raw") or "".join(l + "\r\n" for l in lines).encode(
+            "utf-8", "surrogateescape")
+        code = data[:3].decode("ascii", "replace")
+        pieces = hostile_prefix(code, how) + [data]
+        if how.get("early"):
+            # the unsolicited reply leaves with this one, in one write
+            pieces[-1] += "".join(l + "\r\n" for l in how["early"]).encode()
+        for line in b"".join(pieces).splitlines():
+            self.rec.log(self.number, "S:", line)
+        if how.get("renegotiate"):
+            self.note("asking for TLS renegotiation")
+            OpenSSL.renegotiate(self.writer, self.ctx)
+        if how.get("close_mid"):
+            await self.close_mid_reply(b"".join(pieces))
+        await self.write_pieces(pieces, how)
+        if code == "421":
             self.note("closing after 421")
             raise Closed
+
+    async def write_pieces(self, pieces, how):
+        """Write the reply's pieces: each its own write (TLS record)."""
+        drip = how.get("drip")
+        if drip is not None or how.get("key_update"):
+            # one byte at a time
+            pieces = [bytes([b]) for b in b"".join(pieces)]
+        pause = (drip or 0) / 1000
+        for i, piece in enumerate(pieces):
+            if how.get("key_update"):
+                OpenSSL.key_update(self.writer, self.ctx)
+            self.writer.write(piece)
+            await self.writer.drain()
+            if i + 1 < len(pieces):
+                await asyncio.sleep(pause or self.pause_after(how, i))
+
+    @staticmethod
+    def pause_after(how, i):
+        """The pause after piece i when the reply is not dripped: between
+        --flood lines given a pause (they are the first pieces)."""
+        flood = how.get("flood")
+        if flood and flood[1] and i < flood[0]:
+            return flood[1] / 1000
+        return 0
+
+    async def close_mid_reply(self, data):
+        """Send the reply without its last line (a one-line reply: the
+        first half of it), then a TLS close_notify and FIN."""
+        lines = data.splitlines(keepends=True)
+        cut = b"".join(lines[:-1]) if len(lines) > 1 else data[:len(data) // 2]
+        self.writer.write(cut)
+        await self.writer.drain()
+        self.note("closing (TLS close_notify) in the middle of a reply")
+        self.writer.close()
+        self.aborted = True
+        raise Closed
 
     def check_pipelining(self):
         if not self.buf or self.verb == "QUIT":
@@ -852,19 +841,118 @@ class Session:
     smtp_EXPN = smtp_VRFY
 
 
+# --- hostile replies ------------------------------------------------------
+
+# The options that change how a reply goes out (README: "A hostile relay").
+HOSTILE_OPTIONS = ("drip", "flood", "long_line", "raw", "early", "close_mid",
+                   "renegotiate", "key_update")
+
+
+def hostile_prefix(code, how):
+    """The pieces --flood and --long-line put before a reply of code."""
+    pieces = []
+    flood = how.get("flood")
+    if flood:
+        count, pause = flood
+        lines = [f"{code}-flood line {k}\r\n".encode()
+                 for k in range(1, count + 1)]
+        pieces += lines if pause else [b"".join(lines)]
+    long_line = how.get("long_line")
+    if long_line:
+        size, chunk = long_line
+        line = f"{code}-".encode() + b"x" * max(0, size - 6) + b"\r\n"
+        chunk = chunk or len(line)
+        pieces += [line[i:i + chunk] for i in range(0, len(line), chunk)]
+    return pieces
+
+
+def reply_code(data):
+    """The code of the last line of a raw reply; 500 when it has none."""
+    last = data.rstrip(b"\r\n").rsplit(b"\n", 1)[-1]
+    return int(last[:3]) if last[:3].isdigit() else 500
+
+
+class OpenSSL:
+    """TLS renegotiation and KeyUpdate, which the ssl module cannot start.
+
+    Python's ssl module has no call for either, so these reach OpenSSL's
+    own SSL_renegotiate() and SSL_key_update() through ctypes, on the SSL
+    object of the connection: real messages of the real session, nothing
+    imitated.  The SSL pointer is read out of CPython's _ssl objects;
+    check() proves the layout (the SSL object must point back to the
+    SSL_CTX of the context) before any session relies on it.
+    """
+
+    lib = None
+
+    @classmethod
+    def load(cls):
+        if cls.lib is None:
+            import ctypes
+            cls.ctypes = ctypes
+            # the very libssl the ssl module is linked with
+            with open("/proc/self/maps") as f:
+                paths = {l.split()[-1] for l in f if "/libssl.so" in l}
+            if len(paths) != 1:
+                raise SystemExit(f"smtpd.py: libssl not found: {paths}")
+            lib = ctypes.CDLL(paths.pop())
+            ptr = ctypes.c_void_p
+            lib.SSL_get_SSL_CTX.argtypes = [ptr]
+            lib.SSL_get_SSL_CTX.restype = ptr
+            lib.SSL_renegotiate.argtypes = [ptr]
+            lib.SSL_key_update.argtypes = [ptr, ctypes.c_int]
+            cls.lib = lib
+        return cls.lib
+
+    @classmethod
+    def pointer(cls, sslobj, ctx):
+        """OpenSSL's SSL * of an ssl.SSLObject made from ctx."""
+        lib, ct = cls.load(), cls.ctypes
+        # PySSLSocket: PyObject_HEAD, Socket, ssl; PySSLContext:
+        # PyObject_HEAD, ctx (Modules/_ssl.c)
+        ssl_p = ct.cast(id(sslobj._sslobj), ct.POINTER(ct.c_void_p))[3]
+        ctx_p = ct.cast(id(ctx), ct.POINTER(ct.c_void_p))[2]
+        if not ssl_p or lib.SSL_get_SSL_CTX(ssl_p) != ctx_p:
+            raise SystemExit("smtpd.py: cannot find OpenSSL's SSL object "
+                             "in this Python's ssl module")
+        return ssl_p
+
+    @classmethod
+    def check(cls, ctx):
+        cls.pointer(ctx.wrap_bio(ssl.MemoryBIO(), ssl.MemoryBIO(),
+                                 server_side=True), ctx)
+
+    @classmethod
+    def renegotiate(cls, writer, ctx):
+        """Send a HelloRequest (TLS 1.2) with the next write."""
+        p = cls.pointer(writer.get_extra_info("ssl_object"), ctx)
+        if cls.lib.SSL_renegotiate(p) != 1:
+            raise OSError("SSL_renegotiate failed")
+
+    @classmethod
+    def key_update(cls, writer, ctx):
+        """Send a KeyUpdate asking for one back (TLS 1.3) with the next
+        write."""
+        p = cls.pointer(writer.get_extra_info("ssl_object"), ctx)
+        if cls.lib.SSL_key_update(p, 1) != 1:   # SSL_KEY_UPDATE_REQUESTED
+            raise OSError("SSL_key_update failed")
+
+
 # --- TLS ----------------------------------------------------------------
 
 TLS_VERSIONS = {"1.1": ssl.TLSVersion.TLSv1_1, "1.2": ssl.TLSVersion.TLSv1_2,
                 "1.3": ssl.TLSVersion.TLSv1_3}
 
 
-def make_tls_context(opts):
+def make_tls_context(opts, cert, key):
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     try:
-        ctx.load_cert_chain(opts.cert, opts.key)
+        ctx.load_cert_chain(cert, key)
     except OSError as e:   # ssl.SSLError included
-        raise SystemExit(f"smtpd.py: cannot load --cert {opts.cert} "
-                         f"--key {opts.key}: {e}")
+        raise SystemExit(f"smtpd.py: cannot load certificate {cert} "
+                         f"and key {key}: {e}")
+    if opts.renegotiate:
+        ctx.options &= ~ssl.OP_NO_RENEGOTIATION
     # Remember the client's SNI on the SSLObject for the transcript.
     ctx.sni_callback = lambda obj, name, _ctx: setattr(obj, "cf_sni", name)
     top = TLS_VERSIONS[opts.tls_max]
@@ -956,6 +1044,60 @@ def rcpt_reply_spec(text):
     return m.group(1), reply_lines(m.group(2))
 
 
+def phase_value(convert):
+    """argparse type for PHASE[#N]=VALUE: ((phase, N or None), value)."""
+    def parse(text):
+        key, sep, value = text.partition("=")
+        if not sep:
+            raise argparse.ArgumentTypeError(
+                f"expected PHASE[#N]=VALUE: {text!r}")
+        return phase_spec(REPLY_PHASES)(key), convert(value)
+    return parse
+
+
+def phase_flag(text):
+    """argparse type for PHASE[#N] of a hostile flag."""
+    return phase_spec(REPLY_PHASES)(text), True
+
+
+def numbers(text):
+    """ "A" or "A/B" (non-negative integers) -> (A, B or 0)."""
+    first, sep, second = text.partition("/")
+    if not first.isdigit() or (sep and not second.isdigit()):
+        raise argparse.ArgumentTypeError(f"expected N or N/M: {text!r}")
+    return int(first), int(second or 0)
+
+
+def milliseconds(text):
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"not a number of ms: {text!r}")
+    return int(text)
+
+
+ESCAPES = {"r": b"\r", "n": b"\n", "t": b"\t", "0": b"\0", "e": b"\x1b",
+           "\\": b"\\"}
+
+
+def unescape(text):
+    """--raw's TEXT -> bytes: \\r \\n \\t \\0 \\e (ESC) \\\\, \\xHH (one byte),
+    \\uHHHH (a character, in UTF-8); anything else as UTF-8."""
+    out = bytearray()
+    pos = 0
+    for m in re.finditer(r"\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|.)", text):
+        out += text[pos:m.start()].encode()
+        esc = m.group(1)
+        if esc[0] == "x" and len(esc) == 3:
+            out.append(int(esc[1:], 16))
+        elif esc[0] == "u" and len(esc) == 5:
+            out += chr(int(esc[1:], 16)).encode()
+        elif esc in ESCAPES:
+            out += ESCAPES[esc]
+        else:
+            raise argparse.ArgumentTypeError(f"unknown escape \\{esc}")
+        pos = m.end()
+    return bytes(out + text[pos:].encode())
+
+
 def parse_args(argv):
     p = argparse.ArgumentParser(
         prog="smtpd.py", description="Scriptable SMTPS test server "
@@ -981,8 +1123,31 @@ def parse_args(argv):
     p.add_argument("--tls-max", choices=sorted(TLS_VERSIONS), default="1.3")
     p.add_argument("--starttls", action="store_true")
     p.add_argument("--starttls-broken", action="store_true")
+    # a hostile relay (README); dict(option) is the script
+    for name, kind, meta in (("--drip", phase_value(milliseconds), "=MS"),
+                             ("--flood", phase_value(numbers),
+                              "=COUNT[/MS]"),
+                             ("--long-line", phase_value(numbers),
+                              "=BYTES[/CHUNK]"),
+                             ("--raw", phase_value(unescape), "=TEXT"),
+                             ("--early", phase_value(reply_lines),
+                              "=REPLY"),
+                             ("--close-mid", phase_flag, ""),
+                             ("--renegotiate", phase_flag, ""),
+                             ("--key-update", phase_flag, "")):
+        p.add_argument(name, type=kind, action="append", default=[],
+                       metavar="PHASE[#N]" + meta)
+    p.add_argument("--next-cert", metavar="PEM")
+    p.add_argument("--next-key", metavar="PEM")
     opts = p.parse_args(argv)
     opts.starttls = opts.starttls or opts.starttls_broken
+    if opts.renegotiate and opts.tls_max != "1.2":
+        p.error("--renegotiate needs --tls-max 1.2 (TLS 1.3 has no "
+                "renegotiation)")
+    if opts.key_update and opts.tls_max != "1.3":
+        p.error("--key-update needs TLS 1.3 (the default --tls-max)")
+    if bool(opts.next_cert) != bool(opts.next_key):
+        p.error("--next-cert and --next-key go together")
     return opts
 
 

@@ -2,9 +2,18 @@
  * fake_transport.c - the scripted fake transport; see fake_transport.h.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fake_transport.h"
+
+static long long	 fake_now;
+
+long long
+fake_clock(void)
+{
+	return fake_now;
+}
 
 static int
 fake_read_line(void *ctx, struct buf *line, int timeout_ms, char *err,
@@ -12,14 +21,27 @@ fake_read_line(void *ctx, struct buf *line, int timeout_ms, char *err,
 {
 	struct fake	*f = ctx;
 	const char	*l = f->script[f->next];
+	char		*end;
+	long		 delay;
 
-	(void)timeout_ms;
 	buf_reset(line);
 	if (l == NULL) {
 		snprintf(err, errlen, "script exhausted");
 		buf_adds(&f->events, "S: <script exhausted>\n");
 		return -1;
 	}
+	if (*l == '@') {
+		delay = strtol(l + 1, &end, 10);
+		if (delay > timeout_ms) {
+			fake_now += timeout_ms;
+			snprintf(err, errlen, "timed out waiting for the server");
+			buf_adds(&f->events, "S: <timed out>\n");
+			return -1;
+		}
+		fake_now += delay;
+		l = end + 1;
+	} else if (*l == '^')
+		l++;
 	f->next++;
 	if (strcmp(l, "!ERR") == 0) {
 		snprintf(err, errlen, "connection reset by peer");
@@ -54,8 +76,9 @@ fake_write(void *ctx, const void *p, size_t len, int timeout_ms, char *err,
 static int
 fake_pending(void *ctx)
 {
-	(void)ctx;
-	return 0;
+	struct fake	*f = ctx;
+
+	return f->script[f->next] != NULL && f->script[f->next][0] == '^';
 }
 
 int
@@ -94,6 +117,7 @@ void
 fake_init(struct fake *f, const char *const *lines)
 {
 	memset(f, 0, sizeof(*f));
+	fake_now = 0;
 	f->script = lines;
 	tr.ctx = f;
 	tr.starttls = NULL;

@@ -13,6 +13,12 @@
  * so that one write holding several commands (pipelining, or body and
  * final dot together) shows as one "C: " event.  A script line "!ERR"
  * makes read_line fail like a reset connection.
+ *
+ * The fake keeps time of its own (fake_clock, for smtp_params.clock): a
+ * line "@N text" arrives N ms after the previous one, or read_line times
+ * out ("S: <timed out>") when N is more than it was given; a line "^text"
+ * came with the previous one and is already waiting (pending()) before
+ * the client sends its next command.
  */
 #ifndef CFSENDMAIL_FAKE_TRANSPORT_H
 #define CFSENDMAIL_FAKE_TRANSPORT_H
@@ -42,6 +48,8 @@ extern struct transport	 tr;
  */
 void	fake_init(struct fake *, const char *const *lines);
 void	fake_free(struct fake *);
+/* The fake server's clock, in ms: moved only by "@N" lines. */
+long long fake_clock(void);
 /* For tr.starttls: notes "-- TLS --" in the events and succeeds. */
 int	fake_starttls(void *ctx, char *err, size_t errlen);
 

@@ -698,6 +698,48 @@ test_token_file(const char *dir)
 	config_free(&cfg);
 }
 
+/*
+ * How many copies of needle the stack below the caller holds: what the
+ * functions it called and that returned left there.  The bytes are read
+ * one by one through volatile, without a library call that a sanitizer
+ * or a compiler could object to.
+ */
+static size_t __attribute__((noinline))
+stack_copies(const char *needle)
+{
+	char		 probe[40 * 1024];
+	volatile char	*p = probe;
+	size_t		 i, j, n = strlen(needle), found = 0;
+
+	/* never written on purpose: hide that from the compiler */
+	__asm__ __volatile__("" : "+r"(p));
+	for (i = 0; i + n <= sizeof(probe); i++) {
+		for (j = 0; j < n && p[i + j] == needle[j]; j++)
+			;
+		found += j == n;
+	}
+	return found;
+}
+
+/* The token's line went through inih's line buffer, on its stack. */
+static void
+test_token_memory(const char *dir)
+{
+	struct config	 cfg;
+	char		 err[512];
+	const char	*path;
+
+	path = write_file(dir, "stack.conf", "[relay]\ntoken = "
+	    "tok-8c1f4b0e-on-the-stack\n", 0600);
+	config_init(&cfg, "/q");
+	is_int(config_load(&cfg, path, err, sizeof(err)), 0, "memory: loaded");
+	is_int((long)stack_copies("tok-8c1f4b0e-on-the-stack"), 0, "memory: "
+	    "no copy of the token left on the stack by the parser");
+	is_str(cfg.token, "tok-8c1f4b0e-on-the-stack", "memory: the token "
+	    "kept");
+	config_free(&cfg);
+}
+
 int
 main(void)
 {
@@ -717,6 +759,7 @@ main(void)
 	umask(022);
 	test_load(dir);
 	test_token_file(dir);
+	test_token_memory(dir);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "# could not remove %s\n", dir);

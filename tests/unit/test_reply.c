@@ -176,7 +176,8 @@ test_limits(void)
 	err[0] = '\0';
 	is_int(reply_feed(&r, "250-x", 5, err, sizeof(err)), -1,
 	    "lines: line %d refused", REPLY_MAX_LINES + 1);
-	is_str(err, "reply from server too long", "lines: reason");
+	is_str(err, "reply from server has more than 256 lines",
+	    "lines: reason");
 
 	/*
 	 * Bytes: lines of 4000 bytes add 3996 bytes of text and a '\n'
@@ -190,7 +191,8 @@ test_limits(void)
 		rc = reply_feed(&r, line, strlen(line), err, sizeof(err));
 	is_int(rc, -1, "bytes: over-long reply refused");
 	is_int((long)(i - 1), 17, "bytes: refused at line 17");
-	is_str(err, "reply from server too long", "bytes: reason");
+	is_str(err, "reply from server longer than 65536 bytes",
+	    "bytes: reason");
 	ok(r.text.len <= REPLY_MAX_BYTES, "bytes: text stayed within %d",
 	    REPLY_MAX_BYTES);
 	reply_free(&r);

@@ -3,7 +3,8 @@
  *
  * The scripted fake transport of fake_transport.h plays the server, so
  * a test case reads like curl's test9xx files: what the server says in,
- * the transcript out.
+ * the transcript out.  Its clock (params.clock) moves only with "@N"
+ * script lines: the deadline cases need no real waiting.
  */
 #include <sys/types.h>
 
@@ -34,6 +35,7 @@ static const struct smtp_params params = {
 	.auth_timeout_ms = 1000,
 	.data_timeout_ms = 1000,
 	.starttls = 0,
+	.clock = fake_clock,
 };
 
 static const char *
@@ -963,6 +965,241 @@ test_write_error(void)
 	fake_free(&f);
 }
 
+/* One message to a@x, "Hi", through a session on script with params p;
+ * returns smtp_send's result, or -2 when smtp_open failed. */
+static int
+open_and_send(struct fake *f, const char *const *script,
+    const struct smtp_params *p, struct smtp_status *st)
+{
+	static const char *const r1[] = { "a@x" };
+	struct smtp_session	 s;
+	struct smtp_envelope	 e = { .from = "f@x", .rcpts = r1,
+	    .nrcpts = 1 };
+	struct membody		 mb = { "Hi\n", 3, 0, 0, 0 };
+	struct smtp_body	 b = { &mb, membody_read };
+	struct smtp_status	 rs[1];
+	int			 rc = -2;
+
+	fake_init(f, script);
+	smtp_session_init(&s, &tr, p);
+	if (smtp_open(&s, st) == 0)
+		rc = smtp_send(&s, &e, &b, rs, st);
+	smtp_session_free(&s);
+	return rc;
+}
+
+/* Deadlines: one per reply however its lines come, and a ceiling. */
+static void
+test_deadlines(void)
+{
+	static const struct {
+		const char	*name;
+		int		 timeout, auth, data;	/* ms; 0: 1000 */
+		const char	*script[MAXSCRIPT];
+		int		 rc;	/* open_and_send() */
+		const char	*st;
+		enum smtp_cause	 cause;
+		const char	*text;
+		long long	 took;	/* ms on the fake clock */
+	} cases[] = {
+	    { "EHLO lines each in time, the reply late", 0, 0, 0,
+		{ "220 hi", "@400 250-h", "@400 250-AUTH PLAIN",
+		"@400 250 8BITMIME", NULL }, -2, "0 TEMP lost",
+		SMTP_CAUSE_TIMEOUT, "no complete reply within 1 s (in EHLO)",
+		1000 },
+	    { "EHLO lines adding up to less than the timeout", 0, 0, 0,
+		{ "220 hi", "@300 250-h", "@300 250-AUTH PLAIN",
+		"@300 250 8BITMIME", "235 ok", "250 ok", "250 ok", "354 go",
+		"250 queued", NULL }, 0, "250 OK", SMTP_CAUSE_REPLY,
+		"250 queued", 900 },
+	    { "no greeting at all", 0, 0, 0, { "@5000 220 hi", NULL }, -2,
+		"0 TEMP lost", SMTP_CAUSE_TIMEOUT,
+		"no complete reply within 1 s (in GREETING)", 1000 },
+	    { "AUTH has its own deadline", 0, 500, 0, { "220 hi", "250-h",
+		"250 AUTH PLAIN", "@600 235 ok", NULL }, -2, "0 TEMP lost",
+		SMTP_CAUSE_TIMEOUT, "no complete reply within 0.5 s (in AUTH)",
+		500 },
+	    { "the final dot's reply within data_timeout", 0, 0, 3000,
+		{ "220 hi", "250-h", "250 AUTH PLAIN", "235 ok", "250 ok",
+		"250 ok", "354 go", "@2500 250 queued", NULL }, 0, "250 OK",
+		SMTP_CAUSE_REPLY, "250 queued", 2500 },
+	    { "the final dot's reply dripped past data_timeout", 0, 0,
+		3000, { "220 hi", "250-h", "250 AUTH PLAIN", "235 ok",
+		"250 ok", "250 ok", "354 go", "@2000 250-a",
+		"@2000 250 queued", NULL },
+		-1, "0 TEMP lost", SMTP_CAUSE_TIMEOUT,
+		"no complete reply within 3 s (in BODY)", 3000 },
+	    { "every reply just in time: the session's ceiling", 0, 0, 0,
+		{ "@900 220 hi", "250-h", "@900 250 AUTH PLAIN",
+		"@900 235 ok", "@900 250 ok", "@900 250 ok", NULL }, -1,
+		"0 TEMP lost",
+		SMTP_CAUSE_TIMEOUT, "session time limit of 3 s reached (in "
+		"MAIL)", 3000 },
+	};
+	struct smtp_params	 p;
+	struct smtp_status	 st;
+	struct fake		 f;
+	size_t			 i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		p = params;
+		p.timeout_ms = cases[i].timeout ? cases[i].timeout : 1000;
+		p.auth_timeout_ms = cases[i].auth ? cases[i].auth : 1000;
+		p.data_timeout_ms = cases[i].data ? cases[i].data : 1000;
+		is_int(open_and_send(&f, cases[i].script, &p, &st),
+		    cases[i].rc, "deadline %s: result", cases[i].name);
+		is_str(status_string(&st), cases[i].st, "deadline %s: status",
+		    cases[i].name);
+		is_int(st.cause, cases[i].cause, "deadline %s: cause",
+		    cases[i].name);
+		is_str(st.text, cases[i].text, "deadline %s: text",
+		    cases[i].name);
+		is_int(fake_now, cases[i].took, "deadline %s: gave up at %lld "
+		    "ms", cases[i].name, cases[i].took);
+		fake_free(&f);
+	}
+}
+
+/* A further message on the same connection gets a ceiling of its own. */
+static void
+test_ceiling_per_message(void)
+{
+	static const char *const script[] = { "220 hi", "250-h",
+	    "250 AUTH PLAIN", "235 ok", "@900 250 ok", "@900 250 ok", "@900 354 go",
+	    "@900 250 first", "@900 250 ok", "@900 250 ok", "@900 354 go",
+	    "@900 250 second", NULL };
+	static const char *const r1[] = { "a@x" };
+	struct smtp_session	 s;
+	struct smtp_envelope	 e = { .from = "f@x", .rcpts = r1,
+	    .nrcpts = 1 };
+	struct membody		 mb = { "Hi\n", 3, 0, 0, 0 };
+	struct smtp_body	 b = { &mb, membody_read };
+	struct smtp_status	 st, rs[1];
+	struct fake		 f;
+	struct smtp_params	 p = params;
+
+	p.data_timeout_ms = 2000;	/* ceiling: 4 s; each message 3.6 s */
+	fake_init(&f, script);
+	smtp_session_init(&s, &tr, &p);
+	is_int(smtp_open(&s, &st), 0, "ceiling per message: open");
+	is_int(smtp_send(&s, &e, &b, rs, &st), 0, "ceiling per message: "
+	    "first sent");
+	mb.off = 0;
+	is_int(smtp_send(&s, &e, &b, rs, &st), 0, "ceiling per message: "
+	    "second sent (%s)", st.text);
+	is_int(fake_now, 7200, "ceiling per message: 7.2 s for both");
+	smtp_session_free(&s);
+	fake_free(&f);
+}
+
+/* A reply waiting before a command was sent answers nothing we sent. */
+static void
+test_unsolicited(void)
+{
+	static const struct {
+		const char	*name;
+		const char	*script[MAXSCRIPT];
+		int		 rc;
+		const char	*st;
+		enum smtp_cause	 cause;
+		const char	*text;
+		const char	*events;	/* all of them */
+	} cases[] = {
+	    { "after the greeting", { "220 hi", "^250 unasked", NULL }, -2,
+		"0 TEMP lost", SMTP_CAUSE_PROTOCOL,
+		"unsolicited reply from server (before EHLO): 250 unasked",
+		"S: 220 hi\nS: 250 unasked\n" },
+	    { "421 may come unasked", { "220 hi", "^421 4.3.2 bye", NULL },
+		-2, "421 TEMP lost", SMTP_CAUSE_REPLY, "421 4.3.2 bye",
+		"S: 220 hi\nS: 421 4.3.2 bye\n" },
+	    { "a 250 with the 354: no body sent", { "220 hi", "250-h",
+		"250 AUTH PLAIN", "235 ok", "250 ok", "250 ok", "354 go",
+		"^250 early", "451 4.3.0 not taken", NULL }, -1,
+		"0 TEMP lost", SMTP_CAUSE_PROTOCOL,
+		"unsolicited reply from server (before BODY): 250 early",
+		"S: 220 hi\nC: EHLO h\r\nS: 250-h\nS: 250 AUTH PLAIN\n"
+		"C: AUTH PLAIN " PLAIN_B64 "\r\nS: 235 ok\n"
+		"C: MAIL FROM:<f@x>\r\nS: 250 ok\n"
+		"C: RCPT TO:<a@x>\r\nS: 250 ok\n"
+		"C: DATA\r\nS: 354 go\nS: 250 early\n" },
+	};
+	struct smtp_status	 st;
+	struct fake		 f;
+	size_t			 i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		is_int(open_and_send(&f, cases[i].script, &params, &st),
+		    cases[i].rc, "unsolicited %s: result", cases[i].name);
+		is_str(status_string(&st), cases[i].st, "unsolicited %s: "
+		    "status", cases[i].name);
+		is_int(st.cause, cases[i].cause, "unsolicited %s: cause",
+		    cases[i].name);
+		is_str(st.text, cases[i].text, "unsolicited %s: text",
+		    cases[i].name);
+		is_str(f.events.data, cases[i].events, "unsolicited %s: "
+		    "transcript", cases[i].name);
+		fake_free(&f);
+	}
+}
+
+/* The state and cause a caller decides from, for each kind of failure. */
+static void
+test_causes(void)
+{
+	static const struct {
+		const char	*name;
+		const char	*caps;
+		const char	*rest[MAXSCRIPT];
+		const char	*st;
+		enum smtp_state	 state;
+		enum smtp_cause	 cause;
+	} cases[] = {
+	    { "a reply", "AUTH PLAIN", { "550 5.7.1 no", "250 reset", NULL },
+		"550 PERM", SMTP_MAIL, SMTP_CAUSE_REPLY },
+	    { "a reset", "AUTH PLAIN", { "250 ok", "!ERR", NULL },
+		"0 TEMP lost", SMTP_RCPT, SMTP_CAUSE_CONNECTION },
+	    { "a malformed reply", "AUTH PLAIN", { "250 ok", "250 ok",
+		"35 go", NULL }, "0 TEMP lost", SMTP_DATA,
+		SMTP_CAUSE_PROTOCOL },
+	    { "refused here", "AUTH PLAIN|SIZE 1", { NULL }, "0 PERM",
+		SMTP_READY, SMTP_CAUSE_LOCAL },
+	    /* pipelined, the refusal of MAIL is MAIL's, not RCPT's */
+	    { "MAIL refused, pipelined", "AUTH PLAIN|PIPELINING",
+		{ "550 5.7.1 no", "503 5.5.1 no", "554 5.5.1 no", "250 ok",
+		NULL }, "550 PERM", SMTP_MAIL, SMTP_CAUSE_REPLY },
+	};
+	static const char *const r1[] = { "a@x" };
+	struct smtp_session	 s;
+	struct smtp_envelope	 e = { .from = "f@x", .rcpts = r1,
+	    .nrcpts = 1, .size = 10 };
+	struct membody		 mb = { "Hi\n", 3, 0, 0, 0 };
+	struct smtp_body	 b = { &mb, membody_read };
+	struct smtp_status	 st, rs[1];
+	struct fake		 f;
+	size_t			 i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		fake_init(&f, server(cases[i].caps, cases[i].rest));
+		smtp_session_init(&s, &tr, &params);
+		smtp_open(&s, &st);
+		mb.off = 0;
+		is_int(smtp_send(&s, &e, &b, rs, &st), -1, "cause %s: fails",
+		    cases[i].name);
+		is_str(status_string(&st), cases[i].st, "cause %s: status",
+		    cases[i].name);
+		is_str(smtp_state_name(st.state),
+		    smtp_state_name(cases[i].state), "cause %s: state",
+		    cases[i].name);
+		is_int(st.cause, cases[i].cause, "cause %s: cause",
+		    cases[i].name);
+		is_str(smtp_state_name(rs[0].state),
+		    smtp_state_name(cases[i].state), "cause %s: recipient's "
+		    "state", cases[i].name);
+		smtp_session_free(&s);
+		fake_free(&f);
+	}
+}
+
 int
 main(void)
 {
@@ -975,5 +1212,9 @@ main(void)
 	test_body_writes();
 	test_no_pipelining();
 	test_write_error();
+	test_deadlines();
+	test_ceiling_per_message();
+	test_unsolicited();
+	test_causes();
 	return done_testing();
 }
