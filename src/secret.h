@@ -38,7 +38,9 @@ char	*secret_strdup(const char *s);
 void	 secret_free(void *);
 /*
  * Overwrite the stack below the caller, where a function that returned
- * (a parser given the config file's text, say) may have left a copy.
+ * (a parser given the config file's text, say) may have left a copy, and
+ * zero the vector registers, which the lazy binder would otherwise save
+ * on the stack at the next first call of a library function.
  */
 void	 secret_burn_stack(void);
 

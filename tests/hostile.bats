@@ -719,7 +719,7 @@ HOSTILE_EHLO='ehlo=250-mx greets \e[2J\xc2\x9b31m \u202eevil\0hidden \xff\r\n250
 syslog_start() {
 	SYSLOG=$BATS_TEST_TMPDIR/syslog
 	mkdir -p "$BATS_TEST_TMPDIR/dev"
-	"$SMTPD_PYTHON" -c '
+	"$PYTHON3" -c '
 import json, os, socket, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
 s.bind(sys.argv[1] + ".tmp")
@@ -772,7 +772,7 @@ syslog_stop() {
 	[ "$status" -ne 99 ] || _fail "could not set up the namespace"
 	echo "# syslog: $(cat "$SYSLOG")" >&3
 	[ -s "$SYSLOG" ] || _fail "nothing reached syslog:" "$stderr"
-	"$SMTPD_PYTHON" - "$SYSLOG" <<'PY'
+	"$PYTHON3" - "$SYSLOG" <<'PY'
 import json, re, sys
 bad = 0
 for line in open(sys.argv[1]):

@@ -271,7 +271,7 @@ stop_stalled() {
 	write_config "relay.token=$TOK" relay.timeout=30
 	start_stalled "$CFSENDMAIL" -C "$CONF" to@example.org
 	assert_file_contains "$REC/transcript.log" "S: 235"
-	run "$SMTPD_PYTHON" "$SECURITY_DIR/memscan.py" --flags "$STALLED_PID" \
+	run "$PYTHON3" "$SECURITY_DIR/memscan.py" --flags "$STALLED_PID" \
 	    "$TOK"
 	assert_status 0
 	local total dumped unlocked
@@ -296,7 +296,7 @@ stop_stalled() {
 	wait_for_stall
 	local pid
 	pid=$(pgrep -f -- "-C $CONF -odb") || _fail "no child delivering"
-	run "$SMTPD_PYTHON" "$SECURITY_DIR/memscan.py" --flags "$pid" "$TOK"
+	run "$PYTHON3" "$SECURITY_DIR/memscan.py" --flags "$pid" "$TOK"
 	kill -TERM "$pid"
 	assert_status 0
 	local total dumped unlocked

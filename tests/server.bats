@@ -516,7 +516,7 @@ connect(); data = reads(); print(sock.version())'
 	assert_output_contains "Service ready\\r\\n'"
 	assert_output_contains TLSv1.3
 	# bad combinations are refused at start
-	run "$SMTPD_PYTHON" "$TESTS_SERVER_DIR/smtpd.py" --port-file /dev/null \
+	run "$PYTHON3" "$TESTS_SERVER_DIR/smtpd.py" --port-file /dev/null \
 	    --cert "$CERTS/server.pem" --key "$CERTS/server.key" \
 	    --renegotiate greeting
 	assert_status 2
