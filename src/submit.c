@@ -22,6 +22,7 @@
 #include "aliases.h"
 #include "attempt.h"
 #include "deliver.h"
+#include "idn.h"
 #include "log.h"
 #include "message.h"
 #include "privilege.h"
@@ -31,7 +32,8 @@
 struct envelope {
 	char			*from;
 	struct address_list	 rcpts;
-	int			 smtputf8;
+	/* refused before queueing: their local part is not ASCII */
+	struct address_list	 refused;
 };
 
 static void
@@ -39,6 +41,7 @@ envelope_free(struct envelope *env)
 {
 	free(env->from);
 	address_list_free(&env->rcpts);
+	address_list_free(&env->refused);
 }
 
 /* -f "<a@x>" is common; the brackets are not part of the address. */
@@ -63,17 +66,16 @@ envelope_sender(const struct options *opts, const struct config *cfg,
 {
 	struct passwd	*pw = getpwuid(getuid());
 	char		 err[512], given[512];
-	int		 utf8 = 0;
 
 	env->from = aliases_sender(cfg, strip_brackets(opts->sender, given,
 	    sizeof(given)), pw != NULL ? pw->pw_name : NULL, err,
 	    sizeof(err));
 	if (env->from == NULL)
 		return outcome_fail(o, EX_CONFIG, "%s", err);
-	if (address_check_envelope(env->from, 1, &utf8, err,
+	if (address_check_envelope(env->from, 1, NULL, err,
+	    sizeof(err)) == -1 || idn_address(&env->from, err,
 	    sizeof(err)) == -1)
 		return outcome_fail(o, EX_DATAERR, "sender: %s", err);
-	env->smtputf8 |= utf8;
 	return 0;
 }
 
@@ -118,20 +120,38 @@ check_rcpts(struct envelope *env, struct outcome *o)
 {
 	char	 err[512];
 	size_t	 i;
-	int	 utf8;
 
 	if (env->rcpts.n == 0)
 		return outcome_fail(o, EX_USAGE, "no recipients: give them "
 		    "as arguments, or use -t to take them from the headers");
-	for (i = 0; i < env->rcpts.n; i++) {
-		utf8 = 0;
-		if (address_check_envelope(env->rcpts.v[i].addr, 0, &utf8, err,
+	for (i = 0; i < env->rcpts.n; i++)
+		if (address_check_envelope(env->rcpts.v[i].addr, 0, NULL, err,
 		    sizeof(err)) == -1)
 			return outcome_fail(o, EX_DATAERR, "recipient: %s",
 			    err);
-		env->smtputf8 |= utf8;
+	if (idn_rcpts(&env->rcpts, &env->refused, err, sizeof(err)) == -1)
+		return outcome_fail(o, EX_DATAERR, "recipient: %s", err);
+	/* one recipient the relay cannot take does not stop the others */
+	for (i = 0; i < env->refused.n; i++) {
+		outcome_fail(o, 0, "<%s> refused: the local part is not ASCII "
+		    "and the relay does not offer SMTPUTF8",
+		    env->refused.v[i].addr);
+		log_error("<%s> refused: the local part is not ASCII",
+		    env->refused.v[i].addr);
 	}
+	if (env->rcpts.n == 0)
+		return outcome_fail(o, EX_NOUSER, "no recipient left to send "
+		    "to: nothing sent");
 	return 0;
+}
+
+/* Recipients refused before queueing make the exit status 67. */
+static int
+refused_code(const struct envelope *env, struct outcome *o)
+{
+	if (env->refused.n > 0 && o->code == 0)
+		o->code = EX_NOUSER;
+	return o->code;
 }
 
 void
@@ -158,6 +178,7 @@ submit_verify(const struct options *opts, const struct config *cfg,
 			buf_addf(&o->out, "recipient: <%s>\n",
 			    env.rcpts.v[i].addr);
 	}
+	refused_code(&env, o);
 	envelope_free(&env);
 	return o->code;
 }
@@ -359,7 +380,6 @@ fill_envelope(struct queue_envelope *v, const struct envelope *env,
 	/* -B8BITMIME is only the caller's guess (cron always says so): what
 	 * the message holds decides BODY=8BITMIME */
 	v->eightbit = m->eightbit;
-	v->smtputf8 = env->smtputf8;
 	v->size = message_wire_size(m);
 	if ((v->from = strdup(env->from)) == NULL ||
 	    (v->rcpts = calloc(env->rcpts.n, sizeof(*v->rcpts))) == NULL)
@@ -629,6 +649,7 @@ submit_message(const struct options *opts, const struct config *cfg,
 		goto done;
 	}
 	dispatch(opts, cfg, &d, &q, &e, o);
+	refused_code(&env, o);
 done:
 	deliver_close(&d);
 	queue_entry_free(&e);
