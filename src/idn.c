@@ -60,7 +60,7 @@ idn_address(char **addr, char *err, size_t errlen)
 {
 	const char	*at = address_at(*addr);
 	char		*domain, *s;
-	char		 why[256];
+	char		 why[ADDRESS_QUOTED + 64];
 	int		 n;
 
 	if (idn_local_utf8(*addr)) {
@@ -78,6 +78,12 @@ idn_address(char **addr, char *err, size_t errlen)
 	free(domain);
 	if (n == -1) {
 		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	/* A-labels are longer than what they encode: 254 octets still */
+	if (address_check_envelope(s, 0, NULL, why, sizeof(why)) == -1) {
+		snprintf(err, errlen, "in A-labels, %s", why);
+		free(s);
 		return -1;
 	}
 	free(*addr);

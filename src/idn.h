@@ -34,8 +34,9 @@ int	idn_local_utf8(const char *addr);
 /*
  * Replace *addr (malloc'd, an address that passed
  * address_check_envelope()) with its ASCII form: the domain in A-labels.
- * -1 with a reason when the local part is not ASCII or the domain is no
- * valid IDN; *addr is unchanged then.
+ * -1 with a reason when the local part is not ASCII, the domain is no
+ * valid IDN, or the address in A-labels is too long for the envelope;
+ * *addr is unchanged then.
  */
 int	idn_address(char **addr, char *err, size_t errlen);
 

@@ -124,11 +124,36 @@ test_rcpts(void)
 	address_list_free(&refused);
 }
 
+/* 31 labels "ü" after 9 a's: 102 octets in UTF-8, 257 in A-labels. */
+static void
+test_too_long(void)
+{
+	char	 addr[512], *a;
+	char	 err[512];
+	size_t	 i, n;
+
+	n = (size_t)snprintf(addr, sizeof(addr), "aaaaaaaaa@");
+	for (i = 0; i < 31; i++)
+		n += (size_t)snprintf(addr + n, sizeof(addr) - n, "%s\xc3\xbc",
+		    i ? "." : "");
+	ok(address_check_envelope(addr, 0, NULL, err, sizeof(err)) == 0,
+	    "too long: fits the envelope in UTF-8");
+	a = strdup(addr);
+	is_int(idn_address(&a, err, sizeof(err)), -1, "too long: refused in "
+	    "A-labels");
+	is_str(err, "in A-labels, address longer than 254 octets: "
+	    "\"aaaaaaaaa@xn--tda.xn--tda.xn--tda.xn--tda.xn--tda.xn--tda."
+	    "xn--tda.xn--tda.xn--td...\"", "too long: the reason");
+	is_str(a, addr, "too long: unchanged");
+	free(a);
+}
+
 int
 main(void)
 {
 	test_domain();
 	test_address();
+	test_too_long();
 	test_rcpts();
 	return done_testing();
 }
