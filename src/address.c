@@ -879,9 +879,8 @@ check_domain(const char *s)
 	return NULL;
 }
 
-/* Show at most 80 bytes of s, with control and non-ASCII bytes escaped. */
-static void
-quote_safe(const char *s, char *out, size_t outlen)
+void
+address_quote(const char *s, char *out, size_t outlen)
 {
 	size_t	 i, o = 0;
 	int	 c, n;
@@ -907,10 +906,10 @@ quote_safe(const char *s, char *out, size_t outlen)
 static int
 refuse(const char *addr, const char *why, char *err, size_t errlen)
 {
-	char	 shown[80 * 4 + 8];
+	char	 shown[ADDRESS_QUOTED];
 
 	if (errlen > 0) {
-		quote_safe(addr, shown, sizeof(shown));
+		address_quote(addr, shown, sizeof(shown));
 		(void)snprintf(err, errlen, "%s: \"%s\"", why, shown);
 	}
 	return -1;
@@ -925,6 +924,27 @@ address_check_bytes(const char *addr, char *err, size_t errlen)
 	if ((why = check_bytes(addr, &u8)) == NULL)
 		return 0;
 	return refuse(addr, why, err, errlen);
+}
+
+int
+address_check_domain(const char *domain, char *err, size_t errlen)
+{
+	const char	*why;
+	int		 u8 = 0;
+
+	if ((why = check_bytes(domain, &u8)) != NULL)
+		;
+	else if (*domain == '[')
+		why = "an address literal is not a domain name";
+	else if (strchr(domain, '@') != NULL)
+		why = "'@' in a domain name";
+	else if (strlen(domain) > 253)
+		why = "domain longer than 253 octets";
+	else
+		why = check_domain(domain);
+	if (why == NULL)
+		return 0;
+	return refuse(domain, why, err, errlen);
 }
 
 int

@@ -20,6 +20,8 @@
  * octets with its angle brackets. */
 #define ADDRESS_LOCAL_MAX	64
 #define ADDRESS_MAX		254
+/* Room for what address_quote() writes. */
+#define ADDRESS_QUOTED		(80 * 4 + 8)
 
 struct address {
 	/*
@@ -115,6 +117,21 @@ int	address_check_envelope(const char *addr, int allow_empty, int *utf8,
  * as address_check_envelope() writes it.
  */
 int	address_check_bytes(const char *addr, char *err, size_t errlen);
+
+/*
+ * Check that domain is a host name as address_check_envelope() wants one
+ * after the '@' (UTF-8 labels accepted), not an address literal, at most
+ * 253 octets.  0, or -1 with a reason that quotes it safely.
+ */
+int	address_check_domain(const char *domain, char *err, size_t errlen);
+
+/*
+ * Copy at most 80 bytes of s to out (ADDRESS_QUOTED bytes hold it all),
+ * with control and non-ASCII bytes shown as \xNN and '"' and '\\'
+ * escaped, "..." after a cut: safe to show inside double quotes on a
+ * terminal or in a log.
+ */
+void	address_quote(const char *s, char *out, size_t outlen);
 
 /* Return 1 if addr has no '@' outside quotes (a local name like "root"),
  * else 0. */

@@ -23,17 +23,27 @@
 
 #include <ini.h>
 
+#include "address.h"
+#include "aliases.h"
 #include "buf.h"
 #include "config.h"
+#include "idn.h"
 #include "readfile.h"
 #include "secret.h"
 
 /* Largest config or token file we read: both are a few hundred bytes. */
 #define CONFIG_MAX_FILE	(256 * 1024)
 
+/* The UTF-8 byte order mark. */
+#define BOM		"\xef\xbb\xbf"
+
 enum key_type {
 	KEY_STRING,
 	KEY_SECRET,	/* a string that must be wiped */
+	KEY_SENDER,	/* an address with a domain */
+	KEY_ADDRESS,	/* an address, or a local name */
+	KEY_DOMAIN,
+	KEY_DOMAINS,	/* a comma-separated list of them */
 	KEY_INT,
 	KEY_DURATION,	/* seconds, with an optional s/m/h/d suffix */
 	KEY_ENUM,
@@ -71,8 +81,10 @@ static const struct key keys[] = {
 	{ "relay", "timeout", KEY_DURATION, F(timeout), 1, 3600, NULL },
 	{ "relay", "data_timeout", KEY_DURATION, F(data_timeout), 1, 3600,
 	    NULL },
-	{ "sender", "from", KEY_STRING, F(from), 0, 0, NULL },
-	{ "sender", "domain", KEY_STRING, F(domain), 0, 0, NULL },
+	{ "sender", "from", KEY_SENDER, F(from), 0, 0, NULL },
+	{ "sender", "domain", KEY_DOMAIN, F(domain), 0, 0, NULL },
+	{ "sender", "local_domains", KEY_DOMAINS, F(local_domains), 0, 0,
+	    NULL },
 	{ "sender", "rewrite_from", KEY_ENUM, F(rewrite_from), 0, 0,
 	    rewrite_names },
 	{ "delivery", "mode", KEY_ENUM, F(mode), 0, 0, mode_names },
@@ -88,8 +100,20 @@ static const struct key keys[] = {
 	{ "queue", "dir", KEY_STRING, F(queue_dir), 0, 0, NULL },
 	{ "queue", "max_age", KEY_DURATION, F(max_age), 60,
 	    365 * 24 * 3600, NULL },
-	{ "queue", "bounce_to", KEY_STRING, F(bounce_to), 0, 0, NULL },
+	{ "queue", "bounce_to", KEY_ADDRESS, F(bounce_to), 0, 0, NULL },
 	{ "log", "syslog", KEY_BOOL, F(syslog), 0, 1, NULL },
+};
+
+/* The keys whose line is noted, for the checks made after the parse. */
+static const struct {
+	const char	*name;
+	size_t		 line;		/* an int of struct config */
+} key_lines[] = {
+	{ "token", F(token_line) },
+	{ "token_file", F(token_file_line) },
+	{ "ca_file", F(ca_file_line) },
+	{ "from", F(from_line) },
+	{ "bounce_to", F(bounce_to_line) },
 };
 
 #undef F
@@ -314,6 +338,100 @@ set_string(char **field, const char *value, int secret)
 	return 0;
 }
 
+/*
+ * An address as the relay takes it, its domain in A-labels; a local name
+ * only when local_ok.  NULL with a reason in why.
+ */
+static char *
+config_address(const char *value, int local_ok, char *why, size_t whylen)
+{
+	char	*a;
+
+	if (address_check_envelope(value, 0, NULL, why, whylen) == -1)
+		return NULL;
+	if (!local_ok && address_is_local(value)) {
+		snprintf(why, whylen, "not an address with a domain");
+		return NULL;
+	}
+	if ((a = strdup(value)) == NULL) {
+		snprintf(why, whylen, "out of memory");
+		return NULL;
+	}
+	if (idn_address(&a, why, whylen) == -1) {
+		free(a);
+		return NULL;
+	}
+	return a;
+}
+
+/* A host name, in A-labels; NULL with a reason in why. */
+static char *
+config_domain(const char *value, char *why, size_t whylen)
+{
+	if (address_check_domain(value, why, whylen) == -1)
+		return NULL;
+	return idn_domain(value, why, whylen);
+}
+
+/* "a.example, b.example" (commas or white space between) into ln. */
+static int
+set_domains(struct parse_ctx *ctx, const struct key *k,
+    struct localnames *ln, const char *value)
+{
+	const char	*p = value;
+	char		*item, *d, why[256];
+	size_t		 n, added = 0;
+
+	for (p += strspn(p, ", "); *p != '\0'; p += strspn(p + n, ", ") + n) {
+		n = strcspn(p, ", ");
+		if ((item = strndup(p, n)) == NULL)
+			return fail(ctx, "out of memory");
+		d = config_domain(item, why, sizeof(why));
+		free(item);
+		if (d == NULL)
+			return fail(ctx, "%s: %s", k->name, why);
+		if (localnames_add(ln, d, strlen(d)) == -1) {
+			free(d);
+			return fail(ctx, "out of memory");
+		}
+		free(d);
+		added++;
+	}
+	if (added == 0)
+		return fail(ctx, "%s: no domain in the list", k->name);
+	return 1;
+}
+
+/* The string keys that name addresses and domains, checked, converted. */
+static int
+set_checked(struct parse_ctx *ctx, const struct key *k, char **field,
+    const char *value)
+{
+	char	*v, why[256];
+
+	if (k->type == KEY_DOMAIN)
+		v = config_domain(value, why, sizeof(why));
+	else
+		v = config_address(value, k->type == KEY_ADDRESS, why,
+		    sizeof(why));
+	if (v == NULL)
+		return fail(ctx, "%s: %s", k->name, why);
+	free(*field);
+	*field = v;
+	return 1;
+}
+
+static void
+note_line(struct parse_ctx *ctx, const struct key *k)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(key_lines) / sizeof(key_lines[0]); i++)
+		if (strcmp(key_lines[i].name, k->name) == 0)
+			*(int *)(void *)((char *)ctx->cfg +
+			    key_lines[i].line) = ctx->line;
+}
+
 static int
 set_value(struct parse_ctx *ctx, const struct key *k, const char *value)
 {
@@ -322,14 +440,25 @@ set_value(struct parse_ctx *ctx, const struct key *k, const char *value)
 	long long	 v = 0;
 	int		 e;
 
+	note_line(ctx, k);
 	switch (k->type) {
 	case KEY_STRING:
 	case KEY_SECRET:
+	case KEY_SENDER:
+	case KEY_ADDRESS:
+	case KEY_DOMAIN:
+	case KEY_DOMAINS:
 		/* "ca_file =" would mean a file named "": the line
 		 * commented out is what gives the default */
 		if (value[0] == '\0')
 			return fail(ctx, "%s: empty value (comment the line "
 			    "out for the default)", k->name);
+		if (k->type == KEY_DOMAINS)
+			return set_domains(ctx, k, (struct localnames *)(void *)
+			    base, value);
+		if (k->type != KEY_STRING && k->type != KEY_SECRET)
+			return set_checked(ctx, k, (char **)(void *)base,
+			    value);
 		if (set_string((char **)(void *)base, value,
 		    k->type == KEY_SECRET) == -1)
 			return fail(ctx, "out of memory");
@@ -359,6 +488,38 @@ set_value(struct parse_ctx *ctx, const struct key *k, const char *value)
 }
 
 /*
+ * Each address of one line of an alias's value (a line of its own: the
+ * error names it) must be one the relay takes: a local name is qualified
+ * later, when the domain is known (aliases_check()).
+ */
+static int
+check_alias_line(struct parse_ctx *ctx, const char *name, const char *value)
+{
+	struct address_list	 targets = { 0 };
+	char			 why[512], *a;
+	size_t			 i;
+	int			 rc = 1;
+
+	if (strcmp(name, "*") != 0 && (!address_is_local(name) ||
+	    address_check_envelope(name, 0, NULL, why, sizeof(why)) == -1))
+		rc = fail(ctx, "alias %s: the name must be a local name such "
+		    "as root (no '@'), or *", name);
+	else if (address_list_parse(&targets, value, strlen(value), why,
+	    sizeof(why)) == -1)
+		rc = fail(ctx, "alias %s: %s", name, why);
+	else if (targets.n == 0)
+		rc = fail(ctx, "alias %s: no address", name);
+	for (i = 0; rc == 1 && i < targets.n; i++) {
+		if ((a = config_address(targets.v[i].addr, 1, why,
+		    sizeof(why))) == NULL)
+			rc = fail(ctx, "alias %s: %s", name, why);
+		free(a);
+	}
+	address_list_free(&targets);
+	return rc;
+}
+
+/*
  * [aliases] keys are local names.  inih calls the handler once per
  * continuation line of a multi-line value, so a name seen again extends
  * its list: a long alias can go on over indented lines.
@@ -371,6 +532,8 @@ add_alias(struct parse_ctx *ctx, const char *name, const char *value)
 	struct buf		 joined = { 0 };
 	size_t			 i;
 
+	if (check_alias_line(ctx, name, value) == 0)
+		return 0;
 	for (i = 0; i < cfg->naliases; i++) {
 		a = &cfg->aliases[i];
 		if (strcasecmp(a->name, name) != 0)
@@ -392,6 +555,7 @@ add_alias(struct parse_ctx *ctx, const char *name, const char *value)
 	a = &v[cfg->naliases];
 	a->name = strdup(name);
 	a->value = strdup(value);
+	a->line = ctx->line;
 	if (a->name == NULL || a->value == NULL) {
 		free(a->name);
 		free(a->value);
@@ -412,6 +576,11 @@ handler(void *user, const char *section, const char *name, const char *value)
 		return fail(ctx, "control character in a section or key name");
 	if (has_control(value))
 		return fail(ctx, "%s: control character in value", name);
+	/* inih strips "; comment" only: "# comment" would stay in */
+	if (strstr(value, " #") != NULL)
+		return fail(ctx, "%s%s: '#' after a space in the value: a "
+		    "comment on a key's line starts with ';'",
+		    strcasecmp(section, "aliases") == 0 ? "alias " : "", name);
 	if (strcasecmp(section, "aliases") == 0) {
 		if (*value == '\0')
 			return fail(ctx, "alias %s: empty value", name);
@@ -459,7 +628,7 @@ pin_well_formed(const char *pin)
 static int
 validate(const struct config *cfg, char *err, size_t errlen)
 {
-	const char	*name = cfg->path ? cfg->path : "config";
+	const char	*name = cfg->path ? cfg->path : "config", *why;
 
 	if (cfg->host == NULL || cfg->host[0] == '\0') {
 		snprintf(err, errlen, "%s: [relay] host is empty", name);
@@ -476,7 +645,51 @@ validate(const struct config *cfg, char *err, size_t errlen)
 		    "sha256: and 64 hex digits (colons allowed)", name);
 		return -1;
 	}
+	if (cfg->token != NULL && (why = config_token_check(cfg->token,
+	    cfg->username)) != NULL) {
+		snprintf(err, errlen, "%s:%d: token: %s", name,
+		    cfg->token_line, why);
+		return -1;
+	}
+	/* every address there would be an alias's: its mailboxes too */
+	if (cfg->domain != NULL &&
+	    localnames_has(&cfg->local_domains, cfg->domain)) {
+		snprintf(err, errlen, "%s: [sender] local_domains lists %s, "
+		    "the [sender] domain: addresses there are not local",
+		    name, cfg->domain);
+		return -1;
+	}
 	return 0;
+}
+
+const char *
+config_token_check(const char *token, const char *username)
+{
+	size_t		 len = strlen(token), i;
+	int		 cloudflare = strcmp(username, CONFIG_DEFAULT_USER) == 0;
+	unsigned char	 c;
+
+	if (len == 0)
+		return "empty";
+	if (len >= 2 && (token[0] == '"' || token[0] == '\'') &&
+	    token[len - 1] == token[0])
+		return "in quotes: the quotes would be sent as part of the "
+		    "password; remove them";
+	for (i = 0; i < len; i++) {
+		c = (unsigned char)token[i];
+		if (c == ' ')
+			return "white space in the token";
+		if (c < 0x20 || c == 0x7f)
+			return "control character in the token";
+		if (c >= 0x80)
+			return "non-ASCII character in the token (a byte "
+			    "order mark, or a character pasted from a "
+			    "document?)";
+		if (cloudflare && !isalnum(c) && c != '-' && c != '_')
+			return "a character no Cloudflare API token has "
+			    "(they are letters, digits, '-' and '_')";
+	}
+	return NULL;
 }
 
 int
@@ -508,6 +721,23 @@ config_parse(struct config *cfg, const char *text, const char *name,
 	return validate(cfg, err, errlen);
 }
 
+/*
+ * A FIFO or a directory as ca_file would hang or fail every delivery
+ * later, after the message was accepted: say so now.
+ */
+static int
+check_ca_file(const struct config *cfg, char *err, size_t errlen)
+{
+	char	 why[512];
+
+	if (cfg->ca_file == NULL || readfile_check(cfg->ca_file, why,
+	    sizeof(why)) == 0)
+		return 0;
+	snprintf(err, errlen, "%s:%d: ca_file: %s", cfg->path,
+	    cfg->ca_file_line, why);
+	return -1;
+}
+
 int
 config_load(struct config *cfg, const char *path, char *err, size_t errlen)
 {
@@ -531,6 +761,13 @@ config_load(struct config *cfg, const char *path, char *err, size_t errlen)
 		    "writable by others: chmod o-rw %s", path, path);
 		goto done;
 	}
+	if (localnames_gather(&cfg->host_names, "/etc") == -1) {
+		snprintf(err, errlen, "out of memory");
+		goto done;
+	}
+	if (check_ca_file(cfg, err, errlen) == -1 ||
+	    aliases_check(cfg, err, errlen) == -1)
+		goto done;
 	rc = 0;
 done:
 	buf_free(&text);	/* wipes and unmaps */
@@ -542,7 +779,8 @@ config_load_token(struct config *cfg, char *err, size_t errlen)
 {
 	struct buf	 text = BUF_SECRET;
 	struct stat	 st;
-	size_t		 len;
+	const char	*reason;
+	char		*token, why[512];
 	int		 rc = -1;
 
 	if (cfg->token != NULL)
@@ -552,30 +790,38 @@ config_load_token(struct config *cfg, char *err, size_t errlen)
 		    cfg->path ? cfg->path : "config");
 		return -1;
 	}
-	if (readfile(cfg->token_file, CONFIG_MAX_FILE, &text, &st, err,
-	    errlen) == -1)
+	/* the value may be the token itself, pasted here: never shown
+	 * before it proved to name a file */
+	if (readfile_unnamed(cfg->token_file, CONFIG_MAX_FILE, &text, &st,
+	    why, sizeof(why)) == -1) {
+		snprintf(err, errlen, "%s:%d: token_file: %s", cfg->path ?
+		    cfg->path : "config", cfg->token_file_line, why);
 		goto done;
+	}
 	if (st.st_mode & (S_IROTH | S_IWOTH)) {
 		snprintf(err, errlen, "token file %s is readable or writable "
 		    "by others: chmod o-rw %s", cfg->token_file,
 		    cfg->token_file);
 		goto done;
 	}
-	len = strcspn(text.data, "\r\n");
-	text.data[len] = '\0';
-	if (len == 0 || has_control(text.data) || memchr(text.data, ' ',
-	    len) != NULL) {
+	/* Windows editors start a UTF-8 file with a byte order mark */
+	token = text.data;
+	if (strncmp(token, BOM, sizeof(BOM) - 1) == 0)
+		token += sizeof(BOM) - 1;
+	token[strcspn(token, "\r\n")] = '\0';
+	if ((reason = config_token_check(token, cfg->username)) != NULL) {
 		snprintf(err, errlen, "token file %s: %s", cfg->token_file,
-		    len == 0 ? "empty" : "invalid characters in the token");
+		    reason);
 		goto done;
 	}
-	if ((cfg->token = secret_strdup(text.data)) == NULL) {
+	if ((cfg->token = secret_strdup(token)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		goto done;
 	}
 	rc = 0;
 done:
-	buf_free(&text);
+	buf_free(&text);	/* wipes and unmaps */
+	secret_burn_stack();	/* and what reading and checking it left */
 	return rc;
 }
 
@@ -593,6 +839,8 @@ config_free(struct config *cfg)
 	free(cfg->tls_fingerprint);
 	free(cfg->from);
 	free(cfg->domain);
+	localnames_free(&cfg->local_domains);
+	localnames_free(&cfg->host_names);
 	for (i = 0; i < cfg->naliases; i++) {
 		free(cfg->aliases[i].name);
 		free(cfg->aliases[i].value);

@@ -16,6 +16,8 @@
 
 #include <stddef.h>
 
+#include "localnames.h"
+
 #define CONFIG_DEFAULT_HOST	"smtp.mx.cloudflare.net"
 #define CONFIG_DEFAULT_PORT	465
 #define CONFIG_DEFAULT_USER	"api_token"
@@ -45,6 +47,7 @@ enum config_on_defer {
 struct config_alias {
 	char	*name;		/* local name, or "*" for any other */
 	char	*value;		/* comma-separated addresses */
+	int	 line;		/* where it starts, for messages */
 };
 
 struct config {
@@ -63,8 +66,9 @@ struct config {
 	int			 data_timeout;	/* seconds */
 
 	/* [sender] */
-	char			*from;
-	char			*domain;
+	char			*from;		/* domain in A-labels */
+	char			*domain;	/* in A-labels */
+	struct localnames	 local_domains;
 	enum config_rewrite	 rewrite_from;
 
 	/* [aliases] */
@@ -87,6 +91,17 @@ struct config {
 
 	/* [log] */
 	int			 syslog;
+
+	/* this host's names (localnames.h), found by config_load() */
+	struct localnames	 host_names;
+
+	/* the lines that set these keys, 0 when unset: for the messages of
+	 * checks made after the parse */
+	int			 token_line;
+	int			 token_file_line;
+	int			 ca_file_line;
+	int			 from_line;
+	int			 bounce_to_line;
 };
 
 /* Set every field to its default; queue_dir defaults to default_queue. */
@@ -98,17 +113,31 @@ int	config_init(struct config *, const char *default_queue);
 int	config_parse(struct config *, const char *text, const char *name,
 	    char *err, size_t errlen);
 /*
- * Read and parse the file at path.  A file holding an inline token must
- * not be readable or writable by others.
+ * Read and parse the file at path (a regular file: a FIFO is refused, not
+ * waited on).  A file holding an inline token must not be readable or
+ * writable by others.  Then find this host's names (localnames_gather()
+ * on /etc), check that ca_file is a regular file, and check the aliases
+ * and addresses against them (aliases_check()).
  */
 int	config_load(struct config *, const char *path, char *err,
 	    size_t errlen);
 /*
  * Make sure cfg->token is set: read token_file when there is no inline
- * token.  The token file must not be readable or writable by others; its
- * content up to the first line end is the token.
+ * token.  The token file must be a regular file not readable or writable
+ * by others; its content up to the first line end is the token (a UTF-8
+ * byte order mark before it is dropped), in the form config_token_check()
+ * accepts.  A file that cannot be opened is not named in the message (the
+ * value may be the token itself, pasted in the wrong place): the message
+ * names the key and its line.
  */
 int	config_load_token(struct config *, char *err, size_t errlen);
+/*
+ * What is wrong with token as the password for username, or NULL: it
+ * must be printable ASCII without white space, not wrapped in quotes;
+ * for Cloudflare (username "api_token") only letters, digits, '-' and
+ * '_'.  The reason never quotes the token.
+ */
+const char *config_token_check(const char *token, const char *username);
 /* Release everything; the token is wiped first. */
 void	config_free(struct config *);
 

@@ -8,6 +8,7 @@
 
 #include "aliases.h"
 #include "envelope.h"
+#include "idn.h"
 
 void
 envelope_free(struct envelope *env)
@@ -15,6 +16,7 @@ envelope_free(struct envelope *env)
 	free(env->from);
 	env->from = NULL;
 	address_list_free(&env->rcpts);
+	address_list_free(&env->refused);
 }
 
 /* -f "<a@x>" is common; the brackets are not part of the address. */
@@ -39,7 +41,6 @@ envelope_sender(struct envelope *env, const struct config *cfg,
 {
 	const char	*sender;
 	char		 why[512], bare[512];
-	int		 utf8 = 0;
 
 	free(env->from);
 	env->from = NULL;
@@ -54,12 +55,12 @@ envelope_sender(struct envelope *env, const struct config *cfg,
 	env->from = aliases_sender(cfg, sender, login, err, errlen);
 	if (env->from == NULL)
 		return ENVELOPE_CONFIG;
-	if (address_check_envelope(env->from, 1, &utf8, why,
+	if (address_check_envelope(env->from, 1, NULL, why,
+	    sizeof(why)) == -1 || idn_address(&env->from, why,
 	    sizeof(why)) == -1) {
 		snprintf(err, errlen, "sender: %s", why);
 		return ENVELOPE_BAD;
 	}
-	env->smtputf8 |= utf8;
 	return ENVELOPE_OK;
 }
 
@@ -115,21 +116,26 @@ envelope_check(struct envelope *env, char *err, size_t errlen)
 {
 	char	 why[512];
 	size_t	 i;
-	int	 utf8;
 
 	if (env->rcpts.n == 0) {
 		snprintf(err, errlen, "no recipients: give them as arguments, "
 		    "or use -t to take them from the headers");
 		return ENVELOPE_EMPTY;
 	}
-	for (i = 0; i < env->rcpts.n; i++) {
-		utf8 = 0;
-		if (address_check_envelope(env->rcpts.v[i].addr, 0, &utf8, why,
+	for (i = 0; i < env->rcpts.n; i++)
+		if (address_check_envelope(env->rcpts.v[i].addr, 0, NULL, why,
 		    sizeof(why)) == -1) {
 			snprintf(err, errlen, "recipient: %s", why);
 			return ENVELOPE_BAD;
 		}
-		env->smtputf8 |= utf8;
+	if (idn_rcpts(&env->rcpts, &env->refused, why, sizeof(why)) == -1) {
+		snprintf(err, errlen, "recipient: %s", why);
+		return ENVELOPE_BAD;
+	}
+	if (env->rcpts.n == 0) {
+		snprintf(err, errlen, "no recipient left to send to: nothing "
+		    "sent");
+		return ENVELOPE_NOUSER;
 	}
 	return ENVELOPE_OK;
 }

@@ -36,14 +36,16 @@ enum envelope_result {
 struct envelope {
 	char			*from;		/* "" for the null sender <> */
 	struct address_list	 rcpts;		/* after [aliases], each once */
-	int			 smtputf8;	/* an address is not ASCII */
+	/* refused by envelope_check(): their local part is not ASCII */
+	struct address_list	 refused;
 };
 
 /*
  * Set the sender: given is -f/-r as the caller wrote it ("<a@x>" is
  * a@x, "<>" the null sender) or NULL, login the caller's user name (or
  * NULL); see aliases_sender() for the mapping.  The result is checked
- * as a MAIL FROM address.
+ * as a MAIL FROM address and put in ASCII (idn.h): its domain in
+ * A-labels; a local part that is not ASCII is ENVELOPE_BAD.
  */
 enum envelope_result envelope_sender(struct envelope *,
 	    const struct config *, const char *given, const char *login,
@@ -57,7 +59,9 @@ enum envelope_result envelope_add_header(struct envelope *,
 	    size_t errlen);
 /*
  * Before spooling: at least one recipient, and each acceptable in RCPT
- * TO; notes in smtputf8 whether one is not ASCII.
+ * TO, in ASCII (the relay does not offer SMTPUTF8): domains in A-labels,
+ * and a recipient whose local part is not ASCII moved to refused, so
+ * that it alone is refused.  ENVELOPE_NOUSER when none is left.
  */
 enum envelope_result envelope_check(struct envelope *, char *err,
 	    size_t errlen);

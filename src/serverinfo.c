@@ -2,9 +2,12 @@
  * serverinfo.c - --serverinfo and --check-config; see serverinfo.h.
  */
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
 
+#include "aliases.h"
 #include "deliver.h"
 #include "queue.h"
 #include "serverinfo.h"
@@ -66,17 +69,47 @@ serverinfo_run(const struct config *cfg, struct outcome *o)
 	return o->code;
 }
 
+/*
+ * The domains that make an address local, as aliases_is_local() decides:
+ * a host name that is the sending domain is left out.
+ */
+static void
+describe_local_names(const struct config *cfg, struct buf *out)
+{
+	char	*probe;
+	size_t	 i;
+
+	buf_adds(out, "local names: bare names, @localhost, "
+	    "@localhost.localdomain");
+	for (i = 0; i < cfg->host_names.n; i++) {
+		if (asprintf(&probe, "x@%s", cfg->host_names.v[i]) == -1)
+			break;
+		if (aliases_is_local(cfg, probe))
+			buf_addf(out, ", @%s", cfg->host_names.v[i]);
+		free(probe);
+	}
+	for (i = 0; i < cfg->local_domains.n; i++)
+		buf_addf(out, ", @%s", cfg->local_domains.v[i]);
+	buf_adds(out, "\n");
+}
+
 int
 serverinfo_check_config(const struct config *cfg, struct outcome *o)
 {
 	struct queue	 q = { NULL };
 	char		 err[512];
 
+	/* notice.c sends from [sender] from: without it, none is sent */
+	if (cfg->bounce_to != NULL && cfg->from == NULL)
+		return outcome_fail(o, EX_CONFIG, "%s:%d: bounce_to is set but "
+		    "[sender] from is not: notices of failed mail would never "
+		    "be sent; set from", cfg->path, cfg->bounce_to_line);
 	if (queue_open(&q, cfg->queue_dir, err, sizeof(err)) == -1)
 		return outcome_fail(o, EX_CANTCREAT, "%s", err);
 	queue_close(&q);
 	buf_addf(&o->out, "%s: OK (relay %s port %d, user %s, token set, "
 	    "queue %s)\n", cfg->path, cfg->host, cfg->port, cfg->username,
 	    cfg->queue_dir);
+	describe_local_names(cfg, &o->out);
 	return 0;
 }

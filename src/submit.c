@@ -60,25 +60,52 @@ envelope_of_options(const struct options *opts, const struct config *cfg,
 	return r == ENVELOPE_OK ? 0 : envelope_failure(r, err, o);
 }
 
+/*
+ * envelope_check(), and one line for each recipient it refused alone: its
+ * local part is not ASCII, and the relay does not offer SMTPUTF8.
+ */
+static int
+check_envelope(struct envelope *env, struct outcome *o)
+{
+	enum envelope_result	 r;
+	char			 err[512];
+	size_t			 i;
+
+	r = envelope_check(env, err, sizeof(err));
+	for (i = 0; i < env->refused.n; i++) {
+		outcome_fail(o, 0, "<%s> refused: the local part is not ASCII "
+		    "and the relay does not offer SMTPUTF8",
+		    env->refused.v[i].addr);
+		log_error("<%s> refused: the local part is not ASCII",
+		    env->refused.v[i].addr);
+	}
+	return r == ENVELOPE_OK ? 0 : envelope_failure(r, err, o);
+}
+
+/* Recipients refused before queueing make the exit status 67. */
+static int
+refused_code(const struct envelope *env, struct outcome *o)
+{
+	if (env->refused.n > 0 && o->code == 0)
+		o->code = EX_NOUSER;
+	return o->code;
+}
+
 int
 submit_verify(const struct options *opts, const struct config *cfg,
     struct outcome *o)
 {
 	struct envelope		 env;
-	enum envelope_result	 r;
-	char			 err[512];
 	size_t			 i;
 
 	memset(&env, 0, sizeof(env));
-	if (envelope_of_options(opts, cfg, &env, o) != 0)
+	if (envelope_of_options(opts, cfg, &env, o) != 0 ||
+	    check_envelope(&env, o) != 0)
 		goto done;
-	if ((r = envelope_check(&env, err, sizeof(err))) != ENVELOPE_OK) {
-		envelope_failure(r, err, o);
-		goto done;
-	}
 	buf_addf(&o->out, "sender: <%s>\n", env.from);
 	for (i = 0; i < env.rcpts.n; i++)
 		buf_addf(&o->out, "recipient: <%s>\n", env.rcpts.v[i].addr);
+	refused_code(&env, o);
 done:
 	envelope_free(&env);
 	return o->code;
@@ -217,7 +244,6 @@ fill_envelope(struct queue_envelope *v, const struct envelope *env,
 	/* -B8BITMIME is only the caller's guess (cron always says so): what
 	 * the message holds decides BODY=8BITMIME */
 	v->eightbit = m->eightbit;
-	v->smtputf8 = env->smtputf8;
 	v->size = message_wire_size(m);
 	if ((v->from = strdup(env->from)) == NULL ||
 	    (v->rcpts = calloc(env->rcpts.n, sizeof(*v->rcpts))) == NULL)
@@ -461,17 +487,17 @@ read_envelope(const struct options *opts, const struct config *cfg,
     struct envelope *env, struct outcome *o)
 {
 	enum message_result	 mr;
-	enum envelope_result	 r = ENVELOPE_OK;
+	enum envelope_result	 r;
 	char			 err[512];
 
 	if ((mr = message_read_header(m, src, err, sizeof(err))) !=
 	    MESSAGE_OK)
 		return message_failure(mr, err, o);
-	if (opts->extract)
-		r = envelope_add_header(env, cfg, &m->hs, err, sizeof(err));
-	if (r == ENVELOPE_OK)
-		r = envelope_check(env, err, sizeof(err));
-	return r == ENVELOPE_OK ? 0 : envelope_failure(r, err, o);
+	if (opts->extract &&
+	    (r = envelope_add_header(env, cfg, &m->hs, err, sizeof(err))) !=
+	    ENVELOPE_OK)
+		return envelope_failure(r, err, o);
+	return check_envelope(env, o);
 }
 
 /*
@@ -511,6 +537,7 @@ spool_and_send(const struct options *opts, const struct config *cfg,
 		goto done;
 	}
 	dispatch(opts, cfg, &d, &q, &e, o);
+	refused_code(env, o);
 done:
 	deliver_close(&d);
 	queue_entry_free(&e);

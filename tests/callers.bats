@@ -360,3 +360,59 @@ php_mail() {
 	assert_has "$m" $'Content-Transfer-Encoding: quoted-printable\r\n'
 	assert_no_violations
 }
+
+# --- host-local addresses: GNU mailutils, fail2ban (issue 14) ----------------
+
+# GNU mailutils 3.15 (Debian 12, package mailutils) runs its sendmail
+# mailer as "sendmail -oi -f LOGIN@FQDN -t", the FQDN from the host's own
+# names; "set sendmail=sendmail://PATH" points it at the test wrapper.
+@test "GNU mailutils mail: -oi -f root@FQDN -t to root@localhost" {
+	need mail.mailutils
+	run on_host web1 web1.example.org web1.example.org \
+	    mail.mailutils -E "set sendmail=sendmail://$FIXTURES/sendmail-wrapper.sh" \
+	    -s "disk report" root@localhost <<<'all fine'
+	assert_status 0
+	[ "$(received_count)" -eq 1 ]
+	[ "$(envelope_field 1 mail_from)" = alerts@example.com ]
+	assert_rcpts 1 ops@example.com
+	local m
+	m=$(received 1)
+	assert_crlf "$m"
+	assert_has "$m" $'Subject: disk report\r\n'
+	assert_has "$m" $'\r\nTo: <root@example.com>\r\n'
+	assert_has "$m" $'\r\nFrom: <alerts@example.com>\r\n'
+	refute_has "$m" web1.example.org
+	assert_has "$m" $'\r\n\r\nall fine\r\n'
+	assert_no_violations
+}
+
+# The fixture's header says where its commands come from (fail2ban
+# 1.0.2-2); fail2ban computes <fq-hostname> with socket.getfqdn().
+@test "fail2ban sendmail-whois with the default jail: start and ban mails" {
+	local fq
+	fq=$(on_host web1 web1.example.org web1.example.org \
+	    "$SMTPD_PYTHON" -c 'import socket; print(socket.getfqdn())')
+	[ "$fq" = web1.example.org ] || _fail "socket.getfqdn(): $fq"
+	SENDMAIL=$FIXTURES/sendmail-wrapper.sh run on_host web1 \
+	    web1.example.org web1.example.org "$FIXTURES/fail2ban.sh" start "$fq"
+	assert_status 0
+	SENDMAIL=$FIXTURES/sendmail-wrapper.sh run on_host web1 \
+	    web1.example.org web1.example.org "$FIXTURES/fail2ban.sh" ban "$fq"
+	assert_status 0
+	[ "$(received_count)" -eq 2 ]
+	local n m
+	for n in 1 2; do
+		[ "$(envelope_field $n mail_from)" = alerts@example.com ]
+		assert_rcpts $n ops@example.com
+		m=$(received $n)
+		assert_crlf "$m"
+		assert_has "$m" $'\r\nFrom: Fail2Ban <alerts@example.com>\r\n'
+		assert_has "$m" $'\r\nTo: root@example.com\r\n'
+		[ "$(header_count "$m" Date)" -eq 1 ]
+	done
+	assert_has "$(received 1)" $'Subject: [Fail2Ban] sshd: started on web1.example.org\r\n'
+	assert_has "$(received 1)" $'\r\n\r\nHi,\r\n\r\nThe jail sshd has been started successfully.\r\n'
+	assert_has "$(received 2)" $'Subject: [Fail2Ban] sshd: banned 192.0.2.10 from web1.example.org\r\n'
+	assert_has "$(received 2)" $'The IP 192.0.2.10 has just been banned by Fail2Ban after\r\n5 attempts against sshd.\r\n'
+	assert_no_violations
+}

@@ -222,3 +222,179 @@ send() {
 	run "$BATS_TEST_TMPDIR/newaliases"
 	assert_status 0
 }
+
+# --- an administrator's mistakes (issue 19) -----------------------------------
+
+# refused_everywhere WANT -- with $CONF, --check-config and a submission
+# both exit 78 with WANT on stderr, and nothing is queued or sent
+refused_everywhere() {
+	run --separate-stderr timeout 10 "$CFSENDMAIL" -C "$CONF" --check-config
+	assert_status 78
+	assert_stderr_contains "$1"
+	run --separate-stderr timeout 10 bash -c \
+	    'printf "Subject: x\n\nbody\n" | "$1" -C "$2" root' _ \
+	    "$CFSENDMAIL" "$CONF"
+	assert_status 78
+	assert_stderr_contains "$1"
+	[ -z "$(find "$BATS_TEST_TMPDIR/queue" -type f 2>/dev/null)" ] ||
+	    _fail "queued: $(find "$BATS_TEST_TMPDIR/queue" -type f)"
+	assert_sessions 0
+}
+
+# line_of TEXT -- the line number of the first line of $CONF holding TEXT
+line_of() {
+	grep -nF -- "$1" "$CONF" | head -n 1 | cut -d: -f1
+}
+
+@test "--check-config and submissions refuse what every delivery would trip on, with file:line" {
+	server_start
+	local -a cases=(
+	    'root = ops@example.com # the team'
+		"alias root: '#' after a space in the value: a comment on a key's line starts with ';'"
+	    'root = a@b@c'
+		"alias root: unexpected '@' at offset 3"
+	    'root = ops@ex_ample.com'
+		'alias root: invalid character in domain: "ops@ex_ample.com"'
+	)
+	local c
+	for ((c = 0; c < ${#cases[@]}; c += 2)); do
+		write_config '[aliases]' "${cases[c]}"
+		refused_everywhere "$CONF:$(line_of "${cases[c]}"): ${cases[c + 1]}"
+	done
+	cases=(
+	    'relay.token=test-token # x'
+		"token: '#' after a space in the value: a comment on a key's line starts with ';'"
+	    'relay.token="test-token"'
+		'token: in quotes: the quotes would be sent as part of the password; remove them'
+	    "relay.token='test-token'"
+		'token: in quotes: the quotes would be sent as part of the password; remove them'
+	    'sender.from=a@b@c'
+		"from: more than one '@' in address: \"a@b@c\""
+	    'sender.domain=ex_ample.com'
+		'domain: invalid character in domain: "ex_ample.com"'
+	    'queue.bounce_to=ops@example.com ; fine, but: a@b'
+		''
+	)
+	for ((c = 0; c < ${#cases[@]}; c += 2)); do
+		[ -n "${cases[c + 1]}" ] || continue
+		write_config "${cases[c]}"
+		refused_everywhere "$CONF:$(line_of "${cases[c]#*=}"): ${cases[c + 1]}"
+	done
+	write_config queue.bounce_to=a@b@c
+	refused_everywhere "$CONF:$(line_of bounce_to): bounce_to: more than one '@' in address: \"a@b@c\""
+}
+
+@test "an unqualified alias target without [sender] domain: the message says so" {
+	server_start
+	write_config -sender.domain '[aliases]' 'root = admin'
+	refused_everywhere "$CONF:$(line_of 'root = admin'): alias root: \"admin\" has no domain and no [sender] domain is set to qualify it"
+	[[ $stderr != *"has no alias"* ]] || _fail "still 'has no alias': $stderr"
+}
+
+@test "--check-config: bounce_to without [sender] from disables notices: 78" {
+	server_start
+	write_config -sender.from queue.bounce_to=postmaster@example.com
+	run --separate-stderr "$CFSENDMAIL" -C "$CONF" --check-config
+	assert_status 78
+	assert_stderr_contains "$CONF:$(line_of bounce_to): bounce_to is set but [sender] from is not: notices of failed mail would never be sent; set from"
+	# mail itself still goes
+	run send someone@example.org
+	assert_status 0
+	assert_received 1
+}
+
+@test "--check-config lists the names that make an address local" {
+	write_config sender.local_domains='lan.example, B'$'\xc3\xbc''ro.example'
+	run "$CFSENDMAIL" -C "$CONF" --check-config
+	assert_status 0
+	assert_output_contains "local names: bare names, @localhost, @localhost.localdomain, @$(uname -n | tr A-Z a-z)"
+	assert_output_contains ", @lan.example, @xn--bro-hoa.example"
+}
+
+@test "a token file that starts with a UTF-8 byte order mark: the mark is dropped" {
+	server_start
+	printf '\xef\xbb\xbftest-token\r\n' >"$BATS_TEST_TMPDIR/token"
+	chmod 600 "$BATS_TEST_TMPDIR/token"
+	write_config -relay.token relay.token_file="$BATS_TEST_TMPDIR/token"
+	run send someone@example.org
+	assert_status 0
+	assert_received 1
+}
+
+@test "a FIFO as the config, token_file or ca_file: 78 at once, never a hang" {
+	server_start
+	mkfifo "$BATS_TEST_TMPDIR/fifo"
+	write_config
+	local conf=$CONF
+	CONF=$BATS_TEST_TMPDIR/fifo
+	refused_everywhere "$BATS_TEST_TMPDIR/fifo: not a regular file"
+	CONF=$conf
+	write_config -relay.token relay.token_file="$BATS_TEST_TMPDIR/fifo"
+	refused_everywhere "$CONF:$(line_of token_file): token_file: the file it names is not a regular file"
+	write_config relay.ca_file="$BATS_TEST_TMPDIR/fifo"
+	refused_everywhere "$CONF:$(line_of ca_file): ca_file: $BATS_TEST_TMPDIR/fifo: not a regular file"
+}
+
+# with_syslog LOG CMD... -- run CMD with /dev/log a socket whose datagrams
+# go to LOG, in a mount namespace whose /dev is a copy holding only what
+# cfsendmail needs.  Root only: skips the test otherwise.
+with_syslog() {
+	local log=$1 dir=$BATS_TEST_TMPDIR/syslog
+	shift
+	[ "$(id -u)" -eq 0 ] && unshare --mount true 2>/dev/null ||
+	    skip "needs root and unshare"
+	mkdir -p "$dir/dev"
+	cat >"$dir/listen.py" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind("/dev/log")
+open(sys.argv[2], "w").close()
+with open(sys.argv[1], "ab") as f:
+    while True:
+        f.write(s.recv(65536) + b"\n")
+        f.flush()
+PY
+	LOG_PYTHON=$SMTPD_PYTHON unshare --mount sh -c '
+	    mount --make-rprivate / && mount --rbind /dev "$1/dev" &&
+	        mount -t tmpfs none /dev || exit 97
+	    for f in null zero urandom random tty; do
+		touch "/dev/$f" && mount --bind "$1/dev/$f" "/dev/$f" || exit 97
+	    done
+	    "$LOG_PYTHON" "$1/listen.py" "$2" "$1/ready" </dev/null \
+	        >/dev/null 2>&1 3>&- &
+	    listener=$!
+	    while [ ! -e "$1/ready" ]; do sleep 0.01; done
+	    shift 2
+	    rc=0
+	    "$@" || rc=$?
+	    kill "$listener"
+	    exit "$rc"' _ "$dir" "$log" "$@"
+}
+
+@test "a token pasted as token_file is never printed: not on stderr, in -v or syslog" {
+	local tok="cfTok3n-$RANDOM$RANDOM-abcdefghijklmnopqrstu" log
+	log=$BATS_TEST_TMPDIR/syslog.log
+	server_start
+	# the capture works: a message delivered is logged
+	write_config log.syslog=yes
+	run with_syslog "$log" bash -c \
+	    'printf "Subject: x\n\nbody\n" | "$1" -C "$2" a@example.org' _ \
+	    "$CFSENDMAIL" "$CONF"
+	[ "$status" -ne 97 ] || skip "cannot make a /dev/log of our own"
+	assert_status 0
+	assert_file_contains "$log" "queued from <alerts@example.com>"
+	write_config log.syslog=yes -relay.token "relay.token_file=$tok"
+	local want="$CONF:$(line_of token_file): token_file: cannot open the file it names: No such file or directory"
+	for args in "-v a@example.org" "--check-config" "-q -v" "--serverinfo -v"; do
+		# shellcheck disable=SC2086
+		run --separate-stderr with_syslog "$log" bash -c \
+		    'printf "Subject: x\n\nbody\n" | "$1" -C "$2" $3' _ \
+		    "$CFSENDMAIL" "$CONF" "$args"
+		assert_status 78
+		assert_stderr_contains "$want"
+		[[ $output != *"$tok"* && $stderr != *"$tok"* ]] ||
+		    _fail "$args: the token was printed:" "$output" "$stderr"
+	done
+	refute_file_contains "$log" "$tok"
+	assert_sessions 1
+}

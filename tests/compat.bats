@@ -8,6 +8,8 @@
 load helpers
 load callers/lib
 
+bats_require_minimum_version 1.5.0
+
 setup() {
 	export HOME=$BATS_TEST_TMPDIR/home
 	mkdir -p "$HOME"
@@ -1064,4 +1066,132 @@ send_sized() {
 	run send $'-FName\001' a@example.org
 	assert_status 65
 	no_session
+}
+
+# --- host-local addresses (issue 14) ------------------------------------------
+
+# on_host (callers/lib.bash) gives cfsendmail a host called web1, FQDN
+# web1.example.org; the sending domain is example.com.
+@test "host-local recipients go through the aliases like bare names" {
+	server_start
+	write_config sender.local_domains=lan.example '[aliases]' \
+	    'root = ops@example.com'
+	run on_host web1 web1.example.org mail.example.org "$CFSENDMAIL" \
+	    -C "$CONF" -bv root@localhost ROOT@LocalHost.LocalDomain \
+	    root@web1 root@Web1.Example.Org root@mail.example.org \
+	    jo@lan.example www-data@web1 root@example.com root@web2.example.org
+	assert_status 0
+	assert_output "sender: <alerts@example.com>
+recipient: <ops@example.com>
+recipient: <jo@example.com>
+recipient: <www-data@example.com>
+recipient: <root@example.com>
+recipient: <root@web2.example.org>"
+	[ "$(sessions_count)" -eq 0 ]
+}
+
+@test "host-local senders: envelope and From rewritten, To qualified" {
+	server_start
+	write_config '[aliases]' 'root = ops@example.com'
+	run on_host web1 web1.example.org web1.example.org \
+	    "$CFSENDMAIL" -C "$CONF" -i -t -f jo@web1.example.org <<'MSG'
+From: Jo <jo@web1.example.org>
+Sender: jo@localhost
+To: root@localhost, www-data@web1, friend@example.net
+Subject: host names
+
+body
+MSG
+	assert_status 0
+	[ "$(envelope_field 1 mail_from)" = alerts@example.com ]
+	assert_rcpts 1 ops@example.com www-data@example.com friend@example.net
+	local m
+	m=$(received 1)
+	assert_has "$m" $'From: Jo <alerts@example.com>\r\n'
+	assert_has "$m" $'Sender: alerts@example.com\r\n'
+	assert_has "$m" $'To: root@example.com, www-data@example.com, friend@example.net\r\n'
+	refute_has "$m" web1
+	refute_has "$m" localhost
+}
+
+@test "a host named after the sending domain: its addresses stay remote" {
+	server_start
+	write_config sender.domain=web1.example.org \
+	    sender.from=alerts@web1.example.org '[aliases]' '* = ops@example.com'
+	run on_host web1 web1.example.org web1.example.org "$CFSENDMAIL" \
+	    -C "$CONF" -bv bob@web1.example.org root@web1
+	assert_status 0
+	assert_output "sender: <alerts@web1.example.org>
+recipient: <bob@web1.example.org>
+recipient: <ops@example.com>"
+}
+
+# The host's names come from files and the kernel, never the resolver: a
+# name server that does not answer (on_host's ON_HOST_DNS=silent) must
+# not hold cfsendmail up.  web1 has no /etc/hosts line: only DNS could
+# give it an FQDN.
+@test "host names are found without asking DNS: a silent name server costs nothing" {
+	write_config '[aliases]' 'root = ops@example.com'
+	# the trap works: a lookup that goes to DNS hangs
+	ON_HOST_DNS=silent run on_host web1 - web1 timeout 3 getent hosts \
+	    nosuchname.example
+	assert_status 124
+	ON_HOST_DNS=silent run on_host web1 - web1 timeout 3 \
+	    "$CFSENDMAIL" -C "$CONF" -bv root@web1 root@localhost
+	assert_status 0
+	assert_output "sender: <alerts@example.com>
+recipient: <ops@example.com>"
+}
+
+# --- internationalised addresses: no SMTPUTF8 at the relay (issue 14) --------
+
+@test "IDN domains go in A-labels; no SMTPUTF8 asked for" {
+	server_start
+	write_config
+	run send -f 'me@b'$'\xc3\xbc''cher.example' 'u@b'$'\xc3\xbc''cher.example' \
+	    a@example.org 'U@B'$'\xc3\x9c''CHER.example'
+	assert_status 0
+	[ "$(envelope_field 1 mail_from)" = me@xn--bcher-kva.example ]
+	assert_rcpts 1 u@xn--bcher-kva.example a@example.org \
+	    U@xn--bcher-kva.example
+	! envelope_field 1 mail_options | grep -qx SMTPUTF8 ||
+	    _fail "SMTPUTF8 asked for"
+	assert_no_violations
+}
+
+@test "a non-ASCII local part is refused alone (67); the others are delivered" {
+	server_start
+	write_config
+	run --separate-stderr send 'b'$'\xc3\xa4''r@example.com' a@example.org \
+	    'u@b'$'\xc3\xbc''cher.example'
+	assert_status 67
+	[ "$stderr" = 'cfsendmail: <b'$'\xc3\xa4''r@example.com> refused: the local part is not ASCII and the relay does not offer SMTPUTF8' ] ||
+	    _fail "stderr: $stderr"
+	[ "$(received_count)" -eq 1 ]
+	assert_rcpts 1 a@example.org u@xn--bcher-kva.example
+	[ -z "$(ls "$BATS_TEST_TMPDIR/queue/failed")" ] ||
+	    _fail "something went to failed/"
+	# the same from the header with -t
+	run --separate-stderr send_input $'To: b\xc3\xa4r@example.com, c@example.org\nSubject: x\n\nbody\n' -t
+	assert_status 67
+	[ "$(received_count)" -eq 2 ]
+	assert_rcpts 2 c@example.org
+	# the only recipient: 67, nothing queued, no session
+	run --separate-stderr send 'b'$'\xc3\xa4''r@example.com'
+	assert_status 67
+	[[ $stderr == *"refused: the local part is not ASCII"* ]]
+	[ "$(sessions_count)" -eq 2 ]
+	[ -z "$(find "$BATS_TEST_TMPDIR/queue" -type f)" ] ||
+	    _fail "queued: $(find "$BATS_TEST_TMPDIR/queue" -type f)"
+}
+
+@test "a non-ASCII sender local part: 65 before anything is queued" {
+	server_start
+	write_config
+	run --separate-stderr send -f 'j'$'\xc3\xb6''rg@example.com' a@example.org
+	assert_status 65
+	[ "$stderr" = "cfsendmail: sender: the local part is not ASCII and the relay does not offer SMTPUTF8" ] ||
+	    _fail "stderr: $stderr"
+	no_session
+	[ -z "$(find "$BATS_TEST_TMPDIR/queue" -type f 2>/dev/null)" ]
 }

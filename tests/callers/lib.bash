@@ -126,3 +126,59 @@ assert_rcpts() {
 	    "$(diff -u <(printf '%s\n' "$want") <(printf '%s\n' "$got") |
 	    tail -n +3)"
 }
+
+# on_host SHORT FQDN MAILNAME CMD... -- run CMD as on a host named SHORT:
+# in new UTS and mount namespaces, the kernel's host name is SHORT and
+# /etc/hostname, /etc/mailname and /etc/hosts (127.0.1.1 FQDN SHORT, as
+# Debian's installer writes it; no line for SHORT when FQDN is "-") are
+# bind-mounted copies.  The network is the machine's: the test server
+# stays reachable.  With ON_HOST_DNS=silent, CMD runs in a network
+# namespace of its own (no test server) whose only name server,
+# 127.0.0.1, reads queries and never answers.  Needs root and
+# unshare(1): skips the test otherwise.
+on_host() {
+	local short=$1 fqdn=$2 mailname=$3 etc=$BATS_TEST_TMPDIR/etc rc=0
+	local -a ns=(--uts --mount)
+	shift 3
+	[ "${ON_HOST_DNS:-}" != silent ] || ns+=(--net)
+	[ "$(id -u)" -eq 0 ] && unshare "${ns[@]}" true 2>/dev/null ||
+	    skip "host name tests need root and unshare"
+	mkdir -p "$etc"
+	printf '%s\n' "$short" >"$etc/hostname"
+	printf '%s\n' "$mailname" >"$etc/mailname"
+	printf '127.0.0.1\tlocalhost\n' >"$etc/hosts"
+	[ "$fqdn" = - ] ||
+	    printf '127.0.1.1\t%s %s\n' "$fqdn" "$short" >>"$etc/hosts"
+	printf 'nameserver 127.0.0.1\noptions timeout:5 attempts:2\n' \
+	    >"$etc/resolv.conf"
+	cat >"$etc/silent-dns.py" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 53))
+open(sys.argv[1], "w").close()
+while True:
+    s.recv(4096)
+PY
+	ON_HOST_PYTHON=$SMTPD_PYTHON unshare "${ns[@]}" sh -c '
+	    mount --make-rprivate / && hostname "$1" || exit 97
+	    for f in hostname mailname hosts; do
+		[ -e "/etc/$f" ] && mount --bind "$2/$f" "/etc/$f" || exit 98
+	    done
+	    if [ "${ON_HOST_DNS:-}" = silent ]; then
+		ip link set lo up &&
+		    mount --bind "$2/resolv.conf" /etc/resolv.conf || exit 99
+		"$ON_HOST_PYTHON" "$2/silent-dns.py" "$2/dns.ready" \
+		    </dev/null >/dev/null 2>&1 3>&- &
+		dns=$!
+		while [ ! -e "$2/dns.ready" ]; do sleep 0.01; done
+	    fi
+	    shift 2
+	    rc=0
+	    "$@" || rc=$?
+	    [ -z "${dns:-}" ] || kill "$dns"
+	    exit "$rc"' _ "$short" "$etc" "$@" || rc=$?
+	[ "$rc" -ne 97 ] || skip "cannot set the host name in a namespace"
+	[ "$rc" -ne 98 ] || skip "/etc/hostname, mailname or hosts missing"
+	[ "$rc" -ne 99 ] || skip "cannot set up a silent name server"
+	return "$rc"
+}

@@ -4,13 +4,19 @@
  * Parses the input as an address list and checks what the rest of the
  * program relies on: spans lie inside the input, no parsed address holds
  * a line break or NUL, an address that passes the envelope check holds no
- * control byte, and a failed parse leaves the list as it was.
+ * control byte, and a failed parse leaves the list as it was.  An
+ * address that passes converts (idn.c) to one that is ASCII and passes
+ * again, or fails with a reason; a domain that passes its check holds no
+ * control byte; an /etc/hosts line's canonical name lies inside it
+ * (localnames.c).
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "address.h"
+#include "idn.h"
+#include "localnames.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
@@ -35,6 +41,41 @@ check_mailbox(const struct address *a, size_t len)
 			    (!utf8 && (unsigned char)*s >= 0x80))
 				abort();
 	}
+}
+
+/* An envelope address in A-labels: ASCII, and still a good address. */
+static void
+check_ascii(const char *addr)
+{
+	char	*a, err[512];
+	size_t	 i;
+
+	if (*addr == '\0' || (a = strdup(addr)) == NULL)
+		return;
+	if (idn_address(&a, err, sizeof(err)) == 0) {
+		for (i = 0; a[i] != '\0'; i++)
+			if ((unsigned char)a[i] >= 0x80)
+				abort();
+		if (address_check_envelope(a, 0, NULL, err, sizeof(err)) == -1)
+			abort();
+	} else if (strlen(err) == 0 || strcmp(a, addr) != 0)
+		abort();
+	free(a);
+}
+
+static void
+check_hosts_line(const char *line)
+{
+	struct localnames	 hosts = { NULL, 0 };
+	const char		*canon;
+	size_t			 len, n = strlen(line);
+
+	if (localnames_add(&hosts, "web1", 4) == -1)
+		return;
+	if (localnames_hosts_line(line, n, &hosts, &canon, &len) &&
+	    (canon < line || len == 0 || canon + len > line + n))
+		abort();
+	localnames_free(&hosts);
 }
 
 int
@@ -63,9 +104,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(s, data, size);
 	s[size] = '\0';
-	if (address_check_envelope(s, 1, NULL, err, sizeof(err)) == 0 &&
-	    (strpbrk(s, "\r\n\t") != NULL || strlen(s) > ADDRESS_MAX))
+	if (address_check_envelope(s, 1, NULL, err, sizeof(err)) == 0) {
+		if (strpbrk(s, "\r\n\t") != NULL || strlen(s) > ADDRESS_MAX)
+			abort();
+		check_ascii(s);
+	}
+	if (address_check_domain(s, err, sizeof(err)) == 0 &&
+	    strpbrk(s, "\r\n\t@") != NULL)
 		abort();
+	check_hosts_line(s);
 	free(s);
 	return 0;
 }

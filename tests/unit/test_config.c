@@ -147,7 +147,8 @@ test_keys(void)
 	    { "relay", "port", "-1", "t:2: port: value too small" },
 	    { "relay", "port", "25x", "t:2: port: value invalid" },
 	    { "relay", "port", "", "t:2: port: value invalid" },
-	    { "relay", "port", "25 # smtp", "t:2: port: value invalid" },
+	    { "relay", "port", "25 # smtp", "t:2: port: '#' after a space in "
+		"the value: a comment on a key's line starts with ';'" },
 	    { "relay", "port", "25 ; smtp", "25" },
 	    { "relay", "tls", "implicit", "0" },
 	    { "relay", "tls", "starttls", "1" },
@@ -155,7 +156,7 @@ test_keys(void)
 	    { "relay", "tls", "none",
 		"t:2: tls: value not one of the allowed values" },
 	    { "relay", "username", "someone", "someone" },
-	    { "relay", "token", "abc.DEF-123_x", "abc.DEF-123_x" },
+	    { "relay", "token", "abcDEF-123_x", "abcDEF-123_x" },
 	    { "relay", "token_file", "/etc/cfsendmail/token",
 		"/etc/cfsendmail/token" },
 	    { "relay", "ca_file", "/etc/ssl/ca.pem", "/etc/ssl/ca.pem" },
@@ -235,6 +236,58 @@ test_keys(void)
 	    { "queue", "max_age", "5w", "t:2: max_age: value invalid" },
 	    { "queue", "bounce_to", "postmaster@example.com",
 		"postmaster@example.com" },
+	    /* what the relay would refuse at every delivery (issue 19) */
+	    { "sender", "from", "a@b@c",
+		"t:2: from: more than one '@' in address: \"a@b@c\"" },
+	    { "sender", "from", "root",
+		"t:2: from: not an address with a domain" },
+	    { "sender", "from", "Alerts <alerts@example.com>",
+		"t:2: from: unquoted space in address: "
+		"\"Alerts <alerts@example.com>\"" },
+	    { "sender", "from", "alerts@ex_ample.com",
+		"t:2: from: invalid character in domain: "
+		"\"alerts@ex_ample.com\"" },
+	    { "sender", "from", "alerts@example.com # ops",
+		"t:2: from: '#' after a space in the value: a comment on a "
+		"key's line starts with ';'" },
+	    { "sender", "from", "j\xc3\xb6rg@example.com",
+		"t:2: from: the local part is not ASCII and the relay does "
+		"not offer SMTPUTF8" },
+	    { "sender", "from", "alerts@B\xc3\xbc" "cher.example",
+		"alerts@xn--bcher-kva.example" },
+	    { "sender", "domain", "example_host.com",
+		"t:2: domain: invalid character in domain: "
+		"\"example_host.com\"" },
+	    { "sender", "domain", "a@example.com",
+		"t:2: domain: '@' in a domain name: \"a@example.com\"" },
+	    { "sender", "domain", "[192.0.2.1]",
+		"t:2: domain: an address literal is not a domain name: "
+		"\"[192.0.2.1]\"" },
+	    { "sender", "domain", "b\xc3\xbc" "cher.example",
+		"xn--bcher-kva.example" },
+	    { "sender", "domain", "\xe2\x98\x83.example",
+		"t:2: domain: not a valid internationalised domain name "
+		"(string contains a disallowed character)" },
+	    { "queue", "bounce_to", "root", "root" },
+	    { "queue", "bounce_to", "a@b@c",
+		"t:2: bounce_to: more than one '@' in address: \"a@b@c\"" },
+	    { "relay", "token", "\"abcDEF\"",
+		"t:2: token: in quotes: the quotes would be sent as part of "
+		"the password; remove them" },
+	    { "relay", "token", "'abcDEF'",
+		"t:2: token: in quotes: the quotes would be sent as part of "
+		"the password; remove them" },
+	    { "relay", "token", "abcDEF # mine",
+		"t:2: token: '#' after a space in the value: a comment on a "
+		"key's line starts with ';'" },
+	    { "relay", "token", "abcDEF#mine",
+		"t:2: token: a character no Cloudflare API token has (they "
+		"are letters, digits, '-' and '_')" },
+	    { "relay", "token", "abc DEF",
+		"t:2: token: white space in the token" },
+	    { "relay", "token", "\xef\xbb\xbf" "abcDEF",
+		"t:2: token: non-ASCII character in the token (a byte order "
+		"mark, or a character pasted from a document?)" },
 	    { "log", "syslog", "yes", "1" },
 	    { "log", "syslog", "no", "0" },
 	    { "log", "syslog", "true", "1" },
@@ -339,10 +392,49 @@ test_files(void)
 		"host", "h" },
 	    { "UTF-8 byte order mark", "\xef\xbb\xbf[relay]\nport = 2525\n",
 		"", "port", "2525" },
+	    { "alias with a # comment", "[sender]\ndomain = example.com\n"
+		"[aliases]\nroot = ops@example.com # the team\n",
+		"t:4: alias root: '#' after a space in the value: a comment "
+		"on a key's line starts with ';'", NULL, NULL },
+	    { "alias to a@b@c", "[aliases]\nroot = a@b@c\n",
+		"t:2: alias root: unexpected '@' at offset 3", NULL, NULL },
+	    { "alias to a domain with '_'", "[aliases]\n"
+		"root = ops@ex_ample.com\n", "t:2: alias root: invalid "
+		"character in domain: \"ops@ex_ample.com\"", NULL, NULL },
+	    { "alias to a non-ASCII local part", "[aliases]\n"
+		"root = b\xc3\xa4r@example.com\n", "t:2: alias root: the "
+		"local part is not ASCII and the relay does not offer "
+		"SMTPUTF8", NULL, NULL },
+	    { "alias error on a continuation line", "[aliases]\n"
+		"root = a@x.example\n  b@y@z\n",
+		"t:3: alias root: unexpected '@' at offset 3", NULL, NULL },
+	    { "alias to nobody", "[aliases]\nroot = <>\n",
+		"t:2: alias root: no address", NULL, NULL },
+	    { "alias name with '@'", "[aliases]\nroot@localhost = a@x\n",
+		"t:2: alias root@localhost: the name must be a local name "
+		"such as root (no '@'), or *", NULL, NULL },
+	    { "token for another relay", "[relay]\ntoken = p#ss.W0rd!\n"
+		"username = someone\n", "", "token", "p#ss.W0rd!" },
+	    { "token error names the token's line", "[relay]\n"
+		"host = h\ntoken = \"abcDEF\"\n", "t:3: token: in quotes: "
+		"the quotes would be sent as part of the password; remove "
+		"them", NULL, NULL },
+	    { "local_domains holding the sender domain", "[sender]\n"
+		"domain = example.com\nlocal_domains = a.example, "
+		"Example.COM\n", "t: [sender] local_domains lists "
+		"example.com, the [sender] domain: addresses there are not "
+		"local", NULL, NULL },
+	    { "local_domains with a bad domain", "[sender]\n"
+		"local_domains = a.example, b_c.example\n",
+		"t:2: local_domains: invalid character in domain: "
+		"\"b_c.example\"", NULL, NULL },
+	    { "local_domains without a domain", "[sender]\n"
+		"local_domains = ,\n",
+		"t:2: local_domains: no domain in the list", NULL, NULL },
 	    { "continuation of a plain key", "[relay]\nhost = a\n  b\n",
 		"t:3: host: key given twice", NULL, NULL },
-	    { "8-bit value kept", "[sender]\nfrom = j\xc3\xb6rg@example.com\n",
-		"", "from", "j\xc3\xb6rg@example.com" },
+	    { "8-bit value kept", "[relay]\nusername = j\xc3\xb6rg\n",
+		"", "username", "j\xc3\xb6rg" },
 	    { "the design's example", "[relay]\n"
 		"host = smtp.mx.cloudflare.net   ; default\n"
 		"port = 465                      ; default\n"
@@ -472,14 +564,15 @@ test_long_lines(void)
 		const char	*want;		/* "" or the error */
 		const char	*key, *value;	/* "": the 'a's */
 	} cases[] = {
-	    { "197 characters", "from = ", "@x", 188, "", "from", "" },
-	    { "197 characters and CRLF", "from = ", "@x\r", 188, "", "from",
+	    { "197 characters", "username = ", "@x", 184, "", "username",
 		"" },
-	    { "198 characters", "from = ", "@x", 189,
+	    { "197 characters and CRLF", "username = ", "@x\r", 184, "",
+		"username", "" },
+	    { "198 characters", "username = ", "@x", 185,
 		"t:2: line longer than 197 characters", NULL, NULL },
-	    { "value over 200", "from = ", "@example.com", 240,
+	    { "value over 200", "username = ", "@example.com", 240,
 		"t:2: line longer than 197 characters", NULL, NULL },
-	    { "value cut before a comment", "from = ", ";x", 191,
+	    { "value cut before a comment", "username = ", ";x", 187,
 		"t:2: line longer than 197 characters", NULL, NULL },
 	    { "a comment's tail is no key", ";", " host = evil.example", 198,
 		"t:2: line longer than 197 characters", NULL, NULL },
@@ -490,8 +583,7 @@ test_long_lines(void)
 	size_t		 i, n;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		n = (size_t)snprintf(text, sizeof(text), "[%s]\n%s",
-		    strcmp(cases[i].before, ";") == 0 ? "relay" : "sender",
+		n = (size_t)snprintf(text, sizeof(text), "[relay]\n%s",
 		    cases[i].before);
 		memset(text + n, 'a', cases[i].fill);
 		snprintf(text + n + cases[i].fill, sizeof(text) - n -
@@ -650,10 +742,20 @@ test_token_file(const char *dir)
 		" is readable or writable by others: chmod o-rw " },
 	    { "empty", "", 0600, ": empty" },
 	    { "empty line", "\n", 0600, ": empty" },
+	    { "byte order mark dropped", "\xef\xbb\xbftok-123\r\n", 0600,
+		"tok-123" },
+	    { "only a byte order mark", "\xef\xbb\xbf\n", 0600, ": empty" },
+	    { "in quotes", "\"tok-123\"\n", 0600, ": in quotes: the quotes "
+		"would be sent as part of the password; remove them" },
+	    { "with a # comment", "tok-123 # prod\n", 0600,
+		": white space in the token" },
+	    { "a character no Cloudflare token has", "tok.123\n", 0600,
+		": a character no Cloudflare API token has (they are "
+		"letters, digits, '-' and '_')" },
 	    { "space in the token", "tok 123\n", 0600,
-		": invalid characters in the token" },
+		": white space in the token" },
 	    { "tab in the token", "tok\t123\n", 0600,
-		": invalid characters in the token" },
+		": control character in the token" },
 	};
 	struct config	 cfg;
 	char		 err[1024], want[1024], text[256];
@@ -692,10 +794,132 @@ test_token_file(const char *dir)
 	config_parse(&cfg, text, "t", err, sizeof(err));
 	is_int(config_load_token(&cfg, err, sizeof(err)), -1, "token file "
 	    "missing");
-	snprintf(want, sizeof(want), "cannot open %s/nonexistent: No such "
-	    "file or directory", dir);
-	is_str(err, want, "token file missing: reason names it");
+	is_str(err, "t:2: token_file: cannot open the file it names: No such "
+	    "file or directory", "token file missing: the key and line named");
 	config_free(&cfg);
+
+	/* a token pasted where the path belongs is never shown (issue 19) */
+	config_init(&cfg, "/q");
+	config_parse(&cfg, "[relay]\nport = 25\n"
+	    "token_file = s3cr3tT0kenValue0123456789abcdefABCDEF\n", "t",
+	    err, sizeof(err));
+	is_int(config_load_token(&cfg, err, sizeof(err)), -1, "token pasted "
+	    "as token_file: refused");
+	ok(strstr(err, "s3cr3t") == NULL, "token pasted as token_file: not "
+	    "in the message: %s", err);
+	is_str(err, "t:3: token_file: cannot open the file it names: No such "
+	    "file or directory", "token pasted as token_file: reason");
+	config_free(&cfg);
+}
+
+/*
+ * A FIFO (or any other file that is not a regular file) named as the
+ * config, token_file or ca_file is refused at once, never waited on: the
+ * alarm fails the test instead of hanging it.
+ */
+static void
+test_fifo(const char *dir)
+{
+	struct config	 cfg;
+	char		 err[1024], want[1024], fifo[512], text[1024];
+	const char	*path;
+
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	if (mkfifo(fifo, 0600) == -1) {
+		ok(0, "mkfifo %s", fifo);
+		return;
+	}
+	alarm(10);
+	config_init(&cfg, "/q");
+	is_int(config_load(&cfg, fifo, err, sizeof(err)), -1, "fifo: as the "
+	    "config file, refused");
+	snprintf(want, sizeof(want), "%s: not a regular file", fifo);
+	is_str(err, want, "fifo: as the config file, reason");
+	config_free(&cfg);
+
+	snprintf(text, sizeof(text), "[relay]\ntoken_file = %s\n", fifo);
+	config_init(&cfg, "/q");
+	config_parse(&cfg, text, "t", err, sizeof(err));
+	is_int(config_load_token(&cfg, err, sizeof(err)), -1, "fifo: as "
+	    "token_file, refused");
+	is_str(err, "t:2: token_file: the file it names is not a regular "
+	    "file", "fifo: as token_file, reason");
+	config_free(&cfg);
+
+	snprintf(text, sizeof(text), "[relay]\nport = 25\nca_file = %s\n",
+	    fifo);
+	path = write_file(dir, "ca.conf", text, 0600);
+	config_init(&cfg, "/q");
+	is_int(config_load(&cfg, path, err, sizeof(err)), -1, "fifo: as "
+	    "ca_file, refused");
+	snprintf(want, sizeof(want), "%s:3: ca_file: %s: not a regular file",
+	    path, fifo);
+	is_str(err, want, "fifo: as ca_file, reason");
+	config_free(&cfg);
+
+	snprintf(text, sizeof(text), "[relay]\nca_file = %s\n", dir);
+	path = write_file(dir, "ca-dir.conf", text, 0600);
+	config_init(&cfg, "/q");
+	is_int(config_load(&cfg, path, err, sizeof(err)), -1, "a directory "
+	    "as ca_file, refused");
+	snprintf(want, sizeof(want), "%s:2: ca_file: %s: not a regular file",
+	    path, dir);
+	is_str(err, want, "a directory as ca_file, reason");
+	config_free(&cfg);
+	alarm(0);
+}
+
+/* What only the whole file tells: aliases, bounce_to and from. */
+static void
+test_load_checks(const char *dir)
+{
+	static const struct {
+		const char	*name;
+		const char	*text;
+		const char	*want;	/* after "PATH" */
+	} cases[] = {
+	    { "alias to a local name, no domain",
+		"[aliases]\nroot = ops@example.com\nteam = alice, "
+		"b@example.com\n", ":3: alias team: \"alice\" has no domain "
+		"and no [sender] domain is set to qualify it" },
+	    { "alias to root@localhost, no domain",
+		"[aliases]\nroot = root@localhost\n", ":2: alias root: "
+		"\"root@localhost\" has no domain and no [sender] domain is "
+		"set to qualify it" },
+	    { "local bounce_to, nowhere to go",
+		"[queue]\nbounce_to = postmaster\n", ":2: bounce_to: local "
+		"recipient \"postmaster\" has no alias and no [sender] "
+		"domain is set" },
+	    { "local bounce_to with an alias", "[queue]\nbounce_to = root\n"
+		"[aliases]\nroot = ops@example.com\n", "" },
+	    { "from on localhost", "[sender]\nfrom = alerts@localhost\n",
+		":2: from: alerts@localhost is an address of this host, "
+		"which the relay refuses: use one on the domain onboarded "
+		"for sending" },
+	    { "from on a local_domains domain", "[sender]\nlocal_domains = "
+		"lan.example\nfrom = a@LAN.example\n", ":3: from: "
+		"a@LAN.example is an address of this host, which the relay "
+		"refuses: use one on the domain onboarded for sending" },
+	};
+	struct config	 cfg;
+	char		 err[1024], want[1024];
+	const char	*path;
+	size_t		 i;
+	int		 rc;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		path = write_file(dir, "checks.conf", cases[i].text, 0600);
+		config_init(&cfg, "/q");
+		err[0] = '\0';
+		rc = config_load(&cfg, path, err, sizeof(err));
+		if (cases[i].want[0] == '\0')
+			want[0] = '\0';
+		else
+			snprintf(want, sizeof(want), "%s%s", path,
+			    cases[i].want);
+		is_str(rc == 0 ? "" : err, want, "load: %s", cases[i].name);
+		config_free(&cfg);
+	}
 }
 
 /*
@@ -760,6 +984,8 @@ main(void)
 	test_load(dir);
 	test_token_file(dir);
 	test_token_memory(dir);
+	test_fifo(dir);
+	test_load_checks(dir);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "# could not remove %s\n", dir);
