@@ -391,7 +391,7 @@ php_mail() {
 @test "fail2ban sendmail-whois with the default jail: start and ban mails" {
 	local fq
 	fq=$(on_host web1 web1.example.org web1.example.org \
-	    "$SMTPD_PYTHON" -c 'import socket; print(socket.getfqdn())')
+	    "$PYTHON3" -c 'import socket; print(socket.getfqdn())')
 	[ "$fq" = web1.example.org ] || _fail "socket.getfqdn(): $fq"
 	SENDMAIL=$FIXTURES/sendmail-wrapper.sh run on_host web1 \
 	    web1.example.org web1.example.org "$FIXTURES/fail2ban.sh" start "$fq"

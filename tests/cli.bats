@@ -354,7 +354,7 @@ with open(sys.argv[1], "ab") as f:
         f.write(s.recv(65536) + b"\n")
         f.flush()
 PY
-	LOG_PYTHON=$SMTPD_PYTHON unshare --mount sh -c '
+	LOG_PYTHON=$PYTHON3 unshare --mount sh -c '
 	    mount --make-rprivate / && mount --rbind /dev "$1/dev" &&
 	        mount -t tmpfs none /dev || exit 97
 	    for f in null zero urandom random tty; do

@@ -159,7 +159,7 @@ open(sys.argv[1], "w").close()
 while True:
     s.recv(4096)
 PY
-	ON_HOST_PYTHON=$SMTPD_PYTHON unshare "${ns[@]}" sh -c '
+	ON_HOST_PYTHON=$PYTHON3 unshare "${ns[@]}" sh -c '
 	    mount --make-rprivate / && hostname "$1" || exit 97
 	    for f in hostname mailname hosts; do
 		[ -e "/etc/$f" ] && mount --bind "$2/$f" "/etc/$f" || exit 98
@@ -170,7 +170,12 @@ PY
 		"$ON_HOST_PYTHON" "$2/silent-dns.py" "$2/dns.ready" \
 		    </dev/null >/dev/null 2>&1 3>&- &
 		dns=$!
-		while [ ! -e "$2/dns.ready" ]; do sleep 0.01; done
+		i=0
+		while [ ! -e "$2/dns.ready" ]; do
+			i=$((i + 1))
+			[ "$i" -le 1000 ] || exit 96
+			sleep 0.01
+		done
 	    fi
 	    shift 2
 	    rc=0
