@@ -367,6 +367,7 @@ php_mail() {
 # mailer as "sendmail -oi -f LOGIN@FQDN -t", the FQDN from the host's own
 # names; "set sendmail=sendmail://PATH" points it at the test wrapper.
 @test "GNU mailutils mail: -oi -f root@FQDN -t to root@localhost" {
+	mount_ns_or_skip
 	need mail.mailutils
 	run on_host web1 web1.example.org web1.example.org \
 	    mail.mailutils -E "set sendmail=sendmail://$FIXTURES/sendmail-wrapper.sh" \
@@ -389,6 +390,7 @@ php_mail() {
 # The fixture's header says where its commands come from (fail2ban
 # 1.0.2-2); fail2ban computes <fq-hostname> with socket.getfqdn().
 @test "fail2ban sendmail-whois with the default jail: start and ban mails" {
+	mount_ns_or_skip
 	local fq
 	fq=$(on_host web1 web1.example.org web1.example.org \
 	    "$PYTHON3" -c 'import socket; print(socket.getfqdn())')

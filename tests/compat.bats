@@ -1073,6 +1073,7 @@ send_sized() {
 # on_host (callers/lib.bash) gives cfsendmail a host called web1, FQDN
 # web1.example.org; the sending domain is example.com.
 @test "host-local recipients go through the aliases like bare names" {
+	mount_ns_or_skip
 	server_start
 	write_config sender.local_domains=lan.example '[aliases]' \
 	    'root = ops@example.com'
@@ -1091,6 +1092,7 @@ recipient: <root@web2.example.org>"
 }
 
 @test "host-local senders: envelope and From rewritten, To qualified" {
+	mount_ns_or_skip
 	server_start
 	write_config '[aliases]' 'root = ops@example.com'
 	run on_host web1 web1.example.org web1.example.org \
@@ -1115,6 +1117,7 @@ MSG
 }
 
 @test "a host named after the sending domain: its addresses stay remote" {
+	mount_ns_or_skip
 	server_start
 	write_config sender.domain=web1.example.org \
 	    sender.from=alerts@web1.example.org '[aliases]' '* = ops@example.com'
@@ -1131,6 +1134,7 @@ recipient: <ops@example.com>"
 # not hold cfsendmail up.  web1 has no /etc/hosts line: only DNS could
 # give it an FQDN.
 @test "host names are found without asking DNS: a silent name server costs nothing" {
+	mount_ns_or_skip
 	write_config '[aliases]' 'root = ops@example.com'
 	# the trap works: a lookup that goes to DNS hangs
 	ON_HOST_DNS=silent run on_host web1 - web1 timeout 3 getent hosts \

@@ -80,6 +80,7 @@ _POLL_TRIES=1000
 _POLL_SLEEP=0.01
 
 teardown() {
+	syslog_stop
 	server_stop
 }
 
@@ -434,4 +435,76 @@ assert_stderr_contains() {
 sanitized() {
 	[ -n "${CFSENDMAIL_SANITIZED:-}" ] || return 1
 	echo "# sanitizer build: $1" >&3
+}
+
+# --- namespaces and syslog -------------------------------------------------
+# Call these before `run`: a skip inside `run` only ends its subshell.
+#   mount_ns_or_skip   skip unless this test may make a mount namespace from
+#                      which nothing propagates back to the system; sets
+#                      MOUNT_NS to the unshare(1) options that make one
+#   syslog_start       a syslog socket of ours, $BATS_TEST_TMPDIR/dev/log:
+#                      each datagram becomes one line of $SYSLOG (a JSON
+#                      string); the default teardown() stops it
+#   with_syslog CMD... run CMD (needs mount_ns_or_skip first) in a mount
+#                      namespace where /dev is $BATS_TEST_TMPDIR/dev: that
+#                      socket, /dev/null and the random devices
+
+# unshare's default makes every mount private, which a chroot whose root is
+# no mount point refuses ("cannot change root filesystem propagation"); there
+# the namespace is made only when no mount of the system is shared (PID 1's
+# view), so that a mount inside it cannot reach the system either.
+mount_ns_or_skip() {
+	[ "$(id -u)" -eq 0 ] || skip "needs root (a mount namespace)"
+	if unshare --mount true 2>/dev/null; then
+		MOUNT_NS=(--mount)
+	elif ! grep -q ' shared:' /proc/1/mountinfo 2>/dev/null &&
+	    unshare --mount --propagation unchanged true 2>/dev/null; then
+		MOUNT_NS=(--mount --propagation unchanged)
+	else
+		skip "cannot make a private mount namespace here"
+	fi
+}
+
+# poll_for FILE -- until FILE exists (10 s at most)
+poll_for() {
+	local i
+	for ((i = 0; i < _POLL_TRIES; i++)); do
+		[ -e "$1" ] && return 0
+		sleep "$_POLL_SLEEP"
+	done
+	_fail "$1 never appeared"
+}
+
+SYSLOG_PID=
+syslog_start() {
+	SYSLOG=$BATS_TEST_TMPDIR/syslog
+	mkdir -p "$BATS_TEST_TMPDIR/dev"
+	"$PYTHON3" -c '
+import json, os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1] + ".tmp")
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+with open(sys.argv[2], "a") as out:
+    while True:
+        out.write(json.dumps(s.recv(65536).decode("latin-1")) + "\n")
+        out.flush()' "$BATS_TEST_TMPDIR/dev/log" "$SYSLOG" 3>&- &
+	SYSLOG_PID=$!
+	poll_for "$BATS_TEST_TMPDIR/dev/log"
+}
+
+with_syslog() {
+	[ ${#MOUNT_NS[@]} -gt 0 ] || _fail "with_syslog: mount_ns_or_skip first"
+	unshare "${MOUNT_NS[@]}" bash -c 'd=$1; shift
+	for n in null zero random urandom; do
+		: >"$d/$n" && mount --bind "/dev/$n" "$d/$n" || exit 99
+	done
+	mount --bind "$d" /dev || exit 99
+	exec "$@"' sh "$BATS_TEST_TMPDIR/dev" "$@"
+}
+
+syslog_stop() {
+	[ -n "$SYSLOG_PID" ] || return 0
+	kill "$SYSLOG_PID" 2>/dev/null || true
+	wait "$SYSLOG_PID" 2>/dev/null || true
+	SYSLOG_PID=
 }

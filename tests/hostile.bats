@@ -714,54 +714,8 @@ HOSTILE_EHLO='ehlo=250-mx greets \e[2J\xc2\x9b31m \u202eevil\0hidden \xff\r\n250
 	    'S: 250-mx greets \x1b[2J\u009b31m \u202eevil\x00hidden \xff'
 }
 
-# syslog_start -- a syslog socket of ours: $BATS_TEST_TMPDIR/dev/log; each
-# datagram received becomes one line of $SYSLOG (JSON string)
-syslog_start() {
-	SYSLOG=$BATS_TEST_TMPDIR/syslog
-	mkdir -p "$BATS_TEST_TMPDIR/dev"
-	"$PYTHON3" -c '
-import json, os, socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(sys.argv[1] + ".tmp")
-os.rename(sys.argv[1] + ".tmp", sys.argv[1])
-with open(sys.argv[2], "a") as out:
-    while True:
-        out.write(json.dumps(s.recv(65536).decode("latin-1")) + "\n")
-        out.flush()' "$BATS_TEST_TMPDIR/dev/log" "$SYSLOG" 3>&- &
-	SYSLOG_PID=$!
-	poll_for "$BATS_TEST_TMPDIR/dev/log"
-}
-
-# poll_for FILE -- until FILE exists (10 s at most)
-poll_for() {
-	local i
-	for ((i = 0; i < 1000; i++)); do
-		[ -e "$1" ] && return 0
-		sleep 0.01
-	done
-	_fail "$1 never appeared"
-}
-
-# with_syslog CMD... -- run CMD in a mount namespace of its own where
-# /dev is $BATS_TEST_TMPDIR/dev: the syslog socket, and /dev/null and the
-# random devices bound from the real /dev (root only)
-with_syslog() {
-	unshare -m bash -c 'd=$1; shift
-	for n in null zero random urandom; do
-		: >"$d/$n" && mount --bind "/dev/$n" "$d/$n" || exit 99
-	done
-	mount --bind "$d" /dev || exit 99
-	exec "$@"' sh "$BATS_TEST_TMPDIR/dev" "$@"
-}
-
-syslog_stop() {
-	kill "$SYSLOG_PID" 2>/dev/null || true
-	wait "$SYSLOG_PID" 2>/dev/null || true
-}
-
 @test "syslog: a -L tag with LF or ESC forges no second line; relay text escaped" {
-	[ "$(id -u)" -eq 0 ] || skip "needs root (a mount namespace for /dev/log)"
-	unshare -m true 2>/dev/null || skip "unshare -m is not permitted here"
+	mount_ns_or_skip
 	server_start --raw "${HOSTILE_EHLO/ehlo=/dot=}"
 	syslog_start
 	write_config log.syslog=yes

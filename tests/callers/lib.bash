@@ -129,28 +129,34 @@ assert_rcpts() {
 
 # on_host SHORT FQDN MAILNAME CMD... -- run CMD as on a host named SHORT:
 # in new UTS and mount namespaces, the kernel's host name is SHORT and
-# /etc/hostname, /etc/mailname and /etc/hosts (127.0.1.1 FQDN SHORT, as
-# Debian's installer writes it; no line for SHORT when FQDN is "-") are
-# bind-mounted copies.  The network is the machine's: the test server
+# /etc is a copy of the real one whose hostname, mailname and hosts
+# (127.0.1.1 FQDN SHORT, as Debian's installer writes it; no line for
+# SHORT when FQDN is "-") say so.  The network is the machine's: the test server
 # stays reachable.  With ON_HOST_DNS=silent, CMD runs in a network
 # namespace of its own (no test server) whose only name server,
-# 127.0.0.1, reads queries and never answers.  Needs root and
-# unshare(1): skips the test otherwise.
+# 127.0.0.1, reads queries and never answers.  The test calls
+# mount_ns_or_skip (helpers.bash) first, outside `run`.
 on_host() {
 	local short=$1 fqdn=$2 mailname=$3 etc=$BATS_TEST_TMPDIR/etc rc=0
-	local -a ns=(--uts --mount)
+	local -a ns=(--uts "${MOUNT_NS[@]}")
 	shift 3
+	[ ${#MOUNT_NS[@]} -gt 0 ] || _fail "on_host: mount_ns_or_skip first"
 	[ "${ON_HOST_DNS:-}" != silent ] || ns+=(--net)
-	[ "$(id -u)" -eq 0 ] && unshare "${ns[@]}" true 2>/dev/null ||
-	    skip "host name tests need root and unshare"
-	mkdir -p "$etc"
-	printf '%s\n' "$short" >"$etc/hostname"
-	printf '%s\n' "$mailname" >"$etc/mailname"
-	printf '127.0.0.1\tlocalhost\n' >"$etc/hosts"
+	# a copy of all of /etc, bound over it: a fresh system may have no
+	# /etc/mailname (or hosts) to bind a single file onto
+	rm -rf "$etc" && mkdir -p "$etc" && cp -a /etc "$etc/root" &&
+	    rm -f "$etc/root/"{hostname,mailname,hosts,resolv.conf} ||
+	    _fail "on_host: cannot copy /etc"
+	printf '%s\n' "$short" >"$etc/root/hostname"
+	printf '%s\n' "$mailname" >"$etc/root/mailname"
+	printf '127.0.0.1\tlocalhost\n' >"$etc/root/hosts"
 	[ "$fqdn" = - ] ||
-	    printf '127.0.1.1\t%s %s\n' "$fqdn" "$short" >>"$etc/hosts"
-	printf 'nameserver 127.0.0.1\noptions timeout:5 attempts:2\n' \
-	    >"$etc/resolv.conf"
+	    printf '127.0.1.1\t%s %s\n' "$fqdn" "$short" >>"$etc/root/hosts"
+	if [ "${ON_HOST_DNS:-}" = silent ]; then
+		printf 'nameserver 127.0.0.1\noptions timeout:5 attempts:2\n'
+	else
+		cat /etc/resolv.conf 2>/dev/null
+	fi >"$etc/root/resolv.conf"
 	cat >"$etc/silent-dns.py" <<'PY'
 import socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -160,13 +166,10 @@ while True:
     s.recv(4096)
 PY
 	ON_HOST_PYTHON=$PYTHON3 unshare "${ns[@]}" sh -c '
-	    mount --make-rprivate / && hostname "$1" || exit 97
-	    for f in hostname mailname hosts; do
-		[ -e "/etc/$f" ] && mount --bind "$2/$f" "/etc/$f" || exit 98
-	    done
+	    hostname "$1" || exit 97
+	    mount --bind "$2/root" /etc || exit 98
 	    if [ "${ON_HOST_DNS:-}" = silent ]; then
-		ip link set lo up &&
-		    mount --bind "$2/resolv.conf" /etc/resolv.conf || exit 99
+		ip link set lo up || exit 99
 		"$ON_HOST_PYTHON" "$2/silent-dns.py" "$2/dns.ready" \
 		    </dev/null >/dev/null 2>&1 3>&- &
 		dns=$!
@@ -182,8 +185,10 @@ PY
 	    "$@" || rc=$?
 	    [ -z "${dns:-}" ] || kill "$dns"
 	    exit "$rc"' _ "$short" "$etc" "$@" || rc=$?
-	[ "$rc" -ne 97 ] || skip "cannot set the host name in a namespace"
-	[ "$rc" -ne 98 ] || skip "/etc/hostname, mailname or hosts missing"
-	[ "$rc" -ne 99 ] || skip "cannot set up a silent name server"
+	[ "$rc" -ne 97 ] || echo "on_host: cannot set the host name" >&2
+	[ "$rc" -ne 98 ] || echo "on_host: cannot bind a copy of /etc" >&2
+	[ "$rc" -ne 99 ] || echo "on_host: no silent name server" >&2
+	[ "$rc" -ne 96 ] || echo "on_host: the silent name server never" \
+	    "started" >&2
 	return "$rc"
 }
