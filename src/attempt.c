@@ -13,25 +13,8 @@
 #include "log.h"
 #include "notice.h"
 #include "privilege.h"
+#include "qclock.h"
 #include "send.h"
-
-#define RETRY_FIRST	60
-#define RETRY_MAX	3600
-
-time_t
-attempt_retry_after(int attempts, unsigned int random)
-{
-	long long	 delay = RETRY_FIRST;
-	int		 i;
-
-	for (i = 1; i < attempts && delay < RETRY_MAX; i++)
-		delay *= 2;
-	if (delay > RETRY_MAX)
-		delay = RETRY_MAX;
-	/* ±20%: entries queued together do not all come back together */
-	return (time_t)(delay * 8 / 10 + (long long)(random %
-	    (unsigned int)(delay * 4 / 10 + 1)));
-}
 
 static ssize_t
 body_read(void *ctx, char *p, size_t len)
@@ -165,7 +148,7 @@ update_entry(const struct config *cfg, struct queue *q,
 		v->last_reply = strdup(job->failure.text);
 		getrandom(&r, sizeof(r), 0);
 		v->next_attempt = time(NULL) +
-		    attempt_retry_after(v->attempts, r);
+		    qclock_retry_after(v->attempts, r);
 		rc = queue_update(q, e, err, sizeof(err));
 	}
 	if (rc == -1)

@@ -6,7 +6,8 @@
  * queue runner.  All recipients delivered: the entry is removed.  Some
  * still pending after temporary failures: the entry keeps just those,
  * with the attempt count, the last reply and the time of the next
- * attempt (1 minute, doubling, at most 1 hour, with jitter).  Refused
+ * attempt (qclock_retry_after(): 1 minute, doubling, at most 1 hour,
+ * with jitter).  Refused
  * for good: the entry moves to failed/ with the reason.  A message the
  * caller was told is accepted (queue runs, -odb) is never refused for
  * good by a failure to open a session -- that is our own setup's fault
@@ -19,15 +20,10 @@
 #ifndef CFSENDMAIL_ATTEMPT_H
 #define CFSENDMAIL_ATTEMPT_H
 
-#include <time.h>
-
 #include "config.h"
 #include "deliver.h"
 #include "outcome.h"
 #include "queue.h"
-
-/* The wait before the attempt after the n-th failed one (pure). */
-time_t	attempt_retry_after(int attempts, unsigned int random);
 
 /*
  * Deliver the locked entry e, trying up to attempts times in this

@@ -46,9 +46,11 @@ envfile_format(const struct queue_envelope *v, struct buf *b)
 	if (v->from != NULL)
 		rc |= add_line(b, "from", v->from);
 	rc |= buf_addf(b, "created %lld\nnext %lld\nattempts %d\n"
-	    "eightbit %d\nsmtputf8 %d\nsize %lld\nbounce %d\n",
+	    "eightbit %d\nsmtputf8 %d\nsize %lld\nbounce %d\n"
+	    "seen %lld\nwaited %lld\n",
 	    (long long)v->created, (long long)v->next_attempt, v->attempts,
-	    v->eightbit, v->smtputf8, v->size, v->is_bounce);
+	    v->eightbit, v->smtputf8, v->size, v->is_bounce,
+	    (long long)v->seen, v->waited);
 	if (v->dsn_notify != NULL)
 		rc |= add_line(b, "notify", v->dsn_notify);
 	if (v->dsn_ret != NULL)
@@ -57,6 +59,10 @@ envfile_format(const struct queue_envelope *v, struct buf *b)
 		rc |= add_line(b, "envid", v->envid);
 	if (v->last_reply != NULL)
 		rc |= add_line(b, "last", v->last_reply);
+	if (v->msgid != NULL)
+		rc |= add_line(b, "msgid", v->msgid);
+	if (v->about != NULL)
+		rc |= add_line(b, "about", v->about);
 	if (v->damaged)
 		rc |= buf_adds(b, "damaged 1\n");
 	if (v->has_sum)
@@ -104,7 +110,7 @@ parse_crc(const char *s, uint32_t *out)
 
 /* The numeric keys and their ranges. */
 enum numkey { N_CREATED, N_NEXT, N_ATTEMPTS, N_EIGHTBIT, N_SMTPUTF8,
-    N_SIZE, N_BOUNCE, N_DAMAGED, N_MSGLEN, N_NONE };
+    N_SIZE, N_BOUNCE, N_DAMAGED, N_MSGLEN, N_SEEN, N_WAITED, N_NONE };
 
 static const struct {
 	const char	*key;
@@ -119,6 +125,8 @@ static const struct {
 	[N_BOUNCE] = { "bounce", 1 },
 	[N_DAMAGED] = { "damaged", 1 },
 	[N_MSGLEN] = { "msglen", LLONG_MAX },
+	[N_SEEN] = { "seen", LLONG_MAX },
+	[N_WAITED] = { "waited", LLONG_MAX },
 };
 
 static void
@@ -151,6 +159,12 @@ set_number(struct queue_envelope *v, enum numkey k, long long n)
 		break;
 	case N_MSGLEN:
 		v->msglen = n;
+		break;
+	case N_SEEN:
+		v->seen = (time_t)n;
+		break;
+	case N_WAITED:
+		v->waited = n;
 		break;
 	case N_NONE:
 		break;
@@ -210,6 +224,10 @@ env_line(struct queue_envelope *v, const char *key, const char *value,
 		field = &v->envid;
 	else if (strcmp(key, "last") == 0)
 		field = &v->last_reply;
+	else if (strcmp(key, "msgid") == 0)
+		field = &v->msgid;
+	else if (strcmp(key, "about") == 0)
+		field = &v->about;
 	/* unknown keys are skipped: a newer version may add some */
 	if (field != NULL && set_str(field, value) == -1)
 		return -2;
@@ -394,5 +412,16 @@ queue_envelope_free(struct queue_envelope *v)
 	free(v->dsn_ret);
 	free(v->envid);
 	free(v->last_reply);
+	free(v->msgid);
+	free(v->about);
 	memset(v, 0, sizeof(*v));
+}
+
+void
+queue_envelope_restart(struct queue_envelope *v, time_t now)
+{
+	v->attempts = 0;
+	v->next_attempt = 0;
+	v->seen = now;
+	v->waited = 0;
 }

@@ -9,6 +9,7 @@
 
 #include "json.h"
 #include "mailq.h"
+#include "qclock.h"
 #include "queue.h"
 
 struct listing {
@@ -156,10 +157,13 @@ json_entry(struct listing *l, const char *id, const struct queue_envelope *v,
 	long long	 next = -1;
 	int		 in_new = info->state <= QS_DELIVERING;
 
-	/* an entry that was never tried has been due since it arrived */
+	/* an entry that was never tried has been due since it arrived; one
+	 * whose next attempt lies beyond any backoff is due now (qclock.h) */
 	if (in_new)
 		next = v->next_attempt != 0 ? v->next_attempt :
 		    v->created != 0 ? v->created : -1;
+	if (in_new && next > l->now && qclock_due(v, l->now))
+		next = l->now;
 	buf_add(b, "{", 1);
 	json_key(b, "id", 1);
 	json_string(b, id);

@@ -58,7 +58,7 @@ notice_queue(struct queue *q, const struct config *cfg,
 	}
 	e.env.nrcpts = 1;
 	e.env.is_bounce = 1;
-	e.env.created = time(NULL);
+	e.env.created = e.env.seen = time(NULL);
 	e.env.eightbit = 0;
 	e.env.size = (long long)text.len;
 	if (queue_write(&e, text.data, text.len, err, errlen) == 0 &&

@@ -71,6 +71,7 @@
 #include "buf.h"
 #include "log.h"
 #include "privilege.h"
+#include "qclock.h"
 #include "queue.h"
 
 /* Leftovers younger than this may still be finished by their writer. */
@@ -1079,7 +1080,7 @@ new_state(const struct queue *q, const char *id, time_t now,
 		    "envelope lists no recipients");
 	else if (is_locked(q, "new", id, ".msg"))
 		info->state = QS_DELIVERING;
-	else if (v->next_attempt > now)
+	else if (!qclock_due(v, now))
 		info->state = QS_DEFERRED;
 	if (info->reason[0] != '\0')
 		info->state = QS_DAMAGED;

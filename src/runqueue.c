@@ -12,6 +12,7 @@
 #include "log.h"
 #include "mailq.h"
 #include "notice.h"
+#include "qclock.h"
 #include "queue.h"
 #include "runqueue.h"
 
@@ -33,9 +34,10 @@ expire(struct run *r, struct queue_entry *e)
 {
 	char	 reason[600], err[512], age[32];
 
-	mailq_span(r->now - e->env.created, age, sizeof(age));
-	snprintf(reason, sizeof(reason), "expired after %s in the queue; "
-	    "last reply: %s", age,
+	mailq_span(e->env.waited, age, sizeof(age));
+	snprintf(reason, sizeof(reason), "expired after %s in the queue and "
+	    "%d attempt%s; last reply: %s", age, e->env.attempts,
+	    e->env.attempts == 1 ? "" : "s",
 	    e->env.last_reply ? e->env.last_reply : "none");
 	log_error("%s: %s", e->id, reason);
 	outcome_fail(r->o, 0, "%s: %s", e->id, reason);
@@ -103,15 +105,19 @@ run_entry(const char *id, void *arg)
 		outcome_fail(r->o, EX_IOERR, "%s", err);
 	if (rc == 0 || rc == -1)
 		return 0;
-	if (rc == 1 && r->due_only && e.env.next_attempt > r->now)
+	if (rc == 1 && r->due_only && !qclock_due(&e.env, r->now))
 		goto done;
 	if (rc == 1 && (rc = queue_verify(&e, err, sizeof(err))) == -1) {
 		outcome_fail(r->o, EX_IOERR, "%s", err);
 		goto done;
 	}
-	if (rc == QUEUE_DAMAGED)
+	if (rc == QUEUE_DAMAGED) {
 		quarantine(r, &e, err);
-	else if (r->now - e.env.created > r->cfg->max_age)
+		goto done;
+	}
+	/* what the entry waited counts, not what the clock says: qclock.h */
+	qclock_look(&e.env, r->now, r->cfg->max_age);
+	if (qclock_expired(&e.env, r->cfg->max_age))
 		expire(r, &e);
 	else
 		attempt(r, &e);

@@ -6,7 +6,10 @@
  * attempt per entry per run.  -q (and -qf) attempts every entry now, as
  * Postfix's sendmail -q and dma -q do; -q<interval> (the timer's and
  * cron's form) only those whose backoff has run out; -qI<id> one entry,
- * due or not.  An entry older than [queue] max_age moves to failed/.
+ * due or not.  An entry that has been tried and has waited [queue]
+ * max_age moves to failed/: its waiting is counted by the queue runs
+ * that take it up, not read off a clock that may have been wrong
+ * (qclock.h).
  * Before anything of an entry is sent its data file is checked against
  * the envelope's length and checksum: a damaged entry moves to failed/,
  * marked damaged, and the run goes on (the exit code then says

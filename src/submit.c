@@ -240,7 +240,7 @@ fill_envelope(struct queue_envelope *v, const struct envelope *env,
 {
 	size_t	 i;
 
-	v->created = time(NULL);
+	v->created = v->seen = time(NULL);
 	/* -B8BITMIME is only the caller's guess (cron always says so): what
 	 * the message holds decides BODY=8BITMIME */
 	v->eightbit = m->eightbit;

@@ -618,16 +618,19 @@ check_background() {
 	assert_queue_empty
 }
 
-@test "an entry older than [queue] max_age goes to failed/ as expired, unsent" {
+@test "an entry tried and waiting longer than [queue] max_age goes to failed/ as expired, unsent" {
 	server_start
 	write_config queue.max_age=60
 	run --separate-stderr send 11 -odq a@example.org
 	assert_status 0
 	id=$(one_entry)
-	env_set "$id" created $(($(date +%s) - 3600))
+	# what an hour of failed attempts leaves (src/envfile.h, src/qclock.h)
+	env_set "$id" attempts 3
+	env_set "$id" waited 3600
+	env_set "$id" last "451 4.3.0 Try again"
 	run --separate-stderr cf -q
 	assert_status 0
-	assert_stderr_contains "$id: expired after 60m in the queue"
+	assert_stderr_contains "$id: expired after 60m in the queue and 3 attempts; last reply: 451 4.3.0 Try again"
 	assert_sessions 0
 	assert_received 0
 	assert_no_files new tmp
@@ -657,6 +660,98 @@ check_background() {
 	run --separate-stderr cf -q
 	assert_status 0
 	assert_each_once 12 12
+}
+
+# --- a wrong clock -----------------------------------------------------------
+
+# need_faketime -- faketime(1) (libfaketime, LD_PRELOAD) on the binary
+need_faketime() {
+	if sanitized "faketime's LD_PRELOAD cannot come before the sanitizer runtime"; then
+		skip "sanitizer build"
+	fi
+	command -v faketime >/dev/null ||
+	    skip "faketime is not installed (.ci/deps installs it)"
+}
+
+# env_value ID KEY [SUB] -- the value of KEY in SUB/ID.env (default new)
+env_value() {
+	sed -n "s/^$2 //p" "$Q/${3:-new}/$1.env"
+}
+
+@test "clock 10 days behind when queued: the next run with the right clock delivers it, never expires it" {
+	need_faketime
+	server_start
+	write_config
+	msg 1 | faketime -f -10d "$CFSENDMAIL" -C "$CONF" -i -odq a@example.org ||
+	    _fail "queueing with the clock 10 days behind failed"
+	id=$(one_entry)
+	[ $(($(date +%s) - $(env_value "$id" created))) -gt $((9 * 86400)) ] ||
+	    _fail "faketime had no effect:" "$(cat "$Q/new/$id.env")"
+	run --separate-stderr cf -q
+	assert_status 0
+	[[ $stderr != *expired* ]] || _fail "expired:" "$stderr"
+	assert_each_once 1 1
+	assert_no_files new failed
+	assert_no_violations
+}
+
+@test "an attempt with the clock 30 days ahead: corrected, the entry is due within the backoff and expires only after max_age of real waiting" {
+	need_faketime
+	write_config queue.max_age=60	# no server: port 1, nothing listens
+	send 1 -odq a@example.org || _fail "queueing failed"
+	id=$(one_entry)
+	run --separate-stderr faketime -f +30d "$CFSENDMAIL" -C "$CONF" -q
+	assert_status 0
+	[ "$(env_value "$id" attempts)" = 1 ] ||
+	    _fail "not attempted:" "$(cat "$Q/new/$id.env")"
+	[ $(($(env_value "$id" next) - $(date +%s))) -gt $((29 * 86400)) ] ||
+	    _fail "faketime had no effect:" "$(cat "$Q/new/$id.env")"
+	# the clock is right again: the timer's run (-q5m) finds it due
+	run cf -bp
+	assert_output_contains "attempts 1, next attempt now"
+	run --separate-stderr cf -q5m
+	assert_status 0
+	[ "$(env_value "$id" attempts)" = 2 ] ||
+	    _fail "-q5m did not attempt it:" "$(cf -bp 2>&1)"
+	# the second backoff: 2 minutes, +20% at most
+	[ $(($(env_value "$id" next) - $(date +%s))) -le 144 ] ||
+	    _fail "the next attempt is not within the backoff:" "$(cf -bp 2>&1)"
+	# the 30 days count as no more than a quarter of max_age: runs a
+	# minute apart (each counts at most 15 s of a 60 s max_age) expire
+	# it at the third
+	local k
+	for k in 1 2 3; do
+		[ -e "$Q/new/$id.env" ] ||
+		    _fail "expired before run $k:" "$(cat "$Q/failed/$id.env")"
+		run --separate-stderr faketime -f "+${k}m" "$CFSENDMAIL" -C "$CONF" -q
+		assert_status 0
+	done
+	[ -e "$Q/failed/$id.env" ] || _fail "not expired:" "$(cf -bp 2>&1)"
+	assert_stderr_contains "$id: expired after 60s in the queue and 4 attempts"
+	assert_no_files new
+}
+
+@test "whatever the clock says, an entry never tried is never expired, and a next attempt beyond the backoff is due now" {
+	server_start
+	write_config queue.max_age=60
+	send 1 -odq a@example.org || _fail "queueing 1 failed"
+	untried=$(newest)
+	# created a year ago, as the previous release wrote it (no seen, no
+	# waited line: an entry queued before the upgrade)
+	env_set "$untried" created $(($(date +%s) - 365 * 86400))
+	sed -i '/^seen /d; /^waited /d' "$Q/new/$untried.env"
+	"$PYTHON3" "$QENV" seal "$Q/new/$untried.env"
+	send 2 -odq b@example.org || _fail "queueing 2 failed"
+	ahead=$(newest)
+	# what an attempt with the clock 30 days ahead leaves
+	env_set "$ahead" attempts 1
+	env_set "$ahead" next $(($(date +%s) + 30 * 86400))
+	env_set "$ahead" seen $(($(date +%s) + 30 * 86400))
+	run --separate-stderr cf -q5m
+	assert_status 0
+	[[ $stderr != *expired* ]] || _fail "expired:" "$stderr"
+	assert_each_once 1 2
+	assert_no_files new failed
 }
 
 # --- damaged entries ----------------------------------------------------------

@@ -1,6 +1,7 @@
 /*
- * test_queue.c - unit tests for the spool (queue.c) and the retry
- * schedule (attempt_retry_after() in attempt.c).
+ * test_queue.c - unit tests for the spool (queue.c) and the envelope
+ * file (envfile.c); the retry schedule and the clock policy are
+ * test_qclock.c's.
  *
  * Everything happens in a fresh mkdtemp directory.  The checks look at
  * the files themselves (which exist, their modes) as well as at what the
@@ -24,7 +25,6 @@
 
 #include <zlib.h>
 
-#include "attempt.h"
 #include "queue.h"
 #include "tap.h"
 
@@ -159,6 +159,10 @@ fill_envelope(struct queue_envelope *v)
 	v->envid = strdup("QQ314159");
 	v->last_reply = strdup("451 4.3.0 Local error; try later");
 	v->is_bounce = 1;
+	v->seen = 1700000456;
+	v->waited = 98765;
+	v->msgid = strdup("<a.b@x.example>");
+	v->about = strdup("1700000000.000001.0badf00d");
 }
 
 /* An envelope as one line, to compare round trips in one check. */
@@ -170,13 +174,16 @@ env_string(const struct queue_envelope *v)
 
 	snprintf(s, sizeof(s), "from=%s created=%lld next=%lld attempts=%d "
 	    "8bit=%d utf8=%d size=%lld notify=%s ret=%s envid=%s last=%s "
-	    "bounce=%d rcpts=", v->from ? v->from : "(null)",
+	    "bounce=%d seen=%lld waited=%lld msgid=%s about=%s rcpts=",
+	    v->from ? v->from : "(null)",
 	    (long long)v->created, (long long)v->next_attempt, v->attempts,
 	    v->eightbit, v->smtputf8, v->size,
 	    v->dsn_notify ? v->dsn_notify : "(null)",
 	    v->dsn_ret ? v->dsn_ret : "(null)",
 	    v->envid ? v->envid : "(null)",
-	    v->last_reply ? v->last_reply : "(null)", v->is_bounce);
+	    v->last_reply ? v->last_reply : "(null)", v->is_bounce,
+	    (long long)v->seen, v->waited, v->msgid ? v->msgid : "(null)",
+	    v->about ? v->about : "(null)");
 	for (i = 0; i < v->nrcpts; i++)
 		snprintf(s + strlen(s), sizeof(s) - strlen(s), "%s%s",
 		    i ? "," : "", v->rcpts[i]);
@@ -552,6 +559,35 @@ test_damaged(void)
 }
 
 /* The envelope's text: round trip, and every change to it is seen. */
+/*
+ * An envelope exactly as the release before seen, waited, msgid and
+ * about wrote it still reads, those as 0 and NULL; and one with keys
+ * this version does not know is read, the keys skipped.
+ */
+static void
+test_envfile_compat(void)
+{
+	static const char	 old[] = "version 2\nfrom f@x.example\n"
+	    "created 1700000000\nnext 1700000123\nattempts 2\neightbit 0\n"
+	    "smtputf8 0\nsize 160\nbounce 0\nlast 451 4.3.0 Try again\n"
+	    "msglen 155\nmsgcrc 0badf00d\nrcpt a@y.example\n";
+	static const char	 newer[] = "version 2\nfrom f@x.example\n"
+	    "created 1700000000\nnext 0\nattempts 0\nsize 160\n"
+	    "someday a value\nmsglen 155\nmsgcrc 0badf00d\nrcpt a@y.example\n";
+	struct queue_envelope	 w;
+	char			 why[160];
+
+	is_int(envfile_parse(&w, seal(old), strlen(seal(old)), why,
+	    sizeof(why)), 0, "envfile: as the previous release wrote it");
+	ok(w.seen == 0 && w.waited == 0 && w.msgid == NULL &&
+	    w.about == NULL && w.attempts == 2 && w.created == 1700000000,
+	    "envfile: previous release: new fields 0, the rest kept");
+	queue_envelope_free(&w);
+	is_int(envfile_parse(&w, seal(newer), strlen(seal(newer)), why,
+	    sizeof(why)), 0, "envfile: an unknown key is skipped");
+	queue_envelope_free(&w);
+}
+
 static void
 test_envfile(void)
 {
@@ -637,6 +673,31 @@ test_envfile(void)
 	queue_envelope_free(&w);
 	queue_envelope_free(&v);
 	buf_free(&b);
+	test_envfile_compat();
+}
+
+/* --requeue's restart of the expiry clock: which fields, and only those. */
+static void
+test_restart(void)
+{
+	struct queue_envelope	 v;
+	char			 want[2048];
+
+	memset(&v, 0, sizeof(v));
+	fill_envelope(&v);
+	queue_envelope_restart(&v, 1800000000);
+	ok(v.attempts == 0 && v.next_attempt == 0 && v.seen == 1800000000 &&
+	    v.waited == 0, "restart: attempts, next, seen and waited reset");
+	v.attempts = 2;
+	v.next_attempt = 1700000123;
+	v.seen = 1700000456;
+	v.waited = 98765;
+	snprintf(want, sizeof(want), "%s", env_string(&v));
+	queue_envelope_free(&v);
+	memset(&v, 0, sizeof(v));
+	fill_envelope(&v);
+	is_str(env_string(&v), want, "restart: every other field kept");
+	queue_envelope_free(&v);
 }
 
 /* What a crash leaves behind, and damaged entries, as queue_lock() sees. */
@@ -886,57 +947,6 @@ test_clean(void)
 	queue_close(&q);
 }
 
-static void
-test_retry_after(void)
-{
-	static const struct {
-		int		 attempts;
-		unsigned int	 random;
-		long		 want;
-	} cases[] = {
-	    { 1, 0, 48 },		/* 60 s - 20% */
-	    { 1, 24, 72 },		/* 60 s + 20% */
-	    { 1, 12, 60 },
-	    { 1, 25, 48 },		/* random wraps */
-	    { 1, UINT_MAX, 68 },	/* 4294967295 % 25 = 20 */
-	    { 2, 0, 96 },
-	    { 2, 48, 144 },
-	    { 3, 0, 192 },
-	    { 6, 384, 1920 },		/* 1920 s: 1536 + 384 */
-	    { 7, 0, 2880 },		/* capped at 3600 s - 20% */
-	    { 7, 1440, 4320 },		/* ... + 20% */
-	    { 100, 720, 3600 },
-	    { 0, 12, 60 },		/* no failure yet: as the first */
-	    { -5, 12, 60 },
-	};
-	long		 d, lo, hi, got;
-	size_t		 i;
-	int		 n, bad = 0;
-	unsigned int	 r;
-
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-		is_int((long)attempt_retry_after(cases[i].attempts,
-		    cases[i].random), cases[i].want, "retry after %d "
-		    "failures, random %u", cases[i].attempts, cases[i].random);
-
-	/* every value within 20% of 60 s doubled, capped at an hour */
-	for (n = 1; n <= 40; n++) {
-		d = n >= 7 ? 3600 : 60L << (n - 1);
-		lo = d * 8 / 10;
-		hi = d * 12 / 10;
-		for (r = 0; r < 5000; r += 7) {
-			got = (long)attempt_retry_after(n, r * 2654435761u);
-			if (got < lo || got > hi)
-				bad++;
-		}
-		if (attempt_retry_after(n, 12345) !=
-		    attempt_retry_after(n, 12345))
-			bad++;
-	}
-	is_int(bad, 0, "retry after: always within 20%% of the schedule, "
-	    "deterministic");
-}
-
 /* The ids -qI accepts: those queue_create() makes, nothing else. */
 static void
 test_id_valid(void)
@@ -1000,7 +1010,7 @@ main(void)
 	test_leftovers();
 	test_verify();
 	test_clean();
-	test_retry_after();
+	test_restart();
 	test_id_valid();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", base);
 	if (system(cmd) != 0)
