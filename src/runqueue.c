@@ -103,6 +103,8 @@ run_entry(const char *id, void *arg)
 	rc = queue_lock(&r->q, id, &e, err, sizeof(err));
 	if (rc == -1)
 		outcome_fail(r->o, EX_IOERR, "%s", err);
+	if (rc == 0)
+		r->found = 0;	/* locked elsewhere or gone: report_missing() */
 	if (rc == 0 || rc == -1)
 		return 0;
 	if (rc == 1 && r->due_only && !qclock_due(&e.env, r->now))
@@ -127,9 +129,10 @@ done:
 }
 
 /*
- * -qI<id> for an id that is not queued: where it is, if anywhere.  A
- * well-formed id that is nowhere was most likely delivered by another
- * queue run meanwhile (a timer and an administrator racing): not an error.
+ * -qI<id> for an id that could not be taken up: where it is, if
+ * anywhere.  One that another process is delivering (a timer and an
+ * administrator racing), and a well-formed id that is nowhere, most
+ * likely delivered by such a process meanwhile, are no error.
  */
 static void
 report_missing(struct run *r)
@@ -141,6 +144,15 @@ report_missing(struct run *r)
 	if (!queue_id_valid(r->only)) {
 		outcome_fail(r->o, EX_USAGE, "%s is not a queue id "
 		    "(cfsendmail -bp lists them)", r->only);
+		return;
+	}
+	if (queue_peek(&r->q, "new", r->only, r->now, &v, &info, err,
+	    sizeof(err)) == 1) {
+		outcome_fail(r->o, 0, info.state == QS_DELIVERING ?
+		    "%s is being delivered by another process" :
+		    "%s was just tried by another process and is still "
+		    "queued (cfsendmail -bp)", r->only);
+		queue_envelope_free(&v);
 		return;
 	}
 	if (queue_peek(&r->q, "failed", r->only, r->now, &v, &info, err,

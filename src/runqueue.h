@@ -6,7 +6,8 @@
  * attempt per entry per run.  -q (and -qf) attempts every entry now, as
  * Postfix's sendmail -q and dma -q do; -q<interval> (the timer's and
  * cron's form) only those whose backoff has run out; -qI<id> one entry,
- * due or not.  An entry that has been tried and has waited [queue]
+ * due or not (one that another process is delivering is only said to
+ * be).  An entry that has been tried and has waited [queue]
  * max_age moves to failed/: its waiting is counted by the queue runs
  * that take it up, not read off a clock that may have been wrong
  * (qclock.h).

@@ -754,6 +754,25 @@ env_value() {
 	assert_no_files new failed
 }
 
+@test "-qI<id> for an entry another process is delivering says so (exit 0)" {
+	server_start
+	write_config
+	send 1 -odq a@example.org || _fail "queueing failed"
+	id=$(one_entry)
+	local lockfd
+	exec {lockfd}<"$Q/new/$id.msg"
+	flock -x "$lockfd"
+	run --separate-stderr cf -qI"$id"
+	exec {lockfd}<&-
+	assert_status 0
+	assert_stderr_one_line
+	assert_stderr_contains "$id is being delivered by another process"
+	assert_sessions 0
+	run --separate-stderr cf -qI"$id"
+	assert_status 0
+	assert_each_once 1 1
+}
+
 # --- damaged entries ----------------------------------------------------------
 
 # check_damaged HOW REASON [unseen] -- message 1 (12 kB) and message 2
