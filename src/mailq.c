@@ -82,6 +82,11 @@ text_status(struct buf *out, const struct queue_envelope *v,
 		return;
 	case QS_FAILED:
 		buf_addf(out, "    failed: %s\n", reason_of(v, info));
+		/* nobody else will tell: notice.c sends no notice of it */
+		if (v->is_bounce)
+			buf_addf(out, "    failed notice: the administrator "
+			    "never learned that %s failed\n", v->about != NULL ?
+			    v->about : "a message");
 		return;
 	}
 	if (v->last_reply != NULL)

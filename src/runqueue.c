@@ -169,6 +169,21 @@ report_missing(struct run *r)
 	    r->only, r->q.dir);
 }
 
+/*
+ * bounce_to without [sender] from: notice.c sends nothing (--check-config
+ * refuses such a config); say so once for a run that gave mail up.
+ */
+static void
+log_no_notices(const struct run *r)
+{
+	unsigned int	 n = r->failed + r->damaged;
+
+	if (n > 0 && r->cfg->bounce_to != NULL && r->cfg->from == NULL)
+		log_error("[queue] bounce_to is set but [sender] from is not: "
+		    "no notice was sent for the %u message%s given up in this "
+		    "run; set from", n, n == 1 ? "" : "s");
+}
+
 int
 runqueue_run(const struct config *cfg, const char *id, int due_only,
     struct outcome *o)
@@ -196,5 +211,6 @@ runqueue_run(const struct config *cfg, const char *id, int due_only,
 	log_info("queue run: %u sent, %u deferred, %u failed, %u damaged%s",
 	    r.sent, r.deferred, r.failed, r.damaged, r.unreachable ?
 	    " (relay unreachable)" : "");
+	log_no_notices(&r);
 	return o->code;
 }

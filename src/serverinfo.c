@@ -9,6 +9,7 @@
 
 #include "aliases.h"
 #include "deliver.h"
+#include "notice.h"
 #include "queue.h"
 #include "serverinfo.h"
 #include "smtp.h"
@@ -93,10 +94,31 @@ describe_local_names(const struct config *cfg, struct buf *out)
 	buf_adds(out, "\n");
 }
 
+/* Where notices go: bounce_to resolved as notice.c resolves it. */
+static int
+describe_notices(const struct config *cfg, struct buf *out, char *err,
+    size_t errlen)
+{
+	struct envelope	 env;
+	size_t		 i;
+	int		 rc;
+
+	if ((rc = notice_envelope(cfg, &env, err, errlen)) == 0) {
+		buf_adds(out, "notices of failed mail go to ");
+		for (i = 0; i < env.rcpts.n; i++)
+			buf_addf(out, "%s<%s>", i == 0 ? "" : ", ",
+			    env.rcpts.v[i].addr);
+		buf_addf(out, ", from <%s>\n", env.from);
+	}
+	envelope_free(&env);
+	return rc;
+}
+
 int
 serverinfo_check_config(const struct config *cfg, struct outcome *o)
 {
 	struct queue	 q = { NULL };
+	struct buf	 notices = { 0 };
 	char		 err[512];
 
 	/* notice.c sends from [sender] from: without it, none is sent */
@@ -104,12 +126,24 @@ serverinfo_check_config(const struct config *cfg, struct outcome *o)
 		return outcome_fail(o, EX_CONFIG, "%s:%d: bounce_to is set but "
 		    "[sender] from is not: notices of failed mail would never "
 		    "be sent; set from", cfg->path, cfg->bounce_to_line);
-	if (queue_open(&q, cfg->queue_dir, err, sizeof(err)) == -1)
-		return outcome_fail(o, EX_CANTCREAT, "%s", err);
+	if (cfg->bounce_to != NULL && describe_notices(cfg, &notices,
+	    err, sizeof(err)) == -1) {
+		outcome_fail(o, EX_CONFIG, "%s:%d: %s", cfg->path,
+		    cfg->bounce_to_line, err);
+		goto done;
+	}
+	if (queue_open(&q, cfg->queue_dir, err, sizeof(err)) == -1) {
+		outcome_fail(o, EX_CANTCREAT, "%s", err);
+		goto done;
+	}
 	queue_close(&q);
 	buf_addf(&o->out, "%s: OK (relay %s port %d, user %s, token set, "
 	    "queue %s)\n", cfg->path, cfg->host, cfg->port, cfg->username,
 	    cfg->queue_dir);
 	describe_local_names(cfg, &o->out);
-	return 0;
+	if (notices.len > 0)
+		buf_add(&o->out, notices.data, notices.len);
+done:
+	buf_free(&notices);
+	return o->code;
 }

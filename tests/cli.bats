@@ -362,3 +362,59 @@ line_of() {
 	refute_file_contains "$SYSLOG" "$tok"
 	assert_sessions 1
 }
+
+# --- notices and what is logged (issue 19) -------------------------------------
+
+# syslog_sync -- wait until the listener of syslog_start has written every
+# record sent so far: send a mark and wait for it (10 s at most), so that
+# $SYSLOG is complete when a test reads it
+syslog_sync() {
+	local mark="sync-$RANDOM$RANDOM" i
+	"$PYTHON3" -c 'import socket, sys
+socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).sendto(sys.argv[2].encode(),
+    sys.argv[1])' "$BATS_TEST_TMPDIR/dev/log" "$mark" || return 1
+	for ((i = 0; i < 1000; i++)); do
+		grep -q "$mark" "$SYSLOG" && return 0
+		sleep 0.01
+	done
+	_fail "syslog: the listener never wrote $mark"
+}
+
+@test "notices in the log: bounce_to without [sender] from, once per run; a notice that failed, loudly" {
+	mount_ns_or_skip
+	server_start --rcpt-reply gone@example.org="550 5.1.1 User unknown" \
+	    --rcpt-reply admin@example.com="550 5.1.1 No such admin"
+	syslog_start
+	write_config log.syslog=yes -sender.from queue.bounce_to=admin@example.com
+	send -odq gone@example.org
+	send -odq gone@example.org
+	run --separate-stderr with_syslog "$CFSENDMAIL" -C "$CONF" -q
+	assert_status 0
+	syslog_sync
+	[ "$(grep -c "bounce_to is set but \[sender\] from is not" "$SYSLOG")" -eq 1 ] ||
+	    _fail "expected one line about bounce_to:" "$(cat "$SYSLOG")"
+	assert_file_contains "$SYSLOG" "no notice was sent for the 2 messages given up in this run"
+	# a run with nothing given up says nothing of it
+	: >"$SYSLOG"
+	send -odq ok@example.org
+	run --separate-stderr with_syslog "$CFSENDMAIL" -C "$CONF" -q
+	assert_status 0
+	syslog_sync
+	refute_file_contains "$SYSLOG" "bounce_to"
+
+	# with from: the notice goes out, is refused, and the log says so
+	write_config log.syslog=yes queue.bounce_to=admin@example.com
+	send -odq gone@example.org
+	: >"$SYSLOG"
+	run --separate-stderr with_syslog "$CFSENDMAIL" -C "$CONF" -q
+	assert_status 0
+	syslog_sync
+	local id
+	id=$(grep -o '[0-9]*\.[0-9]*\.[0-9a-f]*: <gone@example.org> refused' "$SYSLOG" | cut -d: -f1)
+	[ -n "$id" ] || _fail "no refusal logged:" "$(cat "$SYSLOG")"
+	: >"$SYSLOG"
+	run --separate-stderr with_syslog "$CFSENDMAIL" -C "$CONF" -q
+	assert_status 0
+	syslog_sync
+	assert_file_contains "$SYSLOG" "the administrator never learned that $id failed"
+}

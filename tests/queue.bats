@@ -773,6 +773,82 @@ env_value() {
 	assert_each_once 1 1
 }
 
+# --- notices (bounce_to) --------------------------------------------------------
+
+@test "a notice goes to bounce_to resolved like a recipient: [aliases], local names, the domain" {
+	server_start --rcpt-reply gone@example.org="550 5.1.1 User unknown"
+	local bounce want n=0
+	for bounce in root:admin@example.com root@localhost:admin@example.com \
+	    postmaster:postmaster@example.com; do
+		want=${bounce#*:}
+		bounce=${bounce%%:*}
+		write_config "queue.bounce_to=$bounce" '[aliases]' \
+		    'root = admin@example.com'
+		run --separate-stderr "$CFSENDMAIL" -C "$CONF" --check-config
+		assert_status 0
+		assert_output_contains "notices of failed mail go to <$want>"
+		run --separate-stderr send 1 gone@example.org
+		assert_status 67
+		id=$(newest failed)
+		[ -n "$(ids)" ] || _fail "no notice queued for $bounce"
+		run --separate-stderr cf -q
+		assert_status 0
+		n=$((n + 1))
+		assert_received "$n"
+		[ "$(envelope_field "$n" rcpt_tos)" = "$want" ] ||
+		    _fail "bounce_to = $bounce: the notice went to" \
+		    "$(envelope_field "$n" rcpt_tos)"
+		[ "$(envelope_field "$n" mail_from)" = alerts@example.com ]
+		assert_file_contains "$(received "$n")" $'\r\nTo: <'"$want"$'>\r\n'
+		assert_file_contains "$(received "$n")" "Subject: Undelivered mail: $id"
+		assert_no_files new
+	done
+	assert_no_violations
+}
+
+@test "a notice refused for good: -bp says the administrator never learned, and no notice about the notice" {
+	server_start --rcpt-reply gone@example.org="550 5.1.1 User unknown" \
+	    --rcpt-reply admin@example.com="550 5.1.1 No such admin"
+	write_config queue.bounce_to=admin@example.com
+	run --separate-stderr send 1 gone@example.org
+	assert_status 67
+	id=$(newest failed)
+	notice=$(one_entry)
+	run --separate-stderr cf -q
+	assert_status 0
+	assert_stderr_contains "$notice: <admin@example.com> refused: 550 5.1.1 No such admin"
+	# no notice about the notice: nothing left to send
+	assert_no_files new
+	[ -e "$Q/failed/$notice.env" ] || _fail "the notice is not in failed/"
+	run --separate-stderr cf -bp
+	assert_output_contains "failed notice: the administrator never learned that $id failed"
+	# the message it was about is listed as it was
+	assert_output_contains "failed: 550 5.1.1 User unknown"
+	run --separate-stderr cf -q
+	assert_received 0
+	assert_no_files new
+}
+
+@test "a notice quoting 8-bit text is declared BODY=8BITMIME, with its size on the wire" {
+	server_start --rcpt-reply gone@example.org="550 5.1.1 User unknown"
+	# a queue directory whose name is not ASCII: the notice quotes it
+	Q=$BATS_TEST_TMPDIR/queue-b$'\xc3\xa4'r
+	write_config "queue.dir=$Q" queue.bounce_to=admin@example.com
+	run --separate-stderr send 1 gone@example.org
+	assert_status 67
+	run --separate-stderr cf -q
+	assert_status 0
+	assert_received 1
+	assert_file_contains "$(received 1)" "$Q/failed/"
+	assert_file_contains "$(received 1)" $'Content-Transfer-Encoding: 8bit\r\n'
+	envelope_field 1 mail_options | grep -qx BODY=8BITMIME ||
+	    _fail "no BODY=8BITMIME: $(envelope_field 1 mail_options)"
+	envelope_field 1 mail_options | grep -qx "SIZE=$(wc -c <"$(received 1)")" ||
+	    _fail "SIZE= is not the size on the wire ($(wc -c <"$(received 1)")):" \
+	    "$(envelope_field 1 mail_options)"
+	assert_no_violations
+}
+
 # --- damaged entries ----------------------------------------------------------
 
 # check_damaged HOW REASON [unseen] -- message 1 (12 kB) and message 2
