@@ -3,12 +3,14 @@
  */
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
 #include <time.h>
 
 #include "json.h"
 #include "mailq.h"
+#include "printable.h"
 #include "qclock.h"
 #include "queue.h"
 
@@ -95,9 +97,8 @@ text_status(struct buf *out, const struct queue_envelope *v,
 
 static void
 text_entry(struct listing *l, const char *id, const struct queue_envelope *v,
-    const struct queue_info *info)
+    const struct queue_info *info, struct buf *out)
 {
-	struct buf	*out = &l->o->out;
 	char		 age[32];
 	size_t		 i;
 
@@ -189,19 +190,30 @@ json_entry(struct listing *l, const char *id, const struct queue_envelope *v,
 }
 
 /*
- * Control bytes from b->data[start] on become '?', line ends excepted: a
- * value (a reply, or anything in a damaged file) must not drive the
- * terminal of whoever runs mailq.  Values never hold a line end.
+ * Append the lines of text through printable(): a value (an address, a
+ * reply, anything in a damaged file) must not drive the terminal of
+ * whoever runs mailq, nor hide or reorder what it shows.  Values never
+ * hold a line end.  -1 when out of memory.
  */
-static void
-terminal_safe(struct buf *b, size_t start)
+static int
+add_printable(struct buf *out, const struct buf *text)
 {
-	size_t	 i;
+	const char	*p = text->data, *end = text->data + text->len, *nl;
+	char		*shown;
+	size_t		 len;
+	int		 rc = 0;
 
-	for (i = start; i < b->len; i++)
-		if (((unsigned char)b->data[i] < 0x20 && b->data[i] != '\n') ||
-		    b->data[i] == 0x7f)
-			b->data[i] = '?';
+	for (; p < end && rc == 0; p = nl + 1) {
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			nl = end;
+		len = (size_t)(nl - p);
+		if ((shown = malloc(PRINTABLE_SIZE(len))) == NULL)
+			return -1;
+		printable(shown, PRINTABLE_SIZE(len), p, len);
+		rc = buf_addf(out, "%s%s", shown, nl < end ? "\n" : "");
+		free(shown);
+	}
+	return rc;
 }
 
 static int
@@ -210,8 +222,8 @@ list_entry(const char *id, void *arg)
 	struct listing		*l = arg;
 	struct queue_envelope	 v;
 	struct queue_info	 info;
+	struct buf		 text = { 0 };
 	char			 err[512];
-	size_t			 start;
 	int			 rc;
 
 	rc = queue_peek(&l->q, l->sub, id, l->now, &v, &info, err,
@@ -227,9 +239,10 @@ list_entry(const char *id, void *arg)
 	if (l->json)
 		json_entry(l, id, &v, &info);
 	else {
-		start = l->o->out.len;
-		text_entry(l, id, &v, &info);
-		terminal_safe(&l->o->out, start);
+		text_entry(l, id, &v, &info, &text);
+		if (add_printable(&l->o->out, &text) == -1)
+			outcome_fail(l->o, EX_OSERR, "out of memory");
+		buf_free(&text);
 	}
 	queue_envelope_free(&v);
 	return 0;

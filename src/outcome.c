@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "outcome.h"
+#include "printable.h"
 
 void
 outcome_free(struct outcome *o)
@@ -18,13 +19,18 @@ int
 outcome_fail(struct outcome *o, int code, const char *fmt, ...)
 {
 	va_list	 ap;
-	char	 line[2048];
+	char	 line[2048], shown[PRINTABLE_SIZE(sizeof(line))];
+	int	 n;
 
 	if (o->code == 0)
 		o->code = code;
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
+	n = vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	buf_addf(&o->report, "cfsendmail: %s\n", line);
+	/* the line quotes addresses and relay text: none of it may act on
+	 * the terminal that shows it, nor start a line of its own */
+	printable(shown, sizeof(shown), line, n < 0 ? 0 :
+	    (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+	buf_addf(&o->report, "cfsendmail: %s\n", shown);
 	return code;
 }

@@ -18,7 +18,11 @@ struct outcome {
 };
 
 void	outcome_free(struct outcome *);
-/* Set the code (unless one is set already) and add a line for stderr. */
+/*
+ * Set the code (unless one is set already) and add a line for stderr,
+ * escaped by printable(): what is not printable text is shown as an
+ * escape.
+ */
 int	outcome_fail(struct outcome *, int code, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 

@@ -22,6 +22,7 @@
 #include "envelope.h"
 #include "log.h"
 #include "message.h"
+#include "printable.h"
 #include "privilege.h"
 #include "queue.h"
 #include "send.h"
@@ -91,6 +92,18 @@ refused_code(const struct envelope *env, struct outcome *o)
 	return o->code;
 }
 
+/* -bv: "what: <address>", the address through printable(). */
+static void
+add_address(struct buf *out, const char *what, const char *addr)
+{
+	char	 shown[PRINTABLE_SIZE(ADDRESS_MAX)];
+	size_t	 len = strlen(addr);
+
+	printable(shown, sizeof(shown), addr, len > ADDRESS_MAX ?
+	    ADDRESS_MAX : len);
+	buf_addf(out, "%s: <%s>\n", what, shown);
+}
+
 int
 submit_verify(const struct options *opts, const struct config *cfg,
     struct outcome *o)
@@ -102,9 +115,9 @@ submit_verify(const struct options *opts, const struct config *cfg,
 	if (envelope_of_options(opts, cfg, &env, o) != 0 ||
 	    check_envelope(&env, o) != 0)
 		goto done;
-	buf_addf(&o->out, "sender: <%s>\n", env.from);
+	add_address(&o->out, "sender", env.from);
 	for (i = 0; i < env.rcpts.n; i++)
-		buf_addf(&o->out, "recipient: <%s>\n", env.rcpts.v[i].addr);
+		add_address(&o->out, "recipient", env.rcpts.v[i].addr);
 	refused_code(&env, o);
 done:
 	envelope_free(&env);

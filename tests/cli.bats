@@ -380,6 +380,23 @@ socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).sendto(sys.argv[2].encode(),
 	_fail "syslog: the listener never wrote $mark"
 }
 
+@test "-bv and refusal lines escape C1 controls and bidi overrides in addresses" {
+	write_config
+	local rlo=$'a\u202eb@example.org' csi=$'c\u009b2Jd@example.org'
+	run --separate-stderr "$CFSENDMAIL" -C "$CONF" -bv "$rlo" ok@example.org "$csi"
+	assert_status 67
+	assert_output $'sender: <alerts@example.com>\nrecipient: <ok@example.org>'
+	assert_stderr_contains '<a\u202eb@example.org> refused: the local part is not ASCII'
+	assert_stderr_contains '<c\u009b2Jd@example.org> refused: the local part is not ASCII'
+	[[ $stderr != *$'\u202e'* && $stderr != *$'\u009b'* ]] ||
+	    _fail "raw C1 or bidi on stderr:" "$(cat -A <<<"$stderr")"
+	# the same from a submission
+	run --separate-stderr send -odq "$rlo" ok@example.org
+	assert_status 67
+	assert_stderr_contains '<a\u202eb@example.org> refused'
+	[[ $stderr != *$'\u202e'* ]] || _fail "raw bidi on stderr:" "$stderr"
+}
+
 @test "notices in the log: bounce_to without [sender] from, once per run; a notice that failed, loudly" {
 	mount_ns_or_skip
 	server_start --rcpt-reply gone@example.org="550 5.1.1 User unknown" \

@@ -1145,7 +1145,7 @@ newest() {
 	[ "$st" -eq 0 ] || _fail "exit $st:" "$(cat "$BATS_TEST_TMPDIR/err")"
 	assert_file_contains "$BATS_TEST_TMPDIR/text" \
 	    $'to <c@example.org>\n    attempts 0, being delivered now\n'
-	assert_file_contains "$BATS_TEST_TMPDIR/text" "(version ??[2J"
+	assert_file_contains "$BATS_TEST_TMPDIR/text" '(version \x01\x1b[2J\xff)'
 	! LC_ALL=C grep -q $'[\x01-\x09\x0b-\x1f\x7f]' "$BATS_TEST_TMPDIR/text" ||
 	    _fail "control bytes in the text listing"
 	"$PYTHON3" - "$BATS_TEST_TMPDIR/json" "$queued" "$deferred" \
@@ -1217,6 +1217,27 @@ EOF
 	run --separate-stderr cf -q --json
 	assert_status 64
 	assert_stderr_contains "--json goes only with -bp"
+}
+
+@test "-bp text: C1 controls, bidi overrides and invalid UTF-8 from an envelope are escaped" {
+	write_config
+	mkdir -p "$Q/new" "$Q/tmp" "$Q/failed"
+	chmod 0700 "$Q" "$Q/new" "$Q/tmp" "$Q/failed"
+	local h=$Q/new/1700000000.000001.0badf00d
+	printf 'Subject: hostile\n\nbody\n' >"$h.msg"
+	"$PYTHON3" "$QENV" write "$h.env" 'version 2' 'from a@x.example' \
+	    'created 1700000000' 'next 0' 'attempts 1' \
+	    $'last 451 csi \xc2\x9b31m red \xe2\x80\xaeevil\xe2\x80\xac \xff end' \
+	    $'rcpt c1-\xc2\x9b2J@y.example' $'rcpt rlo-\xe2\x80\xaegro.elpmaxe@y.example' \
+	    $'rcpt caf\xc3\xa9@y.example'
+	run --separate-stderr cf -bp
+	assert_status 0
+	! grep -q $'\xc2\x9b\|\xe2\x80\xae\|\xe2\x80\xac\|\xff' <<<"$output" ||
+	    _fail "raw C1, bidi or invalid UTF-8 in the listing:" "$(cat -A <<<"$output")"
+	assert_output_contains 'to <c1-\u009b2J@y.example>'
+	assert_output_contains 'to <rlo-\u202egro.elpmaxe@y.example>'
+	assert_output_contains $'to <caf\xc3\xa9@y.example>'
+	assert_output_contains 'last reply: 451 csi \u009b31m red \u202eevil\u202c \xff end'
 }
 
 # --- concurrency ------------------------------------------------------------
