@@ -178,6 +178,13 @@ main(int argc, char *argv[])
 	}
 	if (load_config(&opts, &cfg, err, sizeof(err)) == -1) {
 		outcome_fail(&o, EX_CONFIG, "%s", err);
+		/* a message refused is logged (submit.c), even when the
+		 * config that says whether to log cannot be read */
+		if (opts.mode == OPTIONS_DELIVER) {
+			log_open(opts.syslog_tag, 1);
+			log_error("refused, nothing queued (exit %d): %s",
+			    EX_CONFIG, err);
+		}
 		goto done;
 	}
 	log_open(opts.syslog_tag, cfg.syslog);

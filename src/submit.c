@@ -28,9 +28,32 @@
 #include "send.h"
 #include "submit.h"
 
-/* What an envelope failure means for the caller (sendmail's codes). */
+/*
+ * A submission refused before anything was queued: the caller's line,
+ * and one line for the log, since the caller (cron, a daemon) may drop
+ * what it is told: the reason, the sender and how many recipients, never
+ * a header field nor the token.  env: as far as it was built.
+ */
 static int
-envelope_failure(enum envelope_result r, const char *err, struct outcome *o)
+refuse(struct outcome *o, int code, const struct envelope *env,
+    const char *reason)
+{
+	size_t	 n = env->rcpts.n + env->refused.n;
+
+	log_error("refused, nothing queued (exit %d): %s; %s%s%s, %zu "
+	    "recipient%s", code, reason, env->from != NULL ? "sender <" :
+	    "sender not known", env->from != NULL ? env->from : "",
+	    env->from != NULL ? ">" : "", n, n == 1 ? "" : "s");
+	return outcome_fail(o, code, "%s", reason);
+}
+
+/*
+ * What an envelope failure means for the caller (sendmail's codes); a
+ * submission's is logged (refuse()), -bv's is only its answer.
+ */
+static int
+envelope_failure(enum envelope_result r, const char *err,
+    const struct envelope *env, int submission, struct outcome *o)
 {
 	static const int codes[] = {
 		[ENVELOPE_OK] = EX_OK,
@@ -40,13 +63,18 @@ envelope_failure(enum envelope_result r, const char *err, struct outcome *o)
 		[ENVELOPE_EMPTY] = EX_USAGE,
 	};
 
+	if (submission)
+		return refuse(o, codes[r], env, err);
 	return outcome_fail(o, codes[r], "%s", err);
 }
 
-/* The envelope the command line gives: -f/-r, the login, the words. */
+/*
+ * The envelope the command line gives: -f/-r, the login, the words.
+ * submission: -bm, not -bv.
+ */
 static int
 envelope_of_options(const struct options *opts, const struct config *cfg,
-    struct envelope *env, struct outcome *o)
+    struct envelope *env, int submission, struct outcome *o)
 {
 	struct passwd		*pw = getpwuid(getuid());
 	enum envelope_result	 r;
@@ -58,15 +86,18 @@ envelope_of_options(const struct options *opts, const struct config *cfg,
 	for (i = 0; i < opts->nrcpts && r == ENVELOPE_OK; i++)
 		r = envelope_add_word(env, cfg, opts->rcpts[i], err,
 		    sizeof(err));
-	return r == ENVELOPE_OK ? 0 : envelope_failure(r, err, o);
+	return r == ENVELOPE_OK ? 0 : envelope_failure(r, err, env, submission,
+	    o);
 }
 
 /*
  * envelope_check(), and one line for each recipient it refused alone: its
- * local part is not ASCII, and the relay does not offer SMTPUTF8.
+ * local part is not ASCII, and the relay does not offer SMTPUTF8.  A
+ * submission that goes on without them logs each; one refused whole
+ * logs only that.
  */
 static int
-check_envelope(struct envelope *env, struct outcome *o)
+check_envelope(struct envelope *env, int submission, struct outcome *o)
 {
 	enum envelope_result	 r;
 	char			 err[512];
@@ -77,10 +108,12 @@ check_envelope(struct envelope *env, struct outcome *o)
 		outcome_fail(o, 0, "<%s> refused: the local part is not ASCII "
 		    "and the relay does not offer SMTPUTF8",
 		    env->refused.v[i].addr);
-		log_error("<%s> refused: the local part is not ASCII",
-		    env->refused.v[i].addr);
+		if (submission && r == ENVELOPE_OK)
+			log_error("<%s> refused: the local part is not ASCII",
+			    env->refused.v[i].addr);
 	}
-	return r == ENVELOPE_OK ? 0 : envelope_failure(r, err, o);
+	return r == ENVELOPE_OK ? 0 : envelope_failure(r, err, env, submission,
+	    o);
 }
 
 /* Recipients refused before queueing make the exit status 67. */
@@ -112,8 +145,8 @@ submit_verify(const struct options *opts, const struct config *cfg,
 	size_t			 i;
 
 	memset(&env, 0, sizeof(env));
-	if (envelope_of_options(opts, cfg, &env, o) != 0 ||
-	    check_envelope(&env, o) != 0)
+	if (envelope_of_options(opts, cfg, &env, 0, o) != 0 ||
+	    check_envelope(&env, 0, o) != 0)
 		goto done;
 	add_address(&o->out, "sender", env.from);
 	for (i = 0; i < env.rcpts.n; i++)
@@ -166,8 +199,8 @@ missing_fields(const struct message *m, const struct options *opts,
 		if (opts->fullname != NULL && opts->fullname[0] != '\0') {
 			if (header_display_name(opts->fullname, &from) == -1) {
 				buf_free(&from);
-				return outcome_fail(o, EX_DATAERR, "-F: "
-				    "control character in the full name");
+				return refuse(o, EX_DATAERR, env, "-F: control "
+				    "character in the full name");
 			}
 			buf_add(&from, " ", 1);
 		}
@@ -234,7 +267,8 @@ reencode(struct message *m, const struct header_edit *edit,
 }
 
 static int
-message_failure(enum message_result r, const char *err, struct outcome *o)
+message_failure(enum message_result r, const char *err,
+    const struct envelope *env, struct outcome *o)
 {
 	static const int codes[] = {
 		[MESSAGE_OK] = EX_OK,
@@ -244,7 +278,7 @@ message_failure(enum message_result r, const char *err, struct outcome *o)
 		[MESSAGE_LONG_LINES] = EX_DATAERR,
 	};
 
-	return outcome_fail(o, codes[r], "%s", err);
+	return refuse(o, codes[r], env, err);
 }
 
 static int
@@ -290,7 +324,7 @@ spool_write(const struct options *opts, const struct config *cfg,
 	size_t			 i;
 
 	if (queue_create(q, e, err, sizeof(err)) == -1)
-		return outcome_fail(o, EX_CANTCREAT, "%s", err);
+		return refuse(o, EX_CANTCREAT, env, err);
 	if (missing_fields(m, opts, cfg, env, e->id, add, o) != 0)
 		goto done;
 	memset(&edit, 0, sizeof(edit));
@@ -305,7 +339,7 @@ spool_write(const struct options *opts, const struct config *cfg,
 	if (r == MESSAGE_LONG_LINES)
 		r = reencode(m, &edit, cfg, q, e, err, sizeof(err));
 	if (r != MESSAGE_OK)
-		message_failure(r, err, o);
+		message_failure(r, err, env, o);
 	else if (fill_envelope(&e->env, env, m, opts) == -1)
 		outcome_fail(o, EX_OSERR, "out of memory");
 done:
@@ -482,7 +516,7 @@ spool_commit(const struct options *opts, const struct config *cfg,
 	}
 	if (c.rc == -1) {
 		queue_abort(q, e);
-		return outcome_fail(o, EX_CANTCREAT, "%s", c.err);
+		return refuse(o, EX_CANTCREAT, env, c.err);
 	}
 	log_info("%s: queued from <%s> for %zu recipient%s, %lld bytes",
 	    e->id, env->from, env->rcpts.n, env->rcpts.n == 1 ? "" : "s",
@@ -505,12 +539,12 @@ read_envelope(const struct options *opts, const struct config *cfg,
 
 	if ((mr = message_read_header(m, src, err, sizeof(err))) !=
 	    MESSAGE_OK)
-		return message_failure(mr, err, o);
+		return message_failure(mr, err, env, o);
 	if (opts->extract &&
 	    (r = envelope_add_header(env, cfg, &m->hs, err, sizeof(err))) !=
 	    ENVELOPE_OK)
-		return envelope_failure(r, err, o);
-	return check_envelope(env, o);
+		return envelope_failure(r, err, env, 1, o);
+	return check_envelope(env, 1, o);
 }
 
 /*
@@ -536,7 +570,7 @@ spool_and_send(const struct options *opts, const struct config *cfg,
 	deliver_helo(helo, sizeof(helo));
 	deliver_init(&d, cfg, helo);
 	if (queue_open(&q, cfg->queue_dir, err, sizeof(err)) == -1) {
-		outcome_fail(o, EX_CANTCREAT, "%s", err);
+		refuse(o, EX_CANTCREAT, env, err);
 		goto done;
 	}
 	if (read_envelope(opts, cfg, src, &m, env, o) != 0 ||
@@ -567,7 +601,7 @@ submit_message(const struct options *opts, const struct config *cfg,
 	struct envelope		 env;
 
 	memset(&env, 0, sizeof(env));
-	if (envelope_of_options(opts, cfg, &env, o) == 0)
+	if (envelope_of_options(opts, cfg, &env, 1, o) == 0)
 		spool_and_send(opts, cfg, &env, &src, o);
 	envelope_free(&env);
 	return o->code;

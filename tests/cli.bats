@@ -397,6 +397,65 @@ socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).sendto(sys.argv[2].encode(),
 	[[ $stderr != *$'\u202e'* ]] || _fail "raw bidi on stderr:" "$stderr"
 }
 
+# syslog_records -- what $SYSLOG holds but syslog_sync's marks
+syslog_records() {
+	grep -v '^"sync-' "$SYSLOG" || true
+}
+
+@test "a submission refused locally (65, 67, 78) leaves one syslog line: the reason, sender and count, no header, no token" {
+	mount_ns_or_skip
+	syslog_start
+	local lines c
+	local -a cases=(
+	    65 'Subject: secret-subject\n\nbo\0dy\n' a@example.org
+		'the message holds NUL bytes'
+		'; sender <alerts@example.com>, 1 recipient'
+	    67 'Subject: secret-subject\n\nbody\n' b$'\xc3\xa4'r@example.org
+		'no recipient left to send to'
+		'; sender <alerts@example.com>, 1 recipient'
+	    78 'Subject: secret-subject\n\nbody\n' c@example.org
+		'no sender address'
+		'; sender not known, 0 recipients'
+	)
+	for ((c = 0; c < ${#cases[@]}; c += 5)); do
+		if [ "${cases[c]}" = 78 ]; then
+			write_config log.syslog=yes -sender.from -sender.domain
+		else
+			write_config log.syslog=yes
+		fi
+		: >"$SYSLOG"
+		run --separate-stderr with_syslog bash -c \
+		    'printf "$3" | "$1" -C "$2" "$4"' _ "$CFSENDMAIL" "$CONF" \
+		    "${cases[c + 1]}" "${cases[c + 2]}"
+		assert_status "${cases[c]}"
+		syslog_sync
+		lines=$(syslog_records)
+		[ "$(grep -c . <<<"$lines")" -eq 1 ] ||
+		    _fail "exit ${cases[c]}: expected one syslog line, got:" "$lines"
+		[[ $lines == *"refused, nothing queued (exit ${cases[c]}): "*"${cases[c + 3]}"* ]] ||
+		    _fail "exit ${cases[c]}: not the refusal:" "$lines"
+		[[ $lines == *"${cases[c + 4]}"* ]] ||
+		    _fail "exit ${cases[c]}: no sender and count:" "$lines"
+		[[ $lines != *secret-subject* && $lines != *test-token* ]] ||
+		    _fail "header contents or the token in syslog:" "$lines"
+	done
+	# a config that cannot be read refuses the message too
+	write_config log.syslog=yes 'bogus = 1'
+	: >"$SYSLOG"
+	run --separate-stderr with_syslog bash -c \
+	    'printf "Subject: secret-subject\n\nbody\n" | "$1" -C "$2" a@example.org' \
+	    _ "$CFSENDMAIL" "$CONF"
+	assert_status 78
+	syslog_sync
+	lines=$(syslog_records)
+	[ "$(grep -c . <<<"$lines")" -eq 1 ] ||
+	    _fail "config error: expected one syslog line, got:" "$lines"
+	[[ $lines == *"refused, nothing queued (exit 78): $CONF:"* ]] ||
+	    _fail "config error: not the refusal:" "$lines"
+	[[ $lines != *secret-subject* && $lines != *test-token* ]] ||
+	    _fail "header contents or the token in syslog:" "$lines"
+}
+
 @test "notices in the log: bounce_to without [sender] from, once per run; a notice that failed, loudly" {
 	mount_ns_or_skip
 	server_start --rcpt-reply gone@example.org="550 5.1.1 User unknown" \
