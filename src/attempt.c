@@ -173,6 +173,7 @@ attempt_entry(struct deliver *d, struct queue *q, struct queue_entry *e,
 	    sizeof(*job.status))) == NULL)
 		return outcome_fail(o, EX_OSERR, "out of memory");
 	job.id = e->id;
+	job.msgid = v->msgid;
 	job.env.from = v->from;
 	job.env.rcpts = (const char *const *)v->rcpts;
 	job.env.nrcpts = v->nrcpts;

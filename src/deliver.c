@@ -277,8 +277,10 @@ log_transaction(const struct deliver *d, const struct deliver_job *job,
 {
 	if (rc == 0)
 		log_info("%s: sent to %zu recipient%s via %s port %d "
-		    "(session %u): %s", job->id, sent, sent == 1 ? "" : "s",
-		    d->cfg->host, d->cfg->port, d->sessions, st->text);
+		    "(session %u): %s%s%s", job->id, sent, sent == 1 ? "" :
+		    "s", d->cfg->host, d->cfg->port, d->sessions, st->text,
+		    job->msgid != NULL ? "; Message-ID " : "",
+		    job->msgid != NULL ? job->msgid : "");
 	else
 		log_info("%s: not sent via %s port %d: %s", job->id,
 		    d->cfg->host, d->cfg->port, st->text);

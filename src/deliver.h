@@ -42,6 +42,7 @@ enum deliver_why {
 
 struct deliver_job {
 	const char		*id;		/* queue id, for logs */
+	const char		*msgid;		/* Message-ID, for logs; NULL */
 	/* the whole message: env.rcpts are all its recipients */
 	struct smtp_envelope	 env;
 	/* per recipient: REPLY_OK sent, _PERM refused, _TEMP not yet */

@@ -281,9 +281,50 @@ message_failure(enum message_result r, const char *err,
 	return refuse(o, codes[r], env, err);
 }
 
+/* The longest Message-ID kept for the log. */
+#define MSGID_MAX	250
+
+/*
+ * The message's Message-ID, for the log: the field's value with its
+ * runs of white space (folding) as one space, or the field added (add[],
+ * NULL-terminated), in *id; NULL when there is none.  -1 when out of
+ * memory.
+ */
+static int
+message_id(const struct message *m, char *const *add, char **id)
+{
+	const char	*v;
+	ssize_t		 f;
+	size_t		 len, i, n = 0;
+
+	*id = NULL;
+	if ((f = header_find(&m->hs, "Message-ID", 0)) < 0) {
+		for (i = 0; add[i] != NULL; i++)
+			if (strncmp(add[i], "Message-ID: ", 12) == 0)
+				return (*id = strdup(add[i] + 12)) ? 0 : -1;
+		return 0;
+	}
+	v = header_value(&m->hs, (size_t)f, &len);
+	if ((*id = malloc((len > MSGID_MAX ? MSGID_MAX : len) + 1)) == NULL)
+		return -1;
+	for (i = 0; i < len && n < MSGID_MAX; i++)
+		if (v[i] != ' ' && v[i] != '\t' && v[i] != '\n')
+			(*id)[n++] = v[i];
+		else if (n > 0 && (*id)[n - 1] != ' ')
+			(*id)[n++] = ' ';
+	while (n > 0 && (*id)[n - 1] == ' ')
+		n--;
+	(*id)[n] = '\0';
+	if (n == 0) {
+		free(*id);
+		*id = NULL;
+	}
+	return 0;
+}
+
 static int
 fill_envelope(struct queue_envelope *v, const struct envelope *env,
-    const struct message *m, const struct options *opts)
+    const struct message *m, const struct options *opts, char *const *add)
 {
 	size_t	 i;
 
@@ -304,7 +345,7 @@ fill_envelope(struct queue_envelope *v, const struct envelope *env,
 	    (v->dsn_ret = strdup(opts->dsn_ret)) == NULL) ||
 	    (opts->envid != NULL && (v->envid = strdup(opts->envid)) == NULL))
 		return -1;
-	return 0;
+	return message_id(m, add, &v->msgid);
 }
 
 /*
@@ -340,7 +381,7 @@ spool_write(const struct options *opts, const struct config *cfg,
 		r = reencode(m, &edit, cfg, q, e, err, sizeof(err));
 	if (r != MESSAGE_OK)
 		message_failure(r, err, env, o);
-	else if (fill_envelope(&e->env, env, m, opts) == -1)
+	else if (fill_envelope(&e->env, env, m, opts, add) == -1)
 		outcome_fail(o, EX_OSERR, "out of memory");
 done:
 	for (i = 0; i < 4; i++)
@@ -518,9 +559,10 @@ spool_commit(const struct options *opts, const struct config *cfg,
 		queue_abort(q, e);
 		return refuse(o, EX_CANTCREAT, env, c.err);
 	}
-	log_info("%s: queued from <%s> for %zu recipient%s, %lld bytes",
+	log_info("%s: queued from <%s> for %zu recipient%s, %lld bytes%s%s",
 	    e->id, env->from, env->rcpts.n, env->rcpts.n == 1 ? "" : "s",
-	    e->env.size);
+	    e->env.size, e->env.msgid != NULL ? ", Message-ID " : "",
+	    e->env.msgid != NULL ? e->env.msgid : "");
 	return 0;
 }
 

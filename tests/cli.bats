@@ -456,6 +456,30 @@ syslog_records() {
 	    _fail "header contents or the token in syslog:" "$lines"
 }
 
+@test "the log names the message's own Message-ID, queued and sent, next to the relay's id" {
+	server_start
+	write_config
+	run --separate-stderr bash -c 'printf "Subject: x\nMessage-ID: <given.1@example.org>\n\nbody\n" |
+	    "$1" -C "$2" -v a@example.org' _ "$CFSENDMAIL" "$CONF"
+	assert_status 0
+	assert_stderr_contains ", Message-ID <given.1@example.org>"
+	local line
+	line=$(grep ': sent to 1 recipient via ' <<<"$stderr")
+	[[ $line == *": 250 2.0.0 Ok <"*"@"*">; Message-ID <given.1@example.org>" ]] ||
+	    _fail "no Message-ID beside the relay's id:" "$stderr"
+	# one added by cfsendmail, sent by a queue run
+	run --separate-stderr send -odq -v b@example.org
+	assert_status 0
+	[[ $stderr =~ ([0-9]+\.[0-9]+\.[0-9a-f]+):\ queued ]] ||
+	    _fail "no queued line:" "$stderr"
+	local id=${BASH_REMATCH[1]}
+	assert_stderr_contains ", Message-ID <$id@example.com>"
+	run --separate-stderr "$CFSENDMAIL" -C "$CONF" -q -v
+	assert_status 0
+	assert_stderr_contains "; Message-ID <$id@example.com>"
+	assert_file_contains "$(received 2)" "Message-ID: <$id@example.com>"
+}
+
 @test "notices in the log: bounce_to without [sender] from, once per run; a notice that failed, loudly" {
 	mount_ns_or_skip
 	server_start --rcpt-reply gone@example.org="550 5.1.1 User unknown" \
