@@ -35,7 +35,7 @@ report(const struct deliver_job *job, int held, struct outcome *o)
 	size_t		 i;
 
 	if (job->why != DELIVER_OK && job->why != DELIVER_TEMP) {
-		hint = deliver_hint(&job->failure);
+		hint = deliver_job_hint(job, &job->failure);
 		outcome_fail(o, held ? deliver_exit_code(job) : 0,
 		    "%s: not sent%s: %s%s%s", job->id, kept,
 		    job->failure.text, hint ? " -- " : "", hint ? hint : "");
@@ -46,7 +46,7 @@ report(const struct deliver_job *job, int held, struct outcome *o)
 	for (i = 0; i < job->env.nrcpts; i++) {
 		if (job->status[i].cls != REPLY_PERM)
 			continue;
-		hint = deliver_hint(&job->status[i]);
+		hint = deliver_job_hint(job, &job->status[i]);
 		outcome_fail(o, 0, "%s: <%s> refused: %s%s%s", job->id,
 		    job->env.rcpts[i], job->status[i].text, hint ? " -- " : "",
 		    hint ? hint : "");

@@ -520,3 +520,17 @@ deliver_hint(const struct smtp_status *st)
 		    "implicit, port = 465)";
 	return NULL;
 }
+
+const char *
+deliver_job_hint(const struct deliver_job *job, const struct smtp_status *st)
+{
+	/* the onboarding hint would send the administrator the wrong way:
+	 * <> has no domain to onboard */
+	if (job->env.from != NULL && job->env.from[0] == '\0' &&
+	    st->state == SMTP_MAIL && (st->code == 550 || st->code == 553))
+		return "the relay does not accept the null sender <>: "
+		    "Cloudflare's relay takes only senders on a domain "
+		    "onboarded for Email Sending; give the message a sender "
+		    "with -f (see cfsendmail(8), the null sender)";
+	return deliver_hint(st);
+}

@@ -146,5 +146,11 @@ int	deliver_exit_code(const struct deliver_job *);
  * NULL: e.g. 535 → check the user name and the token's permission.
  */
 const char *deliver_hint(const struct smtp_status *);
+/*
+ * The same for a failure of job: the null sender refused at MAIL FROM
+ * gets its own hint, not the onboarding one.
+ */
+const char *deliver_job_hint(const struct deliver_job *,
+	    const struct smtp_status *);
 
 #endif

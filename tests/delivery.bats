@@ -458,6 +458,20 @@ check_batches() {
 	[ "$(count_in_transcript "C: MAIL FROM:")" -eq 1 ]
 }
 
+@test "the null sender refused at MAIL FROM: its own hint, not the onboarding one" {
+	server_start --reply mail="550 5.7.1 Sender denied"
+	write_config
+	run --separate-stderr send -f '<>' a@example.org
+	assert_status 69
+	assert_stderr_contains "550 5.7.1 Sender denied"
+	assert_stderr_contains "the relay does not accept the null sender <>"
+	[[ $stderr != *"domain is not onboarded"* ]] ||
+	    _fail "the onboarding hint:" "$stderr"
+	# sent as given: RFC 5321 section 4.5.5 wants <> kept
+	[ "$(count_in_transcript "C: MAIL FROM:<>")" -eq 1 ]
+	assert_received 0
+}
+
 @test "552 5.3.4 after the body: exit 65 with the size hint" {
 	server_start --reply dot="552 5.3.4 Message too big"
 	write_config
