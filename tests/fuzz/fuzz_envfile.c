@@ -99,6 +99,8 @@ check_strings(const struct queue_envelope *v)
 	check_value(v->dsn_ret);
 	check_value(v->envid);
 	check_value(v->last_reply);
+	check_value(v->msgid);
+	check_value(v->about);
 	for (i = 0; i < v->nrcpts; i++)
 		check_value(v->rcpts[i]);
 }
@@ -124,6 +126,8 @@ check_round_trip(const struct queue_envelope *v)
 		abort();
 	if (!same(v->from, w.from) || !same(v->last_reply, w.last_reply) ||
 	    !same(v->envid, w.envid) || v->nrcpts != w.nrcpts ||
+	    !same(v->msgid, w.msgid) || !same(v->about, w.about) ||
+	    v->seen != w.seen || v->waited != w.waited ||
 	    v->created != w.created || v->attempts != w.attempts ||
 	    v->size != w.size || v->damaged != w.damaged ||
 	    v->has_sum != w.has_sum || v->msglen != w.msglen ||
