@@ -334,6 +334,23 @@ adapt_batch(struct deliver *d, size_t took)
 		d->batch_max = took;
 }
 
+/*
+ * What a permanent refusal of MAIL FROM, DATA or the message was about.
+ * 530 to MAIL FROM (RFC 4954 §6: authentication required) says the
+ * session is not authenticated: our setup's failure, like a refused AUTH,
+ * and every next message on this relay would get the same.
+ */
+static enum deliver_why
+refusal_why(struct deliver *d, const struct smtp_status *st)
+{
+	if (st->state != SMTP_MAIL)
+		return DELIVER_MESSAGE;
+	if (st->code != 530)
+		return DELIVER_RELAY;
+	d->open_failed = 1;
+	return DELIVER_AUTH;
+}
+
 /* Decide what a finished transaction means for the job. */
 static enum batch_result
 batch_outcome(struct deliver *d, struct deliver_job *job, int rc,
@@ -347,8 +364,7 @@ batch_outcome(struct deliver *d, struct deliver_job *job, int rc,
 	if (rc == -1 && st->state != SMTP_RCPT) {
 		/* MAIL FROM, DATA or the message itself was refused */
 		if (st->cls == REPLY_PERM)
-			fail_pending(job, st->state == SMTP_MAIL ?
-			    DELIVER_RELAY : DELIVER_MESSAGE, st);
+			fail_pending(job, refusal_why(d, st), st);
 		else
 			job->failure = *st;
 		return st->cls == REPLY_PERM ? BATCH_DONE : BATCH_TEMP;
@@ -500,6 +516,23 @@ deliver_exit_code(const struct deliver_job *job)
 	return EX_OK;
 }
 
+int
+deliver_setup_failure(const struct deliver_job *job)
+{
+	switch (job->why) {
+	case DELIVER_CONFIG:
+	case DELIVER_NOHOST:
+	case DELIVER_TLS:
+	case DELIVER_AUTH:
+		return 1;
+	case DELIVER_RELAY:
+		/* the greeting or EHLO refused: no session, unlike MAIL FROM */
+		return job->failure.state < SMTP_MAIL;
+	default:
+		return 0;
+	}
+}
+
 const char *
 deliver_hint(const struct smtp_status *st)
 {
@@ -532,5 +565,14 @@ deliver_job_hint(const struct deliver_job *job, const struct smtp_status *st)
 		    "Cloudflare's relay takes only senders on a domain "
 		    "onboarded for Email Sending; give the message a sender "
 		    "with -f (see cfsendmail(8), the null sender)";
+	/* no reply to tell what is wrong: the relay's name, the connection */
+	if (job->why == DELIVER_NOHOST && st->code == 0)
+		return "check [relay] host (and the resolver, "
+		    "/etc/resolv.conf)";
+	/* no connection, or it ended before the greeting: refused,
+	 * unreachable, or something else listens there */
+	if (st->cause == SMTP_CAUSE_CONNECTION && st->state == SMTP_GREETING)
+		return "check [relay] host and port, and that this host may "
+		    "reach the relay (firewall, proxy)";
 	return deliver_hint(st);
 }

@@ -94,7 +94,9 @@ struct deliver {
 	struct transport	 t;
 	struct smtp_session	 smtp;
 	int			 ready;		/* authenticated session */
-	int			 open_failed;	/* the last connect failed */
+	/* the last session could not be opened, or the relay said it is
+	 * not authenticated (530): the next message would fare no better */
+	int			 open_failed;
 	unsigned int		 sessions;	/* opened so far */
 	size_t			 batch_max;	/* RCPTs a session takes */
 	struct deliver_early	 early;
@@ -142,13 +144,25 @@ size_t	deliver_pending(const struct deliver_job *);
  */
 int	deliver_exit_code(const struct deliver_job *);
 /*
+ * Whether the whole-message failure is our own setup's and not the
+ * relay's verdict on this message (1) or not (0): the relay's name does
+ * not resolve, its certificate or pin is refused, a setting is wrong, the
+ * greeting, EHLO, STARTTLS or AUTH is refused, or MAIL gets 530 (the
+ * session is not authenticated).  Only MAIL (but for 530), RCPT and the
+ * end of DATA speak about the message.  Temporary failures (DELIVER_TEMP)
+ * are not counted here: they wait in any case.
+ */
+int	deliver_setup_failure(const struct deliver_job *);
+/*
  * What to do about a failure, from the relay's troubleshooting guide, or
  * NULL: e.g. 535 → check the user name and the token's permission.
  */
 const char *deliver_hint(const struct smtp_status *);
 /*
- * The same for a failure of job: the null sender refused at MAIL FROM
- * gets its own hint, not the onboarding one.
+ * The same for a failure of job (a recipient's, or job->failure): the
+ * null sender refused at MAIL FROM gets its own hint, not the onboarding
+ * one; the failures no reply describes get the setting to check: the
+ * relay's name does not resolve, no connection could be made.
  */
 const char *deliver_job_hint(const struct deliver_job *,
 	    const struct smtp_status *);
