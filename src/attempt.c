@@ -28,19 +28,18 @@ body_rewind(void *ctx)
 	return queue_rewind(ctx);
 }
 
+/* The relay's verdicts: on the whole message, on single recipients. */
 static void
-report(const struct deliver_job *job, int held, struct outcome *o)
+report(const struct deliver_job *job, int setup, struct outcome *o)
 {
-	const char	*hint, *kept = held ? ", kept in the queue" : "";
+	const char	*hint;
 	size_t		 i;
 
-	if (job->why != DELIVER_OK && job->why != DELIVER_TEMP) {
+	if (!setup && job->why != DELIVER_OK && job->why != DELIVER_TEMP) {
 		hint = deliver_job_hint(job, &job->failure);
-		outcome_fail(o, held ? deliver_exit_code(job) : 0,
-		    "%s: not sent%s: %s%s%s", job->id, kept,
+		outcome_fail(o, 0, "%s: not sent: %s%s%s", job->id,
 		    job->failure.text, hint ? " -- " : "", hint ? hint : "");
-		log_error("%s: not sent%s: %s", job->id, kept,
-		    job->failure.text);
+		log_error("%s: not sent: %s", job->id, job->failure.text);
 		return;
 	}
 	for (i = 0; i < job->env.nrcpts; i++) {
@@ -52,27 +51,6 @@ report(const struct deliver_job *job, int held, struct outcome *o)
 		    hint ? hint : "");
 		log_error("%s: <%s> refused: %s", job->id, job->env.rcpts[i],
 		    job->status[i].text);
-	}
-}
-
-/*
- * Whether the whole-message failure was our own setup's and not the
- * message's: no session could be opened (the greeting or EHLO refused
- * included, unlike a refused MAIL FROM).
- */
-static int
-setup_failure(const struct deliver_job *job)
-{
-	switch (job->why) {
-	case DELIVER_CONFIG:
-	case DELIVER_NOHOST:
-	case DELIVER_TLS:
-	case DELIVER_AUTH:
-		return 1;
-	case DELIVER_RELAY:
-		return job->failure.state < SMTP_MAIL;
-	default:
-		return 0;
 	}
 }
 
@@ -160,13 +138,158 @@ update_entry(const struct config *cfg, struct queue *q,
 	return rc;
 }
 
+/*
+ * "<a@x>, <b@y>, <c@z> and 7 more": the recipients whose status is cls,
+ * the first few by name, for one line.
+ */
+static void
+list_rcpts(struct buf *b, const struct deliver_job *job, enum reply_class cls)
+{
+	size_t	 i, n = 0;
+
+	for (i = 0; i < job->env.nrcpts; i++) {
+		if (job->status[i].cls != cls)
+			continue;
+		if (n < 3)
+			buf_addf(b, "%s<%s>", n > 0 ? ", " : "",
+			    job->env.rcpts[i]);
+		n++;
+	}
+	if (n > 3)
+		buf_addf(b, " and %zu more", n - 3);
+}
+
+/*
+ * Some recipients got the message, others wait: "sent to ...; queued for
+ * ..." in who.  Made before the entry is updated, which keeps only the
+ * pending recipients in the envelope that job->env.rcpts points into.
+ */
+static void
+sent_and_pending(const struct deliver_job *job, struct buf *who)
+{
+	size_t	 i, sent = 0;
+
+	for (i = 0; i < job->env.nrcpts; i++)
+		sent += job->status[i].cls == REPLY_OK;
+	if (sent == 0 || deliver_pending(job) == 0)
+		return;
+	buf_adds(who, "sent to ");
+	list_rcpts(who, job, REPLY_OK);
+	buf_adds(who, "; queued for ");
+	list_rcpts(who, job, REPLY_TEMP);
+}
+
+/*
+ * Remove an entry with the queue's group, lowered for the network: 1
+ * when removed, 0 when it stays queued (said in o), -1 when the group
+ * could not be set back.
+ */
+static int
+remove_now(struct queue *q, struct queue_entry *e, struct outcome *o)
+{
+	char	 err[512];
+	int	 lowered = privilege_is_lowered(), rc;
+
+	if (lowered && privilege_raise() == -1) {
+		outcome_fail(o, 0, "%s: cannot regain the queue's group",
+		    e->id);
+		return 0;
+	}
+	if ((rc = queue_remove(q, e, err, sizeof(err))) == -1)
+		outcome_fail(o, 0, "%s", err);
+	if (lowered && privilege_lower() == -1) {
+		outcome_fail(o, EX_OSERR, "cannot lower the group again");
+		return -1;
+	}
+	return rc == 0;
+}
+
+/*
+ * on_defer = fail, and nobody got the message: drop the entry and say
+ * why, with the failure's own code.  0 when it stays queued after all (a
+ * retry by the caller would then send it twice), else the exit code.
+ */
+static int
+drop(struct queue *q, struct queue_entry *e, const struct deliver_job *job,
+    int code, const char *hint, struct outcome *o)
+{
+	int	 rc;
+
+	if ((rc = remove_now(q, e, o)) != 1)
+		return rc == -1 ? o->code : 0;
+	outcome_fail(o, code, "%s: not sent%s: %s%s%s", job->id,
+	    code == EX_TEMPFAIL ? ", try again later" : "", job->failure.text,
+	    hint ? " -- " : "", hint ? hint : "");
+	log_error("%s: not sent, not kept (on_defer = fail): %s", job->id,
+	    job->failure.text);
+	return code;
+}
+
+/*
+ * The entry keeps the pending recipients: one line that says so, who got
+ * the message already (who: "sent to ...; queued for ...", or empty),
+ * why and what to do.
+ */
+static void
+say_queued(const struct deliver_job *job, const struct buf *who,
+    const char *hint, int setup, struct outcome *o)
+{
+	struct buf	 b = { 0 };
+
+	buf_addf(&b, "%s: %s, will retry (cfsendmail -q): %s%s%s", job->id,
+	    who->len > 0 ? who->data : "queued", job->failure.text[0] ?
+	    job->failure.text : "temporary failure", hint ? " -- " : "",
+	    hint ? hint : "");
+	outcome_fail(o, 0, "%s", b.data ? b.data : "out of memory");
+	if (setup)
+		log_error("%s", b.data ? b.data : job->id);
+	else
+		log_info("%s", b.data ? b.data : job->id);
+	buf_free(&b);
+}
+
+/*
+ * Recipients are pending and the entry keeps them: what that means for
+ * the caller (enum attempt_policy).  setup: a setup failure held them.
+ */
+static int
+settle_pending(struct queue *q, struct queue_entry *e,
+    const struct deliver_job *job, const struct buf *who, int setup,
+    enum attempt_policy policy, struct outcome *o)
+{
+	const char	*hint = deliver_job_hint(job, &job->failure);
+	const char	*what = who->len > 0 ? who->data :
+			    "not sent, kept in the queue";
+	int		 own = setup ? deliver_exit_code(job) : EX_TEMPFAIL;
+	int		 code;
+
+	if (policy == ATTEMPT_ACCEPTED) {
+		/* a queue run is quiet about what only needs time */
+		if (setup) {
+			outcome_fail(o, own, "%s: %s: %s%s%s", job->id, what,
+			    job->failure.text, hint ? " -- " : "",
+			    hint ? hint : "");
+			log_error("%s: %s: %s", job->id, what,
+			    job->failure.text);
+		}
+		return EX_TEMPFAIL;
+	}
+	if (policy == ATTEMPT_STRICT && who->len == 0 &&
+	    (code = drop(q, e, job, own, hint, o)) != 0)
+		return code;
+	say_queued(job, who, hint, setup, o);
+	/* a person testing by hand sees the failure in the status too */
+	return setup && log_verbose() ? own : EX_OK;
+}
+
 int
 attempt_entry(struct deliver *d, struct queue *q, struct queue_entry *e,
-    int attempts, int accepted, struct outcome *o)
+    int attempts, enum attempt_policy policy, struct outcome *o)
 {
 	struct deliver_job	 job;
 	struct queue_envelope	*v = &e->env;
-	int			 code, held;
+	struct buf		 who = { 0 };
+	int			 code, setup;
 
 	memset(&job, 0, sizeof(job));
 	if ((job.status = calloc(v->nrcpts ? v->nrcpts : 1,
@@ -188,12 +311,17 @@ attempt_entry(struct deliver *d, struct queue *q, struct queue_entry *e,
 	job.rewind = body_rewind;
 	job.attempts = attempts;
 	send_message(d, &job);
-	if ((held = accepted && setup_failure(&job)))
+	if ((setup = deliver_setup_failure(&job)))
 		hold_for_setup(&job);
-	report(&job, held, o);
-	code = held ? EX_TEMPFAIL : deliver_exit_code(&job);
-	if (update_entry(d->cfg, q, e, &job, o) == -1 && code == EX_OK)
-		code = EX_IOERR;
+	report(&job, setup, o);
+	sent_and_pending(&job, &who);
+	code = setup ? EX_TEMPFAIL : deliver_exit_code(&job);
+	if (update_entry(d->cfg, q, e, &job, o) == -1) {
+		if (code == EX_OK)
+			code = EX_IOERR;
+	} else if (deliver_pending(&job) > 0)
+		code = settle_pending(q, e, &job, &who, setup, policy, o);
+	buf_free(&who);
 	free(job.status);
 	return code;
 }

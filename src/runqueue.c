@@ -76,12 +76,13 @@ attempt(struct run *r, struct queue_entry *e)
 {
 	int	 code;
 
-	code = attempt_entry(&r->d, &r->q, e, 1, 1, r->o);
+	code = attempt_entry(&r->d, &r->q, e, 1, ATTEMPT_ACCEPTED, r->o);
 	if (code == EX_OK)
 		r->sent++;
 	else if (code == EX_TEMPFAIL) {
 		r->deferred++;
-		/* not even a session: the next entries would fare no better */
+		/* no session, or our setup refused (deliver.h, open_failed):
+		 * the next entries would fare no better */
 		r->unreachable = r->d.open_failed;
 	} else
 		r->failed++;

@@ -15,9 +15,11 @@
  * the envelope's length and checksum: a damaged entry moves to failed/,
  * marked damaged, and the run goes on (the exit code then says
  * EX_DATAERR, once: the next run no longer finds it).  When the relay
- * cannot be reached at all, the run stops at the first entry instead of
- * timing out once per entry.  Any number of runs and submitters may work
- * at once: each entry is locked while it is delivered.
+ * cannot be reached at all, or refuses our setup (a revoked token, a
+ * certificate not trusted: attempt.h), the run stops at the first entry
+ * instead of trying once per entry; the entries keep their recipients.
+ * Any number of runs and submitters may work at once: each entry is
+ * locked while it is delivered.
  */
 #ifndef CFSENDMAIL_RUNQUEUE_H
 #define CFSENDMAIL_RUNQUEUE_H

@@ -436,59 +436,26 @@ detach(void)
 }
 
 /*
- * Remove an entry with the queue's group, lowered for the network: 1
- * when removed, 0 when it stays queued (said in o), -1 when the group
- * could not be set back.
- */
-static int
-remove_now(struct queue *q, struct queue_entry *e, struct outcome *o)
-{
-	char	 err[512];
-	int	 lowered = privilege_is_lowered(), rc;
-
-	if (lowered && privilege_raise() == -1) {
-		outcome_fail(o, 0, "%s: cannot regain the queue's group", e->id);
-		return 0;
-	}
-	if ((rc = queue_remove(q, e, err, sizeof(err))) == -1)
-		outcome_fail(o, 0, "%s", err);
-	if (lowered && privilege_lower() == -1) {
-		outcome_fail(o, EX_OSERR, "cannot lower the group again");
-		return -1;
-	}
-	return rc == 0;
-}
-
-/*
  * Deliver the entry in this process, over d (submit_message() closes
  * it).  accepted: the caller already has its exit 0 (-odb's child), so
  * whatever happens the entry stays queued for -q, on_defer = fail
- * included.
+ * included.  What a failure means for the caller is attempt.h's to say,
+ * in one place for every mode.
  */
 static int
 deliver_now(struct deliver *d, const struct config *cfg, struct queue *q,
     struct queue_entry *e, int accepted, struct outcome *o)
 {
-	int	 code;
+	enum attempt_policy	 policy = ATTEMPT_KEEP;
+	int			 code;
 
-	code = attempt_entry(d, q, e, cfg->attempts, accepted, o);
-	if (code != EX_TEMPFAIL || accepted) {
-		if (o->code == 0)
-			o->code = code;
-		return o->code;
-	}
-	if (cfg->on_defer == CONFIG_DEFER_FAIL) {
-		/* the caller retries itself: keep nothing */
-		if ((code = remove_now(q, e, o)) != 0)
-			return code == -1 ? o->code : outcome_fail(o,
-			    EX_TEMPFAIL, "%s: not sent, try again later: %s",
-			    e->id, e->env.last_reply ? e->env.last_reply :
-			    "temporary failure");
-		/* still queued: a retry by the caller would send it twice */
-	}
-	outcome_fail(o, 0, "%s: queued, will retry (cfsendmail -q): %s",
-	    e->id, e->env.last_reply ? e->env.last_reply :
-	    "temporary failure");
+	if (accepted)
+		policy = ATTEMPT_ACCEPTED;
+	else if (cfg->on_defer == CONFIG_DEFER_FAIL)
+		policy = ATTEMPT_STRICT;
+	code = attempt_entry(d, q, e, cfg->attempts, policy, o);
+	if (o->code == 0)
+		o->code = code;
 	return o->code;
 }
 

@@ -98,8 +98,13 @@ send() {
 	assert_output_contains "readable or writable by others"
 }
 
-@test "an unknown host: exit 68" {
+@test "an unknown host: queued with the reason, or exit 68 with on_defer = fail" {
 	write_config relay.host=nonexistent.invalid
+	run send a@example.org
+	assert_status 0
+	assert_output_contains "queued, will retry"
+	assert_output_contains "cannot resolve nonexistent.invalid"
+	write_config relay.host=nonexistent.invalid delivery.on_defer=fail
 	run send a@example.org
 	assert_status 68
 	assert_output_contains "cannot resolve nonexistent.invalid"
@@ -120,28 +125,28 @@ send() {
 	assert_output_contains "Connection refused"
 }
 
-@test "a certificate for another host name: exit 69, nothing sent" {
+@test "a certificate for another host name: exit 69 with on_defer = fail, nothing sent" {
 	certs_make
 	server_start --cert "$CERTS/wronghost.pem" --key "$CERTS/wronghost.key"
-	write_config
+	write_config delivery.on_defer=fail
 	run send a@example.org
 	assert_status 69
 	assert_output_contains "TLS certificate of localhost not accepted"
 	[ "$(received_count)" -eq 0 ]
 }
 
-@test "a certificate from an untrusted CA: exit 69" {
+@test "a certificate from an untrusted CA: exit 69 with on_defer = fail" {
 	certs_make
 	server_start --cert "$CERTS/otherca-server.pem" --key "$CERTS/otherca-server.key"
-	write_config
+	write_config delivery.on_defer=fail
 	run send a@example.org
 	assert_status 69
 	assert_output_contains "not accepted"
 }
 
-@test "a wrong token (535): exit 77 with the relay's reply and the hint" {
+@test "a wrong token (535): exit 77 with on_defer = fail, the relay's reply and the hint" {
 	server_start --token other-token
-	write_config
+	write_config delivery.on_defer=fail
 	run send a@example.org
 	assert_status 77
 	assert_output_contains "535 5.7.8 Authentication failed"
@@ -155,7 +160,7 @@ send() {
 	run --separate-stderr send -v a@example.org
 	assert_status 77
 	assert_stderr_contains "S: 535 5.7.8 Authentication failed"
-	[ "$(grep -c 'not sent' <<<"$stderr")" -eq 1 ] ||
+	[ "$(grep -c 'queued, will retry' <<<"$stderr")" -eq 1 ] ||
 	    _fail "the final error is not there exactly once:" "$stderr"
 }
 

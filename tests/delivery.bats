@@ -405,6 +405,365 @@ check_batches() {
 	    _fail "a command sent before the previous reply:" "$stderr"
 }
 
+# --- setup failures are deferrals (issue 21) --------------------------------
+#
+# Anything that is not the relay's verdict on the message -- the relay's
+# name, the connection, its certificate or pin, the greeting, EHLO,
+# STARTTLS, AUTH -- leaves the message queued (exit 0, one line saying so,
+# why and what to fix), in the foreground, with -odb and in a queue run;
+# once the cause is fixed, -q delivers each message exactly once.  With
+# on_defer = fail the caller gets the failure's own code and nothing is
+# kept.  One table (setup_break / setup_fix) drives every case.
+
+# Q: the queue directory (write_config's), set by the tests below.
+
+# queued_ids SUB -- ids of the entries in $Q/SUB (new or failed)
+queued_ids() {
+	local f
+	for f in "$Q/$1"/*.env; do
+		[ -e "$f" ] || continue
+		f=${f##*/}
+		echo "${f%.env}"
+	done
+}
+
+# assert_queued N -- N entries in new/, nothing in failed/
+assert_queued() {
+	local n f
+	n=$(queued_ids new | wc -l)
+	f=$(queued_ids failed | wc -l)
+	[ "$n" -eq "$1" ] && [ "$f" -eq 0 ] && return 0
+	_fail "expected $1 queued and 0 failed entries, found $n and $f:" \
+	    "$("$CFSENDMAIL" -C "$CONF" -bp 2>&1)"
+}
+
+# assert_nothing_kept -- no file at all in new/, tmp/ or failed/
+assert_nothing_kept() {
+	local left
+	left=$(find "$Q/new" "$Q/tmp" "$Q/failed" -type f 2>/dev/null)
+	[ -z "$left" ] || _fail "files kept in the queue:" "$left"
+}
+
+# assert_one_stderr_line -- exactly one line on stderr
+assert_one_stderr_line() {
+	[ -n "$stderr" ] && [[ $stderr != *$'\n'* ]] && return 0
+	_fail "expected one line on stderr, got:" "$stderr"
+}
+
+# assert_stderr_says -- stderr holds every string of SAYS
+assert_stderr_says() {
+	local s
+	for s in "${SAYS[@]}"; do
+		assert_stderr_contains "$s" || return 1
+	done
+}
+
+# cert_fingerprint PEM -- "sha256:" and the lower-case hex of its DER
+cert_fingerprint() {
+	printf 'sha256:%s' "$(openssl x509 -in "$1" -noout -fingerprint \
+	    -sha256 | sed 's/^.*=//; s/://g' | tr 'A-F' 'a-f')"
+}
+
+# setup_break CASE -- a relay or a config that fails as CASE does.  Sets
+# CONFIG (write_config's arguments for it), CODE (the exit status with
+# on_defer = fail) and SAYS (what the one line on stderr must hold: the
+# reason and what to fix).
+setup_break() {
+	certs_make
+	CONFIG=()
+	case $1 in
+	nohost)
+		CONFIG=(relay.host=relay.example.invalid)
+		CODE=68
+		SAYS=("cannot resolve relay.example.invalid" "[relay] host") ;;
+	refused)
+		# no server: port 1, where nothing listens
+		CODE=75
+		SAYS=("Connection refused") ;;
+	untrusted)
+		server_start --cert "$CERTS/otherca-server.pem" \
+		    --key "$CERTS/otherca-server.key"
+		CODE=69
+		SAYS=("TLS certificate of localhost not accepted" "ca_file") ;;
+	wronghost)
+		server_start --cert "$CERTS/wronghost.pem" \
+		    --key "$CERTS/wronghost.key"
+		CODE=69
+		SAYS=("TLS certificate of localhost not accepted" "[relay] host") ;;
+	pin)
+		server_start
+		CONFIG=("relay.tls_fingerprint=$(cert_fingerprint \
+		    "$CERTS/wronghost.pem")")
+		CODE=69
+		SAYS=("does not match tls_fingerprint") ;;
+	token)
+		server_start --token other-token
+		CODE=77
+		SAYS=("535 5.7.8" "api_token" "Email Sending: Edit") ;;
+	auth530)
+		server_start --reply auth="530 5.7.0 Authentication required"
+		CODE=77
+		SAYS=("530 5.7.0 Authentication required") ;;
+	mail530)
+		server_start --reply mail="530 5.7.0 Authentication required"
+		CODE=77
+		SAYS=("530 5.7.0 Authentication required") ;;
+	greeting554)
+		server_start --reply greeting="554 5.3.2 No service here"
+		CODE=69
+		SAYS=("554 5.3.2 No service here") ;;
+	ehlo550)
+		server_start --reply ehlo="550 5.7.1 Not you"
+		CODE=69
+		SAYS=("550 5.7.1 Not you") ;;
+	nostarttls)
+		server_start --starttls \
+		    --reply 'ehlo=250-mx.example\n250-AUTH PLAIN LOGIN\n250 8BITMIME'
+		CONFIG=(relay.tls=starttls)
+		CODE=69
+		SAYS=("does not offer STARTTLS") ;;
+	*)
+		_fail "setup_break: no case $1" ;;
+	esac
+	write_config "${CONFIG[@]}"
+}
+
+# setup_fix CASE -- what the administrator does: a good relay, a right
+# config
+setup_fix() {
+	case $1 in
+	pin)
+		write_config ;;
+	nostarttls)
+		server_stop && server_start --starttls &&
+		    write_config relay.tls=starttls ;;
+	*)
+		server_stop && server_start && write_config ;;
+	esac
+}
+
+# no_delivery_running -- no entry is locked by a delivering process (the
+# -odb child is done)
+no_delivery_running() {
+	! "$CFSENDMAIL" -C "$CONF" -bp 2>&1 | grep -q "being delivered"
+}
+
+# check_setup_failure CASE -- the whole story of one setup failure
+check_setup_failure() {
+	local i
+	Q=$BATS_TEST_TMPDIR/queue
+	setup_break "$1" || return 1
+
+	# the foreground: queued, exit 0, one line: queued, why, what to do
+	run --separate-stderr send fg@example.org
+	assert_status 0 || return 1
+	assert_stdout_empty || return 1
+	assert_one_stderr_line || return 1
+	assert_stderr_contains ": queued, will retry" || return 1
+	assert_stderr_says || return 1
+	assert_queued 1 || return 1
+	run "$CFSENDMAIL" -C "$CONF" -bp
+	assert_output_contains "to <fg@example.org>" || return 1
+
+	# -odb: the caller has its answer; the child keeps the message
+	run --separate-stderr send -odb odb@example.org
+	assert_status 0 || return 1
+	for ((i = 0; i < 1000; i++)); do
+		[ "$(grep -lx 'attempts 1' "$Q"/new/*.env 2>/dev/null |
+		    wc -l)" -eq 2 ] && no_delivery_running && break
+		sleep 0.01
+	done
+	[ "$i" -lt 1000 ] ||
+	    _fail "the -odb child did not make its attempt within 10 s:" \
+	    "$("$CFSENDMAIL" -C "$CONF" -bp 2>&1)" || return 1
+	assert_queued 2 || return 1
+
+	# a queue run: kept; loud (the failure's code) unless temporary
+	run --separate-stderr send -odq q@example.org
+	assert_status 0 || return 1
+	run --separate-stderr "$CFSENDMAIL" -C "$CONF" -q
+	if [ "$CODE" -eq 75 ]; then
+		assert_status 0 || return 1
+	else
+		assert_status "$CODE" || return 1
+		assert_stderr_says || return 1
+	fi
+	assert_queued 3 || return 1
+	run "$CFSENDMAIL" -C "$CONF" -bp
+	assert_output_contains "to <q@example.org>" || return 1
+
+	# on_defer = fail: the failure's own code, nothing more kept
+	write_config "${CONFIG[@]}" delivery.on_defer=fail
+	run --separate-stderr send strict@example.org
+	assert_status "$CODE" || return 1
+	assert_one_stderr_line || return 1
+	assert_stderr_contains "not sent" || return 1
+	assert_stderr_says || return 1
+	assert_queued 3 || return 1
+	run "$CFSENDMAIL" -C "$CONF" -bp
+	refute_output_contains "strict@example.org" || return 1
+
+	# fixed: one run delivers each kept message exactly once
+	setup_fix "$1" || return 1
+	run --separate-stderr "$CFSENDMAIL" -C "$CONF" -q
+	assert_status 0 || return 1
+	assert_each_once fg@example.org odb@example.org q@example.org ||
+	    return 1
+	assert_nothing_kept
+}
+
+@test "setup failure: relay name does not resolve (.invalid): queued, delivered once fixed" {
+	check_setup_failure nohost
+}
+
+@test "setup failure: connection refused: queued, delivered once fixed" {
+	check_setup_failure refused
+}
+
+@test "setup failure: certificate from an untrusted CA: queued, delivered once fixed" {
+	check_setup_failure untrusted
+}
+
+@test "setup failure: certificate for another host name: queued, delivered once fixed" {
+	check_setup_failure wronghost
+}
+
+@test "setup failure: tls_fingerprint pin mismatch: queued, delivered once fixed" {
+	check_setup_failure pin
+}
+
+@test "setup failure: token refused (535): queued, delivered once fixed" {
+	check_setup_failure token
+}
+
+@test "setup failure: 530 to AUTH: queued, delivered once fixed" {
+	check_setup_failure auth530
+}
+
+@test "setup failure: 530 to MAIL (the session is not authenticated): queued, delivered once fixed" {
+	check_setup_failure mail530
+}
+
+@test "setup failure: 554 greeting: queued, delivered once fixed" {
+	check_setup_failure greeting554
+}
+
+@test "setup failure: EHLO refused: queued, delivered once fixed" {
+	check_setup_failure ehlo550
+}
+
+@test "setup failure: starttls and no STARTTLS offered: queued, delivered once fixed" {
+	check_setup_failure nostarttls
+}
+
+@test "setup failure with -v: still queued, but the exit status is the failure's (77)" {
+	Q=$BATS_TEST_TMPDIR/queue
+	server_start --token other-token
+	write_config
+	run --separate-stderr send -v fg@example.org
+	assert_status 77
+	assert_stderr_contains "S: 535 5.7.8 Authentication failed"
+	[ "$(grep -c ': queued, will retry' <<<"$stderr")" -eq 1 ] ||
+	    _fail "the queued line is not there exactly once:" "$stderr"
+	assert_stderr_contains "Email Sending: Edit"
+	assert_queued 1
+	setup_fix token
+	run --separate-stderr "$CFSENDMAIL" -C "$CONF" -q
+	assert_status 0
+	assert_each_once fg@example.org
+	assert_nothing_kept
+}
+
+@test "--serverinfo and --check-config stay strict about a refused token and an untrusted certificate" {
+	server_start --token other-token
+	write_config
+	run --separate-stderr "$CFSENDMAIL" -C "$CONF" --serverinfo
+	assert_status 77
+	assert_stderr_contains "Email Sending: Edit"
+	server_stop
+	certs_make
+	server_start --cert "$CERTS/wronghost.pem" --key "$CERTS/wronghost.key"
+	write_config
+	run --separate-stderr "$CFSENDMAIL" -C "$CONF" --serverinfo
+	assert_status 69
+	assert_stderr_contains "not accepted"
+	[ ! -e "$BATS_TEST_TMPDIR/queue/new" ] ||
+	    [ -z "$(ls -A "$BATS_TEST_TMPDIR/queue/new")" ]
+}
+
+# --- partly delivered (issue 19, item 2) --------------------------------------
+#
+# Once the relay has taken the message for some recipients, a temporary
+# failure for the others never reports it "not sent": a caller that
+# retried would send the first ones a second copy.  The others stay queued
+# (exit 0, on_defer = fail or not), the line says who got it and who waits.
+
+# check_partly DEFER -- a@ accepted, b@ and c@ 451 at RCPT
+check_partly() {
+	Q=$BATS_TEST_TMPDIR/queue
+	server_start --rcpt-reply b@example.org="451 4.3.0 Try later" \
+	    --rcpt-reply c@example.org="451 4.3.0 Try later"
+	write_config delivery.attempts=2 "delivery.on_defer=$1"
+	run --separate-stderr send a@example.org b@example.org c@example.org
+	assert_status 0
+	assert_one_stderr_line
+	assert_stderr_contains "sent to <a@example.org>; queued for <b@example.org>, <c@example.org>, will retry (cfsendmail -q): 451 4.3.0 Try later"
+	refute_output_contains "not sent"
+	assert_each_once a@example.org
+	assert_queued 1
+	run "$CFSENDMAIL" -C "$CONF" -bp
+	assert_output_contains "to <b@example.org>"
+	assert_output_contains "to <c@example.org>"
+	refute_output_contains "to <a@example.org>"
+	setup_fix partly
+	run --separate-stderr "$CFSENDMAIL" -C "$CONF" -q
+	assert_status 0
+	assert_each_once b@example.org c@example.org
+	assert_nothing_kept
+}
+
+@test "partly delivered, on_defer = fail: the others stay queued, exit 0, never 'not sent'" {
+	check_partly fail
+}
+
+@test "partly delivered, on_defer = queue: the line says who got it and who waits" {
+	check_partly queue
+}
+
+@test "partly delivered over sessions (120 recipients, the 3rd session refused): 100 sent once, 20 queued" {
+	Q=$BATS_TEST_TMPDIR/queue
+	server_start --reply greeting#3="421 4.3.2 Busy" \
+	    --reply greeting#4="421 4.3.2 Busy"
+	write_config delivery.attempts=2 delivery.on_defer=fail \
+	    delivery.parallel=1
+	run --separate-stderr send_to 120
+	assert_status 0
+	assert_one_stderr_line
+	assert_stderr_contains "sent to <r001@example.org>, <r002@example.org>, <r003@example.org> and 97 more; queued for <r101@example.org>, <r102@example.org>, <r103@example.org> and 17 more, will retry"
+	mapfile -t expected < <(rcpts 100)
+	assert_each_once "${expected[@]}"
+	assert_queued 1
+	setup_fix partly
+	run --separate-stderr "$CFSENDMAIL" -C "$CONF" -q
+	assert_status 0
+	mapfile -t expected < <(rcpts 120 | tail -n 20)
+	assert_each_once "${expected[@]}"
+	assert_nothing_kept
+}
+
+@test "nobody got it, on_defer = fail: 75 and nothing kept, even with a recipient refused" {
+	Q=$BATS_TEST_TMPDIR/queue
+	server_start --rcpt-reply a@example.org="550 5.1.1 User unknown" \
+	    --rcpt-reply b@example.org="451 4.3.0 Try later"
+	write_config delivery.attempts=2 delivery.on_defer=fail
+	run --separate-stderr send a@example.org b@example.org
+	assert_status 75
+	assert_stderr_contains "<a@example.org> refused: 550 5.1.1 User unknown"
+	assert_stderr_contains "not sent, try again later: 451 4.3.0 Try later"
+	assert_received 0
+	assert_nothing_kept
+}
+
 # --- permanent failures ---------------------------------------------------
 
 @test "550 for 3 of 120 recipients: the 117 others get it once, exit 67" {
@@ -432,9 +791,9 @@ check_batches() {
 	assert_no_violations
 }
 
-@test "535 at AUTH: exit 77 with the api_token / Email Sending: Edit hint" {
+@test "535 at AUTH, on_defer = fail: exit 77 with the api_token / Email Sending: Edit hint" {
 	server_start --token other-token
-	write_config
+	write_config delivery.on_defer=fail
 	run --separate-stderr send_to 1
 	assert_status 77
 	assert_stdout_empty

@@ -312,9 +312,9 @@ refute_secrets() {
 	exim_logged " A=login:api_token "
 }
 
-@test "exim: a wrong token exits 77 with Exim's 535 and the api_token hint" {
+@test "exim: a wrong token exits 77 (on_defer = fail) with Exim's 535 and the api_token hint" {
 	exim_start
-	exim_config relay.token=not-the-token
+	exim_config relay.token=not-the-token delivery.on_defer=fail
 	run "$CFSENDMAIL" -C "$CONF" someone@example.org \
 	    <<<$'Subject: refused\n\nbody'
 	assert_status 77
@@ -329,9 +329,9 @@ refute_secrets() {
 	refute_file_contains "$EXIM_LOG/mainlog" " <= "
 }
 
-@test "exim: a wrong token exits 77 with AUTH LOGIN too" {
+@test "exim: a wrong token exits 77 (on_defer = fail) with AUTH LOGIN too" {
 	exim_start plain=no
-	exim_config relay.token=not-the-token
+	exim_config relay.token=not-the-token delivery.on_defer=fail
 	run "$CFSENDMAIL" -C "$CONF" someone@example.org \
 	    <<<$'Subject: refused\n\nbody'
 	assert_status 77

@@ -453,7 +453,7 @@ check_background() {
 	run --separate-stderr send 8 a@example.org b@example.org
 	assert_status 0
 	id=$(one_entry)
-	assert_stderr_contains "$id: queued"
+	assert_stderr_contains "$id: sent to <a@example.org>; queued for <b@example.org>, will retry"
 	assert_received 1
 	[ "$(envelope_field 1 rcpt_tos)" = a@example.org ] ||
 	    _fail "first delivery went to: $(envelope_field 1 rcpt_tos)"
