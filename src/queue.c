@@ -29,6 +29,17 @@
  *             the old envelope, as ID.env.orig) hard-linked into
  *             failed/; tmp/ID.new renamed to failed/ID.env (the entry
  *             is in failed/); new/ID.env and new/ID.msg unlinked.
+ *   requeue (failed/ back to new/; never a damaged entry): the data file
+ *             locked all along; the envelope, its clock restarted
+ *             (queue_envelope_restart()), written to tmp/ID.new; the
+ *             data file hard-linked into new/;
+ *             tmp/ID.new renamed to new/ID.env, fsync new/; failed/ID.env
+ *             unlinked (the entry is in new/), fsync failed/; then
+ *             failed/ID.msg unlinked.  Cut short before failed/ID.env
+ *             goes, it looks like a move to failed/ cut short and is
+ *             finished as one (the entry stays in failed/, and the
+ *             requeue was never acknowledged); after, failed/ID.msg is a
+ *             stale link, removed when the entry is delivered.
  * So, for an id in new/ that nobody holds locked:
  *   .msg and .env, and failed/ID.env with failed/ID.msg the same file:
  *     a move to failed/ was interrupted: it is finished;
@@ -890,6 +901,133 @@ queue_quarantine(struct queue *q, struct queue_entry *e, const char *reason,
 		return -1;
 	e->env.damaged = 1;
 	return move_to_failed(q, e, e->has_env, err, errlen);
+}
+
+/* No failed/ID.msg: an envelope alone is damaged, else no entry (0). */
+static int
+failed_without_data(const struct queue *q, const char *id, char *err,
+    size_t errlen)
+{
+	switch (exists(q, "failed", id, ".env")) {
+	case 0:
+		return 0;
+	case 1:
+		snprintf(err, errlen, "damaged: the data file is missing");
+		return QUEUE_DAMAGED;
+	default:
+		snprintf(err, errlen, "cannot look at queue entry %s: %s", id,
+		    strerror(errno));
+		return -1;
+	}
+}
+
+/*
+ * Lock failed/ID for a requeue and load its envelope: 1 when locked; 0
+ * when it is no entry of failed/ now, or another process holds it;
+ * QUEUE_DAMAGED, with the reason in err, when it cannot be sent again;
+ * -1 on error.
+ */
+static int
+lock_failed(struct queue *q, struct queue_entry *e, char *err,
+    size_t errlen)
+{
+	char	 path[PATH_MAX];
+	int	 rc;
+
+	if (path_of(path, sizeof(path), q, "failed", e->id, ".msg") == -1)
+		return 0;
+	if ((e->fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
+		if (errno == ENOENT)
+			return failed_without_data(q, e->id, err, errlen);
+		snprintf(err, errlen, "cannot open %s: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	e->has_msg = 1;
+	if ((rc = take_lock(q, e, "failed", ".msg", err, errlen)) != 1)
+		return rc;
+	rc = load_env(q, "failed", e->id, &e->env, err, errlen);
+	if (rc == -1 && errno == ENOENT)
+		return 0;	/* requeued by another process meanwhile */
+	if (rc != 0)
+		return rc;
+	if (e->env.damaged) {
+		/* the last reply of a quarantined entry says what was wrong */
+		snprintf(err, errlen, "%s", e->env.last_reply ?
+		    e->env.last_reply : "damaged");
+		return QUEUE_DAMAGED;
+	}
+	if (e->env.nrcpts == 0) {
+		snprintf(err, errlen, "damaged: the envelope lists no "
+		    "recipients");
+		return QUEUE_DAMAGED;
+	}
+	return 1;
+}
+
+/* The locked entry e of failed/, its envelope rewritten, into new/. */
+static int
+move_to_new(struct queue *q, struct queue_entry *e, char *err,
+    size_t errlen)
+{
+	char		 src[PATH_MAX], dst[PATH_MAX];
+	const char	*step = "link";
+
+	if (write_env(q, e, ".new", err, errlen) == -1)
+		return -1;
+	if (path_of(src, sizeof(src), q, "failed", e->id, ".msg") == -1 ||
+	    path_of(dst, sizeof(dst), q, "new", e->id, ".msg") == -1)
+		goto fail;
+	/* new/ID.msg already ours: what a requeue cut short left */
+	if (link(src, dst) == -1 && (errno != EEXIST ||
+	    !same_file(q, "new", e->id, ".msg", e->fd)))
+		goto fail;
+	step = "rename";
+	if (move(q, e->id, "tmp", ".new", "new", ".env") == -1 ||
+	    sync_dir(q, "new") == -1)
+		goto fail;
+	step = "unlink";
+	if (remove_file(q, "failed", e->id, ".env") == -1 ||
+	    sync_dir(q, "failed") == -1)
+		goto fail;
+	/* a stale link left here is dropped when the entry is delivered */
+	remove_file(q, "failed", e->id, ".msg");
+	return 0;
+fail:
+	snprintf(err, errlen, "cannot requeue %s (%s): %s", e->id, step,
+	    strerror(errno));
+	return -1;
+}
+
+int
+queue_requeue(struct queue *q, const char *id, time_t now, char *was,
+    size_t waslen, char *err, size_t errlen)
+{
+	struct queue_entry	 e;
+	char			 why[QUEUE_REASON_MAX];
+	int			 rc, vr;
+
+	entry_init(&e);
+	if (!id_usable(id)) {
+		snprintf(err, errlen, "invalid queue id %s", id);
+		return -1;
+	}
+	strlcpy(e.id, id, sizeof(e.id));
+	rc = lock_failed(q, &e, err, errlen);
+	/* a data file that no longer matches its envelope is never sent */
+	if (rc == 1 && (vr = queue_verify(&e, why, sizeof(why))) != 0) {
+		strlcpy(err, why, errlen);
+		rc = vr == QUEUE_DAMAGED ? QUEUE_DAMAGED : -1;
+	}
+	if (rc == 1) {
+		snprintf(was, waslen, "%s", e.env.last_reply ?
+		    e.env.last_reply : "no reason kept");
+		queue_envelope_restart(&e.env, now);
+		if (move_to_new(q, &e, err, errlen) == -1)
+			rc = -1;
+	}
+	queue_entry_free(&e);
+	return rc;
 }
 
 int

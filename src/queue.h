@@ -136,6 +136,19 @@ int	queue_fail(struct queue *, struct queue_entry *, const char *reason,
  */
 int	queue_quarantine(struct queue *, struct queue_entry *,
 	    const char *reason, char *err, size_t errlen);
+/*
+ * Send an entry of failed/ again: move it back to new/ with its clock
+ * restarted (queue_envelope_restart(): no attempts, due now, its waiting
+ * and so its expiry counted from now); its recipients are those it
+ * failed for.  The reason it
+ * failed goes to was (and stays its last reply).  Returns 1 when
+ * requeued; 0 when id is no entry of failed/ now (or another process is
+ * requeueing it); QUEUE_DAMAGED, with the reason in err, for an entry
+ * that cannot be sent again (marked damaged, no recipients, a data file
+ * missing or not matching its checksum), left as it is; -1 on error.
+ */
+int	queue_requeue(struct queue *, const char *id, time_t now, char *was,
+	    size_t waslen, char *err, size_t errlen);
 /* Position the data file at the start (for each delivery attempt). */
 int	queue_rewind(struct queue_entry *);
 /*

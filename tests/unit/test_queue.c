@@ -992,6 +992,107 @@ test_id_valid(void)
 	queue_close(&q);
 }
 
+/* Move the entry id of new/ to failed/ as refused, with reason. */
+static int
+fail_entry(struct queue *q, const char *id, const char *reason)
+{
+	struct queue_entry	 e;
+	int			 rc = -1;
+
+	if (queue_lock(q, id, &e, err, sizeof(err)) == 1)
+		rc = queue_fail(q, &e, reason, err, sizeof(err));
+	queue_entry_free(&e);
+	return rc;
+}
+
+/* failed/ back to new/ (queue_requeue()), and what it refuses. */
+static void
+test_requeue(void)
+{
+	struct queue		 q;
+	struct queue_entry	 e;
+	char			 dir[PATH_MAX], a[PATH_MAX * 2];
+	char			 b[PATH_MAX * 2], id[QUEUE_ID_MAX], was[256];
+	time_t			 now = time(NULL);
+
+	snprintf(dir, sizeof(dir), "%s/requeue", base);
+	if (queue_open(&q, dir, err, sizeof(err)) == -1 ||
+	    make_entry(&q, "Subject: x\n\nbody\n", 1, id) == -1 ||
+	    fail_entry(&q, id, "550 5.1.1 User unknown") == -1) {
+		ok(0, "requeue: setup: %s", err);
+		return;
+	}
+	is_int(queue_requeue(&q, id, now, was, sizeof(was), err,
+	    sizeof(err)), 1, "requeue: done");
+	is_str(was, "550 5.1.1 User unknown", "requeue: the reason it failed");
+	ok(count_files(dir, "failed") == 0 && count_files(dir, "tmp") == 0 &&
+	    exists(dir, "new", id, ".msg") && exists(dir, "new", id, ".env"),
+	    "requeue: in new/, nothing left in failed/ or tmp/");
+	is_int(queue_lock(&q, id, &e, err, sizeof(err)), 1, "requeue: locked "
+	    "as a queued entry");
+	ok(e.env.attempts == 0 && e.env.next_attempt == 0 &&
+	    e.env.seen == now && e.env.waited == 0 &&
+	    e.env.created == 1700000000 && e.env.nrcpts == 3 &&
+	    strcmp(e.env.last_reply, "550 5.1.1 User unknown") == 0 &&
+	    e.env.dsn_notify != NULL && e.env.is_bounce,
+	    "requeue: clock restarted, the rest (arrival time too) kept");
+	is_int(queue_verify(&e, err, sizeof(err)), 0, "requeue: the data "
+	    "matches its checksum");
+	queue_entry_free(&e);
+	is_int(queue_requeue(&q, id, now, was, sizeof(was), err,
+	    sizeof(err)), 0, "requeue: not in failed/ any more");
+	is_int(queue_requeue(&q, "../new/x", now, was, sizeof(was), err,
+	    sizeof(err)), -1, "requeue: an id that is a path");
+
+	/* cut short before failed/ID.env goes: a queue run finishes it as
+	 * the move to failed/ it looks like; the requeue can be redone */
+	fail_entry(&q, id, "550 5.1.1 User unknown");
+	snprintf(a, sizeof(a), "%s/failed/%s.msg", dir, id);
+	snprintf(b, sizeof(b), "%s/new/%s.msg", dir, id);
+	link(a, b);
+	snprintf(a, sizeof(a), "%s/failed/%s.env", dir, id);
+	snprintf(b, sizeof(b), "%s/new/%s.env", dir, id);
+	link(a, b);
+	is_int(queue_lock(&q, id, &e, err, sizeof(err)), 0, "requeue cut "
+	    "short: not a queued entry");
+	ok(count_files(dir, "new") == 0 && exists(dir, "failed", id, ".msg") &&
+	    exists(dir, "failed", id, ".env"), "requeue cut short: still in "
+	    "failed/");
+	snprintf(b, sizeof(b), "%s/new/%s.msg", dir, id);
+	snprintf(a, sizeof(a), "%s/failed/%s.msg", dir, id);
+	link(a, b);
+	is_int(queue_requeue(&q, id, now, was, sizeof(was), err,
+	    sizeof(err)), 1, "requeue cut short: redone over its link");
+	ok(count_files(dir, "failed") == 0 && count_files(dir, "new") == 2,
+	    "requeue cut short: redone");
+
+	/* damaged: refused, left as it is */
+	if (queue_lock(&q, id, &e, err, sizeof(err)) == 1)
+		queue_quarantine(&q, &e, "damaged: the envelope is torn", err,
+		    sizeof(err));
+	queue_entry_free(&e);
+	is_int(queue_requeue(&q, id, now, was, sizeof(was), err,
+	    sizeof(err)), QUEUE_DAMAGED, "requeue: damaged refused");
+	is_str(err, "damaged: the envelope is torn", "requeue: damaged, why");
+	ok(exists(dir, "failed", id, ".msg") && count_files(dir, "new") == 0,
+	    "requeue: damaged left in failed/");
+
+	/* a data file changed in failed/: refused */
+	make_entry(&q, "Subject: y\n\nbody\n", 0, id);
+	fail_entry(&q, id, "expired");
+	snprintf(a, sizeof(a), "%s/failed/%s.msg", dir, id);
+	write_text(a, "Subject: z\n\nbody\n", 17);
+	is_int(queue_requeue(&q, id, now, was, sizeof(was), err,
+	    sizeof(err)), QUEUE_DAMAGED, "requeue: changed data refused");
+	is_str(err, "damaged: the data file does not match its checksum",
+	    "requeue: changed data, why");
+	/* an envelope without its data file: refused */
+	unlink(a);
+	is_int(queue_requeue(&q, id, now, was, sizeof(was), err,
+	    sizeof(err)), QUEUE_DAMAGED, "requeue: no data file refused");
+	queue_close(&q);
+}
+
 int
 main(void)
 {
@@ -1012,6 +1113,7 @@ main(void)
 	test_clean();
 	test_restart();
 	test_id_valid();
+	test_requeue();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", base);
 	if (system(cmd) != 0)
 		fprintf(stderr, "# could not remove %s\n", base);
