@@ -524,6 +524,7 @@ parse_long(struct ctx *c, const char *word)
 		{ "--help", OPTIONS_HELP },
 		{ "--serverinfo", OPTIONS_SERVERINFO },
 		{ "--check-config", OPTIONS_CHECK_CONFIG },
+		{ "--requeue", OPTIONS_REQUEUE },
 	};
 	char	 q[QUOTE_MAX];
 	size_t	 i;
@@ -564,6 +565,22 @@ take_rcpts(struct ctx *c, int n, char *words[], int after_dashdash)
 		c->o->rcpts[i] = words[i];
 	c->o->rcpts[n] = NULL;
 	c->o->nrcpts = (size_t)n;
+	return 0;
+}
+
+/* --requeue: the words are queue ids, as -qI takes them, or "all". */
+static int
+check_requeue(struct ctx *c)
+{
+	size_t	 i;
+
+	if (c->o->nrcpts == 0)
+		return fail(c, "--requeue needs the queue ids to send again "
+		    "(cfsendmail -bp lists them), or all");
+	for (i = 0; i < c->o->nrcpts; i++)
+		if (!valid_queue_id(c->o->rcpts[i]))
+			return fail_value(c, "--requeue", c->o->rcpts[i],
+			    "a queue id, or all");
 	return 0;
 }
 
@@ -621,7 +638,13 @@ options_parse(struct options *o, int argc, char *argv[], char *err,
 	}
 	if (o->json && o->mode != OPTIONS_LIST_QUEUE)
 		return fail(&c, "--json goes only with -bp (or mailq)");
-	return take_rcpts(&c, n - i, argv + i, dashdash);
+	if (take_rcpts(&c, n - i, argv + i, dashdash) == -1)
+		return -1;
+	if (o->mode == OPTIONS_REQUEUE && check_requeue(&c) == -1) {
+		options_free(o);
+		return -1;
+	}
+	return 0;
 }
 
 void

@@ -38,6 +38,9 @@
  *
  * Long options: --version, --help, --serverinfo and --check-config are
  * modes; --json is the format of -bp (refused with any other mode).
+ * --requeue is a mode too: the words after the options are the queue
+ * ids it works on (or "all"), kept in rcpts; at least one, each with the
+ * syntax of -qI's id.
  */
 #ifndef CFSENDMAIL_OPTIONS_H
 #define CFSENDMAIL_OPTIONS_H
@@ -58,6 +61,7 @@ enum options_mode {
 	OPTIONS_HELP,		/* --help */
 	OPTIONS_SERVERINFO,	/* --serverinfo */
 	OPTIONS_CHECK_CONFIG,	/* --check-config */
+	OPTIONS_REQUEUE,	/* --requeue ID... | all */
 };
 
 enum options_delivery {
@@ -105,7 +109,8 @@ struct options {
 	int			 json;		/* --json (with -bp only) */
 	char			 error_mode;	/* -oe/-e: m p q w e, or 0 */
 	/* Recipient words in argv order, pointing into argv; NULL
-	 * terminated; never NULL after a successful parse. */
+	 * terminated; never NULL after a successful parse.  With
+	 * --requeue, the queue ids (or "all"). */
 	char			**rcpts;
 	size_t			 nrcpts;
 };

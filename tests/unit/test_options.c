@@ -811,6 +811,40 @@ test_caller_system_tools(void)
 	options_free(&o);
 }
 
+/* --requeue ID... | all: a mode whose words are queue ids. */
+static void
+test_requeue(void)
+{
+	struct options	 o;
+
+	is_int(SM(&o, "--requeue", "1796207770.531847.5af1fb3e"), 0,
+	    "--requeue ID: accepted");
+	ok(o.mode == OPTIONS_REQUEUE && o.nrcpts == 1 &&
+	    strcmp(o.rcpts[0], "1796207770.531847.5af1fb3e") == 0,
+	    "--requeue ID: the id kept");
+	options_free(&o);
+	is_int(SM(&o, "-v", "--requeue", "1.2.3", "4.5.6"), 0,
+	    "--requeue ID ID: accepted");
+	is_str(rcpts(&o), "1.2.3 4.5.6", "--requeue ID ID: both ids");
+	options_free(&o);
+	is_int(SM(&o, "--requeue", "all"), 0, "--requeue all: accepted");
+	ok(o.mode == OPTIONS_REQUEUE && strcmp(rcpts(&o), "all") == 0,
+	    "--requeue all");
+	options_free(&o);
+	is_int(SM(&o, "--requeue"), -1, "--requeue alone: refused");
+	ok(o.rcpts == NULL && strstr(err, "--requeue needs the queue ids") !=
+	    NULL, "--requeue alone: says what it needs");
+	options_free(&o);
+	is_int(SM(&o, "--requeue", "--", "../new/x"), -1, "--requeue with a "
+	    "path: refused");
+	is_str(err, "invalid --requeue value \"../new/x\" (a queue id, or "
+	    "all)", "--requeue with a path: why");
+	options_free(&o);
+	is_int(SM(&o, "--requeue", "1.2.3", "-v"), -1, "--requeue: an "
+	    "option after the ids is refused");
+	options_free(&o);
+}
+
 int
 main(void)
 {
@@ -835,5 +869,6 @@ main(void)
 	test_caller_php();
 	test_caller_mail_clients();
 	test_caller_system_tools();
+	test_requeue();
 	return done_testing();
 }
