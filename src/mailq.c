@@ -118,6 +118,9 @@ text_entry(struct listing *l, const char *id, const struct queue_envelope *v,
 	for (i = 0; i < v->nrcpts; i++)
 		buf_addf(out, "    to <%s>\n", v->rcpts[i]);
 	text_status(out, v, info, l->now);
+	if (info->state == QS_FAILED)
+		buf_addf(out, "    to send it again: cfsendmail --requeue %s\n",
+		    id);
 }
 
 /* A number, or null when not known (negative). */
