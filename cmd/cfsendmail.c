@@ -48,6 +48,7 @@ SYSCONFDIR "/cfsendmail.conf\n"
 "  -q           deliver every queued entry now\n"
 "  -q5m         a periodic run (timer, cron): deliver what is due\n"
 "  -qI<id>      deliver one entry now    -bv  show the resolved envelope\n"
+"  --requeue id...|all  put failed entries back in the queue\n"
 "  --serverinfo    connect and describe the relay, send nothing\n"
 "  --check-config  check the config file, no network\n"
 "\n"
@@ -78,6 +79,8 @@ run(const struct options *opts, const struct config *cfg, struct outcome *o)
 		return serverinfo_run(cfg, o);
 	case OPTIONS_CHECK_CONFIG:
 		return serverinfo_check_config(cfg, o);
+	case OPTIONS_REQUEUE:
+		return runqueue_requeue(cfg, opts->rcpts, opts->nrcpts, o);
 	case OPTIONS_SMTP_STDIN:
 		return outcome_fail(o, EX_USAGE, "-bs (SMTP on standard "
 		    "input) is not supported");

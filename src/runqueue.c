@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sysexits.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "attempt.h"
 #include "deliver.h"
@@ -158,11 +159,17 @@ report_missing(struct run *r)
 	}
 	if (queue_peek(&r->q, "failed", r->only, r->now, &v, &info, err,
 	    sizeof(err)) == 1) {
-		outcome_fail(r->o, EX_USAGE, "%s is in %s/failed, %s: %s; see "
-		    "cfsendmail(8) to send it again", r->only, r->q.dir,
-		    info.state == QS_DAMAGED ? "damaged" : "refused for good",
-		    info.state == QS_DAMAGED ? info.reason : v.last_reply ?
-		    v.last_reply : "no reason kept");
+		/* the reasons of damage start with "damaged:" */
+		if (info.state == QS_DAMAGED)
+			outcome_fail(r->o, EX_USAGE, "%s is in %s/failed, %s; "
+			    "see cfsendmail(8), QUEUE", r->only, r->q.dir,
+			    info.reason[0] ? info.reason : v.last_reply ?
+			    v.last_reply : "damaged");
+		else
+			outcome_fail(r->o, EX_USAGE, "%s is in %s/failed, "
+			    "refused for good: %s; cfsendmail --requeue %s "
+			    "sends it again", r->only, r->q.dir, v.last_reply ?
+			    v.last_reply : "no reason kept", r->only);
 		queue_envelope_free(&v);
 		return;
 	}
@@ -213,5 +220,86 @@ runqueue_run(const struct config *cfg, const char *id, int due_only,
 	    r.sent, r.deferred, r.failed, r.damaged, r.unreachable ?
 	    " (relay unreachable)" : "");
 	log_no_notices(&r);
+	return o->code;
+}
+
+/* What --requeue is doing. */
+struct requeue {
+	struct queue	 q;
+	struct outcome	*o;
+	time_t		 now;
+	int		 all;		/* ids from failed/ itself */
+	unsigned int	 done;
+};
+
+/* One entry of failed/ back into the queue; see runqueue_requeue(). */
+static int
+requeue_one(const char *id, void *arg)
+{
+	struct requeue	*r = arg;
+	char		 was[QUEUE_REASON_MAX], err[512];
+
+	if (!r->all && !queue_id_valid(id)) {
+		outcome_fail(r->o, EX_USAGE, "%s is not a queue id "
+		    "(cfsendmail -bp lists them)", id);
+		return 0;
+	}
+	switch (queue_requeue(&r->q, id, r->now, was, sizeof(was), err,
+	    sizeof(err))) {
+	case 1:
+		r->done++;
+		buf_addf(&r->o->out, "%s: requeued (it had failed: %s)\n", id,
+		    was);
+		log_info("%s: requeued from failed/ by uid %u; it had failed: "
+		    "%s", id, (unsigned int)getuid(), was);
+		break;
+	case 0:
+		/* "all": requeued by another process meanwhile */
+		if (!r->all)
+			outcome_fail(r->o, EX_USAGE, "%s is not in %s/failed "
+			    "(cfsendmail -bp lists the failed entries)", id,
+			    r->q.dir);
+		break;
+	case QUEUE_DAMAGED:
+		outcome_fail(r->o, EX_DATAERR, "%s: not requeued, %s: inspect "
+		    "%s/failed/%s.*, then remove them (see cfsendmail(8), "
+		    "QUEUE)", id, err, r->q.dir, id);
+		break;
+	default:
+		outcome_fail(r->o, EX_IOERR, "%s", err);
+	}
+	return 0;
+}
+
+int
+runqueue_requeue(const struct config *cfg, char *const *ids, size_t n,
+    struct outcome *o)
+{
+	struct requeue	 r;
+	char		 err[512];
+	size_t		 i;
+
+	memset(&r, 0, sizeof(r));
+	r.o = o;
+	r.now = time(NULL);
+	for (i = 0; i < n; i++)
+		r.all |= strcmp(ids[i], "all") == 0;
+	if (queue_open(&r.q, cfg->queue_dir, err, sizeof(err)) == -1)
+		return outcome_fail(o, EX_CANTCREAT, "%s", err);
+	if (r.all) {
+		if (queue_foreach(&r.q, "failed", requeue_one, &r, err,
+		    sizeof(err)) == -1)
+			outcome_fail(o, EX_IOERR, "%s", err);
+	} else
+		for (i = 0; i < n; i++)
+			requeue_one(ids[i], &r);
+	if (r.done > 0)
+		buf_addf(&o->out, "%u requeued: the next queue run sends %s "
+		    "(cfsendmail -q: now)\n", r.done, r.done == 1 ? "it" :
+		    "them");
+	else if (r.all && o->code == 0)
+		buf_addf(&o->out, "nothing to requeue: %s/failed is empty\n",
+		    r.q.dir);
+	queue_close(&r.q);
 	return o->code;
 }

@@ -30,5 +30,14 @@
 /* id: -qI<id>, or NULL for the whole queue; due_only: -q<interval>. */
 int	runqueue_run(const struct config *, const char *id, int due_only,
 	    struct outcome *);
+/*
+ * --requeue: the entries ids[0..n-1] of failed/ ("all": every one) back
+ * into the queue with their clock restarted (queue_requeue()), for the
+ * next queue run; one line each on stdout, the reason they had failed in
+ * the log.  A damaged entry is refused (EX_DATAERR) naming its files; an
+ * id not in failed/ is EX_USAGE; the others are requeued all the same.
+ */
+int	runqueue_requeue(const struct config *, char *const *ids, size_t n,
+	    struct outcome *);
 
 #endif

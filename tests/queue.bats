@@ -1089,6 +1089,169 @@ tmp_has_msg() {
 	assert_no_files new tmp failed
 }
 
+# --- sending failed mail again (issue 21) ------------------------------------
+
+# env_of SUB ID KEY -- the value of KEY in $Q/SUB/ID.env
+env_of() {
+	sed -n "s/^$3 //p" "$Q/$1/$2.env"
+}
+
+@test "--requeue ID: a refused message is sent again once fixed; -bp shows how; its clock starts again" {
+	server_start --rcpt-reply gone@example.org="550 5.1.1 User unknown"
+	write_config
+	run --separate-stderr send 1 gone@example.org
+	assert_status 67
+	id=$(ids failed)
+	[ -n "$id" ] || _fail "nothing in failed/:" "$(files failed)"
+	# an arrival time well before the requeue
+	"$PYTHON3" "$QENV" set "$Q/failed/$id.env" created 1700000000 ||
+	    _fail "cannot edit failed/$id.env"
+	run --separate-stderr cf -bp
+	assert_output_contains "    failed: 550 5.1.1 User unknown"
+	assert_output_contains "    to send it again: cfsendmail --requeue $id"
+	# the JSON listing keeps its documented fields, and only those
+	run --separate-stderr cf -bp --json
+	refute_output_contains "requeue"
+	run --separate-stderr cf -qI"$id"
+	assert_status 64
+	assert_stderr_contains "cfsendmail --requeue $id sends it again"
+	server_stop
+
+	server_start		# the address was fixed on the relay's side
+	write_config
+	t0=$(date +%s)
+	run --separate-stderr cf --requeue "$id"
+	assert_status 0
+	[ -z "$stderr" ] || _fail "stderr:" "$stderr"
+	assert_output_contains "$id: requeued (it had failed: 550 5.1.1 User unknown)"
+	assert_output_contains "1 requeued: the next queue run sends it"
+	assert_no_files failed tmp
+	[ "$(one_entry)" = "$id" ] || _fail "not back in new/:" "$(files new)"
+	# queue_envelope_restart(): no attempts, due now, waiting counted
+	# from now; the arrival time stays
+	[ "$(env_of new "$id" attempts)" = 0 ] &&
+	    [ "$(env_of new "$id" next)" = 0 ] &&
+	    [ "$(env_of new "$id" waited)" = 0 ] &&
+	    [ "$(env_of new "$id" seen)" -ge "$t0" ] &&
+	    [ "$(env_of new "$id" created)" = 1700000000 ] ||
+	    _fail "the clock was not restarted:" "$(cat "$Q/new/$id.env")"
+	assert_file_contains "$Q/new/$id.env" $'\nlast 550 5.1.1 User unknown\n'
+	run cf -bp
+	assert_output_contains "attempts 0, next attempt now"
+	assert_output_contains "last reply: 550 5.1.1 User unknown"
+	# the timer's run finds it due
+	run --separate-stderr cf -q5m
+	assert_status 0
+	assert_each_once 1 1
+	assert_no_files new tmp failed
+	# once only
+	run --separate-stderr cf --requeue "$id"
+	assert_status 64
+	assert_stderr_contains "$id is not in $Q/failed"
+	run --separate-stderr cf --requeue 1.2.nosuchid
+	assert_status 64
+	assert_stderr_contains "1.2.nosuchid is not a queue id"
+}
+
+@test "--requeue: an expired entry gets a whole max_age again" {
+	server_start
+	write_config queue.max_age=60
+	send 1 -odq a@example.org || _fail "queueing failed"
+	id=$(one_entry)
+	# what an hour of failed attempts leaves (src/envfile.h, src/qclock.h)
+	env_set "$id" attempts 7
+	env_set "$id" waited 3600
+	run --separate-stderr cf -q
+	assert_stderr_contains "$id: expired after 60m in the queue"
+	[ -e "$Q/failed/$id.env" ] || _fail "not in failed/:" "$(files failed)"
+	run --separate-stderr cf --requeue "$id"
+	assert_status 0
+	assert_output_contains "$id: requeued (it had failed: expired after 60m"
+	[ "$(env_of new "$id" waited)" = 0 ] &&
+	    [ "$(env_of new "$id" attempts)" = 0 ] ||
+	    _fail "the clock was not restarted:" "$(cat "$Q/new/$id.env")"
+	run --separate-stderr cf -q
+	assert_status 0
+	assert_each_once 1 1
+	assert_no_files new tmp failed
+}
+
+@test "--requeue refuses a damaged entry, naming its files; --requeue all sends the others" {
+	server_start --rcpt-reply gone@example.org="550 5.1.1 User unknown"
+	write_config
+	send 1 -odq a@example.org || _fail "queueing 1 failed"
+	id1=$(one_entry)
+	damage_msg_changed "$id1"
+	run --separate-stderr send 2 gone@example.org
+	assert_status 67
+	run --separate-stderr send 3 gone@example.org
+	assert_status 67
+	run --separate-stderr cf -q
+	assert_status 65		# 1 quarantined
+	[ "$(ids failed | wc -l)" -eq 3 ] || _fail "failed/:" "$(files failed)"
+	run --separate-stderr cf -bp
+	[ "$(grep -c 'to send it again: cfsendmail --requeue' <<<"$output")" -eq 2 ] ||
+	    _fail "expected the hint for the 2 refused entries only:" "$output"
+	refute_output_contains "cfsendmail --requeue $id1"
+
+	run --separate-stderr cf --requeue "$id1"
+	assert_status 65
+	assert_stderr_one_line
+	assert_stderr_contains "$id1: not requeued, damaged: the data file has"
+	assert_stderr_contains ": inspect $Q/failed/$id1.*, then remove them"
+	[ -e "$Q/failed/$id1.msg" ] && [ -e "$Q/failed/$id1.env" ] ||
+	    _fail "the damaged entry was touched:" "$(files failed)"
+	assert_no_files new
+	server_stop
+
+	server_start
+	write_config
+	run --separate-stderr cf --requeue all
+	assert_status 65
+	assert_stderr_one_line
+	assert_stderr_contains "$id1: not requeued"
+	[ "$(grep -c ': requeued (it had failed: 550 5.1.1 User unknown)' <<<"$output")" -eq 2 ] ||
+	    _fail "expected 2 requeued:" "$output"
+	assert_output_contains "2 requeued: the next queue run sends them"
+	[ "$(ids failed)" = "$id1" ] || _fail "failed/:" "$(files failed)"
+	run --separate-stderr cf -q
+	assert_status 0
+	assert_each_once 2 3
+	assert_no_files new tmp
+	run --separate-stderr cf --requeue all
+	assert_status 65	# the damaged one, said again
+	refute_output_contains "requeued"
+}
+
+@test "--requeue all with nothing failed: said, exit 0" {
+	write_config
+	run --separate-stderr cf --requeue all
+	assert_status 0
+	assert_output_contains "nothing to requeue: $Q/failed is empty"
+}
+
+@test "setgid: a group member may requeue failed mail, as it may run the queue" {
+	server_start --rcpt-reply gone@example.org="550 5.1.1 User unknown"
+	sg_install
+	run --separate-stderr sg_send 1 gone@example.org
+	assert_status 67
+	id=$(ids failed)
+	[ -n "$id" ] || _fail "nothing in failed/:" "$(files failed)"
+	server_stop
+	server_start
+	sg_config
+	run --separate-stderr as_user "$SGBIN" --requeue "$id"
+	assert_status 0
+	assert_output_contains "$id: requeued"
+	assert_no_files failed
+	[ "$(stat -c %a "$Q/new/$id.env")" = 660 ] ||
+	    _fail "new/$id.env has mode $(stat -c %a "$Q/new/$id.env")"
+	run --separate-stderr as_user "$SGBIN" -q
+	assert_status 0
+	assert_each_once 1 1
+	assert_no_files new tmp failed
+}
+
 # --- the JSON listing ------------------------------------------------------------
 
 # newest [SUB] -- the id of the newest entry in $Q/SUB (ids sort by age)
