@@ -479,7 +479,7 @@ setup_break() {
 	refused)
 		# no server: port 1, where nothing listens
 		CODE=75
-		SAYS=("Connection refused") ;;
+		SAYS=("Connection refused" "check [relay] host and port") ;;
 	untrusted)
 		server_start --cert "$CERTS/otherca-server.pem" \
 		    --key "$CERTS/otherca-server.key"
@@ -672,6 +672,20 @@ check_setup_failure() {
 	assert_status 0
 	assert_each_once fg@example.org
 	assert_nothing_kept
+}
+
+@test "setup failure: the queued line, with what to fix, is in syslog too" {
+	mount_ns_or_skip
+	server_start --token other-token
+	syslog_start
+	write_config log.syslog=yes
+	run --separate-stderr with_syslog bash -c \
+	    'printf "Subject: x\n\nbody\n" | "$1" -C "$2" a@example.org' _ \
+	    "$CFSENDMAIL" "$CONF"
+	assert_status 0
+	assert_stderr_contains ": queued, will retry (cfsendmail -q): 535 5.7.8"
+	assert_file_contains "$SYSLOG" ": queued, will retry (cfsendmail -q): 535 5.7.8 Authentication failed -- check that [relay] username is api_token"
+	refute_file_contains "$SYSLOG" "not sent"
 }
 
 @test "--serverinfo and --check-config stay strict about a refused token and an untrusted certificate" {

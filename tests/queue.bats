@@ -1223,6 +1223,19 @@ env_of() {
 	refute_output_contains "requeued"
 }
 
+@test "--requeue: the reason the entry had failed is logged" {
+	mount_ns_or_skip
+	server_start --rcpt-reply gone@example.org="550 5.1.1 User unknown"
+	syslog_start
+	write_config log.syslog=yes
+	run --separate-stderr send 1 gone@example.org
+	assert_status 67
+	id=$(ids failed)
+	run --separate-stderr with_syslog "$CFSENDMAIL" -C "$CONF" --requeue "$id"
+	assert_status 0
+	assert_file_contains "$SYSLOG" "$id: requeued from failed/ by uid 0; it had failed: 550 5.1.1 User unknown"
+}
+
 @test "--requeue all with nothing failed: said, exit 0" {
 	write_config
 	run --separate-stderr cf --requeue all
