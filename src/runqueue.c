@@ -13,6 +13,7 @@
 #include "log.h"
 #include "mailq.h"
 #include "notice.h"
+#include "printable.h"
 #include "qclock.h"
 #include "queue.h"
 #include "runqueue.h"
@@ -232,12 +233,17 @@ struct requeue {
 	unsigned int	 done;
 };
 
-/* One entry of failed/ back into the queue; see runqueue_requeue(). */
+/*
+ * One entry of failed/ back into the queue; see runqueue_requeue().  The
+ * reason it had failed goes to stdout escaped (outcome_fail() escapes
+ * stderr): the file may have been edited by hand.
+ */
 static int
 requeue_one(const char *id, void *arg)
 {
 	struct requeue	*r = arg;
 	char		 was[QUEUE_REASON_MAX], err[512];
+	char		 shown[PRINTABLE_SIZE(sizeof(was))];
 
 	if (!r->all && !queue_id_valid(id)) {
 		outcome_fail(r->o, EX_USAGE, "%s is not a queue id "
@@ -248,8 +254,9 @@ requeue_one(const char *id, void *arg)
 	    sizeof(err))) {
 	case 1:
 		r->done++;
+		printable(shown, sizeof(shown), was, strlen(was));
 		buf_addf(&r->o->out, "%s: requeued (it had failed: %s)\n", id,
-		    was);
+		    shown);
 		log_info("%s: requeued from failed/ by uid %u; it had failed: "
 		    "%s", id, (unsigned int)getuid(), was);
 		break;

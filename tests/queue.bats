@@ -1236,6 +1236,24 @@ env_of() {
 	assert_file_contains "$SYSLOG" "$id: requeued from failed/ by uid 0; it had failed: 550 5.1.1 User unknown"
 }
 
+@test "--requeue shows a hand-edited reason escaped, never raw to the terminal" {
+	server_start --rcpt-reply gone@example.org="550 5.1.1 User unknown"
+	write_config
+	run --separate-stderr send 1 gone@example.org
+	assert_status 67
+	id=$(ids failed)
+	# U+009B (CSI) and U+202E (right-to-left override): no C0 byte, so
+	# the envelope still parses
+	"$PYTHON3" "$QENV" set "$Q/failed/$id.env" last \
+	    "$(printf '550 \xc2\x9b2J \xe2\x80\xaeevil')" ||
+	    _fail "cannot edit failed/$id.env"
+	run --separate-stderr cf --requeue "$id"
+	assert_status 0
+	assert_output_contains '(it had failed: 550 \u009b2J \u202eevil)'
+	[[ $output != *$'\xc2\x9b'* && $output != *$'\xe2\x80\xae'* ]] ||
+	    _fail "raw control characters in:" "$output"
+}
+
 @test "--requeue all with nothing failed: said, exit 0" {
 	write_config
 	run --separate-stderr cf --requeue all
