@@ -550,7 +550,7 @@ no_delivery_running() {
 
 # check_setup_failure CASE -- the whole story of one setup failure
 check_setup_failure() {
-	local i
+	local i sessions mails
 	Q=$BATS_TEST_TMPDIR/queue
 	setup_break "$1" || return 1
 
@@ -578,9 +578,14 @@ check_setup_failure() {
 	    "$("$CFSENDMAIL" -C "$CONF" -bp 2>&1)" || return 1
 	assert_queued 2 || return 1
 
-	# a queue run: kept; loud (the failure's code) unless temporary
+	# a queue run: kept; loud (the failure's code) unless temporary; it
+	# stops at the first of the 3 entries: one session, one MAIL at most
 	run --separate-stderr send -odq q@example.org
 	assert_status 0 || return 1
+	if [ -n "$SERVER_PID" ]; then
+		sessions=$(sessions_count)
+		mails=$(count_in_transcript "C: MAIL FROM")
+	fi
 	run --separate-stderr "$CFSENDMAIL" -C "$CONF" -q
 	if [ "$CODE" -eq 75 ]; then
 		assert_status 0 || return 1
@@ -589,6 +594,11 @@ check_setup_failure() {
 		assert_stderr_says || return 1
 	fi
 	assert_queued 3 || return 1
+	if [ -n "$SERVER_PID" ]; then
+		assert_sessions $((sessions + 1)) || return 1
+		[ "$(count_in_transcript "C: MAIL FROM")" -le $((mails + 1)) ] ||
+		    _fail "the run went on after a setup failure" || return 1
+	fi
 	run "$CFSENDMAIL" -C "$CONF" -bp
 	assert_output_contains "to <q@example.org>" || return 1
 
