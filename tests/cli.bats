@@ -387,19 +387,21 @@ socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).sendto(sys.argv[2].encode(),
 
 @test "-bv and refusal lines escape C1 controls and bidi overrides in addresses" {
 	write_config
-	local rlo=$'a\u202eb@example.org' csi=$'c\u009b2Jd@example.org'
+	# the UTF-8 bytes of U+202E and U+009B: $'\u...' would need a UTF-8
+	# locale, which a fresh system (and cron) does not have
+	local rlo=$'a\xe2\x80\xaeb@example.org' csi=$'c\xc2\x9b2Jd@example.org'
 	run --separate-stderr "$CFSENDMAIL" -C "$CONF" -bv "$rlo" ok@example.org "$csi"
 	assert_status 67
 	assert_output $'sender: <alerts@example.com>\nrecipient: <ok@example.org>'
 	assert_stderr_contains '<a\u202eb@example.org> refused: the local part is not ASCII'
 	assert_stderr_contains '<c\u009b2Jd@example.org> refused: the local part is not ASCII'
-	[[ $stderr != *$'\u202e'* && $stderr != *$'\u009b'* ]] ||
+	[[ $stderr != *$'\xe2\x80\xae'* && $stderr != *$'\xc2\x9b'* ]] ||
 	    _fail "raw C1 or bidi on stderr:" "$(cat -A <<<"$stderr")"
 	# the same from a submission
 	run --separate-stderr send -odq "$rlo" ok@example.org
 	assert_status 67
 	assert_stderr_contains '<a\u202eb@example.org> refused'
-	[[ $stderr != *$'\u202e'* ]] || _fail "raw bidi on stderr:" "$stderr"
+	[[ $stderr != *$'\xe2\x80\xae'* ]] || _fail "raw bidi on stderr:" "$stderr"
 }
 
 # syslog_records -- what $SYSLOG holds but syslog_sync's marks
