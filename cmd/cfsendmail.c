@@ -16,6 +16,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "bsession.h"
 #include "config.h"
 #include "log.h"
 #include "mailq.h"
@@ -58,7 +59,8 @@ static int
 needs_token(enum options_mode mode)
 {
 	return mode == OPTIONS_DELIVER || mode == OPTIONS_RUN_QUEUE ||
-	    mode == OPTIONS_SERVERINFO || mode == OPTIONS_CHECK_CONFIG;
+	    mode == OPTIONS_SERVERINFO || mode == OPTIONS_CHECK_CONFIG ||
+	    mode == OPTIONS_SMTP_STDIN;
 }
 
 static int
@@ -79,8 +81,7 @@ run(const struct options *opts, const struct config *cfg, struct outcome *o)
 	case OPTIONS_CHECK_CONFIG:
 		return serverinfo_check_config(cfg, o);
 	case OPTIONS_SMTP_STDIN:
-		return outcome_fail(o, EX_USAGE, "-bs (SMTP on standard "
-		    "input) is not supported");
+		return bsession_run(opts, cfg, o);
 	default:
 		return outcome_fail(o, EX_SOFTWARE, "unexpected mode");
 	}
