@@ -371,6 +371,7 @@ spool_write(const struct options *opts, const struct config *cfg,
 	memset(&edit, 0, sizeof(edit));
 	edit.map_from = aliases_map_from;
 	edit.map_rcpt = aliases_map_rcpt;
+	edit.map_reply = aliases_map_reply;
 	edit.arg = (void *)(uintptr_t)cfg;
 	edit.add = (const char *const *)add;
 	sink.ctx = e;

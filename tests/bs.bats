@@ -805,7 +805,7 @@ EOF
 
 # --- the same policy as the command line ----------------------------------------
 
-@test "-bs: host-local sender and recipients: the command line's policy" {
+@test "-bs and -t: host-local sender rewritten in the envelope, From and Reply-To; others kept" {
 	run chat <<'EOF'
 < 220
 > HELO client.example
@@ -817,6 +817,7 @@ EOF
 < 250 2.1.5
 < 354
 > From: Web <www-data@localhost>
+> Reply-To: www-data@localhost, help@example.org
 > To: root@localhost
 > Subject: local names
 >
@@ -833,7 +834,23 @@ EOF
 	local m
 	m=$(received 1)
 	assert_has "$m" $'From: Web <alerts@example.com>\r\n'
+	assert_has "$m" $'Reply-To: alerts@example.com, help@example.org\r\n'
 	assert_has "$m" $'To: root@example.com\r\n'
+	# the command line's messages alike; rewrite_from = always leaves an
+	# address of another domain in Reply-To alone
+	write_config sender.rewrite_from=always
+	run "$CFSENDMAIL" -C "$CONF" -t <<'EOF'
+From: www-data
+Reply-To: Desk <www-data@localhost>, help@example.org
+To: a@example.org
+Subject: argv
+
+body
+EOF
+	assert_status 0
+	m=$(received 2)
+	assert_has "$m" $'From: alerts@example.com\r\n'
+	assert_has "$m" $'Reply-To: Desk <alerts@example.com>, help@example.org\r\n'
 }
 
 # --- Symfony Mailer and Laravel ----------------------------------------------
