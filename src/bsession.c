@@ -404,6 +404,9 @@ refuse_message(struct session *s, const struct outcome *mo)
 	log_error("-bs: message refused: %s", buf);
 	switch (mo->code) {
 	case EX_DATAERR:
+		/* what the client sent is over: the 552 of RFC 1870; when
+		 * only the fields we add take it over, message.c's reason
+		 * says so in a 554 */
 		if (s->data.wire > s->cfg->max_size)
 			reply(s, 552, 0, "5.3.4 Message size exceeds fixed "
 			    "maximum message size (%d octets)",

@@ -18,9 +18,9 @@
  *   carries its queue id is sent only once the entry is durable.  Then it
  *   is delivered as the mode says; what the delivery does (kept queued,
  *   failed/ and a notice) is what it does for a message from the command
- *   line.  A message refused before the spool gets its 5xx (552 when it
- *   is over max_size on the wire), or a 451 for a local failure, and
- *   nothing is queued.
+ *   line.  A message refused before the spool gets its 5xx (552 when
+ *   what the client sent is over max_size), or a 451 for a local
+ *   failure, and nothing is queued.
  * - PIPELINING (RFC 2920): replies are gathered while more commands are
  *   waiting in the input, and sent, in order, before the next wait.
  * - Each wait for input or for the client to read a reply ends after
