@@ -20,7 +20,6 @@
 #include "bsmtp.h"
 #include "deliver.h"
 #include "envelope.h"
-#include "log.h"
 #include "message.h"
 #include "privilege.h"
 #include "submit.h"
@@ -400,8 +399,8 @@ refuse_message(struct session *s, const struct outcome *mo)
 		s->lost_message = 1;
 		return;
 	}
+	/* submit.c has logged the refusal */
 	first_line(mo, buf, 400);
-	log_error("-bs: message refused: %s", buf);
 	switch (mo->code) {
 	case EX_DATAERR:
 		/* what the client sent is over: the 552 of RFC 1870; when
