@@ -16,6 +16,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "bsession.h"
 #include "config.h"
 #include "log.h"
 #include "mailq.h"
@@ -31,7 +32,8 @@ static const char usage[] =
 "usage: cfsendmail [-t] [-i] [-f sender] [-F name] [-C config] [-v]\n"
 "                  [-odi|-odb|-odq] [-B 8BITMIME] [-N dsn] [--] rcpt ...\n"
 "       cfsendmail -bp [--json] | -q | -q<interval> | -qI<id> | -bv rcpt ...\n"
-"       cfsendmail --serverinfo | --check-config | --version | --help\n";
+"       cfsendmail -bs | --requeue id...|all | --serverinfo | --check-config\n"
+"       cfsendmail --version | --help\n";
 
 static const char help[] =
 "Submit a message read from standard input to the relay configured in\n"
@@ -42,13 +44,12 @@ SYSCONFDIR "/cfsendmail.conf\n"
 "  -i, -oi      a line with a single dot does not end the message\n"
 "  -f sender    envelope sender (-f '<>' for none)   -F name  full name\n"
 "  -odi|-odb|-odq  deliver now | in the background | at the next -q\n"
-"  -v           show the SMTP conversation (credentials redacted)\n"
-"  -C file      another config file\n"
+"  -v           show the SMTP conversation     -C file  another config file\n"
 "  -bp, mailq   list the queue (--json: one JSON object per entry)\n"
-"  -q           deliver every queued entry now\n"
-"  -q5m         a periodic run (timer, cron): deliver what is due\n"
+"  -q           deliver every queued entry now  -q5m  what is due (timer, cron)\n"
 "  -qI<id>      deliver one entry now    -bv  show the resolved envelope\n"
 "  --requeue id...|all  put failed entries back in the queue\n"
+"  -bs          SMTP on standard input and output (Symfony, Laravel)\n"
 "  --serverinfo    connect and describe the relay, send nothing\n"
 "  --check-config  check the config file, no network\n"
 "\n"
@@ -59,7 +60,8 @@ static int
 needs_token(enum options_mode mode)
 {
 	return mode == OPTIONS_DELIVER || mode == OPTIONS_RUN_QUEUE ||
-	    mode == OPTIONS_SERVERINFO || mode == OPTIONS_CHECK_CONFIG;
+	    mode == OPTIONS_SERVERINFO || mode == OPTIONS_CHECK_CONFIG ||
+	    mode == OPTIONS_SMTP_STDIN;
 }
 
 static int
@@ -82,8 +84,7 @@ run(const struct options *opts, const struct config *cfg, struct outcome *o)
 	case OPTIONS_REQUEUE:
 		return runqueue_requeue(cfg, opts->rcpts, opts->nrcpts, o);
 	case OPTIONS_SMTP_STDIN:
-		return outcome_fail(o, EX_USAGE, "-bs (SMTP on standard "
-		    "input) is not supported");
+		return bsession_run(opts, cfg, o);
 	default:
 		return outcome_fail(o, EX_SOFTWARE, "unexpected mode");
 	}

@@ -216,6 +216,17 @@ aliases_map_from(const char *addr, void *arg)
 }
 
 char *
+aliases_map_reply(const char *addr, void *arg)
+{
+	const struct config	*cfg = arg;
+
+	if (cfg->rewrite_from == CONFIG_REWRITE_NEVER ||
+	    !aliases_is_local(cfg, addr))
+		return NULL;
+	return aliases_map_from(addr, arg);
+}
+
+char *
 aliases_map_rcpt(const char *addr, void *arg)
 {
 	const struct config	*cfg = arg;

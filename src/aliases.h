@@ -6,7 +6,8 @@
  * "www-data@web1.example.org"): both are local names.  Recipients go
  * through [aliases] (the name itself, then the "*" catch-all), else get
  * "@[sender] domain"; the envelope sender of a local user becomes
- * [sender] from; the From header follows [sender] rewrite_from.
+ * [sender] from; the From header follows [sender] rewrite_from, and so
+ * does a local address in Reply-To.
  * Functions return 0, or -1 with a one-line reason in err (a local name
  * with nowhere to go is a configuration problem the caller reports as
  * EX_CONFIG... or EX_NOUSER: see each).
@@ -66,5 +67,12 @@ int	aliases_check(const struct config *, char *err, size_t errlen);
  */
 char	*aliases_map_from(const char *addr, void *cfg);
 char	*aliases_map_rcpt(const char *addr, void *cfg);
+/*
+ * map_reply, for Reply-To: a local address there cannot be replied to
+ * from outside, so it becomes what map_from makes of it when
+ * rewrite_from is local or always; any other address is kept, always
+ * included (replies may rightly go elsewhere than From).
+ */
+char	*aliases_map_reply(const char *addr, void *cfg);
 
 #endif

@@ -97,6 +97,8 @@ static const struct key keys[] = {
 	{ "delivery", "retry_delay", KEY_DURATION, F(retry_delay), 0, 3600,
 	    NULL },
 	{ "delivery", "parallel", KEY_INT, F(parallel), 1, 16, NULL },
+	{ "delivery", "bs_timeout", KEY_DURATION, F(bs_timeout), 1, 3600,
+	    NULL },
 	{ "queue", "dir", KEY_STRING, F(queue_dir), 0, 0, NULL },
 	{ "queue", "max_age", KEY_DURATION, F(max_age), 60,
 	    365 * 24 * 3600, NULL },
@@ -150,6 +152,7 @@ config_init(struct config *cfg, const char *default_queue)
 	cfg->attempts = 3;
 	cfg->retry_delay = 1;
 	cfg->parallel = 3;
+	cfg->bs_timeout = 300;
 	cfg->max_age = 5LL * 24 * 3600;
 	cfg->syslog = 1;
 	if ((cfg->host = strdup(CONFIG_DEFAULT_HOST)) == NULL ||

@@ -83,6 +83,7 @@ struct config {
 	int			 attempts;
 	int			 retry_delay;	/* seconds, first backoff */
 	int			 parallel;	/* sessions at once per message */
+	int			 bs_timeout;	/* seconds: -bs waits for input */
 
 	/* [queue] */
 	char			*queue_dir;

@@ -29,6 +29,7 @@ enum field_action {
 	FIELD_DROP,		/* Bcc: never sent (RFC 5322 3.6.3) */
 	FIELD_MAP_FROM,		/* originator: map_from */
 	FIELD_MAP_RCPT,		/* visible recipient: map_rcpt */
+	FIELD_MAP_REPLY,	/* where replies go: map_reply */
 };
 
 enum field_rcpt {
@@ -44,6 +45,7 @@ static const struct field_rule {
 } field_rules[] = {
 	{ "From",		FIELD_MAP_FROM,	RCPT_NONE },
 	{ "Sender",		FIELD_MAP_FROM,	RCPT_NONE },
+	{ "Reply-To",		FIELD_MAP_REPLY, RCPT_NONE },
 	{ "To",			FIELD_MAP_RCPT,	RCPT_PLAIN },
 	{ "Cc",			FIELD_MAP_RCPT,	RCPT_PLAIN },
 	{ "Bcc",		FIELD_DROP,	RCPT_PLAIN },
@@ -458,6 +460,8 @@ rewrite_field(const struct header_section *hs, size_t i,
 		map = e->map_from;
 	else if (r != NULL && r->action == FIELD_MAP_RCPT)
 		map = e->map_rcpt;
+	else if (r != NULL && r->action == FIELD_MAP_REPLY)
+		map = e->map_reply;
 	if (map != NULL && map_field(hs, i, map, e->arg, &fb, &changed,
 	    err, errlen) == -1)
 		goto done;

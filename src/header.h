@@ -111,6 +111,8 @@ struct header_edit {
 	char		*(*map_from)(const char *addr, void *arg);
 	/* for To, Cc, Resent-To, Resent-Cc: e.g. qualify "root" */
 	char		*(*map_rcpt)(const char *addr, void *arg);
+	/* for Reply-To: where replies go */
+	char		*(*map_reply)(const char *addr, void *arg);
 	void		 *arg;
 	/* NULL-terminated list of whole fields ("Date: ...", no final LF
 	   needed) to append, or NULL */

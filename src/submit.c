@@ -371,6 +371,7 @@ spool_write(const struct options *opts, const struct config *cfg,
 	memset(&edit, 0, sizeof(edit));
 	edit.map_from = aliases_map_from;
 	edit.map_rcpt = aliases_map_rcpt;
+	edit.map_reply = aliases_map_reply;
 	edit.arg = (void *)(uintptr_t)cfg;
 	edit.add = (const char *const *)add;
 	sink.ctx = e;
@@ -459,9 +460,10 @@ deliver_now(struct deliver *d, const struct config *cfg, struct queue *q,
 	return o->code;
 }
 
+/* accepted: the caller was told already (-bs: its 250). */
 static int
 dispatch(const struct options *opts, const struct config *cfg,
-    struct deliver *d, struct queue *q, struct queue_entry *e,
+    struct deliver *d, struct queue *q, struct queue_entry *e, int accepted,
     struct outcome *o)
 {
 	switch (delivery_mode(opts, cfg)) {
@@ -474,7 +476,7 @@ dispatch(const struct options *opts, const struct config *cfg,
 	case CONFIG_MODE_FOREGROUND:
 		break;
 	}
-	return deliver_now(d, cfg, q, e, 0, o);
+	return deliver_now(d, cfg, q, e, accepted, o);
 }
 
 /* A queue commit, possibly run by a thread of its own. */
@@ -565,7 +567,7 @@ read_envelope(const struct options *opts, const struct config *cfg,
 static int
 spool_and_send(const struct options *opts, const struct config *cfg,
     struct envelope *env, const struct message_source *src,
-    struct outcome *o)
+    const struct submit_accept *acc, struct outcome *o)
 {
 	struct message		 m;
 	struct queue		 q = { NULL };
@@ -586,13 +588,15 @@ spool_and_send(const struct options *opts, const struct config *cfg,
 	    spool_write(opts, cfg, src, &m, env, &q, &e, o) != 0 ||
 	    spool_commit(opts, cfg, env, &d, &q, &e, o) != 0)
 		goto done;
+	if (acc != NULL)
+		acc->accepted(acc->arg, e.id);
 	/* the token is read and the entry made: no more need of the group
 	 * but for queue updates (attempt.c raises it for those) */
 	if (privilege_lower() == -1) {
 		outcome_fail(o, EX_OSERR, "cannot lower the group privilege");
 		goto done;
 	}
-	dispatch(opts, cfg, &d, &q, &e, o);
+	dispatch(opts, cfg, &d, &q, &e, acc != NULL, o);
 	refused_code(env, o);
 done:
 	deliver_close(&d);
@@ -611,7 +615,21 @@ submit_message(const struct options *opts, const struct config *cfg,
 
 	memset(&env, 0, sizeof(env));
 	if (envelope_of_options(opts, cfg, &env, 1, o) == 0)
-		spool_and_send(opts, cfg, &env, &src, o);
+		spool_and_send(opts, cfg, &env, &src, NULL, o);
 	envelope_free(&env);
 	return o->code;
+}
+
+int
+submit_smtp(const struct options *opts, const struct config *cfg,
+    struct envelope *env, const struct message_source *src,
+    const struct submit_accept *acc, struct outcome *o)
+{
+	struct options	 smtp = *opts;
+
+	/* the envelope is MAIL FROM's and RCPT TO's alone, and src applies
+	 * SMTP's dot rule: -t and -i mean nothing here */
+	smtp.extract = 0;
+	smtp.ignore_dots = 1;
+	return spool_and_send(&smtp, cfg, env, src, acc, o);
 }

@@ -16,6 +16,8 @@
 #define CFSENDMAIL_SUBMIT_H
 
 #include "config.h"
+#include "envelope.h"
+#include "message.h"
 #include "options.h"
 #include "outcome.h"
 
@@ -25,5 +27,28 @@ int	submit_message(const struct options *, const struct config *,
 /* -bv: print the envelope the recipients resolve to; send nothing. */
 int	submit_verify(const struct options *, const struct config *,
 	    struct outcome *);
+
+/* -bs: told when a message is durably spooled, before its delivery. */
+struct submit_accept {
+	void	(*accepted)(void *arg, const char *id);
+	void	*arg;
+};
+
+/*
+ * One message of an SMTP session on stdin (-bs, bsession.h): env holds
+ * the sender of MAIL FROM and the recipients of RCPT TO, each checked
+ * already; src gives the DATA, unstuffed, and ends at its final dot.
+ * From there on the message goes the way submit_message()'s does (the
+ * header checks, Bcc, Date and Message-ID, max_size, the durable spool),
+ * -t and -i aside.  acc->accepted() is called once the entry is durable,
+ * so that the client gets its 250 before the delivery the mode asks for;
+ * the delivery then treats the message as accepted (it stays queued
+ * whatever happens, on_defer = fail included).  With -odb the delivery
+ * happens in a child process that returns from here too.  o gets the
+ * code and lines of a refusal before the spool, or of the delivery after.
+ */
+int	submit_smtp(const struct options *, const struct config *,
+	    struct envelope *, const struct message_source *,
+	    const struct submit_accept *, struct outcome *);
 
 #endif

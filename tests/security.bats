@@ -756,6 +756,81 @@ php_mail() {
 	    echo $ok ? "true" : "false";' -- "$2"
 }
 
+# sg_gids PID -- "EFFECTIVE FS SAVED" group ids of process PID
+sg_gids() {
+	awk '/^Gid:/ { print $3, $5, $4 }' "/proc/$1/status"
+}
+
+# _wait_file FILE -- wait (bounded, 10 s) until FILE exists; fails if not
+_wait_file() {
+	local i
+	for ((i = 0; i < 1000; i++)); do
+		[ -e "$1" ] && return 0
+		sleep 0.01
+	done
+	_fail "$1 did not appear within 10 s"
+}
+
+@test "setgid -bs: the group is lowered while the session waits, raised only to spool" {
+	server_start --token "$TOK"
+	sg_install
+	local t=$BATS_TEST_TMPDIR chat pid gid eff fs saved f n=0
+	cat >"$t/bs.script" <<EOF
+< 220
+> EHLO client.example
+< 250
+touch $t/idle
+wait $t/go
+> MAIL FROM:<app@example.com>
+> RCPT TO:<to@example.org>
+> DATA
+< 250
+< 250
+< 354
+> Subject: setgid -bs
+>
+> body
+> .
+< 250 2.0.0 Ok: queued as
+touch $t/after
+wait $t/go2
+> QUIT
+< 221
+exit 0
+EOF
+	"$PYTHON3" "$BATS_TEST_DIRNAME/callers/bs-chat.py" --pid-file "$t/pid" \
+	    "$t/bs.script" -- setpriv --reuid="$SG_USER" --regid="$SG_USER" \
+	    --init-groups -- "$SGBIN" -bs -odq >"$t/chat.out" 2>&1 3>&- &
+	chat=$!
+	_wait_file "$t/idle" || { cat "$t/chat.out"; return 1; }
+	pid=$(cat "$t/pid")
+	[ "$(cat "/proc/$pid/comm")" = cfsendmail ] ||
+	    _fail "process $pid is $(cat "/proc/$pid/comm"), not cfsendmail"
+	gid=$(getent group "$SG_GROUP" | cut -d: -f3)
+	# waiting for a command: effective and fs gid the caller's own
+	read -r eff fs saved < <(sg_gids "$pid")
+	[ "$eff" != "$gid" ] && [ "$fs" != "$gid" ] && [ "$saved" = "$gid" ] ||
+	    _fail "idle: effective $eff, fs $fs, saved $saved (group $gid)"
+	touch "$t/go"
+	_wait_file "$t/after" || { cat "$t/chat.out"; return 1; }
+	read -r eff fs saved < <(sg_gids "$pid")
+	[ "$eff" != "$gid" ] && [ "$fs" != "$gid" ] ||
+	    _fail "after the message: effective $eff, fs $fs (group $gid)"
+	touch "$t/go2"
+	wait "$chat" || _fail "the session failed:" "$(cat "$t/chat.out")"
+	# spooled with the group, for the group's queue run
+	while IFS= read -r f; do
+		n=$((n + 1))
+		[ "$(stat -c '%a %G' "$f")" = "660 $SG_GROUP" ] ||
+		    _fail "$f: $(stat -c '%a %U:%G' "$f")" || return 1
+	done < <(find "$SGDIR/queue" -type f)
+	[ "$n" -eq 2 ] || _fail "$n files queued, want 2"
+	assert_no_token "$SGDIR/queue"
+	run --separate-stderr timeout 60 "$SGBIN" -q
+	assert_status 0
+	[ "$(received_count)" -eq 1 ]
+}
+
 @test "php: -X and -O through the fifth argument write no file" {
 	command -v php >/dev/null || skip "php-cli is not installed"
 	local d=$BATS_TEST_TMPDIR

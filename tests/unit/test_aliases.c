@@ -314,6 +314,47 @@ test_map_from(void)
 	}
 }
 
+/* Reply-To: only a local address follows rewrite_from, as From would. */
+static void
+test_map_reply(void)
+{
+	static const struct {
+		int			 cfg;
+		enum config_rewrite	 rewrite;
+		const char		*addr;
+		const char		*want;
+	} cases[] = {
+	    { CFG_FROM, CONFIG_REWRITE_NEVER, "root", "(keep)" },
+	    { CFG_FROM, CONFIG_REWRITE_LOCAL, "root", "alerts@example.com" },
+	    { CFG_FROM, CONFIG_REWRITE_LOCAL, "help@other.org", "(keep)" },
+	    { CFG_FROM, CONFIG_REWRITE_ALWAYS, "root", "alerts@example.com" },
+	    { CFG_FROM, CONFIG_REWRITE_ALWAYS, "help@other.org", "(keep)" },
+	    { CFG_DOMAIN, CONFIG_REWRITE_LOCAL, "www-data",
+		"www-data@example.com" },
+	    { CFG_DOMAIN, CONFIG_REWRITE_ALWAYS, "help@other.org", "(keep)" },
+	    { CFG_NONE, CONFIG_REWRITE_LOCAL, "root", "(keep)" },
+	    { CFG_HOST, CONFIG_REWRITE_LOCAL, "www-data@web1.example.org",
+		"alerts@example.com" },
+	    { CFG_HOST, CONFIG_REWRITE_LOCAL, "root@localhost",
+		"alerts@example.com" },
+	    { CFG_HOST, CONFIG_REWRITE_ALWAYS, "jo@example.com", "(keep)" },
+	    { CFG_HOST, CONFIG_REWRITE_NEVER, "root@localhost", "(keep)" },
+	};
+	static const char *const names[] = { "never", "local", "always" };
+	struct config	*cfg;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		cfg = &cfgs[cases[i].cfg];
+		cfg->rewrite_from = cases[i].rewrite;
+		is_str(mapped(aliases_map_reply, cfg, cases[i].addr),
+		    cases[i].want, "map_reply %s, %s: %s",
+		    cfg->from ? "from" : "no from", names[cases[i].rewrite],
+		    cases[i].addr);
+		cfg->rewrite_from = CONFIG_REWRITE_LOCAL;
+	}
+}
+
 static void
 test_map_rcpt(void)
 {
@@ -448,6 +489,7 @@ main(void)
 	test_expand();
 	test_sender();
 	test_map_from();
+	test_map_reply();
 	test_map_rcpt();
 	for (i = 0; i < CFG_COUNT; i++)
 		config_free(&cfgs[i]);

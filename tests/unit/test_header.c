@@ -256,6 +256,34 @@ test_resent(void)
 	    "Cc: oldcc@example.org\n", "Bcc and Resent-Bcc dropped");
 }
 
+/* Reply-To goes through map_reply, where it stands, like From. */
+static void
+test_rewrite_reply(void)
+{
+	static const char	 text[] = "From: Web <www-data>\n"
+	    "Reply-To: \"Desk\" <www-data>,\n help@other.org\n"
+	    "To: root\nResent-Reply-To: root\n";
+	struct header_section	 hs;
+	struct header_edit	 e;
+	struct buf		 out = { 0 };
+	char			 err[256] = "";
+
+	memset(&e, 0, sizeof(e));
+	e.map_from = map_from;
+	e.map_rcpt = map_rcpt;
+	e.map_reply = map_from;
+	e.arg = "example.com";
+	ok(header_parse(&hs, text, strlen(text), err, sizeof(err)) == 0 &&
+	    header_rewrite(&hs, &e, &out, err, sizeof(err)) == 0,
+	    "rewrite with map_reply: %s", err);
+	is_str(out.data, "From: Web <alerts@example.com>\n"
+	    "Reply-To: \"Desk\" <alerts@example.com>,\n help@other.org\n"
+	    "To: root@example.com\nResent-Reply-To: root\n",
+	    "rewrite: a local Reply-To mapped, the rest kept");
+	buf_free(&out);
+	header_free(&hs);
+}
+
 static void
 test_rewrite(void)
 {
@@ -273,7 +301,7 @@ test_rewrite(void)
 	    "encoded word and folding kept");
 	check_rewrite("Sender: daemon (a . b)\nReply-To: root\n", NULL,
 	    "Sender: alerts@example.com (a . b)\nReply-To: root\n",
-	    "Sender mapped, Reply-To left alone");
+	    "Sender mapped, Reply-To left alone without map_reply");
 	check_rewrite("From: r (x) . o@ot\n", NULL, "From: r (x) . o@ot\n",
 	    "unmapped obs addr-spec copied");
 	check_rewrite("From: r (x) . o\n", NULL, "From: alerts@example.com\n",
@@ -561,6 +589,7 @@ main(void)
 	test_recipients();
 	test_resent();
 	test_rewrite();
+	test_rewrite_reply();
 	test_rewrite_evil_map();
 	test_long_lines();
 	test_long_fold();
