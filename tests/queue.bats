@@ -1295,6 +1295,12 @@ crash_damaged_kept() {
 	crash_damaged_kept 340 'X-Seq:' cut_msg drop_rcpt
 }
 
+# ... or cut inside the number of its X-Seq: the cut file says 3, the
+# message was 340
+@test "crash.py: an entry whose data is cut inside its X-Seq number is counted as the message it was" {
+	crash_damaged_kept 340 'X-Seq: 3' cut_msg
+}
+
 # The randomized test of issue 13 (tests/queue/crash.py says what it does
 # and checks).  Short in `make check`; maintainers run it longer, or replay
 # a seed it printed, with

@@ -36,6 +36,9 @@ Driven by tests/queue.bats ("crash consistency: ..."), in three steps:
             never sent);
           - every entry in failed/ is listed by -bp --json with a reason,
             and each line of that listing is valid JSON;
+          - an entry the test damaged is the message it damaged (its
+            number as noted then: the data file may be cut inside its
+            X-Seq line), and holds no other;
           - no process died otherwise than by the test's kill -9 or with
             an exit code its caller may get.
         Prints one line of counts; exits 1 with the reasons otherwise.
@@ -358,8 +361,14 @@ def check(a):
                     k = seq_of(f.read(4096))
             except FileNotFoundError:
                 pass
-            if k is None:
-                k = st["damaged"].get(qid, {}).get("k")
+            # what the test damaged is the message it noted: a data file
+            # cut inside "X-Seq: 340" reads as message 3 or 34
+            noted = st["damaged"].get(qid, {}).get("k")
+            if noted is not None and k is not None and \
+                    not str(noted).startswith(str(k)):
+                problems.append(f"{sub}/{qid} holds message {k}, but "
+                                f"message {noted} was damaged there")
+            k = noted if noted is not None else k
             if k is not None:
                 kept.setdefault(k, []).append(f"{sub}/{qid} "
                                               f"({obj['state']})")
