@@ -748,9 +748,11 @@ damage_msg_cut() {
 	truncate -s 341 "$Q/new/$1.msg"
 }
 
+# byte 200 is in the random base64 body: one time in 64 it is an X already
 damage_msg_changed() {
-	printf 'X' | dd of="$Q/new/$1.msg" bs=1 seek=200 conv=notrunc \
-	    status=none
+	local f=$Q/new/$1.msg b=X
+	[ "$(dd if="$f" bs=1 skip=200 count=1 status=none)" != X ] || b=Y
+	printf '%s' "$b" | dd of="$f" bs=1 seek=200 conv=notrunc status=none
 }
 
 # what the previous release wrote: version 1, no checksums
