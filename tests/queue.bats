@@ -939,9 +939,11 @@ damage_msg_cut() {
 	truncate -s 341 "$Q/new/$1.msg"
 }
 
+# byte 200 is in the random base64 body: one time in 64 it is an X already
 damage_msg_changed() {
-	printf 'X' | dd of="$Q/new/$1.msg" bs=1 seek=200 conv=notrunc \
-	    status=none
+	local f=$Q/new/$1.msg b=X
+	[ "$(dd if="$f" bs=1 skip=200 count=1 status=none)" != X ] || b=Y
+	printf '%s' "$b" | dd of="$f" bs=1 seek=200 conv=notrunc status=none
 }
 
 # what the previous release wrote: version 1, no checksums
@@ -1658,6 +1660,53 @@ crash_drain() {
 		sleep 0.1
 	done
 	_fail "the queue is not empty after 30 runs:" "$("$@" -bp 2>&1)"
+}
+
+# crash_damaged_kept K AFTER HOW... -- the crash test's own bookkeeping of
+# damage: message K, acknowledged with -odq, damaged with each HOW in turn
+# as its random phase does (a cut data file keeps its bytes up to the end
+# of the first AFTER in it), then moved to failed/ by a queue run: the
+# check must find it kept, not lost
+crash_damaged_kept() {
+	local k=$1 after=$2 state=$BATS_TEST_TMPDIR/crash.json
+	local listing=$BATS_TEST_TMPDIR/listing.json id how off
+	shift 2
+	write_config
+	printf 'Subject: crash test %d\nX-Seq: %d\n\nend of %d\n' "$k" "$k" "$k" |
+	    cf -odq -i -- "k$k@example.org" || _fail "-odq exited $?" || return 1
+	id=$(ids)
+	off=$(grep -abo -m 1 -F -- "$after" "$Q/new/$id.msg" | head -n 1)
+	[ -n "$off" ] || _fail "no \"$after\" in the data file" || return 1
+	printf '{"seed": 0, "runs": [], "damaged": {}, "messages": {"%d":' \
+	    "$k" >"$state"
+	printf ' {"k": %d, "mode": "-odq", "user": false, "sha": "",' "$k" \
+	    >>"$state"
+	printf ' "exit": 0}}}\n' >>"$state"
+	for how; do
+		"$PYTHON3" "$CRASH" damage --state "$state" --queue "$Q" \
+		    --keep $((${off%%:*} + ${#after})) "$id" "$how" || return 1
+	done
+	run cf -q
+	assert_status 65 || return 1
+	[ -e "$Q/failed/$id.env" ] || _fail "$id is not in failed/" || return 1
+	cf -bp --json >"$listing" || _fail "-bp --json exited $?" || return 1
+	run "$PYTHON3" "$CRASH" check --state "$state" --queue "$Q" \
+	    --listing "$listing"
+	[ "$status" -eq 0 ] || _fail "crash.py check:" "$output"
+}
+
+# A damaged entry whose data file the random phase cut before its X-Seq
+# and then damaged again (seen as "message 340 (-odq) got exit 0 but was
+# neither received nor kept"): the second damage recorded the number the
+# cut file had, none, over the one it had first.
+@test "crash.py: an entry damaged twice, its data cut before its X-Seq first, is counted as kept" {
+	crash_damaged_kept 340 'X-Seq:' cut_msg drop_rcpt
+}
+
+# ... or cut inside the number of its X-Seq: the cut file says 3, the
+# message was 340
+@test "crash.py: an entry whose data is cut inside its X-Seq number is counted as the message it was" {
+	crash_damaged_kept 340 'X-Seq: 3' cut_msg
 }
 
 # The randomized test of issue 13 (tests/queue/crash.py says what it does

@@ -19,6 +19,12 @@ Driven by tests/queue.bats ("crash consistency: ..."), in three steps:
         removed).  What was submitted, acknowledged (exit 0) and damaged
         goes to FILE (JSON).
 
+    crash.py damage --state FILE --queue DIR [--keep N] ID HOW
+        damage the entry ID of DIR/new as the run does, with HOW (one of
+        the run's: cut_msg, rm_msg, rm_env, cut_env, garble_env,
+        drop_rcpt), a cut file keeping N bytes; recorded in FILE, a state
+        as the run writes it (for tests of this bookkeeping)
+
     crash.py check --state FILE --queue DIR --listing JSONFILE REC...
         after the queue was run until empty on a well-behaved relay
         (JSONFILE: the output of cfsendmail -bp --json), check:
@@ -30,6 +36,9 @@ Driven by tests/queue.bats ("crash consistency: ..."), in three steps:
             never sent);
           - every entry in failed/ is listed by -bp --json with a reason,
             and each line of that listing is valid JSON;
+          - an entry the test damaged is the message it damaged (its
+            number as noted then: the data file may be cut inside its
+            X-Seq line), and holds no other;
           - no process died otherwise than by the test's kill -9 or with
             an exit code its caller may get.
         Prints one line of counts; exits 1 with the reasons otherwise.
@@ -57,6 +66,8 @@ import sys
 import time
 
 MAX_PROCS = 5
+DAMAGE = ("cut_msg", "rm_msg", "rm_env", "cut_env", "garble_env",
+          "drop_rcpt")
 # the exit codes a caller may get (sysexits.h); any other is a finding
 SUBMIT_OK = {0, 67}                 # 67: the relay refused the recipient
 RUN_OK = {0, 65, 67, 69, 75, 76}    # 65: damaged entries moved to failed/
@@ -100,6 +111,63 @@ def seq_of(data):
     head = data.split(b"\n\n", 1)[0].replace(b"\r", b"")
     m = re.search(rb"(?mi)^x-seq:\s*(\d+)\s*$", head)
     return int(m.group(1)) if m else None
+
+
+def damage_entry(queue, state, rng, qid, how, keep=None):
+    """Damage qid with how if nobody holds its data file; note it in state.
+
+    A cut file keeps keep bytes, or a random number of them.  True when
+    the entry was damaged."""
+    new = os.path.join(queue, "new")
+    msg, env = (os.path.join(new, qid + ext) for ext in (".msg", ".env"))
+    try:
+        fd = os.open(msg, os.O_RDONLY)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        if os.stat(msg).st_ino != os.fstat(fd).st_ino:
+            return False
+        with open(env, "rb") as f:
+            text = f.read()
+        with open(msg, "rb") as f:
+            data = f.read()
+        apply_damage(how, rng, msg, env, data, text, keep)
+        # the number its data file had before the first damage: a later
+        # one may find that file cut before its X-Seq line
+        note = state["damaged"].setdefault(qid, {"k": seq_of(data),
+                                                 "how": []})
+        note["how"].append(how)
+        return True
+    except (BlockingIOError, FileNotFoundError):
+        return False
+    finally:
+        os.close(fd)
+
+
+def apply_damage(how, rng, msg, env, data, text, keep):
+    if how == "cut_msg":
+        os.truncate(msg, rng.randrange(max(1, len(data)))
+                    if keep is None else keep)
+    elif how == "rm_msg":
+        os.unlink(msg)
+    elif how == "rm_env":
+        os.unlink(env)
+    elif how == "cut_env":
+        os.truncate(env, rng.randrange(max(1, len(text)))
+                    if keep is None else keep)
+    elif how == "garble_env":
+        lines = text.split(b"\n")
+        i = rng.randrange(max(1, len(lines) - 1))
+        line = bytearray(lines[i] or b"x")
+        line[rng.randrange(len(line))] ^= 1 << rng.randrange(7)
+        lines[i] = bytes(line)
+        with open(env, "r+b") as f:
+            f.write(b"\n".join(lines))
+    else:
+        kept = [l for l in text.split(b"\n") if not l.startswith(b"rcpt ")]
+        with open(env, "wb") as f:
+            f.write(b"\n".join(kept))
 
 
 class Run:
@@ -160,55 +228,11 @@ class Run:
     def damage(self):
         """Damage an entry at rest: one whose data file nobody locks."""
         rng = self.rng
-        how = rng.choice(["cut_msg", "rm_msg", "rm_env", "cut_env",
-                          "garble_env", "drop_rcpt"])
+        how = rng.choice(DAMAGE)
         new = os.path.join(self.a.queue, "new")
         ids = sorted(f[:-4] for f in os.listdir(new) if f.endswith(".env"))
-        if not ids:
-            return
-        qid = rng.choice(ids)
-        msg, env = (os.path.join(new, qid + ext) for ext in (".msg", ".env"))
-        try:
-            fd = os.open(msg, os.O_RDONLY)
-        except FileNotFoundError:
-            return
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            if os.stat(msg).st_ino != os.fstat(fd).st_ino:
-                return
-            with open(env, "rb") as f:
-                text = f.read()
-            with open(msg, "rb") as f:
-                data = f.read()
-            self.apply(how, rng, msg, env, data, text)
-            self.state["damaged"][qid] = {"k": seq_of(data), "how": how}
-        except (BlockingIOError, FileNotFoundError):
-            pass
-        finally:
-            os.close(fd)
-
-    @staticmethod
-    def apply(how, rng, msg, env, data, text):
-        if how == "cut_msg":
-            os.truncate(msg, rng.randrange(max(1, len(data))))
-        elif how == "rm_msg":
-            os.unlink(msg)
-        elif how == "rm_env":
-            os.unlink(env)
-        elif how == "cut_env":
-            os.truncate(env, rng.randrange(max(1, len(text))))
-        elif how == "garble_env":
-            lines = text.split(b"\n")
-            i = rng.randrange(max(1, len(lines) - 1))
-            line = bytearray(lines[i] or b"x")
-            line[rng.randrange(len(line))] ^= 1 << rng.randrange(7)
-            lines[i] = bytes(line)
-            with open(env, "r+b") as f:
-                f.write(b"\n".join(lines))
-        else:
-            kept = [l for l in text.split(b"\n") if not l.startswith(b"rcpt ")]
-            with open(env, "wb") as f:
-                f.write(b"\n".join(kept))
+        if ids:
+            damage_entry(self.a.queue, self.state, rng, rng.choice(ids), how)
 
     def reap(self, final=False):
         now = time.monotonic()
@@ -278,6 +302,19 @@ def received(recs):
     return got, strays
 
 
+def damage_one(a):
+    """The damage subcommand: 0 when the entry was damaged."""
+    with open(a.state) as f:
+        st = json.load(f)
+    done = damage_entry(a.queue, st, random.Random(0), a.id, a.how, a.keep)
+    with open(a.state, "w") as f:
+        json.dump(st, f)
+    if not done:
+        print(f"{a.id}: not damaged (no such entry, or locked)")
+        return 1
+    return 0
+
+
 def check(a):
     with open(a.state) as f:
         st = json.load(f)
@@ -324,8 +361,14 @@ def check(a):
                     k = seq_of(f.read(4096))
             except FileNotFoundError:
                 pass
-            if k is None:
-                k = st["damaged"].get(qid, {}).get("k")
+            # what the test damaged is the message it noted: a data file
+            # cut inside "X-Seq: 340" reads as message 3 or 34
+            noted = st["damaged"].get(qid, {}).get("k")
+            if noted is not None and k is not None and \
+                    not str(noted).startswith(str(k)):
+                problems.append(f"{sub}/{qid} holds message {k}, but "
+                                f"message {noted} was damaged there")
+            k = noted if noted is not None else k
             if k is not None:
                 kept.setdefault(k, []).append(f"{sub}/{qid} "
                                               f"({obj['state']})")
@@ -373,6 +416,12 @@ def main(argv):
     r.add_argument("--queue", required=True)
     r.add_argument("--root", required=True)
     r.add_argument("--user")
+    d = sub.add_parser("damage")
+    d.add_argument("--state", required=True)
+    d.add_argument("--queue", required=True)
+    d.add_argument("--keep", type=int)
+    d.add_argument("id")
+    d.add_argument("how", choices=DAMAGE)
     c = sub.add_parser("check")
     c.add_argument("--state", required=True)
     c.add_argument("--queue", required=True)
@@ -385,6 +434,8 @@ def main(argv):
     if a.cmd == "run":
         Run(a).main()
         return 0
+    if a.cmd == "damage":
+        return damage_one(a)
     return check(a)
 
 
