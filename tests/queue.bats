@@ -812,6 +812,20 @@ all_gone() {
 	assert_output_contains "attempts 0, next attempt now"
 }
 
+@test "a 421 greeting to the first session: the run stops there, as with one session" {
+	server_start --reply "greeting=421 4.3.2 Service not available"
+	write_config queue.parallel=4
+	queue_msgs 1 30
+	run --separate-stderr cf -q
+	assert_status 0
+	assert_sessions 1
+	assert_received 0
+	# one entry tried, the others left as they were
+	[ "$(grep -l '^attempts 1$' "$Q"/new/*.env | wc -l)" -eq 1 ] ||
+	    _fail "entries tried:" "$(grep -l '^attempts [1-9]' "$Q"/new/*.env)"
+	[ "$(ids | wc -l)" -eq 30 ] || _fail "entries left: $(ids | wc -l)"
+}
+
 @test "a 421 greeting while other sessions work: the run goes on with those, opening no more" {
 	server_start --delay-ms 10 \
 	    --reply "greeting#3=421 4.7.0 Too many concurrent sessions"
@@ -899,10 +913,10 @@ PY
 	# several states on the way
 	[ "$(printf '%s' "$output" | tr '\r' '\n' | grep -c ' remaining')" -ge 3 ] ||
 	    _fail "the line was not updated as the run went:" "$output"
-	# with a deferral
+	# with a deferral, and one session (this process draws the line)
 	server_stop
 	server_start --delay-ms 5 --reply "dot#2=451 4.3.0 Local error"
-	write_config queue.parallel=2
+	write_config queue.parallel=1
 	queue_msgs 31 34
 	run on_tty "$CFSENDMAIL" -C "$CONF" -q
 	assert_status 0
