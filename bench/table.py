@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""bench/table.py WORK RUNS NQUEUED QUICK -- the table bench/run prints.
+"""bench/table.py WORK RUNS NQUEUED QUICK DRAINRUNS -- the table bench/run
+prints.
 
 Reads what bench/run measured in WORK: json/ID.ROUND.json (hyperfine, one
 run of each client per round), raw ("ID CLIENT METRIC VALUE" lines: peak
@@ -14,6 +15,7 @@ import sys
 
 work, runs, nqueued, quick = sys.argv[1], int(sys.argv[2]), \
     int(sys.argv[3]), sys.argv[4] == "1"
+drain_runs = int(sys.argv[5])
 CLIENTS = ("cfsendmail", "msmtp")
 
 samples = {}   # (id, client, metric) -> [values]
@@ -74,6 +76,9 @@ W3 = "3 · 4.5 MiB message"
 W4 = "4 · 120 rcpts, 20 ms per reply (1 call vs 3 × 40)"
 W5 = f"5 · {nqueued} queued: `-q` vs {nqueued} msmtp calls"
 W6 = "6 · `-odb` vs msmtp, 20 ms per reply"
+W7 = (f"7 · {nqueued} queued, 20 ms per reply: `-q` vs {nqueued} msmtp "
+      f"calls ({drain_runs} run{'s' if drain_runs != 1 else ''})")
+FULL = "(full run)"
 rows = [
     (W1, "wall (ms)", "ms", ("w1-test", "wall"), ("ratio", 0.3)),
     (W1, "CPU user+sys (ms)", "ms", ("w1-test", "cpu"), None),
@@ -95,12 +100,30 @@ rows = [
     (W4, "wall (s)", "", ("w4", "wall"), ("ratio", 0.5)),
     (W5, "wall (s)", "", ("w5", "wall"), ("ratio", 0.1)),
     (W6, "time to exit status (ms)", "ms", ("w6", "wall"), ("ratio", 0.05)),
+    (W7, "wall (s)", "", ("w7", "wall"), None),
+    (W7, "time per message (ms)", "ms", ("w7", "permsg"), ("ratio", 0.08)),
+    (W7, f"wall / one-session floor ({nqueued} × 4 × 20 ms)", "",
+     ("w7", "floor"), ("cf", 0.3)),
+    (W7, "peak RSS draining 500 (KiB)", "", ("w7-500", "rss"), None),
+    (W7, "peak RSS draining 5,000 (KiB)", "", ("w7-5000", "rss"), FULL),
+    (W7, "peak RSS growth, 500 → 5,000 (KiB)", "", ("w7", "rssgrowth"),
+     ("cf", 1024, FULL)),
+    (W7, "`-bp` with 10,000 queued (s)", "", ("w7-bp", "wall"),
+     ("cf", 0.5, FULL)),
 ]
 
 for c in CLIENTS:
     a, b = median("w3", c, "rss"), median("w1-test", c, "rss")
     if a is not None and b is not None:
         add("w3", c, "rssgrowth", a - b)
+    for w in samples.get(("w7", c, "wall"), []):
+        add("w7", c, "permsg", w / nqueued)
+        if c == "cfsendmail":
+            add("w7", c, "floor", w / (nqueued * 4 * 0.020))
+a, b = median("w7-5000", "cfsendmail", "rss"), \
+    median("w7-500", "cfsendmail", "rss")
+if a is not None and b is not None:
+    add("w7", "cfsendmail", "rssgrowth", a - b)
 
 out = []
 missed = []
@@ -112,8 +135,13 @@ for wl, label, unit, (wid, metric), target in rows:
     ratio = cfv / msv if cfv is not None and msv and metric != "rssgrowth" \
         else None
     tcell, met = "", ""
+    full_only = target == FULL or (target and target[-1] == FULL)
+    if full_only and quick and cfv is None:
+        target, tcell = None, "full run only"
+    elif target == FULL:
+        target = None
     if target:
-        kind, limit = target
+        kind, limit = target[:2]
         if kind == "ratio":
             tcell = f"≤ {limit:.2f}"
             ok = ratio is not None and ratio <= limit

@@ -103,6 +103,7 @@ static const struct key keys[] = {
 	{ "queue", "max_age", KEY_DURATION, F(max_age), 60,
 	    365 * 24 * 3600, NULL },
 	{ "queue", "bounce_to", KEY_ADDRESS, F(bounce_to), 0, 0, NULL },
+	{ "queue", "parallel", KEY_INT, F(queue_parallel), 1, 16, NULL },
 	{ "log", "syslog", KEY_BOOL, F(syslog), 0, 1, NULL },
 };
 
@@ -154,6 +155,7 @@ config_init(struct config *cfg, const char *default_queue)
 	cfg->parallel = 3;
 	cfg->bs_timeout = 300;
 	cfg->max_age = 5LL * 24 * 3600;
+	cfg->queue_parallel = 8;
 	cfg->syslog = 1;
 	if ((cfg->host = strdup(CONFIG_DEFAULT_HOST)) == NULL ||
 	    (cfg->username = strdup(CONFIG_DEFAULT_USER)) == NULL ||

@@ -89,6 +89,7 @@ struct config {
 	char			*queue_dir;
 	int			 max_age;	/* seconds */
 	char			*bounce_to;
+	int			 queue_parallel; /* sessions of a queue run */
 
 	/* [log] */
 	int			 syslog;

@@ -491,6 +491,8 @@ deliver_batches(struct deliver *d, struct deliver_job *job)
 		job->why = DELIVER_TEMP;
 	else if (job->why == DELIVER_TEMP)
 		job->why = DELIVER_OK;	/* a later try made up for it */
+	if (job->why != DELIVER_OK)
+		d->last_failure = job->failure;
 }
 
 int

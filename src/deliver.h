@@ -100,6 +100,9 @@ struct deliver {
 	unsigned int		 sessions;	/* opened so far */
 	size_t			 batch_max;	/* RCPTs a session takes */
 	struct deliver_early	 early;
+	/* the failure of the last message that had one, kept for the
+	 * caller (the queue runner's throttle, drain.h); cleared by it */
+	struct smtp_status	 last_failure;
 };
 
 /* Our host name for EHLO (never empty). */

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "printable.h"
@@ -22,6 +23,8 @@
 
 static int	 verbose;
 static int	 syslog_on;
+static int	 progress_tty = -1;	/* stderr is a terminal; -1: not known */
+static size_t	 progress_len;		/* of the line drawn last */
 /* openlog() keeps the pointer: the escaped -L tag lives here */
 static char	 ident[PRINTABLE_SIZE(LOG_TAG_MAX)];
 
@@ -111,4 +114,29 @@ log_error(const char *fmt, ...)
 	va_start(ap, fmt);
 	vlog(LOG_ERR, fmt, ap);
 	va_end(ap);
+}
+
+void
+log_progress(int done, const char *fmt, ...)
+{
+	char	 text[256];
+	va_list	 ap;
+	int	 n;
+
+	if (progress_tty == -1)
+		progress_tty = isatty(STDERR_FILENO);
+	if (!progress_tty || verbose)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(text))
+		n = (int)sizeof(text) - 1;
+	/* spaces over what a longer line before left, no terminal codes */
+	fprintf(stderr, "\r%s%*s%s", text, (int)(progress_len > (size_t)n ?
+	    progress_len - (size_t)n : 0), "", done ? "\n" : "");
+	fflush(stderr);
+	progress_len = done ? 0 : (size_t)n;
 }

@@ -24,5 +24,13 @@ void	log_trace(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void	log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* syslog at LOG_ERR: a failure the caller reports on stderr itself. */
 void	log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * A progress line for people (a long queue run), on stderr only when it
+ * is a terminal and -v is off: each call draws it over the last one;
+ * with done set it is drawn a last time and ends with a newline.
+ * Nothing at all otherwise (cron, a timer, a pipe).
+ */
+void	log_progress(int done, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
 
 #endif

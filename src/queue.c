@@ -1092,78 +1092,99 @@ id_part(const char *name, int with_msg)
 	return 0;
 }
 
-/* Sort the n ids of v, dropping duplicates (an .env and its .msg). */
-static size_t
-sort_unique(char **v, size_t n)
-{
-	size_t	 i, k = 0;
-
-	if (n == 0)		/* qsort(NULL, 0, ...) is undefined */
-		return 0;
-	qsort(v, n, sizeof(*v), compare_names);
-	for (i = 0; i < n; i++) {
-		if (k > 0 && strcmp(v[k - 1], v[i]) == 0)
-			free(v[i]);
-		else
-			v[k++] = v[i];
-	}
-	return k;
-}
-
-/* The ids of a subdirectory, sorted (see queue_foreach()). */
+/* Every id of sub/ into names, each NUL-terminated, in directory order. */
 static int
-list_ids(struct queue *q, const char *sub, char ***out, size_t *n)
+read_names(struct queue *q, const char *sub, struct buf *names, size_t *n)
 {
-	char		 path[PATH_MAX], **v = NULL, **nv;
+	char		 path[PATH_MAX];
 	struct dirent	*de;
 	DIR		*d;
-	size_t		 len, count = 0;
+	size_t		 len;
 	int		 with_msg = strcmp(sub, "new") == 0;
 
+	*n = 0;
 	if (snprintf(path, sizeof(path), "%s/%s", q->dir, sub) >=
-	    (int)sizeof(path) || (d = opendir(path)) == NULL)
+	    (int)sizeof(path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if ((d = opendir(path)) == NULL)
 		return -1;
 	while ((de = readdir(d)) != NULL) {
 		if ((len = id_part(de->d_name, with_msg)) == 0)
 			continue;
-		if ((nv = reallocarray(v, count + 1, sizeof(*v))) == NULL)
-			goto fail;
-		v = nv;
-		if ((v[count] = strndup(de->d_name, len)) == NULL)
-			goto fail;
-		count++;
+		if (buf_add(names, de->d_name, len) == -1 ||
+		    buf_add(names, "", 1) == -1) {
+			closedir(d);
+			return -1;
+		}
+		(*n)++;
 	}
 	closedir(d);
-	*out = v;
-	*n = sort_unique(v, count);
+	return 0;
+}
+
+/*
+ * The names in one block, the sorted pointers in another: a queue of
+ * 10,000 entries (20,000 names, an .env and a .msg each) takes some
+ * 700 KB at the peak, not 20,000 small allocations.
+ */
+int
+queue_list(struct queue *q, const char *sub, struct queue_list *l,
+    char *err, size_t errlen)
+{
+	struct buf	 names = { 0 };
+	size_t		 n, i, k = 0;
+	char		*p;
+
+	memset(l, 0, sizeof(*l));
+	if (read_names(q, sub, &names, &n) == -1)
+		goto fail;
+	if (n > 0 && (l->ids = reallocarray(NULL, n, sizeof(*l->ids))) ==
+	    NULL)
+		goto fail;
+	for (i = 0, p = names.data; i < n; i++, p += strlen(p) + 1)
+		l->ids[i] = p;
+	if (n > 0)		/* qsort(NULL, 0, ...) is undefined */
+		qsort(l->ids, n, sizeof(*l->ids), compare_names);
+	/* an .env and its .msg give the same id twice */
+	for (i = 0; i < n; i++)
+		if (k == 0 || strcmp(l->ids[k - 1], l->ids[i]) != 0)
+			l->ids[k++] = l->ids[i];
+	l->n = k;
+	l->names = names.data;
 	return 0;
 fail:
-	closedir(d);
-	while (count > 0)
-		free(v[--count]);
-	free(v);
+	snprintf(err, errlen, "cannot list the queue %s/%s: %s", q->dir, sub,
+	    strerror(errno));
+	buf_free(&names);
+	free(l->ids);
+	l->ids = NULL;
 	return -1;
+}
+
+void
+queue_list_free(struct queue_list *l)
+{
+	free(l->ids);
+	free(l->names);
+	memset(l, 0, sizeof(*l));
 }
 
 int
 queue_foreach(struct queue *q, const char *sub,
     int (*fn)(const char *, void *), void *arg, char *err, size_t errlen)
 {
-	char	**ids = NULL;
-	size_t	 n = 0, i;
-	int	 rc = 0;
+	struct queue_list	 l;
+	size_t			 i;
+	int			 rc = 0;
 
-	if (list_ids(q, sub, &ids, &n) == -1) {
-		snprintf(err, errlen, "cannot list the queue %s/%s: %s",
-		    q->dir, sub, strerror(errno));
+	if (queue_list(q, sub, &l, err, errlen) == -1)
 		return -1;
-	}
-	for (i = 0; i < n; i++) {
-		if (rc == 0 && fn(ids[i], arg) == -1)
+	for (i = 0; i < l.n && rc == 0; i++)
+		if (fn(l.ids[i], arg) == -1)
 			rc = -1;
-		free(ids[i]);
-	}
-	free(ids);
+	queue_list_free(&l);
 	if (rc == -1)
 		snprintf(err, errlen, "queue run stopped");
 	return rc;

@@ -162,12 +162,25 @@ int	queue_rewind(struct queue_entry *);
 ssize_t	queue_read(struct queue_entry *, void *, size_t);
 void	queue_entry_free(struct queue_entry *);
 
+/* The ids of a subdirectory, oldest first (queue_list()). */
+struct queue_list {
+	char	**ids;
+	size_t	  n;
+	char	 *names;	/* where ids point */
+};
+
 /*
- * Call fn for every entry id of a subdirectory, oldest first: in "new",
- * every id that has an envelope or a data file (queue_lock() tells a
- * damaged entry from a leftover); in "failed", every envelope.  The ids
- * are read first (names only), the entries one by one.  Returns 0, or
- * -1 with err.
+ * List the entry ids of a subdirectory, oldest first, without reading
+ * any entry: in "new", every id that has an envelope or a data file
+ * (queue_lock() tells a damaged entry from a leftover); in "failed",
+ * every envelope.  Free with queue_list_free().
+ */
+int	queue_list(struct queue *, const char *sub, struct queue_list *,
+	    char *err, size_t errlen);
+void	queue_list_free(struct queue_list *);
+/*
+ * Call fn for every id queue_list() lists, the entries one by one.
+ * Returns 0, or -1 with err (fn returning -1 stops it).
  */
 int	queue_foreach(struct queue *, const char *sub,
 	    int (*fn)(const char *id, void *arg), void *arg, char *err,

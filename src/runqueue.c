@@ -10,6 +10,7 @@
 
 #include "attempt.h"
 #include "deliver.h"
+#include "drain.h"
 #include "log.h"
 #include "mailq.h"
 #include "notice.h"
@@ -29,6 +30,8 @@ struct run {
 	int			 unreachable;	/* stop: the relay is down */
 	int			 found;		/* -qI: the id is in new/ */
 	unsigned int		 sent, deferred, failed, damaged;
+	struct config		 one;		/* cfg, one session a message */
+	struct outcome		 own;		/* a session process's */
 };
 
 static int
@@ -131,6 +134,77 @@ done:
 	return 0;
 }
 
+/* drain.h's entry: run_entry(), then what it showed of the relay. */
+static void
+work_entry(void *arg, const char *id, struct drain_result *res)
+{
+	struct run	*r = arg;
+
+	memset(&r->d.last_failure, 0, sizeof(r->d.last_failure));
+	run_entry(id, r);
+	res->tally.sent = r->sent;
+	res->tally.deferred = r->deferred;
+	res->tally.failed = r->failed;
+	res->tally.damaged = r->damaged;
+	res->refused = r->unreachable;
+	res->failure = r->d.last_failure;
+}
+
+/* In a session process: an outcome of its own, handed back at the end. */
+static void
+work_begin(void *arg)
+{
+	struct run	*r = arg;
+
+	memset(&r->own, 0, sizeof(r->own));
+	r->o = &r->own;
+}
+
+static struct outcome *
+work_end(void *arg)
+{
+	struct run	*r = arg;
+
+	deliver_close(&r->d);
+	return r->o;
+}
+
+/*
+ * The whole queue, over up to [queue] parallel sessions (one under -v,
+ * so that the transcript reads in order), oldest first.  Those sessions
+ * are the run's parallelism: a message for many recipients does not
+ * open more of its own (send.h), so the run never has more.
+ */
+static void
+run_all(struct run *r)
+{
+	struct drain_ops	 ops = { r, work_entry, work_begin, work_end };
+	struct drain_params	 p;
+	struct drain_totals	 t;
+	struct queue_list	 l;
+	char			 err[512];
+
+	r->one = *r->cfg;
+	r->one.parallel = 1;
+	r->cfg = &r->one;
+	deliver_init(&r->d, r->cfg, r->d.params.helo);
+	if (queue_list(&r->q, "new", &l, err, sizeof(err)) == -1) {
+		outcome_fail(r->o, EX_IOERR, "%s", err);
+		return;
+	}
+	memset(&p, 0, sizeof(p));
+	p.sessions = log_verbose() ? 1 : r->cfg->queue_parallel;
+	p.pause_ms = (long long)r->cfg->retry_delay * 1000;
+	p.progress = 1;
+	drain_run(&l, &p, &ops, r->o, &t);
+	queue_list_free(&l);
+	r->sent = t.tally.sent;
+	r->deferred = t.tally.deferred;
+	r->failed = t.tally.failed;
+	r->damaged = t.tally.damaged;
+	r->unreachable = t.unreachable;
+}
+
 /*
  * -qI<id> for an id that could not be taken up: where it is, if
  * anywhere.  One that another process is delivering (a timer and an
@@ -211,9 +285,12 @@ runqueue_run(const struct config *cfg, const char *id, int due_only,
 	queue_clean(&r.q, r.now);
 	deliver_helo(helo, sizeof(helo));
 	deliver_init(&r.d, cfg, helo);
-	if (queue_foreach(&r.q, "new", run_entry, &r, err, sizeof(err)) == -1)
+	if (id == NULL)
+		run_all(&r);
+	else if (queue_foreach(&r.q, "new", run_entry, &r, err,
+	    sizeof(err)) == -1)
 		outcome_fail(o, EX_IOERR, "%s", err);
-	else if (id != NULL && !r.found)
+	else if (!r.found)
 		report_missing(&r);
 	deliver_close(&r.d);
 	queue_close(&r.q);

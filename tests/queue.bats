@@ -11,6 +11,13 @@
 # each kind of damage moved to failed/ and never sent; a slow writer's
 # tmp/ file; a set-group-ID user's queue run; failing fsyncs; the JSON
 # listing; and a randomized crash-consistency test (tests/queue/crash.py).
+# Issue 18: a run's parallel sessions ([queue] parallel), each carrying
+# many messages, oldest first; concurrent parallel runs, and kill -9 of a
+# run, of one of its sessions or of all of them; the back-off when the
+# relay asks to slow down; every session stopping when it cannot be
+# reached; the progress line on a terminal.  The concurrency, kill -9 and
+# crash-consistency tests of issues 5 and 13 run with the default [queue]
+# parallel, so their queue runs are parallel too.
 #
 # Every message carries a header "X-Seq: K" with a number unique in its
 # test; tests/queue/tally.py counts, across all the record directories of a
@@ -478,7 +485,7 @@ check_background() {
 
 @test "-q sends 10 queued messages over one TLS session" {
 	server_start
-	write_config
+	write_config queue.parallel=1
 	for ((k = 1; k <= 10; k++)); do
 		send "$k" -odq "r$k@example.org" || _fail "submitting $k failed"
 	done
@@ -494,7 +501,7 @@ check_background() {
 
 @test "-q counts 50 RCPTs per session across messages: 4 x 30 recipients -> 3 sessions" {
 	server_start
-	write_config
+	write_config queue.parallel=1
 	for ((k = 1; k <= 4; k++)); do
 		mapfile -t to < <(for ((i = 1; i <= 30; i++)); do
 			echo "m${k}r$i@example.org"; done)
@@ -524,6 +531,410 @@ check_background() {
 	    _fail "RCPT commands per session: $rcpts (expected 50 50 20)"
 	assert_queue_empty
 	assert_no_violations
+}
+
+# --- parallel queue runs (issue 18) ------------------------------------------
+
+# queue_msgs FIRST LAST -- queue messages FIRST..LAST with -odq
+queue_msgs() {
+	local k
+	for ((k = $1; k <= $2; k++)); do
+		send "$k" -odq "r$k@example.org" ||
+		    _fail "queueing message $k failed" || return 1
+	done
+}
+
+# peak_sessions -- the most sessions the server had open at once
+peak_sessions() {
+	server_settle || return 1
+	cat "$REC/peak" 2>/dev/null || echo 0
+}
+
+# mails_per_session [FROM_LINE] -- "SESSION COUNT" for every session that
+# sent MAIL, from line FROM_LINE of the transcript on (default 1)
+mails_per_session() {
+	local t
+	t=$(transcript) || return 1
+	tail -n +"${1:-1}" "$t" | awk '$2 == "C:" && toupper($3) == "MAIL" {
+	    n[$1]++ } END { for (s in n) print s, n[s] }' | sort -n
+}
+
+# line_of TEXT -- the number of the first transcript line holding TEXT
+line_of() {
+	local t
+	t=$(transcript) || return 1
+	grep -n -F -m 1 -- "$1" "$t" | cut -d: -f1
+}
+
+@test "-q spreads a backlog over [queue] parallel sessions, each carrying many messages, oldest first" {
+	server_start --delay-ms 20
+	write_config queue.parallel=4
+	queue_msgs 1 60
+	run --separate-stderr cf -q
+	assert_status 0
+	[ -z "$stderr" ] || _fail "-q said on stderr:" "$stderr"
+	assert_each_once 1 60
+	assert_queue_empty
+	assert_no_files new tmp failed
+	assert_no_violations
+	# four sessions, each opened once and kept for many messages
+	[ "$(peak_sessions)" -eq 4 ] ||
+	    _fail "the server saw at most $(peak_sessions) sessions at once"
+	assert_sessions 4
+	local s n per
+	per=$(mails_per_session)
+	while read -r s n; do
+		[ "$n" -ge 5 ] ||
+		    _fail "session $s carried $n messages; per session:" "$per"
+	done <<<"$per"
+	# oldest first: message K arrives about K-th (a session that started
+	# later, or was slower, is a few places off)
+	local i k
+	for ((i = 1; i <= 60; i++)); do
+		k=$(sed -n 's/^X-Seq: \([0-9]*\)\r$/\1/p' "$(received "$i")")
+		[ $((i > k ? i - k : k - i)) -le 8 ] ||
+		    _fail "message $k arrived as number $i: not oldest first"
+	done
+}
+
+@test "[queue] parallel = 1, or -v: one session, the transcript in order" {
+	server_start --delay-ms 5
+	write_config queue.parallel=1
+	queue_msgs 1 12
+	run --separate-stderr cf -q
+	assert_status 0
+	assert_sessions 1
+	assert_each_once 1 12
+	server_stop
+
+	server_start --delay-ms 5
+	write_config
+	queue_msgs 13 24
+	run --separate-stderr cf -v -q
+	assert_status 0
+	assert_sessions 1
+	assert_each_once 1 24
+	# one conversation: each MAIL's reply follows it
+	[ "$(grep -c '^C: MAIL FROM' <<<"$stderr")" -eq 12 ] &&
+	    [ "$(grep -A 1 '^C: MAIL FROM' <<<"$stderr" |
+	    grep -c '^S: 250 2.1.0')" -eq 12 ] ||
+	    _fail "the -v transcript:" "$stderr"
+}
+
+@test "a queued message for 120 recipients: its sessions one after another, the run's sessions being its parallelism" {
+	server_start --delay-ms 5
+	write_config		# [delivery] parallel = 3 is for submissions
+	local -a to
+	mapfile -t to < <(for ((i = 1; i <= 120; i++)); do
+		echo "r$i@example.org"; done)
+	send 1 -odq -- "${to[@]}" || _fail "queueing failed"
+	run --separate-stderr cf -q
+	assert_status 0
+	assert_sessions 3
+	# one after another: each session's commands come after the last one
+	# of the session before
+	[ "$(awk '$2 == "C:" { print $1 }' "$(transcript)" | uniq |
+	    tr '\n' ' ')" = "1 2 3 " ] ||
+	    _fail "sessions side by side for one message:" \
+	    "$(awk '$2 == "C:" { print $1 }' "$(transcript)" | uniq -c)"
+	local n
+	n=$(for ((i = 1; i <= $(received_count); i++)); do
+		envelope_field "$i" rcpt_tos; done | sort -u | wc -l)
+	[ "$n" -eq 120 ] || _fail "$n recipients got it"
+	assert_queue_empty
+}
+
+@test "3 concurrent parallel -q runs on one backlog, the relay failing at random: each message once" {
+	local -a opts=() pids=()
+	local i pid st bad=0
+	for ((i = 0; i < 4; i++)); do
+		opts+=(--reply "mail#$((RANDOM % 150 + 1))=451 4.3.0 Try again"
+		    --reply "rcpt#$((RANDOM % 150 + 1))=451 4.2.1 Mailbox busy"
+		    --reply "dot#$((RANDOM % 150 + 1))=451 4.3.0 Local error"
+		    --drop "data#$((RANDOM % 150 + 1))"
+		    --drop "midata#$((RANDOM % 150 + 1))")
+	done
+	server_start --delay-ms 5 "${opts[@]}"
+	write_config queue.parallel=4
+	queue_msgs 1 150
+	for ((i = 1; i <= 3; i++)); do
+		cf -q >"$BATS_TEST_TMPDIR/run$i.log" 2>&1 3>&- &
+		pids+=($!)
+	done
+	for pid in "${pids[@]}"; do
+		st=0
+		wait "$pid" || st=$?
+		[ "$st" -eq 0 ] || bad=1
+	done
+	[ "$bad" -eq 0 ] || _fail "a run failed:" \
+	    "$(cat "$BATS_TEST_TMPDIR"/run*.log)"
+	# more sessions at once than runs: the runs were parallel
+	[ "$(peak_sessions)" -gt 3 ] ||
+	    _fail "at most $(peak_sessions) sessions at once"
+	drain
+	assert_each_once 1 150
+	assert_no_files new tmp failed
+	assert_no_violations
+}
+
+# children PID -- the child processes of PID (a run's sessions)
+children() {
+	cat /proc/"$1"/task/*/children 2>/dev/null
+}
+
+# all_gone PID... -- none of them runs any more
+all_gone() {
+	local p
+	for p; do
+		! _alive "$p" || return 1
+	done
+	return 0
+}
+
+@test "kill -9 of parallel -q runs -- the run, one of its sessions, or all of them: each message sent, duplicates only after the dot, no session left behind" {
+	local round j pid st victim saw_kids=0
+	local -a pids kids modes
+	server_start --delay-ms 20
+	write_config queue.parallel=4
+	queue_msgs 1 300
+	for ((round = 0; round < 10; round++)); do
+		pids=() kids=() modes=()
+		for j in 0 1; do
+			# its own process group, to kill the run with its sessions
+			setsid "$CFSENDMAIL" -C "$CONF" -q >/dev/null 2>&1 3>&- &
+			pids[j]=$!
+			modes[j]=$(((round + j) % 3))
+		done
+		sleep "0.$((RANDOM % 5 + 1))"
+		for j in 0 1; do
+			pid=${pids[j]}
+			kids[j]=$(children "$pid")
+			[ -z "${kids[j]}" ] || saw_kids=1
+			victim=${kids[j]%%$'\n'*}
+			case ${modes[j]} in
+			0)	kill -9 "$pid" 2>/dev/null || true ;;
+			# a session first, then (below) the run
+			1)	[ -z "$victim" ] || kill -9 "$victim" 2>/dev/null ||
+				    true ;;
+			2)	kill -9 -- "-$pid" 2>/dev/null || true ;;
+			esac
+		done
+		sleep "0.0$((RANDOM % 10))"
+		for j in 0 1; do
+			pid=${pids[j]}
+			[ "${modes[j]}" -ne 1 ] || kill -9 "$pid" 2>/dev/null || true
+			st=0
+			wait "$pid" || st=$?
+			# 137: killed; 70: one of its sessions was killed, and
+			# the run ended before the kill; 0: it ended before
+			case $st in 0 | 70 | 137) ;; *)
+				_fail "round $round: a run exited $st" || return 1 ;;
+			esac
+			# its sessions end soon after it: never a stray sender
+			# shellcheck disable=SC2086 # one pid per word
+			poll 1000 all_gone ${kids[j]} ||
+			    _fail "round $round: sessions of run $pid still" \
+			    "running 10 s after the kill" || return 1
+		done
+		queue_has_entry || break
+	done
+	[ "$saw_kids" -eq 1 ] ||
+	    _fail "no run ever had session processes: not parallel"
+	drain
+	local tallied line_k c u
+	tallied=$(tally)
+	declare -A got
+	while read -r line_k c u; do
+		got[$line_k]=1
+		[ "$c" -eq 1 ] || [ "$u" -ge $((c - 1)) ] ||
+		    _fail "message $line_k received $c times, only $u of them" \
+		    "unconfirmed (a duplicate not explained by a kill after" \
+		    "the dot)" || return 1
+	done <<<"$tallied"
+	for ((j = 1; j <= 300; j++)); do
+		[ -n "${got[$j]:-}" ] || _fail "message $j was never received" ||
+		    return 1
+	done
+	assert_no_files failed
+	assert_no_violations
+}
+
+@test "a slow-down reply (451 4.7.1) halves the sessions and pauses them for retry_delay; the run goes on" {
+	server_start --delay-ms 5 \
+	    --reply "mail#16=451 4.7.1 Rate limit exceeded, slow down"
+	write_config queue.parallel=4 delivery.retry_delay=2
+	queue_msgs 1 40
+	local t0 t1
+	t0=$(now_ms)
+	run --separate-stderr cf -q
+	t1=$(now_ms)
+	assert_status 0
+	[ "$(peak_sessions)" -ge 3 ] ||
+	    _fail "at most $(peak_sessions) sessions at once: not parallel"
+	# the pause: 2 s with no message started
+	[ $((t1 - t0)) -ge 2000 ] ||
+	    _fail "the run took $((t1 - t0)) ms: it did not pause 2 s"
+	# after the reply, at most 2 sessions go on (the others end after
+	# the message they were sending: at most one more each)
+	local at s n busy=0 per
+	at=$(line_of "S: 451 4.7.1 Rate limit exceeded")
+	[ -n "$at" ] || _fail "no 451 in the transcript"
+	per=$(mails_per_session "$at")
+	while read -r s n; do
+		[ "$n" -le 2 ] || busy=$((busy + 1))
+	done <<<"$per"
+	[ "$busy" -ge 1 ] && [ "$busy" -le 2 ] ||
+	    _fail "$busy sessions sent more than 2 messages after the 451" \
+	    "(MAIL per session after it):" "$per"
+	# the refused message is deferred, the rest sent once
+	[ "$(received_count)" -eq 39 ] ||
+	    _fail "received $(received_count) messages, not 39"
+	local id
+	id=$(one_entry) || return 1
+	assert_file_contains "$Q/new/$id.env" "last 451 4.7.1 Rate limit"
+	run --separate-stderr cf -q
+	assert_status 0
+	assert_each_once 1 40
+}
+
+@test "a relay that keeps saying slow down: the run ends at its first message, not one try per entry" {
+	server_start --reply "mail=451 4.7.1 Too many messages, slow down"
+	write_config queue.parallel=4
+	queue_msgs 1 30
+	run --separate-stderr cf -q
+	assert_status 0
+	# one session, told to slow down at its first message: the run ends
+	[ "$(grep -c ' C: MAIL FROM' "$(transcript)")" -eq 1 ] ||
+	    _fail "MAIL commands: $(grep -c ' C: MAIL FROM' "$(transcript)")"
+	assert_sessions 1
+	[ "$(ids | wc -l)" -eq 30 ] || _fail "entries left: $(ids | wc -l)"
+	run cf -bp
+	assert_output_contains "attempts 0, next attempt now"
+}
+
+@test "a 421 greeting to the first session: the run stops there, as with one session" {
+	server_start --reply "greeting=421 4.3.2 Service not available"
+	write_config queue.parallel=4
+	queue_msgs 1 30
+	run --separate-stderr cf -q
+	assert_status 0
+	assert_sessions 1
+	assert_received 0
+	# one entry tried, the others left as they were
+	[ "$(grep -l '^attempts 1$' "$Q"/new/*.env | wc -l)" -eq 1 ] ||
+	    _fail "entries tried:" "$(grep -l '^attempts [1-9]' "$Q"/new/*.env)"
+	[ "$(ids | wc -l)" -eq 30 ] || _fail "entries left: $(ids | wc -l)"
+}
+
+@test "a 421 greeting while other sessions work: the run goes on with those, opening no more" {
+	server_start --delay-ms 10 \
+	    --reply "greeting#3=421 4.7.0 Too many concurrent sessions"
+	write_config queue.parallel=4
+	queue_msgs 1 40
+	run --separate-stderr cf -q
+	assert_status 0
+	# sessions 1 and 2 work, 3 is turned away: no fourth is tried
+	assert_sessions 3
+	# only the entry session 3 had taken is left, deferred
+	[ "$(received_count)" -eq 39 ] ||
+	    _fail "received $(received_count) messages, not 39"
+	one_entry >/dev/null
+	run --separate-stderr cf -q
+	assert_status 0
+	assert_each_once 1 40
+}
+
+@test "the relay going away mid-run (connections refused) stops every session promptly" {
+	server_start --delay-ms 20
+	write_config queue.parallel=4
+	queue_msgs 1 80
+	local pid t0 t1 st=0 n
+	cf -q >"$BATS_TEST_TMPDIR/run.log" 2>&1 3>&- &
+	pid=$!
+	poll 1000 test -e "$REC/0012.eml" ||
+	    _fail "12 messages not received within 10 s"
+	[ "$(cat "$REC/peak")" -ge 2 ] ||
+	    _fail "at most $(cat "$REC/peak") sessions at once: not parallel"
+	# the relay dies: its connections reset, nothing listens any more
+	kill -9 "$SERVER_PID"
+	wait "$SERVER_PID" 2>/dev/null || true
+	SERVER_PID=
+	t0=$(now_ms)
+	wait "$pid" || st=$?
+	t1=$(now_ms)
+	[ "$st" -eq 0 ] ||
+	    _fail "the run exited $st:" "$(cat "$BATS_TEST_TMPDIR/run.log")"
+	[ $((t1 - t0)) -lt 5000 ] ||
+	    _fail "the run went on for $((t1 - t0)) ms after the relay died"
+	# each session failed with at most its current message and the one
+	# it could not reconnect for; the others were not tried
+	n=$(grep -l '^attempts [1-9]' "$Q"/new/*.env | wc -l)
+	[ "$n" -le 8 ] || _fail "$n entries were tried after the relay died"
+	[ "$(ids | wc -l)" -ge 40 ] || _fail "only $(ids | wc -l) entries left"
+}
+
+# on_tty CMD... -- run CMD with stderr on a pseudo-terminal (stdout and
+# stdin elsewhere); print what it wrote there (the terminal turns LF into
+# CR LF), then "<end>"; exit with its status
+on_tty() {
+	"$PYTHON3" - "$@" <<'PY'
+import os, pty, subprocess, sys
+master, slave = pty.openpty()
+p = subprocess.Popen(sys.argv[1:], stdin=subprocess.DEVNULL,
+                     stdout=subprocess.DEVNULL, stderr=slave)
+os.close(slave)
+out = b""
+while True:
+    try:
+        data = os.read(master, 4096)
+    except OSError:         # EIO: every writer is gone
+        break
+    if not data:
+        break
+    out += data
+sys.stdout.buffer.write(out + b"<end>")
+sys.exit(p.wait())
+PY
+}
+
+@test "a -q started from a terminal shows its progress on one line of stderr; from cron or a timer, nothing" {
+	server_start --delay-ms 20
+	write_config queue.parallel=2
+	queue_msgs 1 30
+	run on_tty "$CFSENDMAIL" -C "$CONF" -q
+	assert_status 0
+	assert_each_once 1 30
+	# one line, rewritten, ending with the final count
+	[[ $output == $'\r'* ]] || _fail "no progress line:" "$output"
+	[ "$(printf '%s' "$output" | tr -cd '\n' | wc -c)" -eq 1 ] ||
+	    _fail "progress over several lines:" "$output"
+	[[ $output == *$'\r'"cfsendmail: queue: 30 sent, 0 deferred, 0 failed, 0 remaining"*$'\r\n<end>' ]] ||
+	    _fail "no final count:" "$output"
+	# several states on the way
+	[ "$(printf '%s' "$output" | tr '\r' '\n' | grep -c ' remaining')" -ge 3 ] ||
+	    _fail "the line was not updated as the run went:" "$output"
+	# with a deferral, and one session (this process draws the line)
+	server_stop
+	server_start --delay-ms 5 --reply "dot#2=451 4.3.0 Local error"
+	write_config queue.parallel=1
+	queue_msgs 31 34
+	run on_tty "$CFSENDMAIL" -C "$CONF" -q
+	assert_status 0
+	[[ $output == *"queue: 3 sent, 1 deferred, 0 failed, 0 remaining"*$'\r\n<end>' ]] ||
+	    _fail "no final count:" "$output"
+
+	# not a terminal: nothing at all on stderr
+	queue_msgs 35 40
+	run --separate-stderr cf -q
+	assert_status 0
+	[ -z "$stderr" ] || _fail "stderr of a run without a terminal:" "$stderr"
+	assert_each_once 1 40
+	# -v on a terminal: the transcript, no progress line in it
+	queue_msgs 41 42
+	run on_tty "$CFSENDMAIL" -C "$CONF" -v -q
+	assert_status 0
+	[[ $output != *$'\r'cfsendmail:\ queue:* ]] ||
+	    _fail "a progress line in the -v transcript:" "$output"
 }
 
 # --- failed/ ----------------------------------------------------------------
@@ -1471,8 +1882,14 @@ EOF
 		echo "runner $1: queue not empty after 300 rounds"
 		return 1
 	}
+	# a third only queue: the runners' runs have a backlog to spread
+	# over their parallel sessions
 	for ((k = 1; k <= 100; k++)); do
-		send "$k" "r$k@example.org" >/dev/null 2>&1 3>&- &
+		if ((k % 3 == 0)); then
+			send "$k" -odq "r$k@example.org" >/dev/null 2>&1 3>&- &
+		else
+			send "$k" "r$k@example.org" >/dev/null 2>&1 3>&- &
+		fi
 		pids+=($!)
 	done
 	for ((i = 1; i <= 3; i++)); do

@@ -146,6 +146,7 @@ class Server:
         self.phase_counts = collections.Counter()
         self.sessions = 0
         self.active = 0
+        self.peak = 0
         self.waits = 0
         self.messages = 0
         self.tasks = set()
@@ -176,6 +177,9 @@ class Server:
         self.rec.counter("sessions", self.sessions)
         self.active += 1
         self.rec.counter("active", self.active)
+        if self.active > self.peak:
+            self.peak = self.active
+            self.rec.counter("peak", self.peak)
         session = Session(self, self.sessions, reader, writer)
         try:
             await session.run()

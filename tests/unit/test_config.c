@@ -38,7 +38,7 @@ static const struct {
 	I("max_size", max_size), I("attempts", attempts),
 	I("retry_delay", retry_delay), I("parallel", parallel),
 	S("dir", queue_dir), I("max_age", max_age), S("bounce_to", bounce_to),
-	I("syslog", syslog),
+	I("queue.parallel", queue_parallel), I("syslog", syslog),
 #undef S
 #undef I
 };
@@ -98,7 +98,7 @@ test_defaults(void)
 	    { "max_size", "5242880" }, { "attempts", "3" },
 	    { "retry_delay", "1" }, { "parallel", "3" }, { "dir", "/q" },
 	    { "max_age", "432000" }, { "bounce_to", "(null)" },
-	    { "syslog", "1" },
+	    { "queue.parallel", "8" }, { "syslog", "1" },
 	};
 	struct config	 cfg;
 	size_t		 i;
@@ -236,6 +236,10 @@ test_keys(void)
 	    { "queue", "max_age", "5w", "t:2: max_age: value invalid" },
 	    { "queue", "bounce_to", "postmaster@example.com",
 		"postmaster@example.com" },
+	    { "queue", "parallel", "1", "1" },
+	    { "queue", "parallel", "16", "16" },
+	    { "queue", "parallel", "0", "t:2: parallel: value too small" },
+	    { "queue", "parallel", "17", "t:2: parallel: value too large" },
 	    /* what the relay would refuse at every delivery (issue 19) */
 	    { "sender", "from", "a@b@c",
 		"t:2: from: more than one '@' in address: \"a@b@c\"" },
@@ -301,17 +305,23 @@ test_keys(void)
 	    { "log", "syslog", "2", "t:2: syslog: value not yes or no" },
 	};
 	struct config	 cfg;
-	char		 text[512];
-	const char	*err;
+	char		 text[512], label[64];
+	const char	*err, *got;
 	size_t		 i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		snprintf(text, sizeof(text), "[%s]\n%s = %s\n",
 		    cases[i].section, cases[i].key, cases[i].value);
 		err = parse(&cfg, text);
-		is_str(err[0] != '\0' ? err : field(&cfg, cases[i].key),
-		    cases[i].want, "[%s] %s = %s", cases[i].section,
-		    cases[i].key, cases[i].value);
+		/* a key name that two sections share: "section.key" */
+		snprintf(label, sizeof(label), "%s.%s", cases[i].section,
+		    cases[i].key);
+		got = field(&cfg, label);
+		if (strcmp(got, "no such field") == 0)
+			got = field(&cfg, cases[i].key);
+		is_str(err[0] != '\0' ? err : got, cases[i].want,
+		    "[%s] %s = %s", cases[i].section, cases[i].key,
+		    cases[i].value);
 		config_free(&cfg);
 	}
 }
