@@ -29,6 +29,7 @@
 # queue runner's pause between two runs.
 
 load helpers
+load setgid
 
 bats_require_minimum_version 1.5.0
 
@@ -56,60 +57,11 @@ teardown() {
 	return "$rc"
 }
 
-# The set-group-ID install needs root, a group and a user (as in
-# tests/security.bats, which explains it); removed in teardown_file.
-setup_file() {
-	[ "$(id -u)" -eq 0 ] || return 0
-	command -v groupadd >/dev/null && command -v useradd >/dev/null &&
-	    command -v setpriv >/dev/null || return 0
-	SG_GROUP=cfqg$$
-	SG_USER=cfqu$$
-	groupadd -r "$SG_GROUP" || return 1
-	useradd -r -U -M -d /nonexistent -s /usr/sbin/nologin "$SG_USER" || {
-		groupdel "$SG_GROUP"
-		return 1
-	}
-	export SG_GROUP SG_USER
-}
-
-teardown_file() {
-	[ -n "${SG_USER:-}" ] && userdel "$SG_USER" 2>/dev/null
-	[ -n "${SG_USER:-}" ] && getent group "$SG_USER" >/dev/null &&
-	    groupdel "$SG_USER" 2>/dev/null
-	[ -n "${SG_GROUP:-}" ] && groupdel "$SG_GROUP" 2>/dev/null
-	return 0
-}
-
-# sg_install [section.key=value...] -- what `make install` with
-# --enable-setgid does, in a fresh SGDIR: SGDIR/cfsendmail root:GROUP
-# 2755 whose compiled-in config is SGDIR/c.conf (root:GROUP 0640; -C
-# would drop the group), the queue SGDIR/queue{,/tmp,/new,/failed}
-# root:GROUP 2770 (Q points there), SGDIR/ca.pem 0644.
+# sg_install [section.key=value...] -- the set-group-ID install
+# (setgid.bash: sg_binary) with SGDIR/c.conf for the server running now;
+# Q points at its queue
 sg_install() {
-	[ -n "${SG_USER:-}" ] ||
-	    skip "needs root, groupadd, useradd and setpriv"
-	local old d
-	certs_make || return 1
-	SGDIR=$(mktemp -d /tmp/cfq.XXXXXX)
-	chmod 0755 "$SGDIR"
-	SGBIN=$SGDIR/cfsendmail
-	cp "$CFSENDMAIL" "$SGBIN"
-	old=$("$CFSENDMAIL" --help | grep -o '/[^ ]*/cfsendmail\.conf' | head -n 1)
-	[ -n "$old" ] || _fail "no default config path in --help" || return 1
-	"$PYTHON3" - "$SGBIN" "$old" "$SGDIR/c.conf" <<'PATCH' || return 1
-import sys
-path, old, new = sys.argv[1], sys.argv[2].encode() + b"\0", sys.argv[3].encode()
-data = open(path, "rb").read()
-if data.count(old) != 1 or len(new) >= len(old):
-    sys.exit(f"cannot patch {old!r} (found {data.count(old)} times)")
-open(path, "wb").write(data.replace(old, new.ljust(len(old), b"\0")))
-PATCH
-	chgrp "$SG_GROUP" "$SGBIN"
-	chmod 2755 "$SGBIN"
-	install -m 0644 "$CA" "$SGDIR/ca.pem"
-	for d in "" /tmp /new /failed; do
-		install -d -m 2770 -o root -g "$SG_GROUP" "$SGDIR/queue$d"
-	done
+	sg_binary || return 1
 	Q=$SGDIR/queue
 	sg_config "$@"
 }
@@ -118,13 +70,7 @@ PATCH
 # 0640, for the server running now
 sg_config() {
 	write_config "relay.ca_file=$SGDIR/ca.pem" "queue.dir=$Q" "$@" &&
-	    install -m 0640 -o root -g "$SG_GROUP" "$CONF" "$SGDIR/c.conf"
-}
-
-# as_user CMD... -- CMD as the unprivileged test user
-as_user() {
-	timeout 60 setpriv --reuid="$SG_USER" --regid="$SG_USER" \
-	    --init-groups -- "$@"
+	    sg_config_file "$CONF"
 }
 
 # sg_send K [ARG...] -- the user submits message K with the set-group-ID

@@ -23,6 +23,7 @@
 # that nothing outside the test directories is touched.
 
 load helpers
+load setgid
 
 bats_require_minimum_version 1.5.0
 
@@ -474,34 +475,6 @@ rlimit_shim() {
 
 # --- the set-group-ID install (root) -----------------------------------------
 
-setup_file() {
-	[ "$(id -u)" -eq 0 ] || return 0
-	command -v groupadd >/dev/null && command -v useradd >/dev/null &&
-	    command -v setpriv >/dev/null || return 0
-	# short, unique names; removed in teardown_file
-	SG_GROUP=cfsg$$
-	SG_USER=cfsu$$
-	groupadd -r "$SG_GROUP" || return 1
-	useradd -r -U -M -d /nonexistent -s /usr/sbin/nologin "$SG_USER" || {
-		groupdel "$SG_GROUP"
-		return 1
-	}
-	export SG_GROUP SG_USER
-}
-
-teardown_file() {
-	[ -n "${SG_USER:-}" ] && userdel "$SG_USER" 2>/dev/null
-	[ -n "${SG_USER:-}" ] && getent group "$SG_USER" >/dev/null &&
-	    groupdel "$SG_USER" 2>/dev/null
-	[ -n "${SG_GROUP:-}" ] && groupdel "$SG_GROUP" 2>/dev/null
-	return 0
-}
-
-# as_user CMD... -- run CMD as the unprivileged test user
-as_user() {
-	setpriv --reuid="$SG_USER" --regid="$SG_USER" --init-groups -- "$@"
-}
-
 # sg_install [section.key=value...] -- what `make install` with
 # --enable-setgid does, in a fresh directory SGDIR:
 #   SGDIR/cfsendmail   root:GROUP 2755, default config SGDIR/c.conf
@@ -511,33 +484,10 @@ as_user() {
 #   SGDIR/ca.pem       0644 (read after the group is lowered)
 #   SGDIR/user/        the test user's own directory
 sg_install() {
-	[ -n "${SG_USER:-}" ] ||
-	    skip "needs root, groupadd, useradd and setpriv"
-	local old d
-	SGDIR=$(mktemp -d /tmp/cfsg.XXXXXX)
-	chmod 0755 "$SGDIR"
-	SGBIN=$SGDIR/cfsendmail
-	cp "$CFSENDMAIL" "$SGBIN"
-	# the compiled-in default config, as --help shows it
-	old=$("$CFSENDMAIL" --help | grep -o '/[^ ]*/cfsendmail\.conf' | head -n 1)
-	[ -n "$old" ] || _fail "no default config path in --help" || return 1
-	"$PYTHON3" - "$SGBIN" "$old" "$SGDIR/c.conf" <<'EOF' || return 1
-import sys
-path, old, new = sys.argv[1], sys.argv[2].encode() + b"\0", sys.argv[3].encode()
-data = open(path, "rb").read()
-if data.count(old) != 1 or len(new) >= len(old):
-    sys.exit(f"cannot patch {old!r} (found {data.count(old)} times)")
-open(path, "wb").write(data.replace(old, new.ljust(len(old), b"\0")))
-EOF
-	chgrp "$SG_GROUP" "$SGBIN"
-	chmod 2755 "$SGBIN"
-	install -m 0644 "$CA" "$SGDIR/ca.pem"
-	for d in "" /tmp /new /failed; do
-		install -d -m 2770 -o root -g "$SG_GROUP" "$SGDIR/queue$d"
-	done
+	sg_binary || return 1
 	write_config "relay.token=$TOK" "relay.ca_file=$SGDIR/ca.pem" \
 	    "queue.dir=$SGDIR/queue" "$@"
-	install -m 0640 -o root -g "$SG_GROUP" "$CONF" "$SGDIR/c.conf"
+	sg_config_file "$CONF"
 	printf '%s\n' "$TOK" >"$SGDIR/token"
 	chown "root:$SG_GROUP" "$SGDIR/token"
 	chmod 0640 "$SGDIR/token"
