@@ -700,6 +700,7 @@ check_setup_failure() {
 	    "$CFSENDMAIL" "$CONF"
 	assert_status 0
 	assert_stderr_contains ": queued, will retry (cfsendmail -q): 535 5.7.8"
+	syslog_sync
 	assert_file_contains "$SYSLOG" ": queued, will retry (cfsendmail -q): 535 5.7.8 Authentication failed -- check that [relay] username is api_token"
 	refute_file_contains "$SYSLOG" "not sent"
 }

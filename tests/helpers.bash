@@ -448,6 +448,8 @@ sanitized() {
 #   with_syslog CMD... run CMD (needs mount_ns_or_skip first) in a mount
 #                      namespace where /dev is $BATS_TEST_TMPDIR/dev: that
 #                      socket, /dev/null and the random devices
+#   syslog_sync        wait until every record sent so far is in $SYSLOG
+#   syslog_records     $SYSLOG without syslog_sync's marks
 
 # unshare's default makes every mount private, which a chroot whose root is
 # no mount point refuses ("cannot change root filesystem propagation"); there
@@ -504,7 +506,28 @@ with_syslog() {
 
 syslog_stop() {
 	[ -n "$SYSLOG_PID" ] || return 0
+	syslog_sync || true
 	kill "$SYSLOG_PID" 2>/dev/null || true
 	wait "$SYSLOG_PID" 2>/dev/null || true
 	SYSLOG_PID=
+}
+
+# syslog_sync -- wait until the listener of syslog_start has written every
+# record sent so far: send a mark and wait for it (10 s at most), so that
+# $SYSLOG is complete when a test reads it
+syslog_sync() {
+	local mark="sync-$RANDOM$RANDOM" i
+	"$PYTHON3" -c 'import socket, sys
+socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).sendto(sys.argv[2].encode(),
+    sys.argv[1])' "$BATS_TEST_TMPDIR/dev/log" "$mark" || return 1
+	for ((i = 0; i < 1000; i++)); do
+		grep -q "$mark" "$SYSLOG" && return 0
+		sleep 0.01
+	done
+	_fail "syslog: the listener never wrote $mark"
+}
+
+# syslog_records -- what $SYSLOG holds but syslog_sync's marks
+syslog_records() {
+	grep -v '^"sync-' "$SYSLOG" || true
 }

@@ -1592,6 +1592,7 @@ env_of() {
 	id=$(ids failed)
 	run --separate-stderr with_syslog "$CFSENDMAIL" -C "$CONF" --requeue "$id"
 	assert_status 0
+	syslog_sync
 	assert_file_contains "$SYSLOG" "$id: requeued from failed/ by uid 0; it had failed: 550 5.1.1 User unknown"
 }
 
