@@ -584,8 +584,32 @@ check_setup_failure() {
 	    "$("$CFSENDMAIL" -C "$CONF" -bp 2>&1)" || return 1
 	assert_queued 2 || return 1
 
+	# -bs (Symfony, Laravel): 250 once spooled, then kept like -odb's
+	run "$PYTHON3" "$BATS_TEST_DIRNAME/callers/bs-chat.py" - -- \
+	    "$CFSENDMAIL" -C "$CONF" -bs <<'SCRIPT'
+< 220
+> EHLO app.example
+< 250
+> MAIL FROM:<app@example.com>
+< 250
+> RCPT TO:<bs@example.org>
+< 250
+> DATA
+< 354
+> Subject: -bs under a setup failure
+>
+> body
+> .
+< 250 2.0.0
+> QUIT
+< 221
+exit 0
+SCRIPT
+	assert_status 0 || return 1
+	assert_queued 3 || return 1
+
 	# a queue run: kept; loud (the failure's code) unless temporary; it
-	# stops at the first of the 3 entries: one session, one MAIL at most
+	# stops at the first of the 4 entries: one session, one MAIL at most
 	run --separate-stderr send -odq q@example.org
 	assert_status 0 || return 1
 	if [ -n "$SERVER_PID" ]; then
@@ -599,7 +623,7 @@ check_setup_failure() {
 		assert_status "$CODE" || return 1
 		assert_stderr_says || return 1
 	fi
-	assert_queued 3 || return 1
+	assert_queued 4 || return 1
 	if [ -n "$SERVER_PID" ]; then
 		assert_sessions $((sessions + 1)) || return 1
 		[ "$(count_in_transcript "C: MAIL FROM")" -le $((mails + 1)) ] ||
@@ -615,7 +639,7 @@ check_setup_failure() {
 	assert_one_stderr_line || return 1
 	assert_stderr_contains "not sent" || return 1
 	assert_stderr_says || return 1
-	assert_queued 3 || return 1
+	assert_queued 4 || return 1
 	run "$CFSENDMAIL" -C "$CONF" -bp
 	refute_output_contains "strict@example.org" || return 1
 
@@ -623,7 +647,8 @@ check_setup_failure() {
 	setup_fix "$1" || return 1
 	run --separate-stderr "$CFSENDMAIL" -C "$CONF" -q
 	assert_status 0 || return 1
-	assert_each_once fg@example.org odb@example.org q@example.org ||
+	assert_each_once fg@example.org odb@example.org bs@example.org \
+	    q@example.org ||
 	    return 1
 	assert_nothing_kept
 }
