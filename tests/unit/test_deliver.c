@@ -25,6 +25,7 @@
 #include "config.h"
 #include "deliver.h"
 #include "fake_transport.h"
+#include "secret.h"
 #include "tap.h"
 
 #define MAXRCPTS	128
@@ -594,8 +595,8 @@ main(void)
 
 	if (config_init(&cfg, "/nonexistent") == -1)
 		return 1;
-	free(cfg.token);
-	cfg.token = strdup("test-token");
+	secret_free(cfg.token);
+	cfg.token = secret_strdup("test-token");
 	cfg.retry_delay = 0;
 	/* for send_message(): parallel.c's children connect for real */
 	cfg.parallel = 1;
