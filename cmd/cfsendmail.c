@@ -13,11 +13,11 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sysexits.h>
 #include <unistd.h>
 
 #include "bsession.h"
 #include "config.h"
+#include "failure.h"
 #include "log.h"
 #include "mailq.h"
 #include "options.h"
@@ -64,7 +64,7 @@ needs_token(enum options_mode mode)
 	    mode == OPTIONS_SMTP_STDIN;
 }
 
-static int
+static enum failure
 run(const struct options *opts, const struct config *cfg, struct outcome *o)
 {
 	switch (opts->mode) {
@@ -86,7 +86,7 @@ run(const struct options *opts, const struct config *cfg, struct outcome *o)
 	case OPTIONS_SMTP_STDIN:
 		return bsession_run(opts, cfg, o);
 	default:
-		return outcome_fail(o, EX_SOFTWARE, "unexpected mode");
+		return outcome_fail(o, FAIL_INTERNAL, "unexpected mode");
 	}
 }
 
@@ -139,7 +139,7 @@ main(int argc, char *argv[])
 	int		 dumpable = 0;
 
 	if (hold_standard_fds() == -1)
-		return EX_OSERR;
+		return failure_exit_code(FAIL_SYSTEM);
 	/* a caller that stops reading our stdout or stderr (a closed pipe)
 	 * must get an exit status, not a message lost to SIGPIPE */
 	signal(SIGPIPE, SIG_IGN);
@@ -149,17 +149,17 @@ main(int argc, char *argv[])
 	memset(&cfg, 0, sizeof(cfg));
 	if (privilege_sanitise() == -1) {
 		fprintf(stderr, "cfsendmail: cannot sanitise the environment\n");
-		return EX_OSERR;
+		return failure_exit_code(FAIL_SYSTEM);
 	}
 	if (options_parse(&opts, argc, argv, err, sizeof(err)) == -1) {
 		fprintf(stderr, "cfsendmail: %s\n%s", err, usage);
-		return EX_USAGE;
+		return failure_exit_code(FAIL_USAGE);
 	}
 	/* a caller-chosen config never gets the group's token or queue */
 	if (opts.config_file != NULL && privilege_drop() == -1) {
 		fprintf(stderr, "cfsendmail: cannot drop the group privilege\n");
 		options_free(&opts);
-		return EX_OSERR;
+		return failure_exit_code(FAIL_SYSTEM);
 	}
 	switch (opts.mode) {
 	case OPTIONS_VERSION:
@@ -177,17 +177,17 @@ main(int argc, char *argv[])
 	/* the token must never land in a core file: no core, not dumpable,
 	 * from before the config is read until config_free() wipes it */
 	if (secret_protect(&dumpable, err, sizeof(err)) == -1) {
-		outcome_fail(&o, EX_OSERR, "%s", err);
+		outcome_fail(&o, FAIL_SYSTEM, "%s", err);
 		goto done;
 	}
 	if (load_config(&opts, &cfg, err, sizeof(err)) == -1) {
-		outcome_fail(&o, EX_CONFIG, "%s", err);
+		outcome_fail(&o, FAIL_CONFIG, "%s", err);
 		/* a message refused is logged (submit.c), even when the
 		 * config that says whether to log cannot be read */
 		if (opts.mode == OPTIONS_DELIVER) {
 			log_open(opts.syslog_tag, 1);
 			log_error("refused, nothing queued (exit %d): %s",
-			    EX_CONFIG, err);
+			    failure_exit_code(FAIL_CONFIG), err);
 		}
 		goto done;
 	}
@@ -200,5 +200,5 @@ done:
 	secret_unprotect(dumpable);
 	options_free(&opts);
 	outcome_free(&o);
-	return o.code;
+	return failure_exit_code(o.failure);
 }

@@ -10,7 +10,7 @@
  * does a local address in Reply-To.
  * Functions return 0, or -1 with a one-line reason in err (a local name
  * with nowhere to go is a configuration problem the caller reports as
- * EX_CONFIG... or EX_NOUSER: see each).
+ * FAIL_CONFIG... or FAIL_RECIPIENT: see each).
  */
 #ifndef CFSENDMAIL_ALIASES_H
 #define CFSENDMAIL_ALIASES_H

@@ -6,10 +6,10 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <sysexits.h>
 #include <time.h>
 
 #include "attempt.h"
+#include "failure.h"
 #include "log.h"
 #include "notice.h"
 #include "privilege.h"
@@ -37,7 +37,7 @@ report(const struct deliver_job *job, int setup, struct outcome *o)
 
 	if (!setup && job->why != DELIVER_OK && job->why != DELIVER_TEMP) {
 		hint = deliver_job_hint(job, &job->failure);
-		outcome_fail(o, 0, "%s: not sent: %s%s%s", job->id,
+		outcome_fail(o, FAIL_NONE, "%s: not sent: %s%s%s", job->id,
 		    job->failure.text, hint ? " -- " : "", hint ? hint : "");
 		log_error("%s: not sent: %s", job->id, job->failure.text);
 		return;
@@ -46,7 +46,7 @@ report(const struct deliver_job *job, int setup, struct outcome *o)
 		if (job->status[i].cls != REPLY_PERM)
 			continue;
 		hint = deliver_job_hint(job, &job->status[i]);
-		outcome_fail(o, 0, "%s: <%s> refused: %s%s%s", job->id,
+		outcome_fail(o, FAIL_NONE, "%s: <%s> refused: %s%s%s", job->id,
 		    job->env.rcpts[i], job->status[i].text, hint ? " -- " : "",
 		    hint ? hint : "");
 		log_error("%s: <%s> refused: %s", job->id, job->env.rcpts[i],
@@ -109,7 +109,7 @@ update_entry(const struct config *cfg, struct queue *q,
 
 	/* a set-group-ID submitter needs its group back for the queue */
 	if (lowered && privilege_raise() == -1) {
-		outcome_fail(o, EX_OSERR, "cannot regain the queue's group");
+		outcome_fail(o, FAIL_SYSTEM, "cannot regain the queue's group");
 		return -1;
 	}
 	if (deliver_pending(job) == 0 && refusal == NULL)
@@ -130,9 +130,9 @@ update_entry(const struct config *cfg, struct queue *q,
 		rc = queue_update(q, e, err, sizeof(err));
 	}
 	if (rc == -1)
-		outcome_fail(o, EX_IOERR, "%s", err);
+		outcome_fail(o, FAIL_IO, "%s", err);
 	if (lowered && privilege_lower() == -1) {
-		outcome_fail(o, EX_OSERR, "cannot lower the group again");
+		outcome_fail(o, FAIL_SYSTEM, "cannot lower the group again");
 		rc = -1;
 	}
 	return rc;
@@ -191,14 +191,14 @@ remove_now(struct queue *q, struct queue_entry *e, struct outcome *o)
 	int	 lowered = privilege_is_lowered(), rc;
 
 	if (lowered && privilege_raise() == -1) {
-		outcome_fail(o, 0, "%s: cannot regain the queue's group",
+		outcome_fail(o, FAIL_NONE, "%s: cannot regain the queue's group",
 		    e->id);
 		return 0;
 	}
 	if ((rc = queue_remove(q, e, err, sizeof(err))) == -1)
-		outcome_fail(o, 0, "%s", err);
+		outcome_fail(o, FAIL_NONE, "%s", err);
 	if (lowered && privilege_lower() == -1) {
-		outcome_fail(o, EX_OSERR, "cannot lower the group again");
+		outcome_fail(o, FAIL_SYSTEM, "cannot lower the group again");
 		return -1;
 	}
 	return rc == 0;
@@ -209,20 +209,20 @@ remove_now(struct queue *q, struct queue_entry *e, struct outcome *o)
  * why, with the failure's own code.  0 when it stays queued after all (a
  * retry by the caller would then send it twice), else the exit code.
  */
-static int
+static enum failure
 drop(struct queue *q, struct queue_entry *e, const struct deliver_job *job,
-    int code, const char *hint, struct outcome *o)
+    enum failure f, const char *hint, struct outcome *o)
 {
 	int	 rc;
 
 	if ((rc = remove_now(q, e, o)) != 1)
-		return rc == -1 ? o->code : 0;
-	outcome_fail(o, code, "%s: not sent%s: %s%s%s", job->id,
-	    code == EX_TEMPFAIL ? ", try again later" : "", job->failure.text,
+		return rc == -1 ? o->failure : FAIL_NONE;
+	outcome_fail(o, f, "%s: not sent%s: %s%s%s", job->id,
+	    f == FAIL_TEMPORARY ? ", try again later" : "", job->failure.text,
 	    hint ? " -- " : "", hint ? hint : "");
 	log_error("%s: not sent, not kept (on_defer = fail): %s", job->id,
 	    job->failure.text);
-	return code;
+	return f;
 }
 
 /*
@@ -240,7 +240,7 @@ say_queued(const struct deliver_job *job, const struct buf *who,
 	    who->len > 0 ? who->data : "queued", job->failure.text[0] ?
 	    job->failure.text : "temporary failure", hint ? " -- " : "",
 	    hint ? hint : "");
-	outcome_fail(o, 0, "%s", b.data ? b.data : "out of memory");
+	outcome_fail(o, FAIL_NONE, "%s", b.data ? b.data : "out of memory");
 	if (setup)
 		log_error("%s", b.data ? b.data : job->id);
 	else
@@ -252,7 +252,7 @@ say_queued(const struct deliver_job *job, const struct buf *who,
  * Recipients are pending and the entry keeps them: what that means for
  * the caller (enum attempt_policy).  setup: a setup failure held them.
  */
-static int
+static enum failure
 settle_pending(struct queue *q, struct queue_entry *e,
     const struct deliver_job *job, const struct buf *who, int setup,
     enum attempt_policy policy, struct outcome *o)
@@ -260,8 +260,8 @@ settle_pending(struct queue *q, struct queue_entry *e,
 	const char	*hint = deliver_job_hint(job, &job->failure);
 	const char	*what = who->len > 0 ? who->data :
 			    "not sent, kept in the queue";
-	int		 own = setup ? deliver_exit_code(job) : EX_TEMPFAIL;
-	int		 code;
+	enum failure	 own = setup ? deliver_failure(job) : FAIL_TEMPORARY;
+	enum failure	 f;
 
 	if (policy == ATTEMPT_ACCEPTED) {
 		/* a queue run is quiet about what only needs time */
@@ -272,29 +272,30 @@ settle_pending(struct queue *q, struct queue_entry *e,
 			log_error("%s: %s: %s", job->id, what,
 			    job->failure.text);
 		}
-		return EX_TEMPFAIL;
+		return FAIL_TEMPORARY;
 	}
 	if (policy == ATTEMPT_STRICT && who->len == 0 &&
-	    (code = drop(q, e, job, own, hint, o)) != 0)
-		return code;
+	    (f = drop(q, e, job, own, hint, o)) != FAIL_NONE)
+		return f;
 	say_queued(job, who, hint, setup, o);
 	/* a person testing by hand sees the failure in the status too */
-	return setup && log_verbose() ? own : EX_OK;
+	return setup && log_verbose() ? own : FAIL_NONE;
 }
 
-int
+enum failure
 attempt_entry(struct deliver *d, struct queue *q, struct queue_entry *e,
     int attempts, enum attempt_policy policy, struct outcome *o)
 {
 	struct deliver_job	 job;
 	struct queue_envelope	*v = &e->env;
 	struct buf		 who = { 0 };
-	int			 code, setup;
+	enum failure		 f;
+	int			 setup;
 
 	memset(&job, 0, sizeof(job));
 	if ((job.status = calloc(v->nrcpts ? v->nrcpts : 1,
 	    sizeof(*job.status))) == NULL)
-		return outcome_fail(o, EX_OSERR, "out of memory");
+		return outcome_fail(o, FAIL_SYSTEM, "out of memory");
 	job.id = e->id;
 	job.msgid = v->msgid;
 	job.env.from = v->from;
@@ -315,13 +316,13 @@ attempt_entry(struct deliver *d, struct queue *q, struct queue_entry *e,
 		hold_for_setup(&job);
 	report(&job, setup, o);
 	sent_and_pending(&job, &who);
-	code = setup ? EX_TEMPFAIL : deliver_exit_code(&job);
+	f = setup ? FAIL_TEMPORARY : deliver_failure(&job);
 	if (update_entry(d->cfg, q, e, &job, o) == -1) {
-		if (code == EX_OK)
-			code = EX_IOERR;
+		if (f == FAIL_NONE)
+			f = FAIL_IO;
 	} else if (deliver_pending(&job) > 0)
-		code = settle_pending(q, e, &job, &who, setup, policy, o);
+		f = settle_pending(q, e, &job, &who, setup, policy, o);
 	buf_free(&who);
 	free(job.status);
-	return code;
+	return f;
 }

@@ -48,7 +48,7 @@ enum attempt_policy {
 	/*
 	 * A caller waits and retries itself (on_defer = fail): when nobody
 	 * got the message, nothing is kept and the exit code is the
-	 * failure's own (EX_TEMPFAIL for a temporary one).  Once the relay
+	 * failure's own (FAIL_TEMPORARY for a temporary one).  Once the relay
 	 * has taken it for some recipients, the others stay queued as with
 	 * ATTEMPT_KEEP: a caller's retry would send the first ones a
 	 * second copy.
@@ -58,14 +58,14 @@ enum attempt_policy {
 
 /*
  * Deliver the locked entry e, trying up to attempts times in this
- * process, and update the queue as above.  Returns the <sysexits.h> code
- * of the outcome: EX_OK; the refusal's code (67 for refused recipients,
- * 69, 65...); while recipients are pending, EX_TEMPFAIL with
- * ATTEMPT_ACCEPTED (the caller counts the entry as deferred), and with
- * the other policies the caller's exit code as above.  Lines for stderr
- * are added to o's report.
+ * process, and update the queue as above.  Returns the failure of the
+ * outcome: FAIL_NONE; the refusal's (FAIL_RECIPIENT for refused
+ * recipients, FAIL_RELAY_REFUSED, FAIL_DATA...); while recipients are
+ * pending, FAIL_TEMPORARY with ATTEMPT_ACCEPTED (the caller counts the
+ * entry as deferred), and with the other policies the caller's exit code
+ * as above.  Lines for stderr are added to o's report.
  */
-int	attempt_entry(struct deliver *, struct queue *, struct queue_entry *,
+enum failure	attempt_entry(struct deliver *, struct queue *, struct queue_entry *,
 	    int attempts, enum attempt_policy, struct outcome *);
 
 #endif

@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -20,6 +19,7 @@
 #include "bsmtp.h"
 #include "deliver.h"
 #include "envelope.h"
+#include "failure.h"
 #include "message.h"
 #include "privilege.h"
 #include "submit.h"
@@ -401,8 +401,8 @@ refuse_message(struct session *s, const struct outcome *mo)
 	}
 	/* submit.c has logged the refusal */
 	first_line(mo, buf, 400);
-	switch (mo->code) {
-	case EX_DATAERR:
+	switch (mo->failure) {
+	case FAIL_DATA:
 		/* what the client sent is over: the 552 of RFC 1870; when
 		 * only the fields we add take it over, message.c's reason
 		 * says so in a 554 */
@@ -413,10 +413,10 @@ refuse_message(struct session *s, const struct outcome *mo)
 		else
 			reply(s, 554, 0, "5.6.0 %s", buf);
 		break;
-	case EX_NOUSER:
+	case FAIL_RECIPIENT:
 		reply(s, 554, 0, "5.5.1 %s", buf);
 		break;
-	case EX_CONFIG:
+	case FAIL_CONFIG:
 		reply(s, 451, 0, "4.3.5 %s", buf);
 		break;
 	default:
@@ -544,7 +544,7 @@ finish(struct session *s)
 		break;
 	case END_EOF:
 		if (what[0] != '\0')
-			outcome_fail(s->o, EX_IOERR, "-bs: the input ended%s",
+			outcome_fail(s->o, FAIL_IO, "-bs: the input ended%s",
 			    what);
 		break;
 	case END_TIMEOUT:
@@ -553,18 +553,18 @@ finish(struct session *s)
 			    s->host);
 			flush(s);
 		}
-		outcome_fail(s->o, EX_TEMPFAIL, "-bs: no %s for %d seconds%s",
+		outcome_fail(s->o, FAIL_TEMPORARY, "-bs: no %s for %d seconds%s",
 		    s->write_timeout ? "reader for the replies" : "input",
 		    s->cfg->bs_timeout, what);
 		break;
 	case END_ERROR:
-		outcome_fail(s->o, EX_IOERR, "-bs: %s%s", strerror(s->err),
+		outcome_fail(s->o, FAIL_IO, "-bs: %s%s", strerror(s->err),
 		    what);
 		break;
 	}
 }
 
-int
+enum failure
 bsession_run(const struct options *opts, const struct config *cfg,
     struct outcome *o)
 {
@@ -575,10 +575,10 @@ bsession_run(const struct options *opts, const struct config *cfg,
 
 	/* the group comes back only for the spool (data()) */
 	if (privilege_lower() == -1)
-		return outcome_fail(o, EX_OSERR, "cannot lower the group "
+		return outcome_fail(o, FAIL_SYSTEM, "cannot lower the group "
 		    "privilege");
 	if ((s = calloc(1, sizeof(*s))) == NULL)
-		return outcome_fail(o, EX_OSERR, "out of memory");
+		return outcome_fail(o, FAIL_SYSTEM, "out of memory");
 	s->opts = opts;
 	s->cfg = cfg;
 	s->o = o;
@@ -591,5 +591,5 @@ bsession_run(const struct options *opts, const struct config *cfg,
 	envelope_free(&s->env);
 	buf_free(&s->out);
 	free(s);
-	return o->code;
+	return o->failure;
 }

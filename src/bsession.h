@@ -31,8 +31,8 @@
  * as an argv submission holds it only while it reads and spools.
  *
  * The outcome: 0 when the session ended with QUIT, or with the end of the
- * input between messages; EX_IOERR when the input ended in the middle of
- * a message or a reply could not be written, EX_TEMPFAIL on a timeout (a
+ * input between messages; FAIL_IO when the input ended in the middle of
+ * a message or a reply could not be written, FAIL_TEMPORARY on a timeout (a
  * message in progress then is not queued).  Lines for standard error
  * tell what happened to accepted messages that failed later.
  */
@@ -44,7 +44,7 @@
 #include "outcome.h"
 
 /* Serve one session on stdin and stdout until QUIT, the end or an error. */
-int	bsession_run(const struct options *, const struct config *,
+enum failure	bsession_run(const struct options *, const struct config *,
 	    struct outcome *);
 
 #endif

@@ -7,7 +7,7 @@
  * config_load_token() then reads the secret from token_file when the
  * token is not inline.  All functions return 0, or -1 with a one-line
  * message in err that names the file and line where there is one; the
- * caller maps that to EX_CONFIG.  The struct owns every string it holds;
+ * caller maps that to FAIL_CONFIG (failure.h).  The struct owns every string it holds;
  * config_free() releases them and wipes the token.  The token, and the
  * text of any file that may hold it, live in secret memory (secret.h).
  */

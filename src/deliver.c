@@ -7,11 +7,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "deliver.h"
+#include "failure.h"
 #include "log.h"
 
 /* The relay's AUTH command timeout (reference: 30 seconds). */
@@ -495,18 +495,18 @@ deliver_batches(struct deliver *d, struct deliver_job *job)
 		d->last_failure = job->failure;
 }
 
-int
-deliver_exit_code(const struct deliver_job *job)
+enum failure
+deliver_failure(const struct deliver_job *job)
 {
-	static const int codes[] = {
-		[DELIVER_OK] = EX_OK,
-		[DELIVER_TEMP] = EX_TEMPFAIL,
-		[DELIVER_CONFIG] = EX_CONFIG,
-		[DELIVER_NOHOST] = EX_NOHOST,
-		[DELIVER_TLS] = EX_UNAVAILABLE,
-		[DELIVER_AUTH] = EX_NOPERM,
-		[DELIVER_RELAY] = EX_UNAVAILABLE,
-		[DELIVER_MESSAGE] = EX_DATAERR,
+	static const enum failure codes[] = {
+		[DELIVER_OK] = FAIL_NONE,
+		[DELIVER_TEMP] = FAIL_TEMPORARY,
+		[DELIVER_CONFIG] = FAIL_CONFIG,
+		[DELIVER_NOHOST] = FAIL_RELAY_NAME,
+		[DELIVER_TLS] = FAIL_RELAY_REFUSED,
+		[DELIVER_AUTH] = FAIL_AUTH,
+		[DELIVER_RELAY] = FAIL_RELAY_REFUSED,
+		[DELIVER_MESSAGE] = FAIL_DATA,
 	};
 	size_t	 i;
 
@@ -514,8 +514,8 @@ deliver_exit_code(const struct deliver_job *job)
 		return codes[job->why];
 	for (i = 0; i < job->env.nrcpts; i++)
 		if (job->status[i].cls == REPLY_PERM)
-			return EX_NOUSER;
-	return EX_OK;
+			return FAIL_RECIPIENT;
+	return FAIL_NONE;
 }
 
 int

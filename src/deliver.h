@@ -25,6 +25,7 @@
 #include <stddef.h>
 
 #include "config.h"
+#include "failure.h"
 #include "smtp.h"
 #include "tls.h"
 
@@ -141,11 +142,12 @@ double	deliver_retry_wait(int retry_delay, int failures, unsigned int random);
 /* Recipients still to be delivered (REPLY_TEMP). */
 size_t	deliver_pending(const struct deliver_job *);
 /*
- * The <sysexits.h> code for the outcome: EX_OK; EX_TEMPFAIL while
- * recipients are pending; else the whole-message failure's code (78, 68,
- * 69, 77, 65) or EX_NOUSER when some recipients were refused.
+ * The outcome as a failure (failure.h): FAIL_NONE; FAIL_TEMPORARY while
+ * recipients are pending; else the whole-message failure's (FAIL_CONFIG,
+ * FAIL_RELAY_NAME, FAIL_RELAY_REFUSED, FAIL_AUTH, FAIL_DATA) or
+ * FAIL_RECIPIENT when some recipients were refused.
  */
-int	deliver_exit_code(const struct deliver_job *);
+enum failure	deliver_failure(const struct deliver_job *);
 /*
  * Whether the whole-message failure is our own setup's and not the
  * relay's verdict on this message (1) or not (0): the relay's name does

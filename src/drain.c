@@ -21,11 +21,11 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "drain.h"
+#include "failure.h"
 #include "log.h"
 #include "throttle.h"
 
@@ -52,13 +52,13 @@ enum event_kind {
 	EV_WORKING,	/* the session's first message went through */
 	EV_SLOW,	/* the relay asked to slow down */
 	EV_REFUSED,	/* no session could be opened: this one is done */
-	EV_END,		/* the outcome follows: code, then len bytes */
+	EV_END,		/* the outcome follows: failure, then len bytes */
 };
 
 struct event {
 	enum event_kind		 kind;
 	long long		 began;		/* EV_SLOW: the message's start */
-	int			 code;		/* EV_END */
+	enum failure		 ended;		/* EV_END */
 	size_t			 len;		/* EV_END */
 	struct smtp_status	 failure;	/* EV_SLOW, EV_REFUSED */
 };
@@ -237,7 +237,7 @@ send_outcome(int fd, const struct outcome *o)
 
 	memset(&ev, 0, sizeof(ev));
 	ev.kind = EV_END;
-	ev.code = o->code;
+	ev.ended = o->failure;
 	ev.len = o->report.len;
 	if (write_all(fd, &ev, sizeof(ev)) == 0 && ev.len > 0)
 		(void)write_all(fd, o->report.data, ev.len);
@@ -468,15 +468,16 @@ ended(struct drain *dr, int k)
 	if (WIFSIGNALED(status)) {
 		log_error("queue run: session process %d killed by signal %d",
 		    (int)w->pid, WTERMSIG(status));
-		outcome_fail(dr->o, EX_SOFTWARE, "queue run: session process "
+		outcome_fail(dr->o, FAIL_INTERNAL, "queue run: session process "
 		    "%d was killed (signal %d); the entry it was sending "
 		    "stays queued", (int)w->pid, WTERMSIG(status));
 	} else
-		outcome_fail(dr->o, EX_SOFTWARE, "queue run: session process "
+		outcome_fail(dr->o, FAIL_INTERNAL, "queue run: session process "
 		    "%d ended without its report", (int)w->pid);
 }
 
-/* A session process's outcome: its code (unless one is set), its lines. */
+/* A session process's outcome: its failure (unless one is set), its
+ * lines. */
 static int
 take_outcome(struct drain *dr, int fd, const struct event *ev)
 {
@@ -489,8 +490,8 @@ take_outcome(struct drain *dr, int fd, const struct event *ev)
 		o->report.len += ev->len;
 		o->report.data[o->report.len] = '\0';
 	}
-	if (o->code == 0)
-		o->code = ev->code;
+	if (o->failure == FAIL_NONE)
+		o->failure = ev->ended;
 	return 0;
 }
 
@@ -557,7 +558,7 @@ run_pool(struct drain *dr)
 	}
 }
 
-int
+enum failure
 drain_run(const struct queue_list *l, const struct drain_params *p,
     const struct drain_ops *ops, struct outcome *o, struct drain_totals *t)
 {
@@ -566,7 +567,7 @@ drain_run(const struct queue_list *l, const struct drain_params *p,
 
 	memset(t, 0, sizeof(*t));
 	if (l->n == 0)
-		return o->code;
+		return o->failure;
 	memset(&dr, 0, sizeof(dr));
 	dr.l = l;
 	dr.p = p;
@@ -575,7 +576,7 @@ drain_run(const struct queue_list *l, const struct drain_params *p,
 	dr.sh = mmap(NULL, sizeof(*dr.sh), PROT_READ | PROT_WRITE,
 	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (dr.sh == MAP_FAILED)
-		return outcome_fail(o, EX_OSERR, "queue run: cannot map memory "
+		return outcome_fail(o, FAIL_SYSTEM, "queue run: cannot map memory "
 		    "for its sessions: %s", strerror(errno));
 	memset(dr.sh, 0, sizeof(*dr.sh));	/* all atomics lock-free */
 	throttle_init(&dr.t, p->sessions, p->pause_ms);
@@ -594,5 +595,5 @@ drain_run(const struct queue_list *l, const struct drain_params *p,
 	t->unreachable = dr.unreachable;
 	t->slowed = dr.slowed;
 	munmap(dr.sh, sizeof(*dr.sh));
-	return o->code;
+	return o->failure;
 }

@@ -67,12 +67,12 @@ struct drain_totals {
 
 /*
  * Handle the ids of l.  The session processes' outcomes are merged into
- * o (the first non-zero code; every report line); the totals go to *t.
+ * o (the first failure; every report line); the totals go to *t.
  * A session process that dies (killed) leaves its current entry as a
- * crash would: queued; that is reported (EX_SOFTWARE) and the run goes
- * on.  Returns o->code.
+ * crash would: queued; that is reported (FAIL_INTERNAL) and the run goes
+ * on.  Returns o->failure.
  */
-int	drain_run(const struct queue_list *l, const struct drain_params *,
+enum failure	drain_run(const struct queue_list *l, const struct drain_params *,
 	    const struct drain_ops *, struct outcome *o,
 	    struct drain_totals *t);
 

@@ -5,9 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sysexits.h>
 #include <time.h>
 
+#include "failure.h"
 #include "json.h"
 #include "mailq.h"
 #include "printable.h"
@@ -232,7 +232,7 @@ list_entry(const char *id, void *arg)
 	rc = queue_peek(&l->q, l->sub, id, l->now, &v, &info, err,
 	    sizeof(err));
 	if (rc == -1)
-		outcome_fail(l->o, EX_IOERR, "%s", err);
+		outcome_fail(l->o, FAIL_IO, "%s", err);
 	if (rc != 1)
 		return 0;	/* delivered while we looked, or no entry */
 	if (!l->json && l->count == 0 && strcmp(l->sub, "failed") == 0)
@@ -244,14 +244,14 @@ list_entry(const char *id, void *arg)
 	else {
 		text_entry(l, id, &v, &info, &text);
 		if (add_printable(&l->o->out, &text) == -1)
-			outcome_fail(l->o, EX_OSERR, "out of memory");
+			outcome_fail(l->o, FAIL_SYSTEM, "out of memory");
 		buf_free(&text);
 	}
 	queue_envelope_free(&v);
 	return 0;
 }
 
-int
+enum failure
 mailq_list(const struct config *cfg, int json, struct outcome *o)
 {
 	struct listing	 l;
@@ -262,18 +262,18 @@ mailq_list(const struct config *cfg, int json, struct outcome *o)
 	l.json = json;
 	l.now = time(NULL);
 	if (queue_open(&l.q, cfg->queue_dir, err, sizeof(err)) == -1)
-		return outcome_fail(o, EX_CANTCREAT, "%s", err);
+		return outcome_fail(o, FAIL_QUEUE_CREATE, "%s", err);
 	l.sub = "new";
 	if (queue_foreach(&l.q, "new", list_entry, &l, err, sizeof(err)) ==
 	    -1)
-		outcome_fail(o, EX_IOERR, "%s", err);
+		outcome_fail(o, FAIL_IO, "%s", err);
 	else if (l.count == 0 && !json)
 		buf_adds(&o->out, "Mail queue is empty\n");
 	l.count = 0;
 	l.sub = "failed";
 	if (queue_foreach(&l.q, "failed", list_entry, &l, err,
 	    sizeof(err)) == -1)
-		outcome_fail(o, EX_IOERR, "%s", err);
+		outcome_fail(o, FAIL_IO, "%s", err);
 	queue_close(&l.q);
-	return o->code;
+	return o->failure;
 }

@@ -34,9 +34,9 @@
 
 enum message_result {
 	MESSAGE_OK,
-	MESSAGE_BAD,		/* the message itself: EX_DATAERR */
-	MESSAGE_READ_ERROR,	/* reading the input failed: EX_IOERR */
-	MESSAGE_WRITE_ERROR,	/* the sink failed (spool): EX_CANTCREAT */
+	MESSAGE_BAD,		/* the message itself: FAIL_DATA */
+	MESSAGE_READ_ERROR,	/* reading the input failed: FAIL_IO */
+	MESSAGE_WRITE_ERROR,	/* the sink failed (spool): FAIL_QUEUE_CREATE */
 	MESSAGE_LONG_LINES,	/* written, but a body line is over 998 */
 };
 

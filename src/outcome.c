@@ -15,15 +15,15 @@ outcome_free(struct outcome *o)
 	buf_free(&o->report);
 }
 
-int
-outcome_fail(struct outcome *o, int code, const char *fmt, ...)
+enum failure
+outcome_fail(struct outcome *o, enum failure f, const char *fmt, ...)
 {
 	va_list	 ap;
 	char	 line[2048], shown[PRINTABLE_SIZE(sizeof(line))];
 	int	 n;
 
-	if (o->code == 0)
-		o->code = code;
+	if (o->failure == FAIL_NONE)
+		o->failure = f;
 	va_start(ap, fmt);
 	n = vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
@@ -32,5 +32,5 @@ outcome_fail(struct outcome *o, int code, const char *fmt, ...)
 	printable(shown, sizeof(shown), line, n < 0 ? 0 :
 	    (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
 	buf_addf(&o->report, "cfsendmail: %s\n", shown);
-	return code;
+	return f;
 }

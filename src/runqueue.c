@@ -4,13 +4,13 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "attempt.h"
 #include "deliver.h"
 #include "drain.h"
+#include "failure.h"
 #include "log.h"
 #include "mailq.h"
 #include "notice.h"
@@ -34,7 +34,7 @@ struct run {
 	struct outcome		 own;		/* a session process's */
 };
 
-static int
+static enum failure
 expire(struct run *r, struct queue_entry *e)
 {
 	char	 reason[600], err[512], age[32];
@@ -45,12 +45,12 @@ expire(struct run *r, struct queue_entry *e)
 	    e->env.attempts == 1 ? "" : "s",
 	    e->env.last_reply ? e->env.last_reply : "none");
 	log_error("%s: %s", e->id, reason);
-	outcome_fail(r->o, 0, "%s: %s", e->id, reason);
+	outcome_fail(r->o, FAIL_NONE, "%s: %s", e->id, reason);
 	r->failed++;
 	if (queue_fail(&r->q, e, reason, err, sizeof(err)) == -1 ||
 	    notice_queue(&r->q, r->cfg, e, reason, err, sizeof(err)) == -1)
-		return outcome_fail(r->o, EX_IOERR, "%s", err);
-	return 0;
+		return outcome_fail(r->o, FAIL_IO, "%s", err);
+	return FAIL_NONE;
 }
 
 /*
@@ -58,33 +58,33 @@ expire(struct run *r, struct queue_entry *e)
  * and the run says so in its exit code (once: the next run does not
  * find it in new/ any more).
  */
-static int
+static enum failure
 quarantine(struct run *r, struct queue_entry *e, const char *reason)
 {
 	char	 err[512];
 
 	log_error("%s: %s; moved to failed/", e->id, reason);
-	outcome_fail(r->o, EX_DATAERR, "%s: %s; not sent, moved to "
+	outcome_fail(r->o, FAIL_DATA, "%s: %s; not sent, moved to "
 	    "%s/failed (see cfsendmail(8), QUEUE)", e->id, reason, r->q.dir);
 	r->damaged++;
 	if (queue_quarantine(&r->q, e, reason, err, sizeof(err)) == -1)
-		return outcome_fail(r->o, EX_IOERR, "%s", err);
+		return outcome_fail(r->o, FAIL_IO, "%s", err);
 	/* a notice needs a sender and recipients to describe */
 	if (e->env.from != NULL && notice_queue(&r->q, r->cfg, e, reason, err,
 	    sizeof(err)) == -1)
-		return outcome_fail(r->o, EX_IOERR, "%s", err);
-	return 0;
+		return outcome_fail(r->o, FAIL_IO, "%s", err);
+	return FAIL_NONE;
 }
 
 static void
 attempt(struct run *r, struct queue_entry *e)
 {
-	int	 code;
+	enum failure	 f;
 
-	code = attempt_entry(&r->d, &r->q, e, 1, ATTEMPT_ACCEPTED, r->o);
-	if (code == EX_OK)
+	f = attempt_entry(&r->d, &r->q, e, 1, ATTEMPT_ACCEPTED, r->o);
+	if (f == FAIL_NONE)
 		r->sent++;
-	else if (code == EX_TEMPFAIL) {
+	else if (f == FAIL_TEMPORARY) {
 		r->deferred++;
 		/* no session, or our setup refused (deliver.h, open_failed):
 		 * the next entries would fare no better */
@@ -108,7 +108,7 @@ run_entry(const char *id, void *arg)
 		return 0;
 	rc = queue_lock(&r->q, id, &e, err, sizeof(err));
 	if (rc == -1)
-		outcome_fail(r->o, EX_IOERR, "%s", err);
+		outcome_fail(r->o, FAIL_IO, "%s", err);
 	if (rc == 0)
 		r->found = 0;	/* locked elsewhere or gone: report_missing() */
 	if (rc == 0 || rc == -1)
@@ -116,7 +116,7 @@ run_entry(const char *id, void *arg)
 	if (rc == 1 && r->due_only && !qclock_due(&e.env, r->now))
 		goto done;
 	if (rc == 1 && (rc = queue_verify(&e, err, sizeof(err))) == -1) {
-		outcome_fail(r->o, EX_IOERR, "%s", err);
+		outcome_fail(r->o, FAIL_IO, "%s", err);
 		goto done;
 	}
 	if (rc == QUEUE_DAMAGED) {
@@ -189,7 +189,7 @@ run_all(struct run *r)
 	r->cfg = &r->one;
 	deliver_init(&r->d, r->cfg, r->d.params.helo);
 	if (queue_list(&r->q, "new", &l, err, sizeof(err)) == -1) {
-		outcome_fail(r->o, EX_IOERR, "%s", err);
+		outcome_fail(r->o, FAIL_IO, "%s", err);
 		return;
 	}
 	memset(&p, 0, sizeof(p));
@@ -219,13 +219,13 @@ report_missing(struct run *r)
 	char			 err[512];
 
 	if (!queue_id_valid(r->only)) {
-		outcome_fail(r->o, EX_USAGE, "%s is not a queue id "
+		outcome_fail(r->o, FAIL_USAGE, "%s is not a queue id "
 		    "(cfsendmail -bp lists them)", r->only);
 		return;
 	}
 	if (queue_peek(&r->q, "new", r->only, r->now, &v, &info, err,
 	    sizeof(err)) == 1) {
-		outcome_fail(r->o, 0, info.state == QS_DELIVERING ?
+		outcome_fail(r->o, FAIL_NONE, info.state == QS_DELIVERING ?
 		    "%s is being delivered by another process" :
 		    "%s was just tried by another process and is still "
 		    "queued (cfsendmail -bp)", r->only);
@@ -236,19 +236,19 @@ report_missing(struct run *r)
 	    sizeof(err)) == 1) {
 		/* the reasons of damage start with "damaged:" */
 		if (info.state == QS_DAMAGED)
-			outcome_fail(r->o, EX_USAGE, "%s is in %s/failed, %s; "
+			outcome_fail(r->o, FAIL_USAGE, "%s is in %s/failed, %s; "
 			    "see cfsendmail(8), QUEUE", r->only, r->q.dir,
 			    info.reason[0] ? info.reason : v.last_reply ?
 			    v.last_reply : "damaged");
 		else
-			outcome_fail(r->o, EX_USAGE, "%s is in %s/failed, "
+			outcome_fail(r->o, FAIL_USAGE, "%s is in %s/failed, "
 			    "refused for good: %s; cfsendmail --requeue %s "
 			    "sends it again", r->only, r->q.dir, v.last_reply ?
 			    v.last_reply : "no reason kept", r->only);
 		queue_envelope_free(&v);
 		return;
 	}
-	outcome_fail(r->o, 0, "no entry %s in the queue %s: sent already",
+	outcome_fail(r->o, FAIL_NONE, "no entry %s in the queue %s: sent already",
 	    r->only, r->q.dir);
 }
 
@@ -267,7 +267,7 @@ log_no_notices(const struct run *r)
 		    "run; set from", n, n == 1 ? "" : "s");
 }
 
-int
+enum failure
 runqueue_run(const struct config *cfg, const char *id, int due_only,
     struct outcome *o)
 {
@@ -281,7 +281,7 @@ runqueue_run(const struct config *cfg, const char *id, int due_only,
 	r.o = o;
 	r.now = time(NULL);
 	if (queue_open(&r.q, cfg->queue_dir, err, sizeof(err)) == -1)
-		return outcome_fail(o, EX_CANTCREAT, "%s", err);
+		return outcome_fail(o, FAIL_QUEUE_CREATE, "%s", err);
 	queue_clean(&r.q, r.now);
 	deliver_helo(helo, sizeof(helo));
 	deliver_init(&r.d, cfg, helo);
@@ -289,7 +289,7 @@ runqueue_run(const struct config *cfg, const char *id, int due_only,
 		run_all(&r);
 	else if (queue_foreach(&r.q, "new", run_entry, &r, err,
 	    sizeof(err)) == -1)
-		outcome_fail(o, EX_IOERR, "%s", err);
+		outcome_fail(o, FAIL_IO, "%s", err);
 	else if (!r.found)
 		report_missing(&r);
 	deliver_close(&r.d);
@@ -298,7 +298,7 @@ runqueue_run(const struct config *cfg, const char *id, int due_only,
 	    r.sent, r.deferred, r.failed, r.damaged, r.unreachable ?
 	    " (relay unreachable)" : "");
 	log_no_notices(&r);
-	return o->code;
+	return o->failure;
 }
 
 /* What --requeue is doing. */
@@ -323,7 +323,7 @@ requeue_one(const char *id, void *arg)
 	char		 shown[PRINTABLE_SIZE(sizeof(was))];
 
 	if (!r->all && !queue_id_valid(id)) {
-		outcome_fail(r->o, EX_USAGE, "%s is not a queue id "
+		outcome_fail(r->o, FAIL_USAGE, "%s is not a queue id "
 		    "(cfsendmail -bp lists them)", id);
 		return 0;
 	}
@@ -340,22 +340,22 @@ requeue_one(const char *id, void *arg)
 	case 0:
 		/* "all": requeued by another process meanwhile */
 		if (!r->all)
-			outcome_fail(r->o, EX_USAGE, "%s is not in %s/failed "
+			outcome_fail(r->o, FAIL_USAGE, "%s is not in %s/failed "
 			    "(cfsendmail -bp lists the failed entries)", id,
 			    r->q.dir);
 		break;
 	case QUEUE_DAMAGED:
-		outcome_fail(r->o, EX_DATAERR, "%s: not requeued, %s: inspect "
+		outcome_fail(r->o, FAIL_DATA, "%s: not requeued, %s: inspect "
 		    "%s/failed/%s.*, then remove them (see cfsendmail(8), "
 		    "QUEUE)", id, err, r->q.dir, id);
 		break;
 	default:
-		outcome_fail(r->o, EX_IOERR, "%s", err);
+		outcome_fail(r->o, FAIL_IO, "%s", err);
 	}
 	return 0;
 }
 
-int
+enum failure
 runqueue_requeue(const struct config *cfg, char *const *ids, size_t n,
     struct outcome *o)
 {
@@ -369,11 +369,11 @@ runqueue_requeue(const struct config *cfg, char *const *ids, size_t n,
 	for (i = 0; i < n; i++)
 		r.all |= strcmp(ids[i], "all") == 0;
 	if (queue_open(&r.q, cfg->queue_dir, err, sizeof(err)) == -1)
-		return outcome_fail(o, EX_CANTCREAT, "%s", err);
+		return outcome_fail(o, FAIL_QUEUE_CREATE, "%s", err);
 	if (r.all) {
 		if (queue_foreach(&r.q, "failed", requeue_one, &r, err,
 		    sizeof(err)) == -1)
-			outcome_fail(o, EX_IOERR, "%s", err);
+			outcome_fail(o, FAIL_IO, "%s", err);
 	} else
 		for (i = 0; i < n; i++)
 			requeue_one(ids[i], &r);
@@ -381,9 +381,9 @@ runqueue_requeue(const struct config *cfg, char *const *ids, size_t n,
 		buf_addf(&o->out, "%u requeued: the next queue run sends %s "
 		    "(cfsendmail -q: now)\n", r.done, r.done == 1 ? "it" :
 		    "them");
-	else if (r.all && o->code == 0)
+	else if (r.all && o->failure == FAIL_NONE)
 		buf_addf(&o->out, "nothing to requeue: %s/failed is empty\n",
 		    r.q.dir);
 	queue_close(&r.q);
-	return o->code;
+	return o->failure;
 }

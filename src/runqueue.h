@@ -15,7 +15,7 @@
  * Before anything of an entry is sent its data file is checked against
  * the envelope's length and checksum: a damaged entry moves to failed/,
  * marked damaged, and the run goes on (the exit code then says
- * EX_DATAERR, once: the next run no longer finds it).  When the relay
+ * FAIL_DATA, once: the next run no longer finds it).  When the relay
  * cannot be reached at all, or refuses our setup (a revoked token, a
  * certificate not trusted: attempt.h), the run stops at the first entry
  * instead of trying once per entry, and stops all its sessions; the
@@ -31,16 +31,16 @@
 #include "outcome.h"
 
 /* id: -qI<id>, or NULL for the whole queue; due_only: -q<interval>. */
-int	runqueue_run(const struct config *, const char *id, int due_only,
+enum failure	runqueue_run(const struct config *, const char *id, int due_only,
 	    struct outcome *);
 /*
  * --requeue: the entries ids[0..n-1] of failed/ ("all": every one) back
  * into the queue with their clock restarted (queue_requeue()), for the
  * next queue run; one line each on stdout, the reason they had failed in
- * the log.  A damaged entry is refused (EX_DATAERR) naming its files; an
- * id not in failed/ is EX_USAGE; the others are requeued all the same.
+ * the log.  A damaged entry is refused (FAIL_DATA) naming its files; an
+ * id not in failed/ is FAIL_USAGE; the others are requeued all the same.
  */
-int	runqueue_requeue(const struct config *, char *const *ids, size_t n,
+enum failure	runqueue_requeue(const struct config *, char *const *ids, size_t n,
 	    struct outcome *);
 
 #endif

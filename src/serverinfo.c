@@ -5,10 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sysexits.h>
 
 #include "aliases.h"
 #include "deliver.h"
+#include "failure.h"
 #include "notice.h"
 #include "queue.h"
 #include "serverinfo.h"
@@ -40,7 +40,7 @@ describe_caps(const struct smtp_caps *c, struct buf *out)
 	buf_adds(out, "\n");
 }
 
-int
+enum failure
 serverinfo_run(const struct config *cfg, struct outcome *o)
 {
 	struct deliver		 d;
@@ -58,7 +58,7 @@ serverinfo_run(const struct config *cfg, struct outcome *o)
 	if (deliver_open(&d, &job) == -1) {
 		st = job.failure;
 		hint = deliver_hint(&st);
-		outcome_fail(o, deliver_exit_code(&job), "%s%s%s", st.text,
+		outcome_fail(o, deliver_failure(&job), "%s%s%s", st.text,
 		    hint ? " -- " : "", hint ? hint : "");
 		/* what was learnt before the failure is still worth showing */
 	} else {
@@ -67,7 +67,7 @@ serverinfo_run(const struct config *cfg, struct outcome *o)
 		buf_addf(&o->out, "AUTH: accepted as %s\n", cfg->username);
 	}
 	deliver_close(&d);
-	return o->code;
+	return o->failure;
 }
 
 /*
@@ -114,7 +114,7 @@ describe_notices(const struct config *cfg, struct buf *out, char *err,
 	return rc;
 }
 
-int
+enum failure
 serverinfo_check_config(const struct config *cfg, struct outcome *o)
 {
 	struct queue	 q = { NULL };
@@ -123,17 +123,17 @@ serverinfo_check_config(const struct config *cfg, struct outcome *o)
 
 	/* notice.c sends from [sender] from: without it, none is sent */
 	if (cfg->bounce_to != NULL && cfg->from == NULL)
-		return outcome_fail(o, EX_CONFIG, "%s:%d: bounce_to is set but "
+		return outcome_fail(o, FAIL_CONFIG, "%s:%d: bounce_to is set but "
 		    "[sender] from is not: notices of failed mail would never "
 		    "be sent; set from", cfg->path, cfg->bounce_to_line);
 	if (cfg->bounce_to != NULL && describe_notices(cfg, &notices,
 	    err, sizeof(err)) == -1) {
-		outcome_fail(o, EX_CONFIG, "%s:%d: %s", cfg->path,
+		outcome_fail(o, FAIL_CONFIG, "%s:%d: %s", cfg->path,
 		    cfg->bounce_to_line, err);
 		goto done;
 	}
 	if (queue_open(&q, cfg->queue_dir, err, sizeof(err)) == -1) {
-		outcome_fail(o, EX_CANTCREAT, "%s", err);
+		outcome_fail(o, FAIL_QUEUE_CREATE, "%s", err);
 		goto done;
 	}
 	queue_close(&q);
@@ -145,5 +145,5 @@ serverinfo_check_config(const struct config *cfg, struct outcome *o)
 		buf_add(&o->out, notices.data, notices.len);
 done:
 	buf_free(&notices);
-	return o->code;
+	return o->failure;
 }

@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -20,6 +19,7 @@
 #include "attempt.h"
 #include "deliver.h"
 #include "envelope.h"
+#include "failure.h"
 #include "log.h"
 #include "message.h"
 #include "printable.h"
@@ -34,33 +34,33 @@
  * what it is told: the reason, the sender and how many recipients, never
  * a header field nor the token.  env: as far as it was built.
  */
-static int
-refuse(struct outcome *o, int code, const struct envelope *env,
+static enum failure
+refuse(struct outcome *o, enum failure f, const struct envelope *env,
     const char *reason)
 {
 	size_t	 n = env->rcpts.n + env->refused.n;
 
 	log_error("refused, nothing queued (exit %d): %s; %s%s%s, %zu "
-	    "recipient%s", code, reason, env->from != NULL ? "sender <" :
+	    "recipient%s", failure_exit_code(f), reason, env->from != NULL ? "sender <" :
 	    "sender not known", env->from != NULL ? env->from : "",
 	    env->from != NULL ? ">" : "", n, n == 1 ? "" : "s");
-	return outcome_fail(o, code, "%s", reason);
+	return outcome_fail(o, f, "%s", reason);
 }
 
 /*
  * What an envelope failure means for the caller (sendmail's codes); a
  * submission's is logged (refuse()), -bv's is only its answer.
  */
-static int
+static enum failure
 envelope_failure(enum envelope_result r, const char *err,
     const struct envelope *env, int submission, struct outcome *o)
 {
-	static const int codes[] = {
-		[ENVELOPE_OK] = EX_OK,
-		[ENVELOPE_BAD] = EX_DATAERR,
-		[ENVELOPE_CONFIG] = EX_CONFIG,
-		[ENVELOPE_NOUSER] = EX_NOUSER,
-		[ENVELOPE_EMPTY] = EX_USAGE,
+	static const enum failure codes[] = {
+		[ENVELOPE_OK] = FAIL_NONE,
+		[ENVELOPE_BAD] = FAIL_DATA,
+		[ENVELOPE_CONFIG] = FAIL_CONFIG,
+		[ENVELOPE_NOUSER] = FAIL_RECIPIENT,
+		[ENVELOPE_EMPTY] = FAIL_USAGE,
 	};
 
 	if (submission)
@@ -72,7 +72,7 @@ envelope_failure(enum envelope_result r, const char *err,
  * The envelope the command line gives: -f/-r, the login, the words.
  * submission: -bm, not -bv.
  */
-static int
+static enum failure
 envelope_of_options(const struct options *opts, const struct config *cfg,
     struct envelope *env, int submission, struct outcome *o)
 {
@@ -86,8 +86,8 @@ envelope_of_options(const struct options *opts, const struct config *cfg,
 	for (i = 0; i < opts->nrcpts && r == ENVELOPE_OK; i++)
 		r = envelope_add_word(env, cfg, opts->rcpts[i], err,
 		    sizeof(err));
-	return r == ENVELOPE_OK ? 0 : envelope_failure(r, err, env, submission,
-	    o);
+	return r == ENVELOPE_OK ? FAIL_NONE : envelope_failure(r, err, env,
+	    submission, o);
 }
 
 /*
@@ -96,7 +96,7 @@ envelope_of_options(const struct options *opts, const struct config *cfg,
  * submission that goes on without them logs each; one refused whole
  * logs only that.
  */
-static int
+static enum failure
 check_envelope(struct envelope *env, int submission, struct outcome *o)
 {
 	enum envelope_result	 r;
@@ -105,24 +105,24 @@ check_envelope(struct envelope *env, int submission, struct outcome *o)
 
 	r = envelope_check(env, err, sizeof(err));
 	for (i = 0; i < env->refused.n; i++) {
-		outcome_fail(o, 0, "<%s> refused: the local part is not ASCII "
-		    "and the relay does not offer SMTPUTF8",
+		outcome_fail(o, FAIL_NONE, "<%s> refused: the local part is not "
+		    "ASCII and the relay does not offer SMTPUTF8",
 		    env->refused.v[i].addr);
 		if (submission && r == ENVELOPE_OK)
 			log_error("<%s> refused: the local part is not ASCII",
 			    env->refused.v[i].addr);
 	}
-	return r == ENVELOPE_OK ? 0 : envelope_failure(r, err, env, submission,
-	    o);
+	return r == ENVELOPE_OK ? FAIL_NONE : envelope_failure(r, err, env,
+	    submission, o);
 }
 
 /* Recipients refused before queueing make the exit status 67. */
-static int
+static enum failure
 refused_code(const struct envelope *env, struct outcome *o)
 {
-	if (env->refused.n > 0 && o->code == 0)
-		o->code = EX_NOUSER;
-	return o->code;
+	if (env->refused.n > 0 && o->failure == FAIL_NONE)
+		o->failure = FAIL_RECIPIENT;
+	return o->failure;
 }
 
 /* -bv: "what: <address>", the address through printable(). */
@@ -137,7 +137,7 @@ add_address(struct buf *out, const char *what, const char *addr)
 	buf_addf(out, "%s: <%s>\n", what, shown);
 }
 
-int
+enum failure
 submit_verify(const struct options *opts, const struct config *cfg,
     struct outcome *o)
 {
@@ -145,8 +145,8 @@ submit_verify(const struct options *opts, const struct config *cfg,
 	size_t			 i;
 
 	memset(&env, 0, sizeof(env));
-	if (envelope_of_options(opts, cfg, &env, 0, o) != 0 ||
-	    check_envelope(&env, 0, o) != 0)
+	if (envelope_of_options(opts, cfg, &env, 0, o) != FAIL_NONE ||
+	    check_envelope(&env, 0, o) != FAIL_NONE)
 		goto done;
 	add_address(&o->out, "sender", env.from);
 	for (i = 0; i < env.rcpts.n; i++)
@@ -154,7 +154,7 @@ submit_verify(const struct options *opts, const struct config *cfg,
 	refused_code(&env, o);
 done:
 	envelope_free(&env);
-	return o->code;
+	return o->failure;
 }
 
 /* The right-hand side for a Message-ID we add. */
@@ -176,7 +176,7 @@ id_domain(const struct config *cfg, const struct envelope *env,
  * §3.6: Date and From are required, Message-ID should be there), each a
  * string in add[] (NULL-terminated), kept in store.
  */
-static int
+static enum failure
 missing_fields(const struct message *m, const struct options *opts,
     const struct config *cfg, const struct envelope *env, const char *id,
     char *add[4], struct outcome *o)
@@ -199,7 +199,7 @@ missing_fields(const struct message *m, const struct options *opts,
 		if (opts->fullname != NULL && opts->fullname[0] != '\0') {
 			if (header_display_name(opts->fullname, &from) == -1) {
 				buf_free(&from);
-				return refuse(o, EX_DATAERR, env, "-F: control "
+				return refuse(o, FAIL_DATA, env, "-F: control "
 				    "character in the full name");
 			}
 			buf_add(&from, " ", 1);
@@ -210,11 +210,11 @@ missing_fields(const struct message *m, const struct options *opts,
 	}
 	buf_free(&from);
 	add[n] = NULL;
-	return 0;
+	return FAIL_NONE;
 nomem:
 	add[n - 1] = NULL;
 	buf_free(&from);
-	return outcome_fail(o, EX_OSERR, "out of memory");
+	return outcome_fail(o, FAIL_SYSTEM, "out of memory");
 }
 
 static ssize_t
@@ -266,16 +266,16 @@ reencode(struct message *m, const struct header_edit *edit,
 	return r;
 }
 
-static int
+static enum failure
 message_failure(enum message_result r, const char *err,
     const struct envelope *env, struct outcome *o)
 {
-	static const int codes[] = {
-		[MESSAGE_OK] = EX_OK,
-		[MESSAGE_BAD] = EX_DATAERR,
-		[MESSAGE_READ_ERROR] = EX_IOERR,
-		[MESSAGE_WRITE_ERROR] = EX_CANTCREAT,
-		[MESSAGE_LONG_LINES] = EX_DATAERR,
+	static const enum failure codes[] = {
+		[MESSAGE_OK] = FAIL_NONE,
+		[MESSAGE_BAD] = FAIL_DATA,
+		[MESSAGE_READ_ERROR] = FAIL_IO,
+		[MESSAGE_WRITE_ERROR] = FAIL_QUEUE_CREATE,
+		[MESSAGE_LONG_LINES] = FAIL_DATA,
 	};
 
 	return refuse(o, codes[r], env, err);
@@ -352,7 +352,7 @@ fill_envelope(struct queue_envelope *v, const struct envelope *env,
  * The rewritten message and its envelope, into a new queue entry; not
  * yet durable (spool_commit()).  Every check of the message is done here.
  */
-static int
+static enum failure
 spool_write(const struct options *opts, const struct config *cfg,
     const struct message_source *src, struct message *m,
     const struct envelope *env, struct queue *q, struct queue_entry *e,
@@ -365,8 +365,8 @@ spool_write(const struct options *opts, const struct config *cfg,
 	size_t			 i;
 
 	if (queue_create(q, e, err, sizeof(err)) == -1)
-		return refuse(o, EX_CANTCREAT, env, err);
-	if (missing_fields(m, opts, cfg, env, e->id, add, o) != 0)
+		return refuse(o, FAIL_QUEUE_CREATE, env, err);
+	if (missing_fields(m, opts, cfg, env, e->id, add, o) != FAIL_NONE)
 		goto done;
 	memset(&edit, 0, sizeof(edit));
 	edit.map_from = aliases_map_from;
@@ -383,13 +383,13 @@ spool_write(const struct options *opts, const struct config *cfg,
 	if (r != MESSAGE_OK)
 		message_failure(r, err, env, o);
 	else if (fill_envelope(&e->env, env, m, opts, add) == -1)
-		outcome_fail(o, EX_OSERR, "out of memory");
+		outcome_fail(o, FAIL_SYSTEM, "out of memory");
 done:
 	for (i = 0; i < 4; i++)
 		free(add[i]);
-	if (o->code != 0)
+	if (o->failure != FAIL_NONE)
 		queue_abort(q, e);
-	return o->code;
+	return o->failure;
 }
 
 static enum config_mode
@@ -443,35 +443,35 @@ detach(void)
  * included.  What a failure means for the caller is attempt.h's to say,
  * in one place for every mode.
  */
-static int
+static enum failure
 deliver_now(struct deliver *d, const struct config *cfg, struct queue *q,
     struct queue_entry *e, int accepted, struct outcome *o)
 {
 	enum attempt_policy	 policy = ATTEMPT_KEEP;
-	int			 code;
+	enum failure		 f;
 
 	if (accepted)
 		policy = ATTEMPT_ACCEPTED;
 	else if (cfg->on_defer == CONFIG_DEFER_FAIL)
 		policy = ATTEMPT_STRICT;
-	code = attempt_entry(d, q, e, cfg->attempts, policy, o);
-	if (o->code == 0)
-		o->code = code;
-	return o->code;
+	f = attempt_entry(d, q, e, cfg->attempts, policy, o);
+	if (o->failure == FAIL_NONE)
+		o->failure = f;
+	return o->failure;
 }
 
 /* accepted: the caller was told already (-bs: its 250). */
-static int
+static enum failure
 dispatch(const struct options *opts, const struct config *cfg,
     struct deliver *d, struct queue *q, struct queue_entry *e, int accepted,
     struct outcome *o)
 {
 	switch (delivery_mode(opts, cfg)) {
 	case CONFIG_MODE_QUEUE:
-		return 0;
+		return FAIL_NONE;
 	case CONFIG_MODE_BACKGROUND:
 		if (detach() != 0)
-			return 0;	/* the parent, or queued for later */
+			return FAIL_NONE;	/* the parent, or queued for later */
 		return deliver_now(d, cfg, q, e, 1, o);
 	case CONFIG_MODE_FOREGROUND:
 		break;
@@ -508,7 +508,7 @@ commit_run(void *arg)
  * deliver_open().  Not when set-group-ID: the group is raised for the
  * queue and lowered for the network, and threads share it.
  */
-static int
+static enum failure
 spool_commit(const struct options *opts, const struct config *cfg,
     const struct envelope *env, struct deliver *d, struct queue *q,
     struct queue_entry *e, struct outcome *o)
@@ -526,20 +526,20 @@ spool_commit(const struct options *opts, const struct config *cfg,
 	}
 	if (c.rc == -1) {
 		queue_abort(q, e);
-		return refuse(o, EX_CANTCREAT, env, c.err);
+		return refuse(o, FAIL_QUEUE_CREATE, env, c.err);
 	}
 	log_info("%s: queued from <%s> for %zu recipient%s, %lld bytes%s%s",
 	    e->id, env->from, env->rcpts.n, env->rcpts.n == 1 ? "" : "s",
 	    e->env.size, e->env.msgid != NULL ? ", Message-ID " : "",
 	    e->env.msgid != NULL ? e->env.msgid : "");
-	return 0;
+	return FAIL_NONE;
 }
 
 /*
  * The header section from src; with -t its recipients join the
  * envelope, which is then complete and checked.
  */
-static int
+static enum failure
 read_envelope(const struct options *opts, const struct config *cfg,
     const struct message_source *src, struct message *m,
     struct envelope *env, struct outcome *o)
@@ -564,7 +564,7 @@ read_envelope(const struct options *opts, const struct config *cfg,
  * message read from src, checked and spooled durably, then delivered as
  * the mode says.
  */
-static int
+static enum failure
 spool_and_send(const struct options *opts, const struct config *cfg,
     struct envelope *env, const struct message_source *src,
     const struct submit_accept *acc, struct outcome *o)
@@ -581,19 +581,19 @@ spool_and_send(const struct options *opts, const struct config *cfg,
 	deliver_helo(helo, sizeof(helo));
 	deliver_init(&d, cfg, helo);
 	if (queue_open(&q, cfg->queue_dir, err, sizeof(err)) == -1) {
-		refuse(o, EX_CANTCREAT, env, err);
+		refuse(o, FAIL_QUEUE_CREATE, env, err);
 		goto done;
 	}
-	if (read_envelope(opts, cfg, src, &m, env, o) != 0 ||
-	    spool_write(opts, cfg, src, &m, env, &q, &e, o) != 0 ||
-	    spool_commit(opts, cfg, env, &d, &q, &e, o) != 0)
+	if (read_envelope(opts, cfg, src, &m, env, o) != FAIL_NONE ||
+	    spool_write(opts, cfg, src, &m, env, &q, &e, o) != FAIL_NONE ||
+	    spool_commit(opts, cfg, env, &d, &q, &e, o) != FAIL_NONE)
 		goto done;
 	if (acc != NULL)
 		acc->accepted(acc->arg, e.id);
 	/* the token is read and the entry made: no more need of the group
 	 * but for queue updates (attempt.c raises it for those) */
 	if (privilege_lower() == -1) {
-		outcome_fail(o, EX_OSERR, "cannot lower the group privilege");
+		outcome_fail(o, FAIL_SYSTEM, "cannot lower the group privilege");
 		goto done;
 	}
 	dispatch(opts, cfg, &d, &q, &e, acc != NULL, o);
@@ -603,10 +603,10 @@ done:
 	queue_entry_free(&e);
 	queue_close(&q);
 	message_free(&m);
-	return o->code;
+	return o->failure;
 }
 
-int
+enum failure
 submit_message(const struct options *opts, const struct config *cfg,
     struct outcome *o)
 {
@@ -614,13 +614,13 @@ submit_message(const struct options *opts, const struct config *cfg,
 	struct envelope		 env;
 
 	memset(&env, 0, sizeof(env));
-	if (envelope_of_options(opts, cfg, &env, 1, o) == 0)
+	if (envelope_of_options(opts, cfg, &env, 1, o) == FAIL_NONE)
 		spool_and_send(opts, cfg, &env, &src, NULL, o);
 	envelope_free(&env);
-	return o->code;
+	return o->failure;
 }
 
-int
+enum failure
 submit_smtp(const struct options *opts, const struct config *cfg,
     struct envelope *env, const struct message_source *src,
     const struct submit_accept *acc, struct outcome *o)

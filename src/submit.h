@@ -22,10 +22,10 @@
 #include "outcome.h"
 
 /* Read the message from standard input and handle it as above. */
-int	submit_message(const struct options *, const struct config *,
+enum failure	submit_message(const struct options *, const struct config *,
 	    struct outcome *);
 /* -bv: print the envelope the recipients resolve to; send nothing. */
-int	submit_verify(const struct options *, const struct config *,
+enum failure	submit_verify(const struct options *, const struct config *,
 	    struct outcome *);
 
 /* -bs: told when a message is durably spooled, before its delivery. */
@@ -47,7 +47,7 @@ struct submit_accept {
  * happens in a child process that returns from here too.  o gets the
  * code and lines of a refusal before the spool, or of the delivery after.
  */
-int	submit_smtp(const struct options *, const struct config *,
+enum failure	submit_smtp(const struct options *, const struct config *,
 	    struct envelope *, const struct message_source *,
 	    const struct submit_accept *, struct outcome *);
 

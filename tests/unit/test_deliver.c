@@ -446,7 +446,7 @@ run_case(const struct dcase *c)
 	results(&job, &got);
 	is_str(got.data, c->results, "%s: per-recipient results", c->name);
 	is_int(job.why, c->why, "%s: whole-message failure", c->name);
-	is_int(deliver_exit_code(&job), c->exit, "%s: exit code", c->name);
+	is_int(failure_exit_code(deliver_failure(&job)), c->exit, "%s: exit code", c->name);
 	if (c->failure != NULL)
 		is_str(job.failure.text, c->failure, "%s: failure", c->name);
 	ok(sv.f.script[sv.f.next] == NULL, "%s: the whole script was read "
@@ -499,7 +499,7 @@ test_two_messages(void)
 		job.attempts = 1;
 		deliver_reset(&job);
 		deliver_batches(&d, &job);
-		is_int(deliver_exit_code(&job), EX_OK, "two messages: "
+		is_int(failure_exit_code(deliver_failure(&job)), EX_OK, "two messages: "
 		    "message %d sent", m);
 	}
 	deliver_close(&d);
@@ -550,7 +550,7 @@ test_exit_codes(void)
 		job.why = cases[i].why;
 		status[0].cls = cases[i].r1;
 		status[1].cls = cases[i].r2;
-		is_int(deliver_exit_code(&job), cases[i].code,
+		is_int(failure_exit_code(deliver_failure(&job)), cases[i].code,
 		    "exit code for why %d, recipients %s/%s", cases[i].why,
 		    cls_name(cases[i].r1), cls_name(cases[i].r2));
 	}
