@@ -29,31 +29,35 @@
 #include "submit.h"
 
 static const char usage[] =
-"usage: cfsendmail [-t] [-i] [-f sender] [-F name] [-C config] [-v]\n"
-"                  [-odi|-odb|-odq] [-B 8BITMIME] [-N dsn] [--] rcpt ...\n"
-"       cfsendmail -bp [--json] | -q | -q<interval> | -qI<id> | -bv rcpt ...\n"
-"       cfsendmail -bs | --requeue id...|all | --serverinfo | --check-config\n"
-"       cfsendmail --version | --help\n";
+    "usage: cfsendmail [-t] [-i] [-f sender] [-F name] [-C config] [-v]\n"
+    "                  [-odi|-odb|-odq] [-B 8BITMIME] [-N dsn] [--] rcpt ...\n"
+    "       cfsendmail -bp [--json] | -q | -q<interval> | -qI<id> | -bv rcpt "
+    "...\n"
+    "       cfsendmail -bs | --requeue id...|all | --serverinfo | "
+    "--check-config\n"
+    "       cfsendmail --version | --help\n";
 
 static const char help[] =
-"Submit a message read from standard input to the relay configured in\n"
-SYSCONFDIR "/cfsendmail.conf\n"
-"(Cloudflare Email Service by default).\n"
-"\n"
-"  -t           also take recipients from To, Cc and Bcc\n"
-"  -i, -oi      a line with a single dot does not end the message\n"
-"  -f sender    envelope sender (-f '<>' for none)   -F name  full name\n"
-"  -odi|-odb|-odq  deliver now | in the background | at the next -q\n"
-"  -v           show the SMTP conversation     -C file  another config file\n"
-"  -bp, mailq   list the queue (--json: one JSON object per entry)\n"
-"  -q           deliver every queued entry now  -q5m  what is due (timer, cron)\n"
-"  -qI<id>      deliver one entry now    -bv  show the resolved envelope\n"
-"  --requeue id...|all  put failed entries back in the queue\n"
-"  -bs          SMTP on standard input and output (Symfony, Laravel)\n"
-"  --serverinfo    connect and describe the relay, send nothing\n"
-"  --check-config  check the config file, no network\n"
-"\n"
-"Exit 0: delivered or safely queued.  See cfsendmail(8) for the rest.\n";
+    "Submit a message read from standard input to the relay configured "
+    "in\n" SYSCONFDIR "/cfsendmail.conf\n"
+    "(Cloudflare Email Service by default).\n"
+    "\n"
+    "  -t           also take recipients from To, Cc and Bcc\n"
+    "  -i, -oi      a line with a single dot does not end the message\n"
+    "  -f sender    envelope sender (-f '<>' for none)   -F name  full name\n"
+    "  -odi|-odb|-odq  deliver now | in the background | at the next -q\n"
+    "  -v           show the SMTP conversation     -C file  another config "
+    "file\n"
+    "  -bp, mailq   list the queue (--json: one JSON object per entry)\n"
+    "  -q           deliver every queued entry now  -q5m  what is due (timer, "
+    "cron)\n"
+    "  -qI<id>      deliver one entry now    -bv  show the resolved envelope\n"
+    "  --requeue id...|all  put failed entries back in the queue\n"
+    "  -bs          SMTP on standard input and output (Symfony, Laravel)\n"
+    "  --serverinfo    connect and describe the relay, send nothing\n"
+    "  --check-config  check the config file, no network\n"
+    "\n"
+    "Exit 0: delivered or safely queued.  See cfsendmail(8) for the rest.\n";
 
 /* The modes that speak to the relay need the token. */
 static int
@@ -68,25 +72,18 @@ static enum failure
 run(const struct options *opts, const struct config *cfg, struct outcome *o)
 {
 	switch (opts->mode) {
-	case OPTIONS_DELIVER:
-		return submit_message(opts, cfg, o);
-	case OPTIONS_VERIFY:
-		return submit_verify(opts, cfg, o);
-	case OPTIONS_LIST_QUEUE:
-		return mailq_list(cfg, opts->json, o);
+	case OPTIONS_DELIVER: return submit_message(opts, cfg, o);
+	case OPTIONS_VERIFY: return submit_verify(opts, cfg, o);
+	case OPTIONS_LIST_QUEUE: return mailq_list(cfg, opts->json, o);
 	case OPTIONS_RUN_QUEUE:
 		return runqueue_run(cfg, opts->queue_id,
 		    opts->queue_interval > 0, o);
-	case OPTIONS_SERVERINFO:
-		return serverinfo_run(cfg, o);
-	case OPTIONS_CHECK_CONFIG:
-		return serverinfo_check_config(cfg, o);
+	case OPTIONS_SERVERINFO: return serverinfo_run(cfg, o);
+	case OPTIONS_CHECK_CONFIG: return serverinfo_check_config(cfg, o);
 	case OPTIONS_REQUEUE:
 		return runqueue_requeue(cfg, opts->rcpts, opts->nrcpts, o);
-	case OPTIONS_SMTP_STDIN:
-		return bsession_run(opts, cfg, o);
-	default:
-		return outcome_fail(o, FAIL_INTERNAL, "unexpected mode");
+	case OPTIONS_SMTP_STDIN: return bsession_run(opts, cfg, o);
+	default: return outcome_fail(o, FAIL_INTERNAL, "unexpected mode");
 	}
 }
 
@@ -94,8 +91,8 @@ static int
 load_config(const struct options *opts, struct config *cfg, char *err,
     size_t errlen)
 {
-	const char	*path = opts->config_file ? opts->config_file :
-	    SYSCONFDIR "/cfsendmail.conf";
+	const char *path = opts->config_file ? opts->config_file :
+					       SYSCONFDIR "/cfsendmail.conf";
 
 	if (config_init(cfg, QUEUEDIR) == -1) {
 		snprintf(err, errlen, "out of memory");
@@ -103,8 +100,8 @@ load_config(const struct options *opts, struct config *cfg, char *err,
 	}
 	if (config_load(cfg, path, err, errlen) == -1)
 		return -1;
-	if (needs_token(opts->mode) && config_load_token(cfg, err,
-	    errlen) == -1)
+	if (needs_token(opts->mode) &&
+	    config_load_token(cfg, err, errlen) == -1)
 		return -1;
 	return 0;
 }
@@ -118,7 +115,7 @@ load_config(const struct options *opts, struct config *cfg, char *err,
 static int
 hold_standard_fds(void)
 {
-	int	 fd;
+	int fd;
 
 	for (fd = 0; fd <= 2; fd++) {
 		if (fcntl(fd, F_GETFD) != -1 || errno != EBADF)
@@ -132,11 +129,11 @@ hold_standard_fds(void)
 int
 main(int argc, char *argv[])
 {
-	struct options	 opts;
-	struct config	 cfg;
-	struct outcome	 o;
-	char		 err[1024];
-	int		 dumpable = 0;
+	struct options opts;
+	struct config  cfg;
+	struct outcome o;
+	char	       err[1024];
+	int	       dumpable = 0;
 
 	if (hold_standard_fds() == -1)
 		return failure_exit_code(FAIL_SYSTEM);
@@ -148,7 +145,8 @@ main(int argc, char *argv[])
 	memset(&o, 0, sizeof(o));
 	memset(&cfg, 0, sizeof(cfg));
 	if (privilege_sanitise() == -1) {
-		fprintf(stderr, "cfsendmail: cannot sanitise the environment\n");
+		fprintf(stderr,
+		    "cfsendmail: cannot sanitise the environment\n");
 		return failure_exit_code(FAIL_SYSTEM);
 	}
 	if (options_parse(&opts, argc, argv, err, sizeof(err)) == -1) {
@@ -157,7 +155,8 @@ main(int argc, char *argv[])
 	}
 	/* a caller-chosen config never gets the group's token or queue */
 	if (opts.config_file != NULL && privilege_drop() == -1) {
-		fprintf(stderr, "cfsendmail: cannot drop the group privilege\n");
+		fprintf(stderr,
+		    "cfsendmail: cannot drop the group privilege\n");
 		options_free(&opts);
 		return failure_exit_code(FAIL_SYSTEM);
 	}
@@ -165,13 +164,10 @@ main(int argc, char *argv[])
 	case OPTIONS_VERSION:
 		printf("cfsendmail %s\n", PACKAGE_VERSION);
 		goto done;
-	case OPTIONS_HELP:
-		printf("%s\n%s", usage, help);
-		goto done;
+	case OPTIONS_HELP: printf("%s\n%s", usage, help); goto done;
 	case OPTIONS_NEWALIASES:
-		goto done;	/* aliases live in the config: nothing to build */
-	default:
-		break;
+		goto done; /* aliases live in the config: nothing to build */
+	default: break;
 	}
 	log_set_verbose(opts.verbose);
 	/* the token must never land in a core file: no core, not dumpable,

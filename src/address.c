@@ -24,26 +24,26 @@
 #include "buf.h"
 
 struct parser {
-	const char		*s;
-	size_t			 len;
-	size_t			 pos;
-	int			 in_group;
-	struct address_list	*out;
-	char			*err;
-	size_t			 errlen;
+	const char	    *s;
+	size_t		     len;
+	size_t		     pos;
+	int		     in_group;
+	struct address_list *out;
+	char		    *err;
+	size_t		     errlen;
 };
 
 /* A run of words and dots: a display name, a group name or a local part. */
 struct phrase {
-	size_t		 start;		/* first byte of the first token */
-	size_t		 end;		/* one past the last token */
-	size_t		 ntok;
-	int		 spaced;	/* two words without a dot between */
-	int		 baddots;	/* a dot first, last or doubled */
-	struct buf	 local;		/* the tokens without CFWS or folding */
+	size_t	   start; /* first byte of the first token */
+	size_t	   end;	  /* one past the last token */
+	size_t	   ntok;
+	int	   spaced;  /* two words without a dot between */
+	int	   baddots; /* a dot first, last or doubled */
+	struct buf local;   /* the tokens without CFWS or folding */
 };
 
-static int	parse_list(struct parser *);
+static int parse_list(struct parser *);
 
 /* RFC 5322 section 3.2.3 atext; bytes above 0x7f are UTF-8 (RFC 6532). */
 static int
@@ -77,7 +77,7 @@ peek(const struct parser *p)
 static int __attribute__((format(printf, 2, 3)))
 fail(struct parser *p, const char *fmt, ...)
 {
-	va_list	 ap;
+	va_list ap;
 
 	if (p->errlen > 0) {
 		va_start(ap, fmt);
@@ -98,7 +98,7 @@ fail_nomem(struct parser *p)
 static int
 fail_here(struct parser *p)
 {
-	int	 c = peek(p);
+	int c = peek(p);
 
 	if (c == -1)
 		return fail(p, "unexpected end of address list");
@@ -118,7 +118,7 @@ fail_here(struct parser *p)
 static int
 lex_newline(struct parser *p, int trailing_ok)
 {
-	size_t	 next = p->pos + 1;
+	size_t next = p->pos + 1;
 
 	if ((next == p->len && trailing_ok) ||
 	    (next < p->len && is_wsp((unsigned char)p->s[next]))) {
@@ -133,8 +133,8 @@ lex_newline(struct parser *p, int trailing_ok)
 static int
 lex_comment(struct parser *p)
 {
-	size_t	 start = p->pos, depth = 0;
-	int	 c;
+	size_t start = p->pos, depth = 0;
+	int    c;
 
 	while ((c = peek(p)) != -1) {
 		if (c == '(')
@@ -163,7 +163,7 @@ lex_comment(struct parser *p)
 static int
 lex_cfws(struct parser *p)
 {
-	int	 c;
+	int c;
 
 	for (;;) {
 		c = peek(p);
@@ -188,8 +188,8 @@ lex_cfws(struct parser *p)
 static int
 lex_delimited(struct parser *p, int close, struct buf *b)
 {
-	size_t	 start = p->pos;
-	int	 c;
+	size_t start = p->pos;
+	int    c;
 
 	if (buf_add(b, p->s + p->pos++, 1) == -1)
 		return fail_nomem(p);
@@ -240,8 +240,8 @@ phrase_is_local(const struct phrase *ph)
 static int
 scan_phrase(struct parser *p, struct phrase *ph)
 {
-	size_t	 from;
-	int	 c, prev_word = 0;
+	size_t from;
+	int    c, prev_word = 0;
 
 	for (;;) {
 		if (lex_cfws(p) == -1)
@@ -258,7 +258,7 @@ scan_phrase(struct parser *p, struct phrase *ph)
 				while (is_atext(peek(p)))
 					p->pos++;
 				if (buf_add(&ph->local, p->s + from,
-				    p->pos - from) == -1)
+					p->pos - from) == -1)
 					return fail_nomem(p);
 			}
 			prev_word = 1;
@@ -288,7 +288,7 @@ scan_phrase(struct parser *p, struct phrase *ph)
 static int
 parse_domain(struct parser *p, struct buf *b, size_t *end)
 {
-	size_t	 from;
+	size_t from;
 
 	if (lex_cfws(p) == -1)
 		return -1;
@@ -325,8 +325,8 @@ parse_domain(struct parser *p, struct buf *b, size_t *end)
 static int
 list_grow(struct address_list *l)
 {
-	struct address	*v;
-	size_t		 cap;
+	struct address *v;
+	size_t		cap;
 
 	if (l->n < l->cap)
 		return 0;
@@ -342,8 +342,8 @@ list_grow(struct address_list *l)
 static char *
 unfold_dup(const char *s, size_t len)
 {
-	char	*d;
-	size_t	 i, n = 0;
+	char  *d;
+	size_t i, n = 0;
 
 	if ((d = malloc(len + 1)) == NULL)
 		return NULL;
@@ -364,8 +364,8 @@ push_mailbox(struct parser *p, const struct buf *local,
     const struct buf *domain, size_t off, size_t end,
     const struct phrase *display)
 {
-	struct address	 a;
-	struct buf	 b = { 0 };
+	struct address a;
+	struct buf     b = { 0 };
 
 	memset(&a, 0, sizeof(a));
 	a.span_off = off;
@@ -377,7 +377,7 @@ push_mailbox(struct parser *p, const struct buf *local,
 	b.data = NULL;
 	if (display != NULL && display->ntok > 0 &&
 	    (a.display = unfold_dup(p->s + display->start,
-	    display->end - display->start)) == NULL)
+		 display->end - display->start)) == NULL)
 		goto nomem;
 	if (list_grow(p->out) == -1)
 		goto nomem;
@@ -395,9 +395,9 @@ nomem:
 static int
 skip_route(struct parser *p)
 {
-	struct buf	 ignored = { 0 };
-	size_t		 end;
-	int		 rc = -1;
+	struct buf ignored = { 0 };
+	size_t	   end;
+	int	   rc = -1;
 
 	while (peek(p) == '@') {
 		p->pos++;
@@ -424,10 +424,10 @@ done:
 static int
 parse_angle(struct parser *p, const struct phrase *dn)
 {
-	struct phrase	 lp;
-	struct buf	 domain = { 0 };
-	size_t		 end;
-	int		 rc = -1;
+	struct phrase lp;
+	struct buf    domain = { 0 };
+	size_t	      end;
+	int	      rc = -1;
 
 	phrase_init(&lp);
 	p->pos++;
@@ -453,8 +453,7 @@ parse_angle(struct parser *p, const struct phrase *dn)
 	end = lp.end;
 	if (peek(p) == '@') {
 		p->pos++;
-		if (parse_domain(p, &domain, &end) == -1 ||
-		    lex_cfws(p) == -1)
+		if (parse_domain(p, &domain, &end) == -1 || lex_cfws(p) == -1)
 			goto done;
 	}
 	if (peek(p) != '>') {
@@ -465,8 +464,8 @@ parse_angle(struct parser *p, const struct phrase *dn)
 		goto done;
 	}
 	p->pos++;
-	rc = push_mailbox(p, &lp.local, domain.len ? &domain : NULL,
-	    lp.start, end, dn);
+	rc = push_mailbox(p, &lp.local, domain.len ? &domain : NULL, lp.start,
+	    end, dn);
 done:
 	buf_free(&lp.local);
 	buf_free(&domain);
@@ -477,7 +476,7 @@ done:
 static int
 parse_group(struct parser *p, const struct phrase *name)
 {
-	int	 rc;
+	int rc;
 
 	if (p->in_group)
 		return fail(p, "group inside a group at offset %zu", p->pos);
@@ -494,9 +493,9 @@ parse_group(struct parser *p, const struct phrase *name)
 static int
 parse_addr_spec(struct parser *p, const struct phrase *lp)
 {
-	struct buf	 domain = { 0 };
-	size_t		 end = lp->end;
-	int		 rc = -1;
+	struct buf domain = { 0 };
+	size_t	   end = lp->end;
+	int	   rc = -1;
 
 	if (lp->ntok == 0) {
 		if (peek(p) == '@')
@@ -514,8 +513,8 @@ parse_addr_spec(struct parser *p, const struct phrase *lp)
 		if (parse_domain(p, &domain, &end) == -1)
 			goto done;
 	}
-	rc = push_mailbox(p, &lp->local, domain.len ? &domain : NULL,
-	    lp->start, end, NULL);
+	rc = push_mailbox(p, &lp->local, domain.len ? &domain : NULL, lp->start,
+	    end, NULL);
 done:
 	buf_free(&domain);
 	return rc;
@@ -525,21 +524,15 @@ done:
 static int
 parse_element(struct parser *p)
 {
-	struct phrase	 ph;
-	int		 rc;
+	struct phrase ph;
+	int	      rc;
 
 	phrase_init(&ph);
 	if ((rc = scan_phrase(p, &ph)) == 0) {
 		switch (peek(p)) {
-		case '<':
-			rc = parse_angle(p, &ph);
-			break;
-		case ':':
-			rc = parse_group(p, &ph);
-			break;
-		default:
-			rc = parse_addr_spec(p, &ph);
-			break;
+		case '<': rc = parse_angle(p, &ph); break;
+		case ':': rc = parse_group(p, &ph); break;
+		default: rc = parse_addr_spec(p, &ph); break;
 		}
 	}
 	buf_free(&ph.local);
@@ -554,7 +547,7 @@ parse_element(struct parser *p)
 static int
 parse_list(struct parser *p)
 {
-	int	 c;
+	int c;
 
 	for (;;) {
 		if (lex_cfws(p) == -1)
@@ -590,8 +583,8 @@ int
 address_list_parse(struct address_list *out, const char *text, size_t len,
     char *err, size_t errlen)
 {
-	struct parser	 p;
-	size_t		 n0 = out->n;
+	struct parser p;
+	size_t	      n0 = out->n;
 
 	memset(&p, 0, sizeof(p));
 	p.s = text;
@@ -609,7 +602,7 @@ address_list_parse(struct address_list *out, const char *text, size_t len,
 const char *
 address_at(const char *addr)
 {
-	int	 quoted = 0;
+	int quoted = 0;
 
 	for (; *addr != '\0'; addr++) {
 		if (quoted && *addr == '\\' && addr[1] != '\0')
@@ -632,7 +625,7 @@ address_is_local(const char *addr)
 static int
 address_equal(const char *a, const char *b)
 {
-	const char	*at_a = address_at(a), *at_b = address_at(b);
+	const char *at_a = address_at(a), *at_b = address_at(b);
 
 	if (at_a == NULL || at_b == NULL)
 		return at_a == at_b && strcmp(a, b) == 0;
@@ -644,8 +637,8 @@ address_equal(const char *a, const char *b)
 static size_t
 address_hash(const char *addr)
 {
-	const char	*at = address_at(addr), *p;
-	uint64_t	 h = 14695981039346656037ULL;
+	const char *at = address_at(addr), *p;
+	uint64_t    h = 14695981039346656037ULL;
 
 	for (p = addr; *p != '\0'; p++) {
 		h ^= at != NULL && p >= at ?
@@ -660,7 +653,7 @@ address_hash(const char *addr)
 static size_t *
 index_find(const struct address_list *l, const char *addr)
 {
-	size_t	 mask = l->nslots - 1, i = address_hash(addr) & mask;
+	size_t mask = l->nslots - 1, i = address_hash(addr) & mask;
 
 	while (l->slots[i] != 0 &&
 	    !address_equal(l->v[l->slots[i] - 1].addr, addr))
@@ -676,7 +669,7 @@ index_find(const struct address_list *l, const char *addr)
 static int
 index_update(struct address_list *l)
 {
-	size_t	*slots, n, i;
+	size_t *slots, n, i;
 
 	if ((l->n + 1) * 2 > l->nslots) {
 		for (n = l->nslots ? l->nslots : 16; (l->n + 1) * 2 > n; n *= 2)
@@ -689,7 +682,7 @@ index_update(struct address_list *l)
 		l->indexed = 0;
 	}
 	for (i = l->indexed; i < l->n; i++) {
-		size_t	*slot = index_find(l, l->v[i].addr);
+		size_t *slot = index_find(l, l->v[i].addr);
 
 		if (*slot == 0)
 			*slot = i + 1;
@@ -699,11 +692,10 @@ index_update(struct address_list *l)
 }
 
 int
-address_list_add(struct address_list *l, const char *addr,
-    const char *display)
+address_list_add(struct address_list *l, const char *addr, const char *display)
 {
-	struct address	 a;
-	size_t		*slot;
+	struct address a;
+	size_t	      *slot;
 
 	if (index_update(l) == -1) {
 		errno = ENOMEM;
@@ -729,7 +721,7 @@ address_list_add(struct address_list *l, const char *addr,
 void
 address_list_free(struct address_list *l)
 {
-	size_t	 i;
+	size_t i;
 
 	for (i = 0; i < l->n; i++)
 		address_clear(&l->v[i]);
@@ -747,8 +739,8 @@ address_list_free(struct address_list *l)
 static int
 utf8_valid(const unsigned char *s)
 {
-	uint32_t	 cp;
-	int		 n, i;
+	uint32_t cp;
+	int	 n, i;
 
 	while (*s != '\0') {
 		if (*s < 0x80) {
@@ -780,7 +772,7 @@ utf8_valid(const unsigned char *s)
 static const char *
 check_bytes(const char *addr, int *utf8)
 {
-	const unsigned char	*s;
+	const unsigned char *s;
 
 	for (s = (const unsigned char *)addr; *s != '\0'; s++) {
 		if (*s == '\r' || *s == '\n')
@@ -799,7 +791,7 @@ check_bytes(const char *addr, int *utf8)
 static const char *
 check_local(const char *s, size_t n)
 {
-	size_t	 i;
+	size_t i;
 
 	if (n == 0)
 		return "empty local part";
@@ -833,13 +825,13 @@ check_local(const char *s, size_t n)
 static const char *
 check_literal(const char *s)
 {
-	size_t	 i, n = strlen(s);
+	size_t i, n = strlen(s);
 
 	if (n < 3 || s[n - 1] != ']')
 		return "invalid address literal";
 	for (i = 1; i < n - 1; i++)
-		if (s[i] == '[' || s[i] == ']' || s[i] == '\\' ||
-		    s[i] == ' ' || (unsigned char)s[i] >= 0x80)
+		if (s[i] == '[' || s[i] == ']' || s[i] == '\\' || s[i] == ' ' ||
+		    (unsigned char)s[i] >= 0x80)
 			return "invalid address literal";
 	return NULL;
 }
@@ -848,8 +840,8 @@ check_literal(const char *s)
 static const char *
 check_domain(const char *s)
 {
-	size_t	 i, label = 0;
-	int	 c;
+	size_t i, label = 0;
+	int    c;
 
 	if (*s == '\0')
 		return "empty domain";
@@ -882,8 +874,8 @@ check_domain(const char *s)
 void
 address_quote(const char *s, char *out, size_t outlen)
 {
-	size_t	 i, o = 0;
-	int	 c, n;
+	size_t i, o = 0;
+	int    c, n;
 
 	out[0] = '\0';
 	for (i = 0; s[i] != '\0'; i++) {
@@ -906,7 +898,7 @@ address_quote(const char *s, char *out, size_t outlen)
 static int
 refuse(const char *addr, const char *why, char *err, size_t errlen)
 {
-	char	 shown[ADDRESS_QUOTED];
+	char shown[ADDRESS_QUOTED];
 
 	if (errlen > 0) {
 		address_quote(addr, shown, sizeof(shown));
@@ -918,8 +910,8 @@ refuse(const char *addr, const char *why, char *err, size_t errlen)
 int
 address_check_bytes(const char *addr, char *err, size_t errlen)
 {
-	const char	*why;
-	int		 u8 = 0;
+	const char *why;
+	int	    u8 = 0;
 
 	if ((why = check_bytes(addr, &u8)) == NULL)
 		return 0;
@@ -929,8 +921,8 @@ address_check_bytes(const char *addr, char *err, size_t errlen)
 int
 address_check_domain(const char *domain, char *err, size_t errlen)
 {
-	const char	*why;
-	int		 u8 = 0;
+	const char *why;
+	int	    u8 = 0;
 
 	if ((why = check_bytes(domain, &u8)) != NULL)
 		;
@@ -948,12 +940,12 @@ address_check_domain(const char *domain, char *err, size_t errlen)
 }
 
 int
-address_check_envelope(const char *addr, int allow_empty, int *utf8,
-    char *err, size_t errlen)
+address_check_envelope(const char *addr, int allow_empty, int *utf8, char *err,
+    size_t errlen)
 {
-	const char	*at, *why;
-	size_t		 len = strlen(addr);
-	int		 u8 = 0;
+	const char *at, *why;
+	size_t	    len = strlen(addr);
+	int	    u8 = 0;
 
 	if (len == 0)
 		why = allow_empty ? NULL : "empty address";
@@ -962,7 +954,8 @@ address_check_envelope(const char *addr, int allow_empty, int *utf8,
 		if (len > ADDRESS_MAX)
 			why = "address longer than 254 octets";
 		else if ((why = check_local(addr,
-		    at ? (size_t)(at - addr) : len)) == NULL && at != NULL)
+			      at ? (size_t)(at - addr) : len)) == NULL &&
+		    at != NULL)
 			why = check_domain(at + 1);
 	}
 	if (utf8 != NULL)

@@ -18,10 +18,10 @@
 
 /* RFC 5321 section 4.5.3.1.1 and 4.5.3.1.3: a path holds at most 256
  * octets with its angle brackets. */
-#define ADDRESS_LOCAL_MAX	64
-#define ADDRESS_MAX		254
+#define ADDRESS_LOCAL_MAX 64
+#define ADDRESS_MAX	  254
 /* Room for what address_quote() writes. */
-#define ADDRESS_QUOTED		(80 * 4 + 8)
+#define ADDRESS_QUOTED (80 * 4 + 8)
 
 struct address {
 	/*
@@ -29,10 +29,10 @@ struct address {
 	 * bare local name such as "root".  Comments and folding white
 	 * space are removed; a quoted local part keeps its quotes.
 	 */
-	char	*addr;
+	char *addr;
 	/* The display name as written but unfolded (encoded-words, quotes
 	 * and comments inside it kept), or NULL. */
-	char	*display;
+	char *display;
 	/*
 	 * Where the addr-spec stands in the parsed text, from its first
 	 * to its last byte, so that a caller can replace just it and keep
@@ -41,19 +41,19 @@ struct address {
 	 * span covers those too and a replacement drops them.  Both are
 	 * 0 for an address that was not parsed (address_list_add()).
 	 */
-	size_t	 span_off;
-	size_t	 span_len;
+	size_t span_off;
+	size_t span_len;
 };
 
 struct address_list {
-	struct address	*v;
-	size_t		 n;
-	size_t		 cap;
+	struct address *v;
+	size_t		n;
+	size_t		cap;
 	/* address_list_add's duplicate index: open addressing, slot = i + 1
 	 * of v[i], 0 empty; covers v[0 .. indexed) */
-	size_t		*slots;
-	size_t		 nslots;
-	size_t		 indexed;
+	size_t *slots;
+	size_t	nslots;
+	size_t	indexed;
 };
 
 /*
@@ -76,8 +76,8 @@ struct address_list {
  * not followed by white space), words without an address, a group inside
  * a group.  On error out holds what it held before the call.
  */
-int	address_list_parse(struct address_list *out, const char *text,
-	    size_t len, char *err, size_t errlen);
+int address_list_parse(struct address_list *out, const char *text, size_t len,
+    char *err, size_t errlen);
 
 /*
  * Append a copy of addr (and of display, which may be NULL) unless an
@@ -85,11 +85,11 @@ int	address_list_parse(struct address_list *out, const char *text,
  * exactly, domains without regard to case.  The new entry has no span.
  * Returns 1 when added, 0 for a duplicate, -1 with errno = ENOMEM.
  */
-int	address_list_add(struct address_list *, const char *addr,
-	    const char *display);
+int address_list_add(struct address_list *, const char *addr,
+    const char *display);
 
 /* Free every entry and the array; the list is zeroed and reusable. */
-void	address_list_free(struct address_list *);
+void address_list_free(struct address_list *);
 
 /*
  * Check that addr may be sent in MAIL FROM or RCPT TO: no control bytes
@@ -106,8 +106,8 @@ void	address_list_free(struct address_list *);
  * Returns 0, or -1 with a reason in err that quotes the address safely:
  * control and non-ASCII bytes shown as \xNN, cut after 80 characters.
  */
-int	address_check_envelope(const char *addr, int allow_empty, int *utf8,
-	    char *err, size_t errlen);
+int address_check_envelope(const char *addr, int allow_empty, int *utf8,
+    char *err, size_t errlen);
 
 /*
  * The byte checks of address_check_envelope() alone: no CR, LF, TAB or
@@ -116,14 +116,14 @@ int	address_check_envelope(const char *addr, int allow_empty, int *utf8,
  * in it is refused all the same.  Returns 0, or -1 with a reason in err
  * as address_check_envelope() writes it.
  */
-int	address_check_bytes(const char *addr, char *err, size_t errlen);
+int address_check_bytes(const char *addr, char *err, size_t errlen);
 
 /*
  * Check that domain is a host name as address_check_envelope() wants one
  * after the '@' (UTF-8 labels accepted), not an address literal, at most
  * 253 octets.  0, or -1 with a reason that quotes it safely.
  */
-int	address_check_domain(const char *domain, char *err, size_t errlen);
+int address_check_domain(const char *domain, char *err, size_t errlen);
 
 /*
  * Copy at most 80 bytes of s to out (ADDRESS_QUOTED bytes hold it all),
@@ -131,11 +131,11 @@ int	address_check_domain(const char *domain, char *err, size_t errlen);
  * escaped, "..." after a cut: safe to show inside double quotes on a
  * terminal or in a log.
  */
-void	address_quote(const char *s, char *out, size_t outlen);
+void address_quote(const char *s, char *out, size_t outlen);
 
 /* Return 1 if addr has no '@' outside quotes (a local name like "root"),
  * else 0. */
-int	address_is_local(const char *addr);
+int address_is_local(const char *addr);
 
 /*
  * Return a pointer into addr at the '@' that separates its local part from

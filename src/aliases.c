@@ -9,12 +9,11 @@
 
 #include "aliases.h"
 
-
 static const char *
 alias_of(const struct config *cfg, const char *name)
 {
-	const char	*any = NULL;
-	size_t		 i;
+	const char *any = NULL;
+	size_t	    i;
 
 	/* local names are matched without case, as sendmail's aliases(5) */
 	for (i = 0; i < cfg->naliases; i++) {
@@ -30,7 +29,7 @@ alias_of(const struct config *cfg, const char *name)
 static const char *
 domain_of(const char *addr)
 {
-	const char	*at = address_at(addr);
+	const char *at = address_at(addr);
 
 	return at != NULL ? at + 1 : "";
 }
@@ -41,14 +40,14 @@ static int
 is_localhost(const char *d)
 {
 	static const char *const names[] = { "localhost",
-	    "localhost.localdomain" };
-	size_t	 i, len = strlen(d);
+		"localhost.localdomain" };
+	size_t			 i, len = strlen(d);
 
 	if (len > 1 && d[len - 1] == '.')
 		len--;
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (strlen(names[i]) == len && strncasecmp(d, names[i],
-		    len) == 0)
+		if (strlen(names[i]) == len &&
+		    strncasecmp(d, names[i], len) == 0)
 			return 1;
 	return 0;
 }
@@ -56,7 +55,7 @@ is_localhost(const char *d)
 int
 aliases_is_local(const struct config *cfg, const char *addr)
 {
-	const char	*d = domain_of(addr);
+	const char *d = domain_of(addr);
 
 	if (address_is_local(addr) || is_localhost(d) ||
 	    localnames_has(&cfg->local_domains, d))
@@ -73,7 +72,7 @@ aliases_is_local(const struct config *cfg, const char *addr)
 static char *
 local_part(const char *addr)
 {
-	const char	*at = address_at(addr);
+	const char *at = address_at(addr);
 
 	return at != NULL ? strndup(addr, (size_t)(at - addr)) : strdup(addr);
 }
@@ -82,10 +81,10 @@ local_part(const char *addr)
 static char *
 qualify(const struct config *cfg, const char *name)
 {
-	char	*s;
+	char *s;
 
-	if (cfg->domain == NULL || asprintf(&s, "%s@%s", name,
-	    cfg->domain) == -1)
+	if (cfg->domain == NULL ||
+	    asprintf(&s, "%s@%s", name, cfg->domain) == -1)
 		return NULL;
 	return s;
 }
@@ -94,7 +93,7 @@ qualify(const struct config *cfg, const char *name)
 static char *
 qualify_local(const struct config *cfg, const char *addr)
 {
-	char	*name, *s;
+	char *name, *s;
 
 	if ((name = local_part(addr)) == NULL)
 		return NULL;
@@ -108,13 +107,15 @@ static int
 add_target(const struct config *cfg, const char *alias, const char *addr,
     struct address_list *out, char *err, size_t errlen)
 {
-	char	*q = NULL;
-	int	 rc;
+	char *q = NULL;
+	int   rc;
 
 	if (aliases_is_local(cfg, addr) &&
 	    (q = qualify_local(cfg, addr)) == NULL) {
-		snprintf(err, errlen, "alias %s: \"%s\" has no domain and no "
-		    "[sender] domain is set to qualify it", alias, addr);
+		snprintf(err, errlen,
+		    "alias %s: \"%s\" has no domain and no "
+		    "[sender] domain is set to qualify it",
+		    alias, addr);
 		return -1;
 	}
 	rc = address_list_add(out, q != NULL ? q : addr, NULL);
@@ -128,11 +129,11 @@ int
 aliases_expand(const struct config *cfg, const char *addr,
     struct address_list *out, char *err, size_t errlen)
 {
-	struct address_list	 targets = { 0 };
-	const char		*value = NULL;
-	char			*name = NULL, *q = NULL, why[256];
-	size_t			 i;
-	int			 rc = -1;
+	struct address_list targets = { 0 };
+	const char	   *value = NULL;
+	char		   *name = NULL, *q = NULL, why[256];
+	size_t		    i;
+	int		    rc = -1;
 
 	if (!aliases_is_local(cfg, addr)) {
 		if (address_list_add(out, addr, NULL) == -1)
@@ -143,8 +144,10 @@ aliases_expand(const struct config *cfg, const char *addr,
 		goto nomem;
 	if ((value = alias_of(cfg, name)) == NULL) {
 		if ((q = qualify(cfg, name)) == NULL)
-			snprintf(err, errlen, "local recipient \"%s\" has no "
-			    "alias and no [sender] domain is set", addr);
+			snprintf(err, errlen,
+			    "local recipient \"%s\" has no "
+			    "alias and no [sender] domain is set",
+			    addr);
 		else if (address_list_add(out, q, NULL) == -1)
 			snprintf(err, errlen, "out of memory");
 		else
@@ -152,14 +155,14 @@ aliases_expand(const struct config *cfg, const char *addr,
 		goto done;
 	}
 	if (address_list_parse(&targets, value, strlen(value), why,
-	    sizeof(why)) == -1) {
-		snprintf(err, errlen, "%s: alias %s: %s", cfg->path ?
-		    cfg->path : "config", name, why);
+		sizeof(why)) == -1) {
+		snprintf(err, errlen, "%s: alias %s: %s",
+		    cfg->path ? cfg->path : "config", name, why);
 		goto done;
 	}
 	for (i = 0; i < targets.n; i++)
 		if (add_target(cfg, name, targets.v[i].addr, out, err,
-		    errlen) == -1)
+			errlen) == -1)
 			goto done;
 	rc = 0;
 done:
@@ -173,11 +176,11 @@ nomem:
 }
 
 char *
-aliases_sender(const struct config *cfg, const char *given,
-    const char *login, char *err, size_t errlen)
+aliases_sender(const struct config *cfg, const char *given, const char *login,
+    char *err, size_t errlen)
 {
-	const char	*name = given != NULL ? given : login;
-	char		*s = NULL;
+	const char *name = given != NULL ? given : login;
+	char	   *s = NULL;
 
 	if (given != NULL && (*given == '\0' || !aliases_is_local(cfg, given)))
 		s = strdup(given);
@@ -186,8 +189,10 @@ aliases_sender(const struct config *cfg, const char *given,
 	else if (name != NULL && cfg->domain != NULL)
 		s = qualify_local(cfg, name);
 	else {
-		snprintf(err, errlen, "no sender address: set [sender] from "
-		    "(or domain) in %s", cfg->path ? cfg->path : "the config");
+		snprintf(err, errlen,
+		    "no sender address: set [sender] from "
+		    "(or domain) in %s",
+		    cfg->path ? cfg->path : "the config");
 		return NULL;
 	}
 	if (s == NULL)
@@ -198,17 +203,15 @@ aliases_sender(const struct config *cfg, const char *given,
 char *
 aliases_map_from(const char *addr, void *arg)
 {
-	const struct config	*cfg = arg;
+	const struct config *cfg = arg;
 
 	switch (cfg->rewrite_from) {
-	case CONFIG_REWRITE_NEVER:
-		return NULL;
+	case CONFIG_REWRITE_NEVER: return NULL;
 	case CONFIG_REWRITE_LOCAL:
 		if (!aliases_is_local(cfg, addr))
 			return NULL;
 		break;
-	case CONFIG_REWRITE_ALWAYS:
-		break;
+	case CONFIG_REWRITE_ALWAYS: break;
 	}
 	if (cfg->from != NULL)
 		return strcmp(addr, cfg->from) == 0 ? NULL : strdup(cfg->from);
@@ -218,7 +221,7 @@ aliases_map_from(const char *addr, void *arg)
 char *
 aliases_map_reply(const char *addr, void *arg)
 {
-	const struct config	*cfg = arg;
+	const struct config *cfg = arg;
 
 	if (cfg->rewrite_from == CONFIG_REWRITE_NEVER ||
 	    !aliases_is_local(cfg, addr))
@@ -229,44 +232,46 @@ aliases_map_reply(const char *addr, void *arg)
 char *
 aliases_map_rcpt(const char *addr, void *arg)
 {
-	const struct config	*cfg = arg;
+	const struct config *cfg = arg;
 
 	return aliases_is_local(cfg, addr) ? qualify_local(cfg, addr) : NULL;
 }
 
 /* Every address of alias a has somewhere to go. */
 static int
-check_alias(const struct config *cfg, const struct config_alias *a,
-    char *err, size_t errlen)
+check_alias(const struct config *cfg, const struct config_alias *a, char *err,
+    size_t errlen)
 {
-	struct address_list	 out = { 0 };
-	char			 why[512];
-	int			 rc;
+	struct address_list out = { 0 };
+	char		    why[512];
+	int		    rc;
 
 	rc = aliases_expand(cfg, a->name, &out, why, sizeof(why));
 	address_list_free(&out);
 	if (rc == -1)
-		snprintf(err, errlen, "%s:%d: %s", cfg->path ? cfg->path :
-		    "config", a->line, why);
+		snprintf(err, errlen, "%s:%d: %s",
+		    cfg->path ? cfg->path : "config", a->line, why);
 	return rc;
 }
 
 int
 aliases_check(const struct config *cfg, char *err, size_t errlen)
 {
-	struct address_list	 out = { 0 };
-	const char		*name = cfg->path ? cfg->path : "config";
-	char			 why[512];
-	size_t			 i;
-	int			 rc;
+	struct address_list out = { 0 };
+	const char	   *name = cfg->path ? cfg->path : "config";
+	char		    why[512];
+	size_t		    i;
+	int		    rc;
 
 	for (i = 0; i < cfg->naliases; i++)
 		if (check_alias(cfg, &cfg->aliases[i], err, errlen) == -1)
 			return -1;
 	if (cfg->from != NULL && aliases_is_local(cfg, cfg->from)) {
-		snprintf(err, errlen, "%s:%d: from: %s is an address of this "
+		snprintf(err, errlen,
+		    "%s:%d: from: %s is an address of this "
 		    "host, which the relay refuses: use one on the domain "
-		    "onboarded for sending", name, cfg->from_line, cfg->from);
+		    "onboarded for sending",
+		    name, cfg->from_line, cfg->from);
 		return -1;
 	}
 	if (cfg->bounce_to == NULL)

@@ -27,7 +27,7 @@
  * neither the [sender] domain nor the domain of [sender] from.  Domains
  * compare without case; a trailing dot is ignored.
  */
-int	aliases_is_local(const struct config *, const char *addr);
+int aliases_is_local(const struct config *, const char *addr);
 
 /*
  * Append the envelope recipients of one recipient address to out: the
@@ -38,8 +38,8 @@ int	aliases_is_local(const struct config *, const char *addr);
  * domain is set, or an alias names a local address and there is no
  * domain to qualify it.
  */
-int	aliases_expand(const struct config *, const char *addr,
-	    struct address_list *out, char *err, size_t errlen);
+int aliases_expand(const struct config *, const char *addr,
+    struct address_list *out, char *err, size_t errlen);
 
 /*
  * The envelope sender (malloc'd): given is -f/-r or NULL, login the
@@ -47,8 +47,8 @@ int	aliases_expand(const struct config *, const char *addr,
  * address is kept; a local one, or none, becomes [sender] from, else
  * login@domain.  -1 when neither [sender] from nor domain is set.
  */
-char	*aliases_sender(const struct config *, const char *given,
-	    const char *login, char *err, size_t errlen);
+char *aliases_sender(const struct config *, const char *given,
+    const char *login, char *err, size_t errlen);
 
 /*
  * Check, after the parse and with the host's names known, that every
@@ -57,7 +57,7 @@ char	*aliases_sender(const struct config *, const char *given,
  * bounce_to needs an alias or the domain; from must not be local.  0, or
  * -1 with "file:line: ..." in err.
  */
-int	aliases_check(const struct config *, char *err, size_t errlen);
+int aliases_check(const struct config *, char *err, size_t errlen);
 
 /*
  * header_edit map functions; arg is the struct config.  map_from applies
@@ -65,14 +65,14 @@ int	aliases_check(const struct config *, char *err, size_t errlen);
  * returns [sender] from (or name@domain); map_rcpt qualifies a local
  * address with the domain (local part @ domain).  NULL: keep the address.
  */
-char	*aliases_map_from(const char *addr, void *cfg);
-char	*aliases_map_rcpt(const char *addr, void *cfg);
+char *aliases_map_from(const char *addr, void *cfg);
+char *aliases_map_rcpt(const char *addr, void *cfg);
 /*
  * map_reply, for Reply-To: a local address there cannot be replied to
  * from outside, so it becomes what map_from makes of it when
  * rewrite_from is local or always; any other address is kept, always
  * included (replies may rightly go elsewhere than From).
  */
-char	*aliases_map_reply(const char *addr, void *cfg);
+char *aliases_map_reply(const char *addr, void *cfg);
 
 #endif

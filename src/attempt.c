@@ -32,8 +32,8 @@ body_rewind(void *ctx)
 static void
 report(const struct deliver_job *job, int setup, struct outcome *o)
 {
-	const char	*hint;
-	size_t		 i;
+	const char *hint;
+	size_t	    i;
 
 	if (!setup && job->why != DELIVER_OK && job->why != DELIVER_TEMP) {
 		hint = deliver_job_hint(job, &job->failure);
@@ -58,7 +58,7 @@ report(const struct deliver_job *job, int setup, struct outcome *o)
 static void
 hold_for_setup(struct deliver_job *job)
 {
-	size_t	 i;
+	size_t i;
 
 	for (i = 0; i < job->env.nrcpts; i++)
 		if (job->status[i].cls == REPLY_PERM &&
@@ -72,7 +72,7 @@ static void
 keep_rcpts(struct queue_envelope *v, const struct smtp_status *st,
     enum reply_class cls)
 {
-	size_t	 i, n = 0;
+	size_t i, n = 0;
 
 	for (i = 0; i < v->nrcpts; i++) {
 		if (st[i].cls == cls)
@@ -86,7 +86,7 @@ keep_rcpts(struct queue_envelope *v, const struct smtp_status *st,
 static const char *
 last_refusal(const struct deliver_job *job)
 {
-	size_t	 i;
+	size_t i;
 
 	if (job->why != DELIVER_OK)
 		return job->failure.text;
@@ -98,14 +98,14 @@ last_refusal(const struct deliver_job *job)
 
 /* Bring the queue entry in line with the job's outcome. */
 static int
-update_entry(const struct config *cfg, struct queue *q,
-    struct queue_entry *e, const struct deliver_job *job, struct outcome *o)
+update_entry(const struct config *cfg, struct queue *q, struct queue_entry *e,
+    const struct deliver_job *job, struct outcome *o)
 {
-	struct queue_envelope	*v = &e->env;
-	const char		*refusal = last_refusal(job);
-	unsigned int		 r = 0;
-	char			 err[512];
-	int			 rc, lowered = privilege_is_lowered();
+	struct queue_envelope *v = &e->env;
+	const char	      *refusal = last_refusal(job);
+	unsigned int	       r = 0;
+	char		       err[512];
+	int		       rc, lowered = privilege_is_lowered();
 
 	/* a set-group-ID submitter needs its group back for the queue */
 	if (lowered && privilege_raise() == -1) {
@@ -145,7 +145,7 @@ update_entry(const struct config *cfg, struct queue *q,
 static void
 list_rcpts(struct buf *b, const struct deliver_job *job, enum reply_class cls)
 {
-	size_t	 i, n = 0;
+	size_t i, n = 0;
 
 	for (i = 0; i < job->env.nrcpts; i++) {
 		if (job->status[i].cls != cls)
@@ -167,7 +167,7 @@ list_rcpts(struct buf *b, const struct deliver_job *job, enum reply_class cls)
 static void
 sent_and_pending(const struct deliver_job *job, struct buf *who)
 {
-	size_t	 i, sent = 0;
+	size_t i, sent = 0;
 
 	for (i = 0; i < job->env.nrcpts; i++)
 		sent += job->status[i].cls == REPLY_OK;
@@ -187,12 +187,12 @@ sent_and_pending(const struct deliver_job *job, struct buf *who)
 static int
 remove_now(struct queue *q, struct queue_entry *e, struct outcome *o)
 {
-	char	 err[512];
-	int	 lowered = privilege_is_lowered(), rc;
+	char err[512];
+	int  lowered = privilege_is_lowered(), rc;
 
 	if (lowered && privilege_raise() == -1) {
-		outcome_fail(o, FAIL_NONE, "%s: cannot regain the queue's group",
-		    e->id);
+		outcome_fail(o, FAIL_NONE,
+		    "%s: cannot regain the queue's group", e->id);
 		return 0;
 	}
 	if ((rc = queue_remove(q, e, err, sizeof(err))) == -1)
@@ -213,7 +213,7 @@ static enum failure
 drop(struct queue *q, struct queue_entry *e, const struct deliver_job *job,
     enum failure f, const char *hint, struct outcome *o)
 {
-	int	 rc;
+	int rc;
 
 	if ((rc = remove_now(q, e, o)) != 1)
 		return rc == -1 ? o->failure : FAIL_NONE;
@@ -234,12 +234,12 @@ static void
 say_queued(const struct deliver_job *job, const struct buf *who,
     const char *hint, int setup, struct outcome *o)
 {
-	struct buf	 b = { 0 };
+	struct buf b = { 0 };
 
 	buf_addf(&b, "%s: %s, will retry (cfsendmail -q): %s%s%s", job->id,
-	    who->len > 0 ? who->data : "queued", job->failure.text[0] ?
-	    job->failure.text : "temporary failure", hint ? " -- " : "",
-	    hint ? hint : "");
+	    who->len > 0 ? who->data : "queued",
+	    job->failure.text[0] ? job->failure.text : "temporary failure",
+	    hint ? " -- " : "", hint ? hint : "");
 	outcome_fail(o, FAIL_NONE, "%s", b.data ? b.data : "out of memory");
 	if (setup)
 		log_error("%s", b.data ? b.data : job->id);
@@ -257,11 +257,11 @@ settle_pending(struct queue *q, struct queue_entry *e,
     const struct deliver_job *job, const struct buf *who, int setup,
     enum attempt_policy policy, struct outcome *o)
 {
-	const char	*hint = deliver_job_hint(job, &job->failure);
-	const char	*what = who->len > 0 ? who->data :
-			    "not sent, kept in the queue";
-	enum failure	 own = setup ? deliver_failure(job) : FAIL_TEMPORARY;
-	enum failure	 f;
+	const char  *hint = deliver_job_hint(job, &job->failure);
+	const char  *what = who->len > 0 ? who->data :
+					   "not sent, kept in the queue";
+	enum failure own = setup ? deliver_failure(job) : FAIL_TEMPORARY;
+	enum failure f;
 
 	if (policy == ATTEMPT_ACCEPTED) {
 		/* a queue run is quiet about what only needs time */
@@ -286,15 +286,15 @@ enum failure
 attempt_entry(struct deliver *d, struct queue *q, struct queue_entry *e,
     int attempts, enum attempt_policy policy, struct outcome *o)
 {
-	struct deliver_job	 job;
-	struct queue_envelope	*v = &e->env;
-	struct buf		 who = { 0 };
-	enum failure		 f;
-	int			 setup;
+	struct deliver_job     job;
+	struct queue_envelope *v = &e->env;
+	struct buf	       who = { 0 };
+	enum failure	       f;
+	int		       setup;
 
 	memset(&job, 0, sizeof(job));
 	if ((job.status = calloc(v->nrcpts ? v->nrcpts : 1,
-	    sizeof(*job.status))) == NULL)
+		 sizeof(*job.status))) == NULL)
 		return outcome_fail(o, FAIL_SYSTEM, "out of memory");
 	job.id = e->id;
 	job.msgid = v->msgid;

@@ -65,7 +65,7 @@ enum attempt_policy {
  * entry as deferred), and with the other policies the caller's exit code
  * as above.  Lines for stderr are added to o's report.
  */
-enum failure	attempt_entry(struct deliver *, struct queue *, struct queue_entry *,
-	    int attempts, enum attempt_policy, struct outcome *);
+enum failure attempt_entry(struct deliver *, struct queue *,
+    struct queue_entry *, int attempts, enum attempt_policy, struct outcome *);
 
 #endif

@@ -7,16 +7,16 @@
 
 #include "base64.h"
 
-static const char	 alphabet[] =
+static const char alphabet[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 int
 base64_encode(struct buf *out, const void *p, size_t len)
 {
-	const unsigned char	*in = p;
-	char			*o;
-	size_t			 n;
-	uint32_t		 v;
+	const unsigned char *in = p;
+	char		    *o;
+	size_t		     n;
+	uint32_t	     v;
 
 	if (len > SIZE_MAX / 4 * 3 - 3) {
 		errno = EOVERFLOW;

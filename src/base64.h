@@ -19,6 +19,6 @@
  * ever).  Returns 0, or -1 with errno = ENOMEM or EOVERFLOW and out
  * unchanged.
  */
-int	base64_encode(struct buf *out, const void *p, size_t len);
+int base64_encode(struct buf *out, const void *p, size_t len);
 
 #endif

@@ -25,49 +25,49 @@
 #include "submit.h"
 
 /* Input read at once; a command line is at most BSMTP_LINE_MAX. */
-#define IN_SIZE		16384
+#define IN_SIZE 16384
 /* Replies gathered beyond this go out without waiting for the input to
  * run dry (a long pipelined group). */
-#define OUT_FLUSH	4096
+#define OUT_FLUSH 4096
 /* Lines about accepted messages kept for standard error: little enough
  * to fit a pipe's buffer, as Symfony reads our stderr only after our
  * stdout has ended. */
-#define REPORT_MAX	(8 * 1024)
+#define REPORT_MAX (8 * 1024)
 
 enum session_end {
-	END_NONE,		/* going on */
+	END_NONE, /* going on */
 	END_QUIT,
-	END_EOF,		/* the input ended */
-	END_TIMEOUT,		/* no input, or the reply not read, in time */
-	END_ERROR,		/* reading or writing failed: errno in err */
-	END_CHILD,		/* -odb's delivering child: not our session */
+	END_EOF,     /* the input ended */
+	END_TIMEOUT, /* no input, or the reply not read, in time */
+	END_ERROR,   /* reading or writing failed: errno in err */
+	END_CHILD,   /* -odb's delivering child: not our session */
 };
 
 struct session {
-	const struct options	*opts;
-	const struct config	*cfg;
-	struct outcome		*o;
-	int			 timeout_ms;
-	char			 host[256];
-	char			 in[IN_SIZE];
-	size_t			 ioff, ilen;
-	struct buf		 out;
-	struct bsmtp_framer	 framer;
-	struct bsmtp_data	 data;
-	enum bsmtp_state	 state;
-	int			 rcpt_refused;	/* a RCPT of this one refused */
-	struct envelope		 env;
-	enum session_end	 end;
-	int			 err;
-	int			 write_timeout;	/* END_TIMEOUT while writing */
-	int			 lost_message;	/* ended in the middle of DATA */
-	int			 accepted;	/* this message's 250 is out */
+	const struct options *opts;
+	const struct config  *cfg;
+	struct outcome	     *o;
+	int		      timeout_ms;
+	char		      host[256];
+	char		      in[IN_SIZE];
+	size_t		      ioff, ilen;
+	struct buf	      out;
+	struct bsmtp_framer   framer;
+	struct bsmtp_data     data;
+	enum bsmtp_state      state;
+	int		      rcpt_refused; /* a RCPT of this one refused */
+	struct envelope	      env;
+	enum session_end      end;
+	int		      err;
+	int		      write_timeout; /* END_TIMEOUT while writing */
+	int		      lost_message;  /* ended in the middle of DATA */
+	int		      accepted;	     /* this message's 250 is out */
 };
 
 static long long
 now_ms(void)
 {
-	struct timespec	 ts;
+	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
@@ -77,9 +77,9 @@ now_ms(void)
 static int
 wait_fd(int fd, short events, int timeout_ms)
 {
-	struct pollfd	 p = { fd, events, 0 };
-	long long	 deadline = now_ms() + timeout_ms, left;
-	int		 n;
+	struct pollfd p = { fd, events, 0 };
+	long long     deadline = now_ms() + timeout_ms, left;
+	int	      n;
 
 	for (;;) {
 		left = deadline - now_ms();
@@ -109,12 +109,13 @@ stop(struct session *s, enum session_end end, int err)
 static int
 flush(struct session *s)
 {
-	size_t	 off = 0, n;
-	ssize_t	 w;
-	int	 rc;
+	size_t	off = 0, n;
+	ssize_t w;
+	int	rc;
 
 	while (off < s->out.len && s->end != END_CHILD) {
-		if ((rc = wait_fd(STDOUT_FILENO, POLLOUT, s->timeout_ms)) != 1) {
+		if ((rc = wait_fd(STDOUT_FILENO, POLLOUT, s->timeout_ms)) !=
+		    1) {
 			if (s->end == END_NONE)
 				s->write_timeout = rc == 0;
 			stop(s, rc == 0 ? END_TIMEOUT : END_ERROR, errno);
@@ -138,8 +139,8 @@ flush(struct session *s)
 static void __attribute__((format(printf, 4, 5)))
 reply(struct session *s, int code, int more, const char *fmt, ...)
 {
-	char	 text[BSMTP_LINE_MAX];
-	va_list	 ap;
+	char	text[BSMTP_LINE_MAX];
+	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
@@ -168,8 +169,8 @@ reply_error(struct session *s, enum bsmtp_error e)
 static int
 fill(struct session *s)
 {
-	ssize_t	 n;
-	int	 rc;
+	ssize_t n;
+	int	rc;
 
 	if (s->end != END_NONE || flush(s) == -1)
 		return 0;
@@ -183,7 +184,8 @@ fill(struct session *s)
 			stop(s, rc == 0 ? END_TIMEOUT : END_ERROR, errno);
 			return 0;
 		}
-		n = read(STDIN_FILENO, s->in + s->ilen, sizeof(s->in) - s->ilen);
+		n = read(STDIN_FILENO, s->in + s->ilen,
+		    sizeof(s->in) - s->ilen);
 		if (n > 0)
 			break;
 		if (n == -1 && (errno == EINTR || errno == EAGAIN))
@@ -197,15 +199,14 @@ fill(struct session *s)
 
 /* The next command line into line (NUL-terminated): 1, or 0 at the end. */
 static int
-next_line(struct session *s, char line[BSMTP_LINE_MAX], size_t *len,
-    int *crlf)
+next_line(struct session *s, char line[BSMTP_LINE_MAX], size_t *len, int *crlf)
 {
-	enum bsmtp_frame	 f;
-	size_t			 used;
+	enum bsmtp_frame f;
+	size_t		 used;
 
 	while (s->end == END_NONE) {
-		f = bsmtp_frame(&s->framer, s->in + s->ioff,
-		    s->ilen - s->ioff, len, crlf, &used);
+		f = bsmtp_frame(&s->framer, s->in + s->ioff, s->ilen - s->ioff,
+		    len, crlf, &used);
 		if (f == BSMTP_FRAME_LINE)
 			memcpy(line, s->in + s->ioff, *len);
 		s->ioff += used;
@@ -225,15 +226,16 @@ next_line(struct session *s, char line[BSMTP_LINE_MAX], size_t *len,
 static ssize_t
 data_read(void *ctx, char *p, size_t len)
 {
-	struct session	*s = ctx;
-	size_t		 used, n;
+	struct session *s = ctx;
+	size_t		used, n;
 
 	while (!s->data.ended) {
 		if (s->ioff == s->ilen && !fill(s)) {
 			/* never an end of the message: a message cut short
 			 * must not be spooled */
 			errno = s->end == END_TIMEOUT ? ETIMEDOUT :
-			    s->end == END_EOF ? ECONNABORTED : s->err;
+			    s->end == END_EOF	      ? ECONNABORTED :
+							s->err;
 			return -1;
 		}
 		n = bsmtp_data_feed(&s->data, s->in + s->ioff,
@@ -269,9 +271,11 @@ ehlo(struct session *s)
 static void
 help(struct session *s)
 {
-	reply(s, 214, 1, "2.0.0 cfsendmail -bs: SMTP on standard input and "
+	reply(s, 214, 1,
+	    "2.0.0 cfsendmail -bs: SMTP on standard input and "
 	    "output");
-	reply(s, 214, 1, "2.0.0 Commands: HELO EHLO MAIL RCPT DATA RSET "
+	reply(s, 214, 1,
+	    "2.0.0 Commands: HELO EHLO MAIL RCPT DATA RSET "
 	    "NOOP QUIT HELP VRFY");
 	reply(s, 214, 0, "2.0.0 See cfsendmail(8)");
 }
@@ -279,16 +283,17 @@ help(struct session *s)
 static void
 mail(struct session *s, const struct bsmtp_cmd *cmd)
 {
-	enum envelope_result	 r;
-	char			 err[512];
+	enum envelope_result r;
+	char		     err[512];
 
 	if (cmd->size > s->cfg->max_size) {
-		reply(s, 552, 0, "5.3.4 Message size exceeds fixed maximum "
-		    "message size (%d octets)", s->cfg->max_size);
+		reply(s, 552, 0,
+		    "5.3.4 Message size exceeds fixed maximum "
+		    "message size (%d octets)",
+		    s->cfg->max_size);
 		return;
 	}
-	r = envelope_sender(&s->env, s->cfg, cmd->path, NULL, err,
-	    sizeof(err));
+	r = envelope_sender(&s->env, s->cfg, cmd->path, NULL, err, sizeof(err));
 	if (r == ENVELOPE_OK) {
 		s->state = BSMTP_MAILED;
 		reply(s, 250, 0, "2.1.0 Ok");
@@ -305,11 +310,11 @@ mail(struct session *s, const struct bsmtp_cmd *cmd)
 static int
 merge(struct envelope *env, const struct envelope *one)
 {
-	size_t	 i;
+	size_t i;
 
 	for (i = 0; i < one->rcpts.n; i++)
-		if (address_list_add(&env->rcpts, one->rcpts.v[i].addr,
-		    NULL) == -1)
+		if (address_list_add(&env->rcpts, one->rcpts.v[i].addr, NULL) ==
+		    -1)
 			return -1;
 	return 0;
 }
@@ -321,9 +326,9 @@ merge(struct envelope *env, const struct envelope *one)
 static void
 rcpt(struct session *s, const struct bsmtp_cmd *cmd)
 {
-	struct envelope		 one;
-	enum envelope_result	 r;
-	char			 err[512];
+	struct envelope	     one;
+	enum envelope_result r;
+	char		     err[512];
 
 	if (s->env.rcpts.n >= BSMTP_MAX_RCPTS) {
 		reply(s, 452, 0, "4.5.3 Too many recipients");
@@ -334,8 +339,10 @@ rcpt(struct session *s, const struct bsmtp_cmd *cmd)
 	if (r == ENVELOPE_OK)
 		r = envelope_check(&one, err, sizeof(err));
 	if (one.refused.n > 0)
-		reply(s, 553, 0, "5.6.7 %s: the local part is not ASCII and "
-		    "the relay does not offer SMTPUTF8", cmd->path);
+		reply(s, 553, 0,
+		    "5.6.7 %s: the local part is not ASCII and "
+		    "the relay does not offer SMTPUTF8",
+		    cmd->path);
 	else if (r == ENVELOPE_NOUSER)
 		reply(s, 550, 0, "5.1.1 %s", err);
 	else if (r != ENVELOPE_OK)
@@ -356,7 +363,7 @@ rcpt(struct session *s, const struct bsmtp_cmd *cmd)
 static void
 accepted(void *arg, const char *id)
 {
-	struct session	*s = arg;
+	struct session *s = arg;
 
 	s->accepted = 1;
 	reply(s, 250, 0, "2.0.0 Ok: queued as %s", id);
@@ -368,9 +375,9 @@ accepted(void *arg, const char *id)
 static const char *
 first_line(const struct outcome *mo, char *buf, size_t buflen)
 {
-	static const char	 prefix[] = "cfsendmail: ";
-	const char		*p = mo->report.data ? mo->report.data : "";
-	size_t			 n;
+	static const char prefix[] = "cfsendmail: ";
+	const char	 *p = mo->report.data ? mo->report.data : "";
+	size_t		  n;
 
 	if (strncmp(p, prefix, sizeof(prefix) - 1) == 0)
 		p += sizeof(prefix) - 1;
@@ -390,8 +397,8 @@ first_line(const struct outcome *mo, char *buf, size_t buflen)
 static void
 refuse_message(struct session *s, const struct outcome *mo)
 {
-	char	 buf[4096];
-	ssize_t	 n;
+	char	buf[4096];
+	ssize_t n;
 
 	while ((n = data_read(s, buf, sizeof(buf))) > 0)
 		;
@@ -407,21 +414,16 @@ refuse_message(struct session *s, const struct outcome *mo)
 		 * only the fields we add take it over, message.c's reason
 		 * says so in a 554 */
 		if (s->data.wire > s->cfg->max_size)
-			reply(s, 552, 0, "5.3.4 Message size exceeds fixed "
+			reply(s, 552, 0,
+			    "5.3.4 Message size exceeds fixed "
 			    "maximum message size (%d octets)",
 			    s->cfg->max_size);
 		else
 			reply(s, 554, 0, "5.6.0 %s", buf);
 		break;
-	case FAIL_RECIPIENT:
-		reply(s, 554, 0, "5.5.1 %s", buf);
-		break;
-	case FAIL_CONFIG:
-		reply(s, 451, 0, "4.3.5 %s", buf);
-		break;
-	default:
-		reply(s, 451, 0, "4.3.0 %s", buf);
-		break;
+	case FAIL_RECIPIENT: reply(s, 554, 0, "5.5.1 %s", buf); break;
+	case FAIL_CONFIG: reply(s, 451, 0, "4.3.5 %s", buf); break;
+	default: reply(s, 451, 0, "4.3.0 %s", buf); break;
 	}
 }
 
@@ -429,7 +431,7 @@ refuse_message(struct session *s, const struct outcome *mo)
 static void
 keep_report(struct session *s, const struct outcome *mo)
 {
-	struct buf	*r = &s->o->report;
+	struct buf *r = &s->o->report;
 
 	if (mo->report.len == 0 || r->len > REPORT_MAX)
 		return;
@@ -442,10 +444,10 @@ keep_report(struct session *s, const struct outcome *mo)
 static void
 data(struct session *s, int crlf)
 {
-	struct message_source	 src = { s, data_read };
-	struct submit_accept	 acc = { accepted, s };
-	struct outcome		 mo;
-	pid_t			 self = getpid();
+	struct message_source src = { s, data_read };
+	struct submit_accept  acc = { accepted, s };
+	struct outcome	      mo;
+	pid_t		      self = getpid();
 
 	/* the queue is the group's: raised until the entry is durable */
 	if (privilege_raise() == -1) {
@@ -458,7 +460,7 @@ data(struct session *s, int crlf)
 	memset(&mo, 0, sizeof(mo));
 	submit_smtp(s->opts, s->cfg, &s->env, &src, &acc, &mo);
 	if (getpid() != self)
-		s->end = END_CHILD;	/* -odb: this process delivered */
+		s->end = END_CHILD; /* -odb: this process delivered */
 	else if (privilege_lower() == -1) {
 		reply(s, 421, 0, "4.3.0 cannot lower the group privilege");
 		stop(s, END_ERROR, errno);
@@ -476,8 +478,8 @@ data(struct session *s, int crlf)
 static void
 command(struct session *s, const char *line, size_t len, int crlf)
 {
-	struct bsmtp_cmd	 cmd;
-	enum bsmtp_error	 e;
+	struct bsmtp_cmd cmd;
+	enum bsmtp_error e;
 
 	if ((e = bsmtp_parse(line, len, &cmd)) == BSMTP_OK)
 		e = bsmtp_sequence(s->state, s->rcpt_refused, cmd.verb);
@@ -490,40 +492,27 @@ command(struct session *s, const char *line, size_t len, int crlf)
 		reset(s);
 		reply(s, 250, 0, "%s", s->host);
 		break;
-	case BSMTP_EHLO:
-		ehlo(s);
-		break;
-	case BSMTP_MAIL:
-		mail(s, &cmd);
-		break;
-	case BSMTP_RCPT:
-		rcpt(s, &cmd);
-		break;
-	case BSMTP_DATA:
-		data(s, crlf);
-		break;
+	case BSMTP_EHLO: ehlo(s); break;
+	case BSMTP_MAIL: mail(s, &cmd); break;
+	case BSMTP_RCPT: rcpt(s, &cmd); break;
+	case BSMTP_DATA: data(s, crlf); break;
 	case BSMTP_RSET:
 		reset(s);
 		reply(s, 250, 0, "2.0.0 Ok");
 		break;
-	case BSMTP_NOOP:
-		reply(s, 250, 0, "2.0.0 Ok");
-		break;
+	case BSMTP_NOOP: reply(s, 250, 0, "2.0.0 Ok"); break;
 	case BSMTP_QUIT:
 		reply(s, 221, 0, "2.0.0 Bye");
 		s->end = END_QUIT;
 		break;
-	case BSMTP_HELP:
-		help(s);
-		break;
+	case BSMTP_HELP: help(s); break;
 	case BSMTP_VRFY:
 		/* RFC 5321 section 3.5.3: a null client cannot verify */
-		reply(s, 252, 0, "2.5.2 Cannot VRFY user, but will accept "
+		reply(s, 252, 0,
+		    "2.5.2 Cannot VRFY user, but will accept "
 		    "message and attempt delivery");
 		break;
-	default:
-		reply_error(s, BSMTP_E_UNKNOWN);
-		break;
+	default: reply_error(s, BSMTP_E_UNKNOWN); break;
 	}
 }
 
@@ -531,17 +520,16 @@ command(struct session *s, const char *line, size_t len, int crlf)
 static void
 finish(struct session *s)
 {
-	const char	*what = s->lost_message ? " in the middle of a message "
-	    "(not queued)" : s->state != BSMTP_IDLE ? " before the message "
-	    "was sent (not queued)" : "";
+	const char *what = s->lost_message ? " in the middle of a message "
+					     "(not queued)" :
+	    s->state != BSMTP_IDLE	   ? " before the message "
+					     "was sent (not queued)" :
+					     "";
 
 	switch (s->end) {
 	case END_NONE:
-	case END_CHILD:
-		break;
-	case END_QUIT:
-		flush(s);
-		break;
+	case END_CHILD: break;
+	case END_QUIT: flush(s); break;
 	case END_EOF:
 		if (what[0] != '\0')
 			outcome_fail(s->o, FAIL_IO, "-bs: the input ended%s",
@@ -553,7 +541,8 @@ finish(struct session *s)
 			    s->host);
 			flush(s);
 		}
-		outcome_fail(s->o, FAIL_TEMPORARY, "-bs: no %s for %d seconds%s",
+		outcome_fail(s->o, FAIL_TEMPORARY,
+		    "-bs: no %s for %d seconds%s",
 		    s->write_timeout ? "reader for the replies" : "input",
 		    s->cfg->bs_timeout, what);
 		break;
@@ -568,14 +557,15 @@ enum failure
 bsession_run(const struct options *opts, const struct config *cfg,
     struct outcome *o)
 {
-	struct session	*s;
-	char		 line[BSMTP_LINE_MAX];
-	size_t		 len;
-	int		 crlf;
+	struct session *s;
+	char		line[BSMTP_LINE_MAX];
+	size_t		len;
+	int		crlf;
 
 	/* the group comes back only for the spool (data()) */
 	if (privilege_lower() == -1)
-		return outcome_fail(o, FAIL_SYSTEM, "cannot lower the group "
+		return outcome_fail(o, FAIL_SYSTEM,
+		    "cannot lower the group "
 		    "privilege");
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return outcome_fail(o, FAIL_SYSTEM, "out of memory");

@@ -44,7 +44,7 @@
 #include "outcome.h"
 
 /* Serve one session on stdin and stdout until QUIT, the end or an error. */
-enum failure	bsession_run(const struct options *, const struct config *,
-	    struct outcome *);
+enum failure bsession_run(const struct options *, const struct config *,
+    struct outcome *);
 
 #endif

@@ -11,8 +11,8 @@
 #include "bsmtp.h"
 
 static const struct {
-	const char	*name;
-	enum bsmtp_verb	 verb;
+	const char     *name;
+	enum bsmtp_verb verb;
 } verbs[] = {
 	{ "HELO", BSMTP_HELO },
 	{ "EHLO", BSMTP_EHLO },
@@ -44,23 +44,23 @@ static const char *const error_texts[BSMTP_E_COUNT] = {
 	[BSMTP_OK] = "250 2.0.0 Ok",
 	[BSMTP_E_TOO_LONG] = "500 5.5.2 Line too long: 512 octets at most",
 	[BSMTP_E_CONTROL] = "501 5.5.2 Syntax error: control character in "
-	    "command",
+			    "command",
 	[BSMTP_E_UNKNOWN] = "500 5.5.1 Command unrecognized",
 	[BSMTP_E_UNSUPPORTED] = "502 5.5.1 Command not implemented",
 	[BSMTP_E_EXPN] = "502 5.5.1 EXPN not available: the aliases stay "
-	    "private",
+			 "private",
 	[BSMTP_E_HELO_SYNTAX] = "501 5.5.4 Syntax: HELO hostname",
 	[BSMTP_E_MAIL_SYNTAX] = "501 5.5.4 Syntax: MAIL FROM:<address> "
-	    "[SIZE=octets] [BODY=7BIT|8BITMIME]",
+				"[SIZE=octets] [BODY=7BIT|8BITMIME]",
 	[BSMTP_E_RCPT_SYNTAX] = "501 5.5.4 Syntax: RCPT TO:<address>",
 	[BSMTP_E_VRFY_SYNTAX] = "501 5.5.4 Syntax: VRFY address",
 	[BSMTP_E_NO_ARGS] = "501 5.5.4 Syntax: no parameters allowed",
 	[BSMTP_E_PARAM_UNKNOWN] = "555 5.5.4 MAIL FROM/RCPT TO parameter not "
-	    "recognized or not implemented",
+				  "recognized or not implemented",
 	[BSMTP_E_PARAM_TWICE] = "501 5.5.4 Syntax: a parameter given twice",
 	[BSMTP_E_SIZE_SYNTAX] = "501 5.5.4 Syntax: SIZE=octets",
 	[BSMTP_E_BODY_SYNTAX] = "501 5.5.4 Syntax: BODY=7BIT or "
-	    "BODY=8BITMIME",
+				"BODY=8BITMIME",
 	[BSMTP_E_NESTED_MAIL] = "503 5.5.1 Error: nested MAIL command",
 	[BSMTP_E_NEED_MAIL] = "503 5.5.1 Error: need MAIL command",
 	[BSMTP_E_NEED_RCPT] = "503 5.5.1 Error: need RCPT command",
@@ -85,9 +85,9 @@ int
 bsmtp_reply(struct buf *out, int code, int more, const char *fmt, ...)
 {
 	/* the line is "CODE" SP-or-"-" text CRLF */
-	char		 text[BSMTP_LINE_MAX - 6 + 1];
-	va_list		 ap;
-	size_t		 i;
+	char	text[BSMTP_LINE_MAX - 6 + 1];
+	va_list ap;
+	size_t	i;
 
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
@@ -102,11 +102,11 @@ bsmtp_reply(struct buf *out, int code, int more, const char *fmt, ...)
 }
 
 enum bsmtp_frame
-bsmtp_frame(struct bsmtp_framer *f, const char *p, size_t len,
-    size_t *linelen, int *crlf, size_t *used)
+bsmtp_frame(struct bsmtp_framer *f, const char *p, size_t len, size_t *linelen,
+    int *crlf, size_t *used)
 {
-	const char	*nl = memchr(p, '\n', len);
-	size_t		 n;
+	const char *nl = memchr(p, '\n', len);
+	size_t	    n;
 
 	*linelen = 0;
 	*crlf = 0;
@@ -136,14 +136,14 @@ bsmtp_frame(struct bsmtp_framer *f, const char *p, size_t len,
 static int
 is_keyword(const char *p, size_t len)
 {
-	size_t	 i;
+	size_t i;
 
 	if (len == 0 || p[0] == '-')
 		return 0;
 	for (i = 0; i < len; i++)
 		if (!((p[i] >= 'A' && p[i] <= 'Z') ||
-		    (p[i] >= 'a' && p[i] <= 'z') ||
-		    (p[i] >= '0' && p[i] <= '9') || p[i] == '-'))
+			(p[i] >= 'a' && p[i] <= 'z') ||
+			(p[i] >= '0' && p[i] <= '9') || p[i] == '-'))
 			return 0;
 	return 1;
 }
@@ -152,7 +152,7 @@ is_keyword(const char *p, size_t len)
 static int
 is_value(const char *p, size_t len)
 {
-	size_t	 i;
+	size_t i;
 
 	if (len == 0)
 		return 0;
@@ -166,15 +166,16 @@ is_value(const char *p, size_t len)
 static enum bsmtp_error
 parse_size(const char *v, size_t len, long long *size)
 {
-	long long	 n = 0;
-	size_t		 i;
+	long long n = 0;
+	size_t	  i;
 
 	if (len == 0 || len > 20)
 		return BSMTP_E_SIZE_SYNTAX;
 	for (i = 0; i < len; i++) {
 		if (v[i] < '0' || v[i] > '9')
 			return BSMTP_E_SIZE_SYNTAX;
-		n = n > (LLONG_MAX - 9) / 10 ? LLONG_MAX : n * 10 + (v[i] - '0');
+		n = n > (LLONG_MAX - 9) / 10 ? LLONG_MAX :
+					       n * 10 + (v[i] - '0');
 	}
 	*size = n;
 	return BSMTP_OK;
@@ -195,7 +196,7 @@ mail_param(const char *k, size_t klen, const char *v, size_t vlen,
 		if (cmd->size != -1)
 			return BSMTP_E_PARAM_TWICE;
 		return v == NULL ? BSMTP_E_SIZE_SYNTAX :
-		    parse_size(v, vlen, &cmd->size);
+				   parse_size(v, vlen, &cmd->size);
 	}
 	if (word_is(k, klen, "BODY")) {
 		if (cmd->body != BSMTP_BODY_NONE)
@@ -219,8 +220,8 @@ static enum bsmtp_error
 parse_params(const char *p, const char *end, struct bsmtp_cmd *cmd,
     enum bsmtp_error syntax)
 {
-	const char		*w, *eq, *v;
-	enum bsmtp_error	 e;
+	const char	*w, *eq, *v;
+	enum bsmtp_error e;
 
 	while (p < end) {
 		if (*p++ != ' ')
@@ -238,7 +239,7 @@ parse_params(const char *p, const char *end, struct bsmtp_cmd *cmd,
 		if (cmd->verb != BSMTP_MAIL)
 			return BSMTP_E_PARAM_UNKNOWN;
 		if ((e = mail_param(w, (size_t)(eq - w), v,
-		    v != NULL ? (size_t)(p - v) : 0, cmd)) != BSMTP_OK)
+			 v != NULL ? (size_t)(p - v) : 0, cmd)) != BSMTP_OK)
 			return e;
 	}
 	return BSMTP_OK;
@@ -253,9 +254,9 @@ static enum bsmtp_error
 parse_path(const char *p, const char *end, const char *prefix,
     struct bsmtp_cmd *cmd, enum bsmtp_error syntax)
 {
-	const char	*start;
-	size_t		 plen = strlen(prefix);
-	int		 quoted = 0;
+	const char *start;
+	size_t	    plen = strlen(prefix);
+	int	    quoted = 0;
 
 	if ((size_t)(end - p) < plen || strncasecmp(p, prefix, plen) != 0)
 		return syntax;
@@ -284,25 +285,19 @@ parse_args(const char *p, const char *end, struct bsmtp_cmd *cmd)
 {
 	switch (cmd->verb) {
 	case BSMTP_HELO:
-	case BSMTP_EHLO:
-		return p < end ? BSMTP_OK : BSMTP_E_HELO_SYNTAX;
+	case BSMTP_EHLO: return p < end ? BSMTP_OK : BSMTP_E_HELO_SYNTAX;
 	case BSMTP_MAIL:
 		return parse_path(p, end, "FROM:", cmd, BSMTP_E_MAIL_SYNTAX);
 	case BSMTP_RCPT:
 		return parse_path(p, end, "TO:", cmd, BSMTP_E_RCPT_SYNTAX);
 	case BSMTP_DATA:
 	case BSMTP_RSET:
-	case BSMTP_QUIT:
-		return p < end ? BSMTP_E_NO_ARGS : BSMTP_OK;
-	case BSMTP_VRFY:
-		return p < end ? BSMTP_OK : BSMTP_E_VRFY_SYNTAX;
-	case BSMTP_EXPN:
-		return BSMTP_E_EXPN;
-	case BSMTP_UNSUPPORTED:
-		return BSMTP_E_UNSUPPORTED;
+	case BSMTP_QUIT: return p < end ? BSMTP_E_NO_ARGS : BSMTP_OK;
+	case BSMTP_VRFY: return p < end ? BSMTP_OK : BSMTP_E_VRFY_SYNTAX;
+	case BSMTP_EXPN: return BSMTP_E_EXPN;
+	case BSMTP_UNSUPPORTED: return BSMTP_E_UNSUPPORTED;
 	case BSMTP_NOOP:
-	case BSMTP_HELP:
-		break;
+	case BSMTP_HELP: break;
 	}
 	return BSMTP_OK;
 }
@@ -310,8 +305,8 @@ parse_args(const char *p, const char *end, struct bsmtp_cmd *cmd)
 enum bsmtp_error
 bsmtp_parse(const char *line, size_t len, struct bsmtp_cmd *cmd)
 {
-	const char	*end, *sp;
-	size_t		 i;
+	const char *end, *sp;
+	size_t	    i;
 
 	memset(cmd, 0, sizeof(*cmd));
 	cmd->verb = BSMTP_UNSUPPORTED;
@@ -341,17 +336,15 @@ bsmtp_sequence(enum bsmtp_state st, int rcpt_refused, enum bsmtp_verb verb)
 	switch (verb) {
 	case BSMTP_MAIL:
 		return st == BSMTP_IDLE ? BSMTP_OK : BSMTP_E_NESTED_MAIL;
-	case BSMTP_RCPT:
-		return st == BSMTP_IDLE ? BSMTP_E_NEED_MAIL : BSMTP_OK;
+	case BSMTP_RCPT: return st == BSMTP_IDLE ? BSMTP_E_NEED_MAIL : BSMTP_OK;
 	case BSMTP_DATA:
 		if (st == BSMTP_IDLE)
 			return BSMTP_E_NEED_MAIL;
 		if (st == BSMTP_MAILED)
 			return rcpt_refused ? BSMTP_E_NO_VALID_RCPT :
-			    BSMTP_E_NEED_RCPT;
+					      BSMTP_E_NEED_RCPT;
 		return BSMTP_OK;
-	default:
-		return BSMTP_OK;
+	default: return BSMTP_OK;
 	}
 }
 
@@ -372,9 +365,9 @@ static size_t
 copy_span(struct bsmtp_data *d, const char *in, size_t len, char *out,
     size_t room)
 {
-	size_t		 n = len < room ? len : room, k;
-	const char	*nl = memchr(in, '\n', n);
-	int		 cr_before;
+	size_t	    n = len < room ? len : room, k;
+	const char *nl = memchr(in, '\n', n);
+	int	    cr_before;
 
 	k = nl != NULL ? (size_t)(nl - in) + 1 : n;
 	memcpy(out, in, k);
@@ -393,11 +386,11 @@ copy_span(struct bsmtp_data *d, const char *in, size_t len, char *out,
 }
 
 size_t
-bsmtp_data_feed(struct bsmtp_data *d, const char *in, size_t len,
-    size_t *used, char *out, size_t outlen)
+bsmtp_data_feed(struct bsmtp_data *d, const char *in, size_t len, size_t *used,
+    char *out, size_t outlen)
 {
-	size_t	 i = 0, o = 0, k;
-	char	 c;
+	size_t i = 0, o = 0, k;
+	char   c;
 
 	while (i < len && o + 2 <= outlen && !d->ended) {
 		c = in[i];

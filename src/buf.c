@@ -16,7 +16,7 @@
 static char *
 grow(struct buf *b, size_t cap)
 {
-	char	*p;
+	char *p;
 
 	if (!b->secret)
 		return realloc(b->data, cap);
@@ -30,8 +30,8 @@ grow(struct buf *b, size_t cap)
 int
 buf_reserve(struct buf *b, size_t more)
 {
-	size_t	 want, cap;
-	char	*p;
+	size_t want, cap;
+	char  *p;
 
 	if (more > SIZE_MAX - b->len - 1) {
 		errno = EOVERFLOW;
@@ -71,8 +71,8 @@ buf_adds(struct buf *b, const char *s)
 int
 buf_addf(struct buf *b, const char *fmt, ...)
 {
-	va_list	 ap;
-	int	 n;
+	va_list ap;
+	int	n;
 
 	va_start(ap, fmt);
 	n = vsnprintf(NULL, 0, fmt, ap);

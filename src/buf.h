@@ -15,29 +15,32 @@
 #include <stddef.h>
 
 struct buf {
-	char	*data;
-	size_t	 len;
-	size_t	 cap;
-	int	 secret;	/* storage from secret_alloc() */
+	char  *data;
+	size_t len;
+	size_t cap;
+	int    secret; /* storage from secret_alloc() */
 };
 
 /* An empty buffer for credentials: struct buf b = BUF_SECRET; */
-#define BUF_SECRET	{ .secret = 1 }
+#define BUF_SECRET \
+	{ \
+		.secret = 1 \
+	}
 
 /* Make room for at least "more" further bytes (plus the NUL). */
-int	buf_reserve(struct buf *, size_t more);
+int buf_reserve(struct buf *, size_t more);
 /* Append "len" bytes. */
-int	buf_add(struct buf *, const void *, size_t len);
+int buf_add(struct buf *, const void *, size_t len);
 /* Append a NUL-terminated string. */
-int	buf_adds(struct buf *, const char *);
+int buf_adds(struct buf *, const char *);
 /* Append formatted text. */
-int	buf_addf(struct buf *, const char *, ...)
-	    __attribute__((format(printf, 2, 3)));
+int buf_addf(struct buf *, const char *, ...)
+    __attribute__((format(printf, 2, 3)));
 /* Forget the contents, keep the storage. */
-void	buf_reset(struct buf *);
+void buf_reset(struct buf *);
 /* Wipe the contents with explicit_bzero (used for secrets), keep storage. */
-void	buf_wipe(struct buf *);
+void buf_wipe(struct buf *);
 /* Release the storage; the buffer is zeroed and reusable. */
-void	buf_free(struct buf *);
+void buf_free(struct buf *);
 
 #endif

@@ -32,41 +32,40 @@
 #include "secret.h"
 
 /* Largest config or token file we read: both are a few hundred bytes. */
-#define CONFIG_MAX_FILE	(256 * 1024)
+#define CONFIG_MAX_FILE (256 * 1024)
 
 /* The UTF-8 byte order mark. */
-#define BOM		"\xef\xbb\xbf"
+#define BOM "\xef\xbb\xbf"
 
 enum key_type {
 	KEY_STRING,
-	KEY_SECRET,	/* a string that must be wiped */
-	KEY_SENDER,	/* an address with a domain */
-	KEY_ADDRESS,	/* an address, or a local name */
+	KEY_SECRET,  /* a string that must be wiped */
+	KEY_SENDER,  /* an address with a domain */
+	KEY_ADDRESS, /* an address, or a local name */
 	KEY_DOMAIN,
-	KEY_DOMAINS,	/* a comma-separated list of them */
+	KEY_DOMAINS, /* a comma-separated list of them */
 	KEY_INT,
-	KEY_DURATION,	/* seconds, with an optional s/m/h/d suffix */
+	KEY_DURATION, /* seconds, with an optional s/m/h/d suffix */
 	KEY_ENUM,
 	KEY_BOOL,
 };
 
 struct key {
-	const char	*section;
-	const char	*name;
-	enum key_type	 type;
-	size_t		 offset;
-	long long	 min, max;
-	const char	*const *names;	/* KEY_ENUM: value i is names[i] */
+	const char	  *section;
+	const char	  *name;
+	enum key_type	   type;
+	size_t		   offset;
+	long long	   min, max;
+	const char *const *names; /* KEY_ENUM: value i is names[i] */
 };
 
 static const char *const tls_names[] = { "implicit", "starttls", NULL };
-static const char *const rewrite_names[] = { "never", "local", "always",
-    NULL };
-static const char *const mode_names[] = { "foreground", "background",
-    "queue", NULL };
+static const char *const rewrite_names[] = { "never", "local", "always", NULL };
+static const char *const mode_names[] = { "foreground", "background", "queue",
+	NULL };
 static const char *const defer_names[] = { "queue", "fail", NULL };
 
-#define F(field)	offsetof(struct config, field)
+#define F(field) offsetof(struct config, field)
 
 static const struct key keys[] = {
 	{ "relay", "host", KEY_STRING, F(host), 0, 0, NULL },
@@ -91,8 +90,8 @@ static const struct key keys[] = {
 	{ "delivery", "on_defer", KEY_ENUM, F(on_defer), 0, 0, defer_names },
 	{ "delivery", "max_recipients", KEY_INT, F(max_recipients), 1, 1000,
 	    NULL },
-	{ "delivery", "max_size", KEY_INT, F(max_size), 1,
-	    1024 * 1024 * 1024, NULL },
+	{ "delivery", "max_size", KEY_INT, F(max_size), 1, 1024 * 1024 * 1024,
+	    NULL },
 	{ "delivery", "attempts", KEY_INT, F(attempts), 1, 100, NULL },
 	{ "delivery", "retry_delay", KEY_DURATION, F(retry_delay), 0, 3600,
 	    NULL },
@@ -100,8 +99,8 @@ static const struct key keys[] = {
 	{ "delivery", "bs_timeout", KEY_DURATION, F(bs_timeout), 1, 3600,
 	    NULL },
 	{ "queue", "dir", KEY_STRING, F(queue_dir), 0, 0, NULL },
-	{ "queue", "max_age", KEY_DURATION, F(max_age), 60,
-	    365 * 24 * 3600, NULL },
+	{ "queue", "max_age", KEY_DURATION, F(max_age), 60, 365 * 24 * 3600,
+	    NULL },
 	{ "queue", "bounce_to", KEY_ADDRESS, F(bounce_to), 0, 0, NULL },
 	{ "queue", "parallel", KEY_INT, F(queue_parallel), 1, 16, NULL },
 	{ "log", "syslog", KEY_BOOL, F(syslog), 0, 1, NULL },
@@ -109,8 +108,8 @@ static const struct key keys[] = {
 
 /* The keys whose line is noted, for the checks made after the parse. */
 static const struct {
-	const char	*name;
-	size_t		 line;		/* an int of struct config */
+	const char *name;
+	size_t	    line; /* an int of struct config */
 } key_lines[] = {
 	{ "token", F(token_line) },
 	{ "token_file", F(token_file_line) },
@@ -122,19 +121,19 @@ static const struct {
 #undef F
 
 _Static_assert(sizeof(enum config_tls) == sizeof(int) &&
-    sizeof(enum config_rewrite) == sizeof(int) &&
-    sizeof(enum config_mode) == sizeof(int) &&
-    sizeof(enum config_on_defer) == sizeof(int),
+	sizeof(enum config_rewrite) == sizeof(int) &&
+	sizeof(enum config_mode) == sizeof(int) &&
+	sizeof(enum config_on_defer) == sizeof(int),
     "enum fields are written as int");
 
 struct parse_ctx {
-	struct config	*cfg;
-	const char	*next;		/* the text not read yet */
-	int		 line;		/* the line inih is at */
-	int		 reason_line;	/* the line of reason, 0: none */
-	char		 reason[256];	/* first error, without the line */
+	struct config *cfg;
+	const char    *next;	    /* the text not read yet */
+	int	       line;	    /* the line inih is at */
+	int	       reason_line; /* the line of reason, 0: none */
+	char	       reason[256]; /* first error, without the line */
 	/* one bit per row of keys[]: a key given twice is an error */
-	unsigned char	 seen[sizeof(keys) / sizeof(keys[0])];
+	unsigned char seen[sizeof(keys) / sizeof(keys[0])];
 };
 
 int
@@ -178,12 +177,12 @@ has_control(const char *s)
 
 /* "90", "90s", "15m", "12h", "5d" → seconds within [min, max]. */
 static int
-parse_duration(const char *s, long long min, long long max,
-    long long *out, const char **why)
+parse_duration(const char *s, long long min, long long max, long long *out,
+    const char **why)
 {
-	char		 num[32];
-	size_t		 len = strlen(s);
-	long long	 unit = 1, v;
+	char	  num[32];
+	size_t	  len = strlen(s);
+	long long unit = 1, v;
 
 	if (len == 0 || len >= sizeof(num)) {
 		*why = "invalid";
@@ -216,7 +215,7 @@ parse_duration(const char *s, long long min, long long max,
 static int
 parse_enum(const char *const *names, const char *value)
 {
-	int	 i;
+	int i;
 
 	for (i = 0; names[i] != NULL; i++)
 		if (strcasecmp(names[i], value) == 0)
@@ -241,7 +240,7 @@ parse_bool(const char *value)
 static int __attribute__((format(printf, 2, 3)))
 fail(struct parse_ctx *ctx, const char *fmt, ...)
 {
-	va_list	 ap;
+	va_list ap;
 
 	if (ctx->reason[0] == '\0') {
 		va_start(ap, fmt);
@@ -256,7 +255,7 @@ fail(struct parse_ctx *ctx, const char *fmt, ...)
 static int
 known_section(const char *name)
 {
-	size_t	 i;
+	size_t i;
 
 	if (strcasecmp(name, "aliases") == 0)
 		return 1;
@@ -275,8 +274,8 @@ known_section(const char *name)
 static void
 check_section_header(struct parse_ctx *ctx, const char *line)
 {
-	const char	*end;
-	char		 name[64];
+	const char *end;
+	char	    name[64];
 
 	if (line[0] != '[' || (end = strchr(line, ']')) == NULL)
 		return;
@@ -303,9 +302,9 @@ check_section_header(struct parse_ctx *ctx, const char *line)
 static char *
 read_line(char *str, int num, void *stream)
 {
-	struct parse_ctx	*ctx = stream;
-	const char		*p = ctx->next, *nl;
-	size_t			 len, content;
+	struct parse_ctx *ctx = stream;
+	const char	 *p = ctx->next, *nl;
+	size_t		  len, content;
 
 	if (*p == '\0')
 		return NULL;
@@ -331,7 +330,7 @@ read_line(char *str, int num, void *stream)
 static int
 set_string(char **field, const char *value, int secret)
 {
-	char	*copy;
+	char *copy;
 
 	if ((copy = secret ? secret_strdup(value) : strdup(value)) == NULL)
 		return -1;
@@ -350,7 +349,7 @@ set_string(char **field, const char *value, int secret)
 static char *
 config_address(const char *value, int local_ok, char *why, size_t whylen)
 {
-	char	*a;
+	char *a;
 
 	if (address_check_envelope(value, 0, NULL, why, whylen) == -1)
 		return NULL;
@@ -380,12 +379,12 @@ config_domain(const char *value, char *why, size_t whylen)
 
 /* "a.example, b.example" (commas or white space between) into ln. */
 static int
-set_domains(struct parse_ctx *ctx, const struct key *k,
-    struct localnames *ln, const char *value)
+set_domains(struct parse_ctx *ctx, const struct key *k, struct localnames *ln,
+    const char *value)
 {
-	const char	*p = value;
-	char		*item, *d, why[256];
-	size_t		 n, added = 0;
+	const char *p = value;
+	char	   *item, *d, why[256];
+	size_t	    n, added = 0;
 
 	for (p += strspn(p, ", "); *p != '\0'; p += strspn(p + n, ", ") + n) {
 		n = strcspn(p, ", ");
@@ -412,7 +411,7 @@ static int
 set_checked(struct parse_ctx *ctx, const struct key *k, char **field,
     const char *value)
 {
-	char	*v, why[256];
+	char *v, why[256];
 
 	if (k->type == KEY_DOMAIN)
 		v = config_domain(value, why, sizeof(why));
@@ -429,7 +428,7 @@ set_checked(struct parse_ctx *ctx, const struct key *k, char **field,
 static void
 note_line(struct parse_ctx *ctx, const struct key *k)
 {
-	size_t	 i;
+	size_t i;
 
 	for (i = 0; i < sizeof(key_lines) / sizeof(key_lines[0]); i++)
 		if (strcmp(key_lines[i].name, k->name) == 0)
@@ -440,10 +439,10 @@ note_line(struct parse_ctx *ctx, const struct key *k)
 static int
 set_value(struct parse_ctx *ctx, const struct key *k, const char *value)
 {
-	char		*base = (char *)ctx->cfg + k->offset;
-	const char	*why = NULL;
-	long long	 v = 0;
-	int		 e;
+	char	   *base = (char *)ctx->cfg + k->offset;
+	const char *why = NULL;
+	long long   v = 0;
+	int	    e;
 
 	note_line(ctx, k);
 	switch (k->type) {
@@ -456,21 +455,21 @@ set_value(struct parse_ctx *ctx, const struct key *k, const char *value)
 		/* "ca_file =" would mean a file named "": the line
 		 * commented out is what gives the default */
 		if (value[0] == '\0')
-			return fail(ctx, "%s: empty value (comment the line "
-			    "out for the default)", k->name);
+			return fail(ctx,
+			    "%s: empty value (comment the line "
+			    "out for the default)",
+			    k->name);
 		if (k->type == KEY_DOMAINS)
-			return set_domains(ctx, k, (struct localnames *)(void *)
-			    base, value);
+			return set_domains(ctx, k,
+			    (struct localnames *)(void *)base, value);
 		if (k->type != KEY_STRING && k->type != KEY_SECRET)
 			return set_checked(ctx, k, (char **)(void *)base,
 			    value);
 		if (set_string((char **)(void *)base, value,
-		    k->type == KEY_SECRET) == -1)
+			k->type == KEY_SECRET) == -1)
 			return fail(ctx, "out of memory");
 		return 1;
-	case KEY_INT:
-		v = strtonum(value, k->min, k->max, &why);
-		break;
+	case KEY_INT: v = strtonum(value, k->min, k->max, &why); break;
 	case KEY_DURATION:
 		parse_duration(value, k->min, k->max, &v, &why);
 		break;
@@ -500,23 +499,26 @@ set_value(struct parse_ctx *ctx, const struct key *k, const char *value)
 static int
 check_alias_line(struct parse_ctx *ctx, const char *name, const char *value)
 {
-	struct address_list	 targets = { 0 };
-	char			 why[512], *a;
-	size_t			 i;
-	int			 rc = 1;
+	struct address_list targets = { 0 };
+	char		    why[512], *a;
+	size_t		    i;
+	int		    rc = 1;
 
-	if (strcmp(name, "*") != 0 && (!address_is_local(name) ||
-	    address_check_envelope(name, 0, NULL, why, sizeof(why)) == -1))
-		rc = fail(ctx, "alias %s: the name must be a local name such "
-		    "as root (no '@'), or *", name);
+	if (strcmp(name, "*") != 0 &&
+	    (!address_is_local(name) ||
+		address_check_envelope(name, 0, NULL, why, sizeof(why)) == -1))
+		rc = fail(ctx,
+		    "alias %s: the name must be a local name such "
+		    "as root (no '@'), or *",
+		    name);
 	else if (address_list_parse(&targets, value, strlen(value), why,
-	    sizeof(why)) == -1)
+		     sizeof(why)) == -1)
 		rc = fail(ctx, "alias %s: %s", name, why);
 	else if (targets.n == 0)
 		rc = fail(ctx, "alias %s: no address", name);
 	for (i = 0; rc == 1 && i < targets.n; i++) {
 		if ((a = config_address(targets.v[i].addr, 1, why,
-		    sizeof(why))) == NULL)
+			 sizeof(why))) == NULL)
 			rc = fail(ctx, "alias %s: %s", name, why);
 		free(a);
 	}
@@ -532,10 +534,10 @@ check_alias_line(struct parse_ctx *ctx, const char *name, const char *value)
 static int
 add_alias(struct parse_ctx *ctx, const char *name, const char *value)
 {
-	struct config		*cfg = ctx->cfg;
-	struct config_alias	*a, *v;
-	struct buf		 joined = { 0 };
-	size_t			 i;
+	struct config	    *cfg = ctx->cfg;
+	struct config_alias *a, *v;
+	struct buf	     joined = { 0 };
+	size_t		     i;
 
 	if (check_alias_line(ctx, name, value) == 0)
 		return 0;
@@ -573,8 +575,8 @@ add_alias(struct parse_ctx *ctx, const char *name, const char *value)
 static int
 handler(void *user, const char *section, const char *name, const char *value)
 {
-	struct parse_ctx	*ctx = user;
-	size_t			 i;
+	struct parse_ctx *ctx = user;
+	size_t		  i;
 
 	/* a name is shown in messages: not one that can hide in them */
 	if (has_control(section) || has_control(name))
@@ -583,7 +585,8 @@ handler(void *user, const char *section, const char *name, const char *value)
 		return fail(ctx, "%s: control character in value", name);
 	/* inih strips "; comment" only: "# comment" would stay in */
 	if (strstr(value, " #") != NULL)
-		return fail(ctx, "%s%s: '#' after a space in the value: a "
+		return fail(ctx,
+		    "%s%s: '#' after a space in the value: a "
 		    "comment on a key's line starts with ';'",
 		    strcasecmp(section, "aliases") == 0 ? "alias " : "", name);
 	if (strcasecmp(section, "aliases") == 0) {
@@ -601,8 +604,7 @@ handler(void *user, const char *section, const char *name, const char *value)
 		return set_value(ctx, &keys[i], value);
 	}
 	if (known_section(section))
-		return fail(ctx, "unknown key \"%s\" in [%s]", name,
-		    section);
+		return fail(ctx, "unknown key \"%s\" in [%s]", name, section);
 	return fail(ctx, "unknown section [%s]", section);
 }
 
@@ -614,8 +616,8 @@ handler(void *user, const char *section, const char *name, const char *value)
 static int
 pin_well_formed(const char *pin)
 {
-	const char	*p;
-	size_t		 digits = 0;
+	const char *p;
+	size_t	    digits = 0;
 
 	if (strncasecmp(pin, "sha256:", 7) != 0)
 		return 0;
@@ -633,33 +635,38 @@ pin_well_formed(const char *pin)
 static int
 validate(const struct config *cfg, char *err, size_t errlen)
 {
-	const char	*name = cfg->path ? cfg->path : "config", *why;
+	const char *name = cfg->path ? cfg->path : "config", *why;
 
 	if (cfg->host == NULL || cfg->host[0] == '\0') {
 		snprintf(err, errlen, "%s: [relay] host is empty", name);
 		return -1;
 	}
 	if (cfg->token != NULL && cfg->token_file != NULL) {
-		snprintf(err, errlen, "%s: set either [relay] token or "
-		    "token_file, not both", name);
+		snprintf(err, errlen,
+		    "%s: set either [relay] token or "
+		    "token_file, not both",
+		    name);
 		return -1;
 	}
 	if (cfg->tls_fingerprint != NULL &&
 	    !pin_well_formed(cfg->tls_fingerprint)) {
-		snprintf(err, errlen, "%s: [relay] tls_fingerprint must be "
-		    "sha256: and 64 hex digits (colons allowed)", name);
+		snprintf(err, errlen,
+		    "%s: [relay] tls_fingerprint must be "
+		    "sha256: and 64 hex digits (colons allowed)",
+		    name);
 		return -1;
 	}
-	if (cfg->token != NULL && (why = config_token_check(cfg->token,
-	    cfg->username)) != NULL) {
-		snprintf(err, errlen, "%s:%d: token: %s", name,
-		    cfg->token_line, why);
+	if (cfg->token != NULL &&
+	    (why = config_token_check(cfg->token, cfg->username)) != NULL) {
+		snprintf(err, errlen, "%s:%d: token: %s", name, cfg->token_line,
+		    why);
 		return -1;
 	}
 	/* every address there would be an alias's: its mailboxes too */
 	if (cfg->domain != NULL &&
 	    localnames_has(&cfg->local_domains, cfg->domain)) {
-		snprintf(err, errlen, "%s: [sender] local_domains lists %s, "
+		snprintf(err, errlen,
+		    "%s: [sender] local_domains lists %s, "
 		    "the [sender] domain: addresses there are not local",
 		    name, cfg->domain);
 		return -1;
@@ -670,16 +677,16 @@ validate(const struct config *cfg, char *err, size_t errlen)
 const char *
 config_token_check(const char *token, const char *username)
 {
-	size_t		 len = strlen(token), i;
-	int		 cloudflare = strcmp(username, CONFIG_DEFAULT_USER) == 0;
-	unsigned char	 c;
+	size_t	      len = strlen(token), i;
+	int	      cloudflare = strcmp(username, CONFIG_DEFAULT_USER) == 0;
+	unsigned char c;
 
 	if (len == 0)
 		return "empty";
 	if (len >= 2 && (token[0] == '"' || token[0] == '\'') &&
 	    token[len - 1] == token[0])
 		return "in quotes: the quotes would be sent as part of the "
-		    "password; remove them";
+		       "password; remove them";
 	for (i = 0; i < len; i++) {
 		c = (unsigned char)token[i];
 		if (c == ' ')
@@ -688,21 +695,21 @@ config_token_check(const char *token, const char *username)
 			return "control character in the token";
 		if (c >= 0x80)
 			return "non-ASCII character in the token (a byte "
-			    "order mark, or a character pasted from a "
-			    "document?)";
+			       "order mark, or a character pasted from a "
+			       "document?)";
 		if (cloudflare && !isalnum(c) && c != '-' && c != '_')
 			return "a character no Cloudflare API token has "
-			    "(they are letters, digits, '-' and '_')";
+			       "(they are letters, digits, '-' and '_')";
 	}
 	return NULL;
 }
 
 int
-config_parse(struct config *cfg, const char *text, const char *name,
-    char *err, size_t errlen)
+config_parse(struct config *cfg, const char *text, const char *name, char *err,
+    size_t errlen)
 {
-	struct parse_ctx	 ctx;
-	int			 line;
+	struct parse_ctx ctx;
+	int		 line;
 
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.cfg = cfg;
@@ -719,8 +726,10 @@ config_parse(struct config *cfg, const char *text, const char *name,
 		return -1;
 	}
 	if (line != 0) {
-		snprintf(err, errlen, "%s:%d: syntax error (expected "
-		    "[section] or key = value)", name, line);
+		snprintf(err, errlen,
+		    "%s:%d: syntax error (expected "
+		    "[section] or key = value)",
+		    name, line);
 		return -1;
 	}
 	return validate(cfg, err, errlen);
@@ -733,10 +742,10 @@ config_parse(struct config *cfg, const char *text, const char *name,
 static int
 check_ca_file(const struct config *cfg, char *err, size_t errlen)
 {
-	char	 why[512];
+	char why[512];
 
-	if (cfg->ca_file == NULL || readfile_check(cfg->ca_file, why,
-	    sizeof(why)) == 0)
+	if (cfg->ca_file == NULL ||
+	    readfile_check(cfg->ca_file, why, sizeof(why)) == 0)
 		return 0;
 	snprintf(err, errlen, "%s:%d: ca_file: %s", cfg->path,
 	    cfg->ca_file_line, why);
@@ -746,9 +755,9 @@ check_ca_file(const struct config *cfg, char *err, size_t errlen)
 int
 config_load(struct config *cfg, const char *path, char *err, size_t errlen)
 {
-	struct buf	 text = BUF_SECRET;	/* may hold the token */
-	struct stat	 st;
-	int		 rc = -1, parsed;
+	struct buf  text = BUF_SECRET; /* may hold the token */
+	struct stat st;
+	int	    rc = -1, parsed;
 
 	if (readfile(path, CONFIG_MAX_FILE, &text, &st, err, errlen) == -1)
 		goto done;
@@ -762,8 +771,10 @@ config_load(struct config *cfg, const char *path, char *err, size_t errlen)
 	if (parsed == -1)
 		goto done;
 	if (cfg->token != NULL && (st.st_mode & (S_IROTH | S_IWOTH))) {
-		snprintf(err, errlen, "%s holds the token but is readable or "
-		    "writable by others: chmod o-rw %s", path, path);
+		snprintf(err, errlen,
+		    "%s holds the token but is readable or "
+		    "writable by others: chmod o-rw %s",
+		    path, path);
 		goto done;
 	}
 	if (localnames_gather(&cfg->host_names, "/etc") == -1) {
@@ -775,18 +786,18 @@ config_load(struct config *cfg, const char *path, char *err, size_t errlen)
 		goto done;
 	rc = 0;
 done:
-	buf_free(&text);	/* wipes and unmaps */
+	buf_free(&text); /* wipes and unmaps */
 	return rc;
 }
 
 int
 config_load_token(struct config *cfg, char *err, size_t errlen)
 {
-	struct buf	 text = BUF_SECRET;
-	struct stat	 st;
-	const char	*reason;
-	char		*token, why[512];
-	int		 rc = -1;
+	struct buf  text = BUF_SECRET;
+	struct stat st;
+	const char *reason;
+	char	   *token, why[512];
+	int	    rc = -1;
 
 	if (cfg->token != NULL)
 		return 0;
@@ -797,16 +808,18 @@ config_load_token(struct config *cfg, char *err, size_t errlen)
 	}
 	/* the value may be the token itself, pasted here: never shown
 	 * before it proved to name a file */
-	if (readfile_unnamed(cfg->token_file, CONFIG_MAX_FILE, &text, &st,
-	    why, sizeof(why)) == -1) {
-		snprintf(err, errlen, "%s:%d: token_file: %s", cfg->path ?
-		    cfg->path : "config", cfg->token_file_line, why);
+	if (readfile_unnamed(cfg->token_file, CONFIG_MAX_FILE, &text, &st, why,
+		sizeof(why)) == -1) {
+		snprintf(err, errlen, "%s:%d: token_file: %s",
+		    cfg->path ? cfg->path : "config", cfg->token_file_line,
+		    why);
 		goto done;
 	}
 	if (st.st_mode & (S_IROTH | S_IWOTH)) {
-		snprintf(err, errlen, "token file %s is readable or writable "
-		    "by others: chmod o-rw %s", cfg->token_file,
-		    cfg->token_file);
+		snprintf(err, errlen,
+		    "token file %s is readable or writable "
+		    "by others: chmod o-rw %s",
+		    cfg->token_file, cfg->token_file);
 		goto done;
 	}
 	/* Windows editors start a UTF-8 file with a byte order mark */
@@ -825,17 +838,17 @@ config_load_token(struct config *cfg, char *err, size_t errlen)
 	}
 	rc = 0;
 done:
-	buf_free(&text);	/* wipes and unmaps */
-	secret_burn_stack();	/* and what reading and checking it left */
+	buf_free(&text);     /* wipes and unmaps */
+	secret_burn_stack(); /* and what reading and checking it left */
 	return rc;
 }
 
 void
 config_free(struct config *cfg)
 {
-	size_t	 i;
+	size_t i;
 
-	secret_free(cfg->token);	/* wipes */
+	secret_free(cfg->token); /* wipes */
 	free(cfg->path);
 	free(cfg->host);
 	free(cfg->username);

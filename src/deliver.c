@@ -15,18 +15,17 @@
 #include "log.h"
 
 /* The relay's AUTH command timeout (reference: 30 seconds). */
-#define AUTH_TIMEOUT_MS	30000
+#define AUTH_TIMEOUT_MS 30000
 
 enum batch_result {
-	BATCH_DONE,		/* go on in this session */
-	BATCH_SESSION_FULL,	/* a new session for the rest, no retry */
-	BATCH_TEMP,		/* a temporary failure: back off, retry */
+	BATCH_DONE,	    /* go on in this session */
+	BATCH_SESSION_FULL, /* a new session for the rest, no retry */
+	BATCH_TEMP,	    /* a temporary failure: back off, retry */
 };
 
 /* The trust anchors and TLS session cache, made once for the run. */
 static int
-load_trust(struct deliver *d, enum tls_failure *fail, char *err,
-    size_t errlen)
+load_trust(struct deliver *d, enum tls_failure *fail, char *err, size_t errlen)
 {
 	*fail = TLS_FAIL_CONFIG;
 	if (d->tls == NULL)
@@ -40,7 +39,7 @@ net_open(void *ctx, void **conn, enum tls_failure *why, char *err,
     size_t errlen)
 {
 	struct deliver	*d = ctx;
-	struct tls_conn	*c = NULL;
+	struct tls_conn *c = NULL;
 
 	if (load_trust(d, why, err, errlen) == -1 ||
 	    tls_connect_unverified(d->tls, &c, why, err, errlen) == -1)
@@ -82,7 +81,8 @@ deliver_init(struct deliver *d, const struct config *cfg, const char *helo)
 	d->params.token = cfg->token;
 	d->params.timeout_ms = cfg->timeout * 1000;
 	d->params.auth_timeout_ms = cfg->timeout * 1000 < AUTH_TIMEOUT_MS ?
-	    cfg->timeout * 1000 : AUTH_TIMEOUT_MS;
+	    cfg->timeout * 1000 :
+	    AUTH_TIMEOUT_MS;
 	d->params.data_timeout_ms = cfg->data_timeout * 1000;
 	d->params.starttls = cfg->tls == CONFIG_TLS_STARTTLS;
 	d->tls_params.host = cfg->host;
@@ -102,7 +102,7 @@ static void
 session_close(struct deliver *d, int quit)
 {
 	if (d->conn != NULL && quit)
-		smtp_quit(&d->smtp);	/* does nothing on a lost session */
+		smtp_quit(&d->smtp); /* does nothing on a lost session */
 	if (d->conn != NULL) {
 		smtp_session_free(&d->smtp);
 		d->connector.close(d->connector.ctx, d->conn);
@@ -124,7 +124,7 @@ deliver_close(struct deliver *d)
 size_t
 deliver_pending(const struct deliver_job *job)
 {
-	size_t	 i, n = 0;
+	size_t i, n = 0;
 
 	for (i = 0; i < job->env.nrcpts; i++)
 		n += job->status[i].cls == REPLY_TEMP;
@@ -136,7 +136,7 @@ static void
 fail_pending(struct deliver_job *job, enum deliver_why why,
     const struct smtp_status *st)
 {
-	size_t	 i;
+	size_t i;
 
 	job->why = why;
 	job->failure = *st;
@@ -157,7 +157,7 @@ local_failure(struct smtp_status *st, enum reply_class cls, const char *err)
 void
 deliver_reset(struct deliver_job *job)
 {
-	size_t	 i;
+	size_t i;
 
 	job->why = DELIVER_OK;
 	memset(&job->failure, 0, sizeof(job->failure));
@@ -172,12 +172,9 @@ open_failure(const struct smtp_status *st)
 	switch (st->state) {
 	case SMTP_AUTH:
 	case SMTP_AUTH_USER:
-	case SMTP_AUTH_PASS:
-		return DELIVER_AUTH;
-	case SMTP_STARTTLS:
-		return DELIVER_TLS;
-	default:
-		return DELIVER_RELAY;
+	case SMTP_AUTH_PASS: return DELIVER_AUTH;
+	case SMTP_STARTTLS: return DELIVER_TLS;
+	default: return DELIVER_RELAY;
 	}
 }
 
@@ -192,10 +189,10 @@ static const enum deliver_why tls_whys[] = {
 void
 deliver_start(struct deliver *d)
 {
-	struct deliver_early	*e = &d->early;
+	struct deliver_early *e = &d->early;
 
 	e->failed = d->connector.open(d->connector.ctx, &e->conn, &e->why,
-	    e->err, sizeof(e->err)) == -1;
+			e->err, sizeof(e->err)) == -1;
 }
 
 /* A new session's connection: the one made ahead, or a new one. */
@@ -203,9 +200,9 @@ static int
 connect_relay(struct deliver *d, enum tls_failure *fail, char *err,
     size_t errlen)
 {
-	struct deliver_connector	*k = &d->connector;
-	struct deliver_early		*e = &d->early;
-	void				*c = e->conn;
+	struct deliver_connector *k = &d->connector;
+	struct deliver_early	 *e = &d->early;
+	void			 *c = e->conn;
 
 	e->conn = NULL;
 	if (e->failed) {
@@ -224,9 +221,9 @@ connect_relay(struct deliver *d, enum tls_failure *fail, char *err,
 int
 deliver_open(struct deliver *d, struct deliver_job *job)
 {
-	struct smtp_status	 st;
-	enum tls_failure	 fail;
-	char			 err[SMTP_STATUS_TEXT];
+	struct smtp_status st;
+	enum tls_failure   fail;
+	char		   err[SMTP_STATUS_TEXT];
 
 	if (connect_relay(d, &fail, err, sizeof(err)) == -1)
 		goto tls_fail;
@@ -234,7 +231,7 @@ deliver_open(struct deliver *d, struct deliver_job *job)
 	if (smtp_open(&d->smtp, &st) == -1) {
 		job->failure = st;
 		job->why = st.cls == REPLY_TEMP ? DELIVER_TEMP :
-		    open_failure(&st);
+						  open_failure(&st);
 		d->open_failed = 1;
 		session_close(d, !st.session_lost);
 		return -1;
@@ -245,20 +242,20 @@ deliver_open(struct deliver *d, struct deliver_job *job)
 	return 0;
 tls_fail:
 	d->open_failed = 1;
-	local_failure(&job->failure, tls_whys[fail] == DELIVER_TEMP ?
-	    REPLY_TEMP : REPLY_PERM, err);
+	local_failure(&job->failure,
+	    tls_whys[fail] == DELIVER_TEMP ? REPLY_TEMP : REPLY_PERM, err);
 	job->failure.cause = fail == TLS_FAIL_HANDSHAKE ? SMTP_CAUSE_TLS :
-	    fail == TLS_FAIL_TEMP ? SMTP_CAUSE_CONNECTION : SMTP_CAUSE_LOCAL;
+	    fail == TLS_FAIL_TEMP ? SMTP_CAUSE_CONNECTION :
+				    SMTP_CAUSE_LOCAL;
 	job->why = tls_whys[fail];
 	return -1;
 }
 
 /* The next recipients for this session: pending, within both limits. */
 static size_t
-pick_batch(const struct deliver *d, const struct deliver_job *job,
-    size_t *idx)
+pick_batch(const struct deliver *d, const struct deliver_job *job, size_t *idx)
 {
-	size_t	 cap, room, i, n = 0;
+	size_t cap, room, i, n = 0;
 
 	/* both limits count per session, across transactions */
 	cap = (size_t)d->cfg->max_recipients;
@@ -277,8 +274,9 @@ log_transaction(const struct deliver *d, const struct deliver_job *job,
 {
 	if (rc == 0)
 		log_info("%s: sent to %zu recipient%s via %s port %d "
-		    "(session %u): %s%s%s", job->id, sent, sent == 1 ? "" :
-		    "s", d->cfg->host, d->cfg->port, d->sessions, st->text,
+			 "(session %u): %s%s%s",
+		    job->id, sent, sent == 1 ? "" : "s", d->cfg->host,
+		    d->cfg->port, d->sessions, st->text,
 		    job->msgid != NULL ? "; Message-ID " : "",
 		    job->msgid != NULL ? job->msgid : "");
 	else
@@ -295,7 +293,7 @@ static size_t
 record_batch(struct deliver_job *job, const size_t *idx, size_t n,
     const struct smtp_status *rs, int *temp)
 {
-	size_t	 i, too_many = 0;
+	size_t i, too_many = 0;
 
 	*temp = 0;
 	for (i = 0; i < n; i++) {
@@ -319,7 +317,7 @@ record_batch(struct deliver_job *job, const size_t *idx, size_t n,
 static void
 settle_unsent(struct smtp_status *rs, size_t n, const struct smtp_status *st)
 {
-	size_t	 i;
+	size_t i;
 
 	for (i = 0; i < n; i++)
 		if (rs[i].cls == REPLY_OK)
@@ -358,8 +356,8 @@ batch_outcome(struct deliver *d, struct deliver_job *job, int rc,
 {
 	/* not rcpts_sent - too_many: without PIPELINING the RCPTs after
 	 * the first 452 are never sent, yet they count in too_many */
-	size_t	 took = d->smtp.rcpts_accepted;
-	size_t	 i;
+	size_t took = d->smtp.rcpts_accepted;
+	size_t i;
 
 	if (rc == -1 && st->state != SMTP_RCPT) {
 		/* MAIL FROM, DATA or the message itself was refused */
@@ -391,12 +389,12 @@ batch_outcome(struct deliver *d, struct deliver_job *job, int rc,
 static enum batch_result
 send_batch(struct deliver *d, struct deliver_job *job)
 {
-	struct smtp_envelope	 env;
-	struct smtp_status	*rs = NULL, st;
-	const char		**addrs = NULL;
-	size_t			*idx = NULL, n, i, too_many;
-	enum batch_result	 r = BATCH_TEMP;
-	int			 rc, temp;
+	struct smtp_envelope env;
+	struct smtp_status  *rs = NULL, st;
+	const char	   **addrs = NULL;
+	size_t		    *idx = NULL, n, i, too_many;
+	enum batch_result    r = BATCH_TEMP;
+	int		     rc, temp;
 
 	idx = reallocarray(NULL, job->env.nrcpts, sizeof(*idx));
 	addrs = reallocarray(NULL, job->env.nrcpts, sizeof(*addrs));
@@ -438,8 +436,8 @@ done:
 double
 deliver_retry_wait(int retry_delay, int failures, unsigned int random)
 {
-	int	 shift = failures > 11 ? 10 : failures - 1;
-	double	 delay;
+	int    shift = failures > 11 ? 10 : failures - 1;
+	double delay;
 
 	if (shift < 0)
 		shift = 0;
@@ -450,9 +448,9 @@ deliver_retry_wait(int retry_delay, int failures, unsigned int random)
 static void
 backoff(const struct deliver *d, int failures)
 {
-	struct timespec	 ts;
-	unsigned int	 r = 0;
-	double		 delay;
+	struct timespec ts;
+	unsigned int	r = 0;
+	double		delay;
 
 	if (d->cfg->retry_delay == 0)
 		return;
@@ -468,8 +466,8 @@ backoff(const struct deliver *d, int failures)
 void
 deliver_batches(struct deliver *d, struct deliver_job *job)
 {
-	enum batch_result	 r;
-	int			 failures = 0;
+	enum batch_result r;
+	int		  failures = 0;
 
 	while (deliver_pending(job) > 0) {
 		if (!d->ready && deliver_open(d, job) == -1) {
@@ -490,7 +488,7 @@ deliver_batches(struct deliver *d, struct deliver_job *job)
 	if (deliver_pending(job) > 0)
 		job->why = DELIVER_TEMP;
 	else if (job->why == DELIVER_TEMP)
-		job->why = DELIVER_OK;	/* a later try made up for it */
+		job->why = DELIVER_OK; /* a later try made up for it */
 	if (job->why != DELIVER_OK)
 		d->last_failure = job->failure;
 }
@@ -508,7 +506,7 @@ deliver_failure(const struct deliver_job *job)
 		[DELIVER_RELAY] = FAIL_RELAY_REFUSED,
 		[DELIVER_MESSAGE] = FAIL_DATA,
 	};
-	size_t	 i;
+	size_t i;
 
 	if (job->why != DELIVER_OK)
 		return codes[job->why];
@@ -525,13 +523,11 @@ deliver_setup_failure(const struct deliver_job *job)
 	case DELIVER_CONFIG:
 	case DELIVER_NOHOST:
 	case DELIVER_TLS:
-	case DELIVER_AUTH:
-		return 1;
+	case DELIVER_AUTH: return 1;
 	case DELIVER_RELAY:
 		/* the greeting or EHLO refused: no session, unlike MAIL FROM */
 		return job->failure.state < SMTP_MAIL;
-	default:
-		return 0;
+	default: return 0;
 	}
 }
 
@@ -540,19 +536,21 @@ deliver_hint(const struct smtp_status *st)
 {
 	if (st->code == 535)
 		return "check that [relay] username is api_token and that the "
-		    "token is valid and has the Email Sending: Edit permission";
+		       "token is valid and has the Email Sending: Edit "
+		       "permission";
 	if (st->code == 530)
 		return "the relay wants AUTH first: check [relay] settings";
 	if (st->code == 550 && strcmp(st->enhanced, "5.7.1") == 0)
 		return "the sender's domain is not onboarded for Email Sending "
-		    "on the token's account: onboard it in the dashboard or "
-		    "change [sender] from";
+		       "on the token's account: onboard it in the dashboard or "
+		       "change [sender] from";
 	if (st->code == 552)
 		return "the message is larger than the relay's 5 MiB limit: "
-		    "make attachments smaller";
+		       "make attachments smaller";
 	if (st->state == SMTP_STARTTLS || st->cause == SMTP_CAUSE_TLS)
-		return "the relay needs implicit TLS on port 465 ([relay] tls = "
-		    "implicit, port = 465)";
+		return "the relay needs implicit TLS on port 465 ([relay] tls "
+		       "= "
+		       "implicit, port = 465)";
 	return NULL;
 }
 
@@ -564,17 +562,17 @@ deliver_job_hint(const struct deliver_job *job, const struct smtp_status *st)
 	if (job->env.from != NULL && job->env.from[0] == '\0' &&
 	    st->state == SMTP_MAIL && (st->code == 550 || st->code == 553))
 		return "the relay does not accept the null sender <>: "
-		    "Cloudflare's relay takes only senders on a domain "
-		    "onboarded for Email Sending; give the message a sender "
-		    "with -f (see cfsendmail(8), the null sender)";
+		       "Cloudflare's relay takes only senders on a domain "
+		       "onboarded for Email Sending; give the message a sender "
+		       "with -f (see cfsendmail(8), the null sender)";
 	/* no reply to tell what is wrong: the relay's name, the connection */
 	if (job->why == DELIVER_NOHOST && st->code == 0)
 		return "check [relay] host (and the resolver, "
-		    "/etc/resolv.conf)";
+		       "/etc/resolv.conf)";
 	/* no connection, or it ended before the greeting: refused,
 	 * unreachable, or something else listens there */
 	if (st->cause == SMTP_CAUSE_CONNECTION && st->state == SMTP_GREETING)
 		return "check [relay] host and port, and that this host may "
-		    "reach the relay (firewall, proxy)";
+		       "reach the relay (firewall, proxy)";
 	return deliver_hint(st);
 }

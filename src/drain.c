@@ -30,72 +30,73 @@
 #include "throttle.h"
 
 /* The progress line is drawn at most this often (ms). */
-#define DRAW_EVERY	200
+#define DRAW_EVERY 200
 /* A session waits in steps this long (ms), watching the stop flag. */
-#define WAIT_STEP	50
+#define WAIT_STEP 50
 
 struct slot {
-	atomic_uint	 sent, deferred, failed, damaged;
-	atomic_uint	 seen;		/* ids taken and handled */
-	atomic_int	 quit;		/* end after the current message */
-	atomic_uint	 acked;		/* slow-downs this process decided on */
+	atomic_uint sent, deferred, failed, damaged;
+	atomic_uint seen;  /* ids taken and handled */
+	atomic_int  quit;  /* end after the current message */
+	atomic_uint acked; /* slow-downs this process decided on */
 };
 
 struct shared {
-	atomic_size_t	 next;		/* index of the next id to take */
-	atomic_int	 stop;		/* all: end after the current message */
-	atomic_llong	 resume_at;	/* ms: no message starts before */
-	struct slot	 slots[DRAIN_MAX];
+	atomic_size_t next;	 /* index of the next id to take */
+	atomic_int    stop;	 /* all: end after the current message */
+	atomic_llong  resume_at; /* ms: no message starts before */
+	struct slot   slots[DRAIN_MAX];
 };
 
 enum event_kind {
-	EV_WORKING,	/* the session's first message went through */
-	EV_SLOW,	/* the relay asked to slow down */
-	EV_REFUSED,	/* no session could be opened: this one is done */
-	EV_END,		/* the outcome follows: failure, then len bytes */
+	EV_WORKING, /* the session's first message went through */
+	EV_SLOW,    /* the relay asked to slow down */
+	EV_REFUSED, /* no session could be opened: this one is done */
+	EV_END,	    /* the outcome follows: failure, then len bytes */
 };
 
 struct event {
-	enum event_kind		 kind;
-	long long		 began;		/* EV_SLOW: the message's start */
-	enum failure		 ended;		/* EV_END */
-	size_t			 len;		/* EV_END */
-	struct smtp_status	 failure;	/* EV_SLOW, EV_REFUSED */
+	enum event_kind	   kind;
+	long long	   began;   /* EV_SLOW: the message's start */
+	enum failure	   ended;   /* EV_END */
+	size_t		   len;	    /* EV_END */
+	struct smtp_status failure; /* EV_SLOW, EV_REFUSED */
 };
 
 /* One write each, so that a pipe never holds half an event. */
 _Static_assert(sizeof(struct event) <= PIPE_BUF, "events are atomic");
 /* Processes share them: only lock-free atomics work across processes. */
 _Static_assert(ATOMIC_INT_LOCK_FREE == 2 && ATOMIC_LONG_LOCK_FREE == 2 &&
-    ATOMIC_LLONG_LOCK_FREE == 2, "lock-free atomics");
+	ATOMIC_LLONG_LOCK_FREE == 2,
+    "lock-free atomics");
 
 /* A session process, as this process sees it. */
 struct worker {
-	pid_t	 pid;
-	int	 fd;		/* read end of its pipe; -1 once it ended */
-	int	 working;	/* its first message went through */
-	int	 reported;	/* it handed back its outcome */
-	int	 quit;		/* told to end, or ending by itself */
+	pid_t pid;
+	int   fd;	/* read end of its pipe; -1 once it ended */
+	int   working;	/* its first message went through */
+	int   reported; /* it handed back its outcome */
+	int   quit;	/* told to end, or ending by itself */
 };
 
 struct drain {
-	const struct queue_list		*l;
-	const struct drain_params	*p;
-	const struct drain_ops		*ops;
-	struct outcome			*o;
-	struct shared			*sh;
-	struct throttle			 t;
-	struct worker			 w[DRAIN_MAX];
-	int				 nw;		/* started */
-	pid_t				 parent;	/* in a session process */
-	long long			 drawn;		/* ms */
-	int				 unreachable, slowed;
+	const struct queue_list	  *l;
+	const struct drain_params *p;
+	const struct drain_ops	  *ops;
+	struct outcome		  *o;
+	struct shared		  *sh;
+	struct throttle		   t;
+	struct worker		   w[DRAIN_MAX];
+	int			   nw;	   /* started */
+	pid_t			   parent; /* in a session process */
+	long long		   drawn;  /* ms */
+	int			   unreachable, slowed;
 };
 
 static long long
 now_ms(void)
 {
-	struct timespec	 ts;
+	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
@@ -104,7 +105,7 @@ now_ms(void)
 static void
 sleep_ms(long long ms)
 {
-	struct timespec	 ts;
+	struct timespec ts;
 
 	ts.tv_sec = (time_t)(ms / 1000);
 	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
@@ -115,8 +116,8 @@ sleep_ms(long long ms)
 static int
 write_all(int fd, const void *p, size_t len)
 {
-	const char	*b = p;
-	ssize_t		 n;
+	const char *b = p;
+	ssize_t	    n;
 
 	while (len > 0) {
 		if ((n = write(fd, b, len)) == -1) {
@@ -134,9 +135,9 @@ write_all(int fd, const void *p, size_t len)
 static int
 read_all(int fd, void *p, size_t len)
 {
-	char	*b = p;
-	size_t	 got = 0;
-	ssize_t	 n;
+	char   *b = p;
+	size_t	got = 0;
+	ssize_t n;
 
 	while (got < len) {
 		if ((n = read(fd, b + got, len - got)) == -1 && errno == EINTR)
@@ -164,7 +165,7 @@ may_go_on(const struct drain *dr, int k)
 static int
 wait_resume(const struct drain *dr, int k)
 {
-	long long	 left;
+	long long left;
 
 	while ((left = atomic_load(&dr->sh->resume_at) - now_ms()) > 0) {
 		if (!may_go_on(dr, k))
@@ -181,8 +182,8 @@ wait_resume(const struct drain *dr, int k)
 static int
 take(struct drain *dr, int k, struct drain_result *res, long long *began)
 {
-	struct slot	*s = &dr->sh->slots[k];
-	size_t		 i;
+	struct slot *s = &dr->sh->slots[k];
+	size_t	     i;
 
 	if (!wait_resume(dr, k))
 		return 0;
@@ -210,7 +211,7 @@ static void
 send_event(int fd, enum event_kind kind, const struct smtp_status *st,
     long long began)
 {
-	struct event	 ev;
+	struct event ev;
 
 	memset(&ev, 0, sizeof(ev));
 	ev.kind = kind;
@@ -233,7 +234,7 @@ wait_ack(const struct drain *dr, int k, unsigned int slows)
 static void
 send_outcome(int fd, const struct outcome *o)
 {
-	struct event	 ev;
+	struct event ev;
 
 	memset(&ev, 0, sizeof(ev));
 	ev.kind = EV_END;
@@ -251,10 +252,10 @@ send_outcome(int fd, const struct outcome *o)
 static void __attribute__((noreturn))
 session_main(struct drain *dr, int k, int fd)
 {
-	struct drain_result	 res;
-	long long		 began;
-	unsigned int		 slows = 0;
-	int			 working = 0;
+	struct drain_result res;
+	long long	    began;
+	unsigned int	    slows = 0;
+	int		    working = 0;
 
 	dr->ops->begin(dr->ops->arg);
 	while (take(dr, k, &res, &began)) {
@@ -280,8 +281,8 @@ session_main(struct drain *dr, int k, int fd)
 static void
 totals(const struct drain *dr, struct drain_tally *t, size_t *seen)
 {
-	const struct slot	*s;
-	int			 k;
+	const struct slot *s;
+	int		   k;
 
 	memset(t, 0, sizeof(*t));
 	*seen = 0;
@@ -298,9 +299,9 @@ totals(const struct drain *dr, struct drain_tally *t, size_t *seen)
 static void
 draw(struct drain *dr, int done)
 {
-	struct drain_tally	 t;
-	size_t			 seen, left;
-	long long		 now = now_ms();
+	struct drain_tally t;
+	size_t		   seen, left;
+	long long	   now = now_ms();
 
 	if (!dr->p->progress || (!done && now - dr->drawn < DRAW_EVERY))
 		return;
@@ -308,14 +309,16 @@ draw(struct drain *dr, int done)
 	totals(dr, &t, &seen);
 	left = dr->l->n > seen ? dr->l->n - seen : 0;
 	if (done)
-		log_progress(1, "cfsendmail: queue: %u sent, %u deferred, "
-		    "%u failed, %zu remaining", t.sent, t.deferred,
-		    t.failed + t.damaged, left);
+		log_progress(1,
+		    "cfsendmail: queue: %u sent, %u deferred, "
+		    "%u failed, %zu remaining",
+		    t.sent, t.deferred, t.failed + t.damaged, left);
 	else
-		log_progress(0, "cfsendmail: queue: %u sent, %u deferred, "
-		    "%u failed, %zu remaining (%d session%s)", t.sent,
-		    t.deferred, t.failed + t.damaged, left, dr->t.running,
-		    dr->t.running == 1 ? "" : "s");
+		log_progress(0,
+		    "cfsendmail: queue: %u sent, %u deferred, "
+		    "%u failed, %zu remaining (%d session%s)",
+		    t.sent, t.deferred, t.failed + t.damaged, left,
+		    dr->t.running, dr->t.running == 1 ? "" : "s");
 }
 
 static void
@@ -328,7 +331,7 @@ stop_all(struct drain *dr)
 static void
 apply_limit(struct drain *dr)
 {
-	int	 k, active = 0;
+	int k, active = 0;
 
 	for (k = 0; k < dr->nw; k++)
 		active += dr->w[k].fd != -1 && !dr->w[k].quit;
@@ -344,21 +347,23 @@ apply_limit(struct drain *dr)
 static void
 heard_slow(struct drain *dr, long long began, const struct smtp_status *st)
 {
-	int	 cuts = dr->t.cuts;
+	int cuts = dr->t.cuts;
 
 	if (throttle_slow(&dr->t, began, now_ms()) == -1) {
 		log_info("queue run: the relay asks to slow down (%s); one "
-		    "session was left: the run ends", st->text);
+			 "session was left: the run ends",
+		    st->text);
 		dr->slowed = 1;
 		stop_all(dr);
 		return;
 	}
 	if (dr->t.cuts == cuts)
-		return;		/* heeded already */
+		return; /* heeded already */
 	atomic_store(&dr->sh->resume_at, dr->t.resume_at);
 	log_info("queue run: the relay asks to slow down (%s): %d "
-	    "session%s, after a pause of %lld ms", st->text, dr->t.limit,
-	    dr->t.limit == 1 ? "" : "s", dr->t.resume_at - now_ms());
+		 "session%s, after a pause of %lld ms",
+	    st->text, dr->t.limit, dr->t.limit == 1 ? "" : "s",
+	    dr->t.resume_at - now_ms());
 	apply_limit(dr);
 }
 
@@ -368,16 +373,18 @@ heard_refused(struct drain *dr, int k, int was_working,
     const struct smtp_status *st)
 {
 	if (k >= 0)
-		dr->w[k].quit = 1;	/* it ends by itself */
+		dr->w[k].quit = 1; /* it ends by itself */
 	if (throttle_refused(&dr->t, st, was_working) == -1) {
 		log_info("queue run: no session could be opened (%s): the "
-		    "run stops", st->text);
+			 "run stops",
+		    st->text);
 		dr->unreachable = 1;
 		stop_all(dr);
 		return;
 	}
 	log_info("queue run: the relay turned a session away (%s): going "
-	    "on with %d", st->text, dr->t.limit);
+		 "on with %d",
+	    st->text, dr->t.limit);
 	apply_limit(dr);
 }
 
@@ -385,9 +392,9 @@ heard_refused(struct drain *dr, int k, int was_working,
 static void
 run_here(struct drain *dr)
 {
-	struct drain_result	 res;
-	long long		 began;
-	int			 working = 0;
+	struct drain_result res;
+	long long	    began;
+	int		    working = 0;
 
 	throttle_started(&dr->t);
 	while (take(dr, 0, &res, &began)) {
@@ -407,8 +414,8 @@ run_here(struct drain *dr)
 static int
 start_session(struct drain *dr)
 {
-	int	 fds[2], k = dr->nw, j;
-	pid_t	 pid;
+	int   fds[2], k = dr->nw, j;
+	pid_t pid;
 
 	if (k >= DRAIN_MAX || pipe(fds) == -1)
 		return -1;
@@ -437,8 +444,8 @@ start_session(struct drain *dr)
 static void
 grow(struct drain *dr)
 {
-	size_t	 next = atomic_load(&dr->sh->next);
-	int	 n;
+	size_t next = atomic_load(&dr->sh->next);
+	int    n;
 
 	if (atomic_load(&dr->sh->stop))
 		return;
@@ -455,8 +462,8 @@ grow(struct drain *dr)
 static void
 ended(struct drain *dr, int k)
 {
-	struct worker	*w = &dr->w[k];
-	int		 status = 0;
+	struct worker *w = &dr->w[k];
+	int	       status = 0;
 
 	close(w->fd);
 	w->fd = -1;
@@ -468,12 +475,16 @@ ended(struct drain *dr, int k)
 	if (WIFSIGNALED(status)) {
 		log_error("queue run: session process %d killed by signal %d",
 		    (int)w->pid, WTERMSIG(status));
-		outcome_fail(dr->o, FAIL_INTERNAL, "queue run: session process "
+		outcome_fail(dr->o, FAIL_INTERNAL,
+		    "queue run: session process "
 		    "%d was killed (signal %d); the entry it was sending "
-		    "stays queued", (int)w->pid, WTERMSIG(status));
+		    "stays queued",
+		    (int)w->pid, WTERMSIG(status));
 	} else
-		outcome_fail(dr->o, FAIL_INTERNAL, "queue run: session process "
-		    "%d ended without its report", (int)w->pid);
+		outcome_fail(dr->o, FAIL_INTERNAL,
+		    "queue run: session process "
+		    "%d ended without its report",
+		    (int)w->pid);
 }
 
 /* A session process's outcome: its failure (unless one is set), its
@@ -481,7 +492,7 @@ ended(struct drain *dr, int k)
 static int
 take_outcome(struct drain *dr, int fd, const struct event *ev)
 {
-	struct outcome	*o = dr->o;
+	struct outcome *o = dr->o;
 
 	if (ev->len > 0) {
 		if (buf_reserve(&o->report, ev->len) == -1 ||
@@ -499,8 +510,8 @@ take_outcome(struct drain *dr, int fd, const struct event *ev)
 static void
 hear(struct drain *dr, int k)
 {
-	struct worker	*w = &dr->w[k];
-	struct event	 ev;
+	struct worker *w = &dr->w[k];
+	struct event   ev;
 
 	if (read_all(w->fd, &ev, sizeof(ev)) != 1) {
 		ended(dr, k);
@@ -516,12 +527,8 @@ hear(struct drain *dr, int k)
 		heard_slow(dr, ev.began, &ev.failure);
 		atomic_fetch_add(&dr->sh->slots[k].acked, 1);
 		break;
-	case EV_REFUSED:
-		heard_refused(dr, k, w->working, &ev.failure);
-		break;
-	case EV_END:
-		w->reported = take_outcome(dr, w->fd, &ev) == 0;
-		break;
+	case EV_REFUSED: heard_refused(dr, k, w->working, &ev.failure); break;
+	case EV_END: w->reported = take_outcome(dr, w->fd, &ev) == 0; break;
 	}
 }
 
@@ -529,8 +536,8 @@ hear(struct drain *dr, int k)
 static void
 run_pool(struct drain *dr)
 {
-	struct pollfd	 pfd[DRAIN_MAX];
-	int		 map[DRAIN_MAX], n, k, i, rc;
+	struct pollfd pfd[DRAIN_MAX];
+	int	      map[DRAIN_MAX], n, k, i, rc;
 
 	for (;;) {
 		for (n = 0, k = 0; k < dr->nw; k++) {
@@ -562,8 +569,8 @@ enum failure
 drain_run(const struct queue_list *l, const struct drain_params *p,
     const struct drain_ops *ops, struct outcome *o, struct drain_totals *t)
 {
-	struct drain	 dr;
-	size_t		 seen;
+	struct drain dr;
+	size_t	     seen;
 
 	memset(t, 0, sizeof(*t));
 	if (l->n == 0)
@@ -576,16 +583,18 @@ drain_run(const struct queue_list *l, const struct drain_params *p,
 	dr.sh = mmap(NULL, sizeof(*dr.sh), PROT_READ | PROT_WRITE,
 	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (dr.sh == MAP_FAILED)
-		return outcome_fail(o, FAIL_SYSTEM, "queue run: cannot map memory "
-		    "for its sessions: %s", strerror(errno));
-	memset(dr.sh, 0, sizeof(*dr.sh));	/* all atomics lock-free */
+		return outcome_fail(o, FAIL_SYSTEM,
+		    "queue run: cannot map memory "
+		    "for its sessions: %s",
+		    strerror(errno));
+	memset(dr.sh, 0, sizeof(*dr.sh)); /* all atomics lock-free */
 	throttle_init(&dr.t, p->sessions, p->pause_ms);
 	if (p->sessions > 1) {
 		dr.parent = getpid();
 		grow(&dr);
 	}
 	if (dr.nw == 0) {
-		dr.parent = 0;		/* one session, or no fork */
+		dr.parent = 0; /* one session, or no fork */
 		run_here(&dr);
 	} else
 		run_pool(&dr);

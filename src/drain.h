@@ -22,46 +22,46 @@
 #include "smtp.h"
 
 /* The most session processes of one run ([queue] parallel allows 16). */
-#define DRAIN_MAX	16
+#define DRAIN_MAX 16
 
 struct drain_tally {
-	unsigned int	 sent, deferred, failed, damaged;
+	unsigned int sent, deferred, failed, damaged;
 };
 
 /* What handling one entry showed, filled in by drain_ops.entry. */
 struct drain_result {
-	struct drain_tally	 tally;		/* the session's totals so far */
-	int			 refused;	/* no session could be opened:
+	struct drain_tally tally;   /* the session's totals so far */
+	int		   refused; /* no session could be opened:
 						 * this session is done */
-	struct smtp_status	 failure;	/* the last failure, if any
+	struct smtp_status failure; /* the last failure, if any
 						 * (cls REPLY_OK: none) */
 };
 
 struct drain_ops {
-	void	*arg;
+	void *arg;
 	/* Handle one entry (in whichever process); fill *res. */
-	void	(*entry)(void *arg, const char *id, struct drain_result *res);
+	void (*entry)(void *arg, const char *id, struct drain_result *res);
 	/*
 	 * In a session process: before its first entry (its own outcome),
 	 * and after its last (close the session; the outcome to hand
 	 * back).  Not called for entries handled in this process.
 	 */
-	void	(*begin)(void *arg);
+	void (*begin)(void *arg);
 	struct outcome *(*end)(void *arg);
 };
 
 struct drain_params {
-	int		 sessions;	/* at most; 1: in this process */
-	long long	 pause_ms;	/* the first back-off (retry_delay) */
-	int		 progress;	/* draw the progress line */
+	int	  sessions; /* at most; 1: in this process */
+	long long pause_ms; /* the first back-off (retry_delay) */
+	int	  progress; /* draw the progress line */
 };
 
 struct drain_totals {
-	struct drain_tally	 tally;
-	unsigned int		 sessions;	/* session processes started */
-	int			 unreachable;	/* ended: a session could not
+	struct drain_tally tally;
+	unsigned int	   sessions;	/* session processes started */
+	int		   unreachable; /* ended: a session could not
 						 * be opened */
-	int			 slowed;	/* ended: the relay kept asking
+	int		   slowed;	/* ended: the relay kept asking
 						 * to slow down */
 };
 
@@ -72,8 +72,7 @@ struct drain_totals {
  * crash would: queued; that is reported (FAIL_INTERNAL) and the run goes
  * on.  Returns o->failure.
  */
-enum failure	drain_run(const struct queue_list *l, const struct drain_params *,
-	    const struct drain_ops *, struct outcome *o,
-	    struct drain_totals *t);
+enum failure drain_run(const struct queue_list *l, const struct drain_params *,
+    const struct drain_ops *, struct outcome *o, struct drain_totals *t);
 
 #endif

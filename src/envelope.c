@@ -23,7 +23,7 @@ envelope_free(struct envelope *env)
 static const char *
 strip_brackets(const char *given, char *buf, size_t buflen)
 {
-	size_t	 len;
+	size_t len;
 
 	if (given == NULL || given[0] != '<')
 		return given;
@@ -39,25 +39,25 @@ enum envelope_result
 envelope_sender(struct envelope *env, const struct config *cfg,
     const char *given, const char *login, char *err, size_t errlen)
 {
-	const char	*sender;
-	char		 why[512], bare[512];
+	const char *sender;
+	char	    why[512], bare[512];
 
 	free(env->from);
 	env->from = NULL;
 	sender = strip_brackets(given, bare, sizeof(bare));
 	/* before [sender] from may replace it: a control byte in -f is an
 	 * attack or a bug even in a local name */
-	if (sender != NULL && address_check_bytes(sender, why,
-	    sizeof(why)) == -1) {
+	if (sender != NULL &&
+	    address_check_bytes(sender, why, sizeof(why)) == -1) {
 		snprintf(err, errlen, "sender: %s", why);
 		return ENVELOPE_BAD;
 	}
 	env->from = aliases_sender(cfg, sender, login, err, errlen);
 	if (env->from == NULL)
 		return ENVELOPE_CONFIG;
-	if (address_check_envelope(env->from, 1, NULL, why,
-	    sizeof(why)) == -1 || idn_address(&env->from, why,
-	    sizeof(why)) == -1) {
+	if (address_check_envelope(env->from, 1, NULL, why, sizeof(why)) ==
+		-1 ||
+	    idn_address(&env->from, why, sizeof(why)) == -1) {
 		snprintf(err, errlen, "sender: %s", why);
 		return ENVELOPE_BAD;
 	}
@@ -69,11 +69,11 @@ static enum envelope_result
 expand_list(struct envelope *env, const struct config *cfg,
     const struct address_list *in, char *err, size_t errlen)
 {
-	size_t	 i;
+	size_t i;
 
 	for (i = 0; i < in->n; i++)
 		if (aliases_expand(cfg, in->v[i].addr, &env->rcpts, err,
-		    errlen) == -1)
+			errlen) == -1)
 			return ENVELOPE_NOUSER;
 	return ENVELOPE_OK;
 }
@@ -82,12 +82,12 @@ enum envelope_result
 envelope_add_word(struct envelope *env, const struct config *cfg,
     const char *word, char *err, size_t errlen)
 {
-	struct address_list	 words = { 0 };
-	enum envelope_result	 r;
-	char			 why[512];
+	struct address_list  words = { 0 };
+	enum envelope_result r;
+	char		     why[512];
 
-	if (address_list_parse(&words, word, strlen(word), why,
-	    sizeof(why)) == -1) {
+	if (address_list_parse(&words, word, strlen(word), why, sizeof(why)) ==
+	    -1) {
 		snprintf(err, errlen, "recipient: %s", why);
 		r = ENVELOPE_BAD;
 	} else
@@ -100,8 +100,8 @@ enum envelope_result
 envelope_add_header(struct envelope *env, const struct config *cfg,
     const struct header_section *hs, char *err, size_t errlen)
 {
-	struct address_list	 hdr = { 0 };
-	enum envelope_result	 r;
+	struct address_list  hdr = { 0 };
+	enum envelope_result r;
 
 	if (header_recipients(hs, &hdr, err, errlen) == -1)
 		r = ENVELOPE_BAD;
@@ -114,17 +114,18 @@ envelope_add_header(struct envelope *env, const struct config *cfg,
 enum envelope_result
 envelope_check(struct envelope *env, char *err, size_t errlen)
 {
-	char	 why[512];
-	size_t	 i;
+	char   why[512];
+	size_t i;
 
 	if (env->rcpts.n == 0) {
-		snprintf(err, errlen, "no recipients: give them as arguments, "
+		snprintf(err, errlen,
+		    "no recipients: give them as arguments, "
 		    "or use -t to take them from the headers");
 		return ENVELOPE_EMPTY;
 	}
 	for (i = 0; i < env->rcpts.n; i++)
 		if (address_check_envelope(env->rcpts.v[i].addr, 0, NULL, why,
-		    sizeof(why)) == -1) {
+			sizeof(why)) == -1) {
 			snprintf(err, errlen, "recipient: %s", why);
 			return ENVELOPE_BAD;
 		}
@@ -133,7 +134,8 @@ envelope_check(struct envelope *env, char *err, size_t errlen)
 		return ENVELOPE_BAD;
 	}
 	if (env->rcpts.n == 0) {
-		snprintf(err, errlen, "no recipient left to send to: nothing "
+		snprintf(err, errlen,
+		    "no recipient left to send to: nothing "
 		    "sent");
 		return ENVELOPE_NOUSER;
 	}

@@ -27,17 +27,17 @@
 
 enum envelope_result {
 	ENVELOPE_OK,
-	ENVELOPE_BAD,		/* an address malformed or not sendable */
-	ENVELOPE_CONFIG,	/* no [sender] from or domain for the sender */
-	ENVELOPE_NOUSER,	/* a local recipient with nowhere to go */
-	ENVELOPE_EMPTY,		/* no recipient at all */
+	ENVELOPE_BAD,	 /* an address malformed or not sendable */
+	ENVELOPE_CONFIG, /* no [sender] from or domain for the sender */
+	ENVELOPE_NOUSER, /* a local recipient with nowhere to go */
+	ENVELOPE_EMPTY,	 /* no recipient at all */
 };
 
 struct envelope {
-	char			*from;		/* "" for the null sender <> */
-	struct address_list	 rcpts;		/* after [aliases], each once */
+	char		   *from;  /* "" for the null sender <> */
+	struct address_list rcpts; /* after [aliases], each once */
 	/* refused by envelope_check(): their local part is not ASCII */
-	struct address_list	 refused;
+	struct address_list refused;
 };
 
 /*
@@ -47,16 +47,15 @@ struct envelope {
  * as a MAIL FROM address and put in ASCII (idn.h): its domain in
  * A-labels; a local part that is not ASCII is ENVELOPE_BAD.
  */
-enum envelope_result envelope_sender(struct envelope *,
-	    const struct config *, const char *given, const char *login,
-	    char *err, size_t errlen);
+enum envelope_result envelope_sender(struct envelope *, const struct config *,
+    const char *given, const char *login, char *err, size_t errlen);
 /* Add the recipients of one word: an address list, each through [aliases]. */
-enum envelope_result envelope_add_word(struct envelope *,
-	    const struct config *, const char *word, char *err, size_t errlen);
+enum envelope_result envelope_add_word(struct envelope *, const struct config *,
+    const char *word, char *err, size_t errlen);
 /* -t: add the header section's recipients (header_recipients()) so too. */
 enum envelope_result envelope_add_header(struct envelope *,
-	    const struct config *, const struct header_section *, char *err,
-	    size_t errlen);
+    const struct config *, const struct header_section *, char *err,
+    size_t errlen);
 /*
  * Before spooling: at least one recipient, and each acceptable in RCPT
  * TO, in ASCII (the relay does not offer SMTPUTF8): domains in A-labels,
@@ -64,7 +63,7 @@ enum envelope_result envelope_add_header(struct envelope *,
  * that it alone is refused.  ENVELOPE_NOUSER when none is left.
  */
 enum envelope_result envelope_check(struct envelope *, char *err,
-	    size_t errlen);
-void	envelope_free(struct envelope *);
+    size_t errlen);
+void		     envelope_free(struct envelope *);
 
 #endif

@@ -26,7 +26,7 @@ is_control(unsigned char c)
 static int
 add_line(struct buf *b, const char *key, const char *value)
 {
-	size_t	 start = b->len, i;
+	size_t start = b->len, i;
 
 	if (buf_addf(b, "%s %s\n", key, value) == -1)
 		return -1;
@@ -39,18 +39,19 @@ add_line(struct buf *b, const char *key, const char *value)
 int
 envfile_format(const struct queue_envelope *v, struct buf *b)
 {
-	size_t	 i, start = b->len;
-	int	 rc = 0;
+	size_t i, start = b->len;
+	int    rc = 0;
 
 	rc |= buf_addf(b, "version %d\n", ENVFILE_VERSION);
 	if (v->from != NULL)
 		rc |= add_line(b, "from", v->from);
-	rc |= buf_addf(b, "created %lld\nnext %lld\nattempts %d\n"
+	rc |= buf_addf(b,
+	    "created %lld\nnext %lld\nattempts %d\n"
 	    "eightbit %d\nsmtputf8 %d\nsize %lld\nbounce %d\n"
 	    "seen %lld\nwaited %lld\n",
 	    (long long)v->created, (long long)v->next_attempt, v->attempts,
-	    v->eightbit, v->smtputf8, v->size, v->is_bounce,
-	    (long long)v->seen, v->waited);
+	    v->eightbit, v->smtputf8, v->size, v->is_bounce, (long long)v->seen,
+	    v->waited);
 	if (v->dsn_notify != NULL)
 		rc |= add_line(b, "notify", v->dsn_notify);
 	if (v->dsn_ret != NULL)
@@ -72,8 +73,8 @@ envfile_format(const struct queue_envelope *v, struct buf *b)
 		rc |= add_line(b, "rcpt", v->rcpts[i]);
 	if (rc != 0)
 		return -1;
-	return buf_addf(b, "end %08lx\n", crc32_z(0,
-	    (const unsigned char *)b->data + start, b->len - start));
+	return buf_addf(b, "end %08lx\n",
+	    crc32_z(0, (const unsigned char *)b->data + start, b->len - start));
 }
 
 static int
@@ -86,7 +87,7 @@ set_str(char **field, const char *value)
 static int
 add_rcpt(struct queue_envelope *v, const char *value)
 {
-	char	**r;
+	char **r;
 
 	r = reallocarray(v->rcpts, v->nrcpts + 1, sizeof(*r));
 	if (r == NULL)
@@ -109,12 +110,24 @@ parse_crc(const char *s, uint32_t *out)
 }
 
 /* The numeric keys and their ranges. */
-enum numkey { N_CREATED, N_NEXT, N_ATTEMPTS, N_EIGHTBIT, N_SMTPUTF8,
-    N_SIZE, N_BOUNCE, N_DAMAGED, N_MSGLEN, N_SEEN, N_WAITED, N_NONE };
+enum numkey {
+	N_CREATED,
+	N_NEXT,
+	N_ATTEMPTS,
+	N_EIGHTBIT,
+	N_SMTPUTF8,
+	N_SIZE,
+	N_BOUNCE,
+	N_DAMAGED,
+	N_MSGLEN,
+	N_SEEN,
+	N_WAITED,
+	N_NONE
+};
 
 static const struct {
-	const char	*key;
-	long long	 max;
+	const char *key;
+	long long   max;
 } numkeys[] = {
 	[N_CREATED] = { "created", LLONG_MAX },
 	[N_NEXT] = { "next", LLONG_MAX },
@@ -133,41 +146,18 @@ static void
 set_number(struct queue_envelope *v, enum numkey k, long long n)
 {
 	switch (k) {
-	case N_CREATED:
-		v->created = (time_t)n;
-		break;
-	case N_NEXT:
-		v->next_attempt = (time_t)n;
-		break;
-	case N_ATTEMPTS:
-		v->attempts = (int)n;
-		break;
-	case N_EIGHTBIT:
-		v->eightbit = (int)n;
-		break;
-	case N_SMTPUTF8:
-		v->smtputf8 = (int)n;
-		break;
-	case N_SIZE:
-		v->size = n;
-		break;
-	case N_BOUNCE:
-		v->is_bounce = (int)n;
-		break;
-	case N_DAMAGED:
-		v->damaged = (int)n;
-		break;
-	case N_MSGLEN:
-		v->msglen = n;
-		break;
-	case N_SEEN:
-		v->seen = (time_t)n;
-		break;
-	case N_WAITED:
-		v->waited = n;
-		break;
-	case N_NONE:
-		break;
+	case N_CREATED: v->created = (time_t)n; break;
+	case N_NEXT: v->next_attempt = (time_t)n; break;
+	case N_ATTEMPTS: v->attempts = (int)n; break;
+	case N_EIGHTBIT: v->eightbit = (int)n; break;
+	case N_SMTPUTF8: v->smtputf8 = (int)n; break;
+	case N_SIZE: v->size = n; break;
+	case N_BOUNCE: v->is_bounce = (int)n; break;
+	case N_DAMAGED: v->damaged = (int)n; break;
+	case N_MSGLEN: v->msglen = n; break;
+	case N_SEEN: v->seen = (time_t)n; break;
+	case N_WAITED: v->waited = n; break;
+	case N_NONE: break;
 	}
 }
 
@@ -175,9 +165,9 @@ set_number(struct queue_envelope *v, enum numkey k, long long n)
 static int
 number_line(struct queue_envelope *v, const char *key, const char *value)
 {
-	const char	*errstr = NULL;
-	long long	 n;
-	enum numkey	 k;
+	const char *errstr = NULL;
+	long long   n;
+	enum numkey k;
 
 	for (k = 0; k < N_NONE; k++)
 		if (strcmp(key, numkeys[k].key) == 0)
@@ -200,8 +190,8 @@ static int
 env_line(struct queue_envelope *v, const char *key, const char *value,
     int *seen_sum)
 {
-	char	**field = NULL;
-	int	 rc;
+	char **field = NULL;
+	int    rc;
 
 	if ((rc = number_line(v, key, value)) != 0) {
 		if (strcmp(key, "msglen") == 0)
@@ -257,9 +247,9 @@ static int
 check_end(const char *text, size_t len, size_t *bodylen, char *why,
     size_t whylen)
 {
-	const char	*last;
-	uint32_t	 want;
-	char		 hex[9];
+	const char *last;
+	uint32_t    want;
+	char	    hex[9];
 
 	if (len == 0 || text[len - 1] != '\n') {
 		snprintf(why, whylen, "is torn: its last line is cut");
@@ -274,9 +264,11 @@ check_end(const char *text, size_t len, size_t *bodylen, char *why,
 	}
 	memcpy(hex, last + 4, 8);
 	hex[8] = '\0';
-	if (parse_crc(hex, &want) == -1 || crc32_z(0,
-	    (const unsigned char *)text, (size_t)(last - text)) != want) {
-		snprintf(why, whylen, "is garbled: its checksum does not "
+	if (parse_crc(hex, &want) == -1 ||
+	    crc32_z(0, (const unsigned char *)text, (size_t)(last - text)) !=
+		want) {
+		snprintf(why, whylen,
+		    "is garbled: its checksum does not "
 		    "match");
 		return -1;
 	}
@@ -301,8 +293,8 @@ static int
 parse_lines(struct queue_envelope *v, char *text, int *seen_sum, char *why,
     size_t whylen)
 {
-	char	*line, *next, *sp;
-	int	 n = 1, rc;
+	char *line, *next, *sp;
+	int   n = 1, rc;
 
 	for (line = text; *line != '\0'; line = next) {
 		n++;
@@ -317,16 +309,20 @@ parse_lines(struct queue_envelope *v, char *text, int *seen_sum, char *why,
 			return -1;
 		}
 		if ((sp = strchr(line, ' ')) == NULL) {
-			snprintf(why, whylen, "has a bad line %d (not \"key "
-			    "value\")", n);
+			snprintf(why, whylen,
+			    "has a bad line %d (not \"key "
+			    "value\")",
+			    n);
 			return -1;
 		}
 		*sp = '\0';
 		if ((rc = env_line(v, line, sp + 1, seen_sum)) == -2)
 			return -2;
 		if (rc == -1) {
-			snprintf(why, whylen, "has a bad value on line %d "
-			    "(%.20s)", n, line);
+			snprintf(why, whylen,
+			    "has a bad value on line %d "
+			    "(%.20s)",
+			    n, line);
 			return -1;
 		}
 	}
@@ -350,12 +346,12 @@ check_complete(const struct queue_envelope *v, int seen_sum, char *why,
 }
 
 int
-envfile_parse(struct queue_envelope *v, const char *text, size_t len,
-    char *why, size_t whylen)
+envfile_parse(struct queue_envelope *v, const char *text, size_t len, char *why,
+    size_t whylen)
 {
-	char	*copy = NULL, *nl, scratch[128];
-	size_t	 bodylen = len;
-	int	 rc = -1, lines = 0, seen_sum = 0;
+	char  *copy = NULL, *nl, scratch[128];
+	size_t bodylen = len;
+	int    rc = -1, lines = 0, seen_sum = 0;
 
 	memset(v, 0, sizeof(*v));
 	if (memchr(text, '\0', len) != NULL) {
@@ -374,8 +370,8 @@ envfile_parse(struct queue_envelope *v, const char *text, size_t len,
 		snprintf(why, whylen, "is torn: it holds only a version line");
 		goto done;
 	}
-	if (v->version >= 2 && check_end(text, len, &bodylen, why,
-	    whylen) == -1) {
+	if (v->version >= 2 &&
+	    check_end(text, len, &bodylen, why, whylen) == -1) {
 		/* read what is there all the same, for people to see */
 		lines = parse_lines(v, nl + 1, &seen_sum, scratch,
 		    sizeof(scratch));
@@ -402,7 +398,7 @@ done:
 void
 queue_envelope_free(struct queue_envelope *v)
 {
-	size_t	 i;
+	size_t i;
 
 	for (i = 0; i < v->nrcpts; i++)
 		free(v->rcpts[i]);

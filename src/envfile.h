@@ -39,34 +39,34 @@
 
 #include "buf.h"
 
-#define ENVFILE_VERSION	2
+#define ENVFILE_VERSION 2
 
 struct queue_envelope {
-	int		 version;	/* as read; always written as 2 */
-	char		*from;		/* "" for the null sender; NULL only
+	int	  version; /* as read; always written as 2 */
+	char	 *from;	   /* "" for the null sender; NULL only
 					 * in a damaged entry: not known */
-	char		**rcpts;	/* recipients still to deliver */
-	size_t		 nrcpts;
-	time_t		 created;	/* 0: not known (damaged) */
-	time_t		 next_attempt;	/* 0: now */
-	int		 attempts;
-	time_t		 seen;		/* the last look; 0: not recorded */
-	long long	 waited;	/* seconds counted (qclock.h) */
-	int		 eightbit;
-	int		 smtputf8;
-	long long	 size;
-	char		*dsn_notify;
-	char		*dsn_ret;
-	char		*envid;
-	char		*last_reply;	/* why the last attempt failed; in
+	char	**rcpts;   /* recipients still to deliver */
+	size_t	  nrcpts;
+	time_t	  created;	/* 0: not known (damaged) */
+	time_t	  next_attempt; /* 0: now */
+	int	  attempts;
+	time_t	  seen;	  /* the last look; 0: not recorded */
+	long long waited; /* seconds counted (qclock.h) */
+	int	  eightbit;
+	int	  smtputf8;
+	long long size;
+	char	 *dsn_notify;
+	char	 *dsn_ret;
+	char	 *envid;
+	char	 *last_reply; /* why the last attempt failed; in
 					 * failed/, why it is there */
-	char		*msgid;		/* "<...>", or NULL: not known */
-	int		 is_bounce;	/* a notice we made: never bounced */
-	char		*about;		/* a notice: the id it is about */
-	int		 damaged;	/* in failed/ as a damaged entry */
-	int		 has_sum;	/* msglen and msgcrc are known */
-	long long	 msglen;
-	uint32_t	 msgcrc;
+	char	 *msgid;      /* "<...>", or NULL: not known */
+	int	  is_bounce;  /* a notice we made: never bounced */
+	char	 *about;      /* a notice: the id it is about */
+	int	  damaged;    /* in failed/ as a damaged entry */
+	int	  has_sum;    /* msglen and msgcrc are known */
+	long long msglen;
+	uint32_t  msgcrc;
 };
 
 /*
@@ -74,7 +74,7 @@ struct queue_envelope {
  * should get there) is written as a space: every value stays on its line
  * and reads back.  Returns 0, or -1 when out of memory.
  */
-int	envfile_format(const struct queue_envelope *, struct buf *b);
+int envfile_format(const struct queue_envelope *, struct buf *b);
 /*
  * Parse len bytes of text into *v (zeroed first).  Returns 0, or -1 with
  * errno EINVAL when the text is not a whole, intact envelope, and a
@@ -83,16 +83,16 @@ int	envfile_format(const struct queue_envelope *, struct buf *b);
  * On failure *v keeps what was read before the problem (a damaged
  * entry's sender and recipients can still be shown); free it either way.
  */
-int	envfile_parse(struct queue_envelope *v, const char *text, size_t len,
-	    char *why, size_t whylen);
+int envfile_parse(struct queue_envelope *v, const char *text, size_t len,
+    char *why, size_t whylen);
 /* Release the strings and recipients; *v is zeroed. */
-void	queue_envelope_free(struct queue_envelope *v);
+void queue_envelope_free(struct queue_envelope *v);
 /*
  * Restart the expiry clock, as if the entry had been queued at now but
  * never tried: attempts 0, no next attempt (due now), seen now, waited
  * 0.  Its creation time (the arrival time -bp shows), last reply,
  * recipients and everything else are kept.
  */
-void	queue_envelope_restart(struct queue_envelope *v, time_t now);
+void queue_envelope_restart(struct queue_envelope *v, time_t now);
 
 #endif

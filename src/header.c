@@ -22,41 +22,41 @@
 #include "header.h"
 
 /* Longest field name quoted in an error message. */
-#define NAME_SHOWN	40
+#define NAME_SHOWN 40
 
 enum field_action {
 	FIELD_COPY,
-	FIELD_DROP,		/* Bcc: never sent (RFC 5322 3.6.3) */
-	FIELD_MAP_FROM,		/* originator: map_from */
-	FIELD_MAP_RCPT,		/* visible recipient: map_rcpt */
-	FIELD_MAP_REPLY,	/* where replies go: map_reply */
+	FIELD_DROP,	 /* Bcc: never sent (RFC 5322 3.6.3) */
+	FIELD_MAP_FROM,	 /* originator: map_from */
+	FIELD_MAP_RCPT,	 /* visible recipient: map_rcpt */
+	FIELD_MAP_REPLY, /* where replies go: map_reply */
 };
 
 enum field_rcpt {
 	RCPT_NONE,
-	RCPT_PLAIN,		/* -t reads these without Resent- fields */
-	RCPT_RESENT,		/* ...and these when there are some */
+	RCPT_PLAIN,  /* -t reads these without Resent- fields */
+	RCPT_RESENT, /* ...and these when there are some */
 };
 
 static const struct field_rule {
-	const char		*name;
-	enum field_action	 action;
-	enum field_rcpt		 rcpt;
+	const char	 *name;
+	enum field_action action;
+	enum field_rcpt	  rcpt;
 } field_rules[] = {
-	{ "From",		FIELD_MAP_FROM,	RCPT_NONE },
-	{ "Sender",		FIELD_MAP_FROM,	RCPT_NONE },
-	{ "Reply-To",		FIELD_MAP_REPLY, RCPT_NONE },
-	{ "To",			FIELD_MAP_RCPT,	RCPT_PLAIN },
-	{ "Cc",			FIELD_MAP_RCPT,	RCPT_PLAIN },
-	{ "Bcc",		FIELD_DROP,	RCPT_PLAIN },
-	{ "Resent-From",	FIELD_MAP_FROM,	RCPT_NONE },
-	{ "Resent-Sender",	FIELD_MAP_FROM,	RCPT_NONE },
-	{ "Resent-To",		FIELD_MAP_RCPT,	RCPT_RESENT },
-	{ "Resent-Cc",		FIELD_MAP_RCPT,	RCPT_RESENT },
-	{ "Resent-Bcc",		FIELD_DROP,	RCPT_RESENT },
+	{ "From", FIELD_MAP_FROM, RCPT_NONE },
+	{ "Sender", FIELD_MAP_FROM, RCPT_NONE },
+	{ "Reply-To", FIELD_MAP_REPLY, RCPT_NONE },
+	{ "To", FIELD_MAP_RCPT, RCPT_PLAIN },
+	{ "Cc", FIELD_MAP_RCPT, RCPT_PLAIN },
+	{ "Bcc", FIELD_DROP, RCPT_PLAIN },
+	{ "Resent-From", FIELD_MAP_FROM, RCPT_NONE },
+	{ "Resent-Sender", FIELD_MAP_FROM, RCPT_NONE },
+	{ "Resent-To", FIELD_MAP_RCPT, RCPT_RESENT },
+	{ "Resent-Cc", FIELD_MAP_RCPT, RCPT_RESENT },
+	{ "Resent-Bcc", FIELD_DROP, RCPT_RESENT },
 };
 
-#define RESENT_PREFIX	"Resent-"
+#define RESENT_PREFIX "Resent-"
 
 static int
 is_wsp(int c)
@@ -67,7 +67,7 @@ is_wsp(int c)
 static void __attribute__((format(printf, 3, 4)))
 set_err(char *err, size_t errlen, const char *fmt, ...)
 {
-	va_list	 ap;
+	va_list ap;
 
 	if (errlen == 0)
 		return;
@@ -80,7 +80,7 @@ set_err(char *err, size_t errlen, const char *fmt, ...)
 static size_t
 line_length(const char *text, size_t len, size_t pos)
 {
-	const char	*lf;
+	const char *lf;
 
 	lf = memchr(text + pos, '\n', len - pos);
 	return lf != NULL ? (size_t)(lf - (text + pos)) : len - pos;
@@ -95,7 +95,7 @@ line_length(const char *text, size_t len, size_t pos)
 static size_t
 field_line(const char *line, size_t n, size_t *name_len, const char **why)
 {
-	size_t	 i = 0;
+	size_t i = 0;
 
 	while (i < n && line[i] > ' ' && line[i] < 0x7f && line[i] != ':')
 		i++;
@@ -114,8 +114,8 @@ field_line(const char *line, size_t n, size_t *name_len, const char **why)
 size_t
 header_section_length(const char *text, size_t len, int *blank)
 {
-	const char	*why;
-	size_t		 pos = 0, n, name_len;
+	const char *why;
+	size_t	    pos = 0, n, name_len;
 
 	*blank = 0;
 	while (pos < len) {
@@ -135,8 +135,8 @@ header_section_length(const char *text, size_t len, int *blank)
 static int
 add_field(struct header_section *hs, const struct header_field *f)
 {
-	struct header_field	*v;
-	size_t			 cap;
+	struct header_field *v;
+	size_t		     cap;
 
 	if (hs->n == hs->cap) {
 		cap = hs->cap ? hs->cap * 2 : 16;
@@ -150,12 +150,12 @@ add_field(struct header_section *hs, const struct header_field *f)
 }
 
 int
-header_parse(struct header_section *hs, const char *text, size_t len,
-    char *err, size_t errlen)
+header_parse(struct header_section *hs, const char *text, size_t len, char *err,
+    size_t errlen)
 {
-	struct header_field	 f;
-	const char		*why = NULL;
-	size_t			 pos, n, next, colon, lineno;
+	struct header_field f;
+	const char	   *why = NULL;
+	size_t		    pos, n, next, colon, lineno;
 
 	memset(hs, 0, sizeof(*hs));
 	hs->text = text;
@@ -174,7 +174,7 @@ header_parse(struct header_section *hs, const char *text, size_t len,
 		else if (is_wsp((unsigned char)text[pos]))
 			hs->v[hs->n - 1].len += next - pos;
 		else if ((colon = field_line(text + pos, n, &f.name_len,
-		    &why)) != 0) {
+			      &why)) != 0) {
 			f.off = pos;
 			f.len = next - pos;
 			f.value_off = pos + colon + 1;
@@ -204,17 +204,16 @@ header_free(struct header_section *hs)
 int
 header_is(const struct header_section *hs, size_t i, const char *name)
 {
-	const struct header_field	*f = &hs->v[i];
+	const struct header_field *f = &hs->v[i];
 
 	return strlen(name) == f->name_len &&
 	    strncasecmp(hs->text + f->off, name, f->name_len) == 0;
 }
 
 ssize_t
-header_find(const struct header_section *hs, const char *name,
-    size_t start)
+header_find(const struct header_section *hs, const char *name, size_t start)
 {
-	size_t	 i;
+	size_t i;
 
 	for (i = start; i < hs->n; i++)
 		if (header_is(hs, i, name))
@@ -225,8 +224,8 @@ header_find(const struct header_section *hs, const char *name,
 const char *
 header_value(const struct header_section *hs, size_t i, size_t *len)
 {
-	const struct header_field	*f = &hs->v[i];
-	size_t				 end = f->off + f->len;
+	const struct header_field *f = &hs->v[i];
+	size_t			   end = f->off + f->len;
 
 	if (end > f->value_off && hs->text[end - 1] == '\n')
 		end--;
@@ -237,7 +236,7 @@ header_value(const struct header_section *hs, size_t i, size_t *len)
 static const struct field_rule *
 rule_find(const struct header_section *hs, size_t i)
 {
-	size_t	 r;
+	size_t r;
 
 	for (r = 0; r < sizeof(field_rules) / sizeof(field_rules[0]); r++)
 		if (header_is(hs, i, field_rules[r].name))
@@ -247,13 +246,13 @@ rule_find(const struct header_section *hs, size_t i)
 
 /* Parse the addresses of field i into l; the reason names the field. */
 static int
-parse_field(const struct header_section *hs, size_t i,
-    struct address_list *l, char *err, size_t errlen)
+parse_field(const struct header_section *hs, size_t i, struct address_list *l,
+    char *err, size_t errlen)
 {
-	const struct header_field	*f = &hs->v[i];
-	const char			*value;
-	size_t				 len;
-	char				 why[128];
+	const struct header_field *f = &hs->v[i];
+	const char		  *value;
+	size_t			   len;
+	char			   why[128];
 
 	value = header_value(hs, i, &len);
 	if (address_list_parse(l, value, len, why, sizeof(why)) == 0)
@@ -265,18 +264,19 @@ parse_field(const struct header_section *hs, size_t i,
 }
 
 int
-header_recipients(const struct header_section *hs,
-    struct address_list *out, char *err, size_t errlen)
+header_recipients(const struct header_section *hs, struct address_list *out,
+    char *err, size_t errlen)
 {
-	const struct field_rule	*r;
+	const struct field_rule *r;
 	struct address_list	 l = { 0 };
 	enum field_rcpt		 want = RCPT_PLAIN;
 	size_t			 i, j, plen = strlen(RESENT_PREFIX);
 	int			 rc = -1;
 
 	for (i = 0; i < hs->n; i++)
-		if (hs->v[i].name_len > plen && strncasecmp(hs->text +
-		    hs->v[i].off, RESENT_PREFIX, plen) == 0)
+		if (hs->v[i].name_len > plen &&
+		    strncasecmp(hs->text + hs->v[i].off, RESENT_PREFIX, plen) ==
+			0)
 			want = RCPT_RESENT;
 	for (i = 0; i < hs->n; i++) {
 		if ((r = rule_find(hs, i)) == NULL || r->rcpt != want)
@@ -285,7 +285,7 @@ header_recipients(const struct header_section *hs,
 			goto done;
 		for (j = 0; j < l.n; j++)
 			if (address_list_add(out, l.v[j].addr,
-			    l.v[j].display) == -1) {
+				l.v[j].display) == -1) {
 				set_err(err, errlen, "out of memory");
 				goto done;
 			}
@@ -315,15 +315,15 @@ replacement_ok(const char *s)
  */
 static int
 map_field(const struct header_section *hs, size_t i,
-    char *(*map)(const char *, void *), void *arg, struct buf *fb,
-    int *changed, char *err, size_t errlen)
+    char *(*map)(const char *, void *), void *arg, struct buf *fb, int *changed,
+    char *err, size_t errlen)
 {
-	const struct header_field	*f = &hs->v[i];
-	struct address_list		 l = { 0 };
-	const char			*value = hs->text + f->value_off;
-	char				*repl = NULL;
-	size_t				 j, done = 0;
-	int				 rc = -1;
+	const struct header_field *f = &hs->v[i];
+	struct address_list	   l = { 0 };
+	const char		  *value = hs->text + f->value_off;
+	char			  *repl = NULL;
+	size_t			   j, done = 0;
+	int			   rc = -1;
 
 	*changed = 0;
 	if (parse_field(hs, i, &l, err, errlen) == -1)
@@ -334,9 +334,12 @@ map_field(const struct header_section *hs, size_t i,
 		if ((repl = map(l.v[j].addr, arg)) == NULL)
 			continue;
 		if (!replacement_ok(repl)) {
-			set_err(err, errlen, "%.*s: invalid replacement "
-			    "address", (int)(f->name_len < NAME_SHOWN ?
-			    f->name_len : NAME_SHOWN), hs->text + f->off);
+			set_err(err, errlen,
+			    "%.*s: invalid replacement "
+			    "address",
+			    (int)(f->name_len < NAME_SHOWN ? f->name_len :
+							     NAME_SHOWN),
+			    hs->text + f->off);
 			goto done;
 		}
 		if (buf_add(fb, value + done, l.v[j].span_off - done) == -1 ||
@@ -347,8 +350,8 @@ map_field(const struct header_section *hs, size_t i,
 		free(repl);
 		repl = NULL;
 	}
-	if (buf_add(fb, value + done, f->off + f->len - f->value_off -
-	    done) == -1)
+	if (buf_add(fb, value + done, f->off + f->len - f->value_off - done) ==
+	    -1)
 		goto nomem;
 	rc = 0;
 	goto done;
@@ -369,7 +372,7 @@ done:
 static size_t
 fold_point(const char *f, size_t ls, size_t le, size_t min, size_t limit)
 {
-	size_t	 b, r;
+	size_t b, r;
 
 	for (b = ls + limit; b > min; b--) {
 		if (!is_wsp((unsigned char)f[b]) ||
@@ -390,11 +393,11 @@ fold_point(const char *f, size_t ls, size_t le, size_t min, size_t limit)
  * are left alone.
  */
 static int
-emit_field(struct buf *out, const char *f, size_t flen, size_t colon,
-    char *err, size_t errlen)
+emit_field(struct buf *out, const char *f, size_t flen, size_t colon, char *err,
+    size_t errlen)
 {
-	size_t	 ls, le, b, min;
-	int	 fold;
+	size_t ls, le, b, min;
+	int    fold;
 
 	for (ls = 0; ls < flen; ls = le + 1) {
 		le = ls + line_length(f, flen, ls);
@@ -402,15 +405,16 @@ emit_field(struct buf *out, const char *f, size_t flen, size_t colon,
 		fold = le - ls > HEADER_LINE_MAX;
 		while (fold && le - ls > HEADER_LINE_WANT) {
 			if ((b = fold_point(f, ls, le, min,
-			    HEADER_LINE_WANT)) == 0 &&
+				 HEADER_LINE_WANT)) == 0 &&
 			    le - ls > HEADER_LINE_MAX)
-				b = fold_point(f, ls, le, min,
-				    HEADER_LINE_MAX);
+				b = fold_point(f, ls, le, min, HEADER_LINE_MAX);
 			if (b == 0 && le - ls > HEADER_LINE_MAX) {
-				set_err(err, errlen, "%.*s: header line too "
+				set_err(err, errlen,
+				    "%.*s: header line too "
 				    "long and cannot be folded",
 				    (int)(colon < NAME_SHOWN ? colon :
-				    NAME_SHOWN), f);
+							       NAME_SHOWN),
+				    f);
 				return -1;
 			}
 			if (b == 0)
@@ -431,10 +435,9 @@ nomem:
 }
 
 static int
-dropped(const struct header_section *hs, size_t i,
-    const struct header_edit *e)
+dropped(const struct header_section *hs, size_t i, const struct header_edit *e)
 {
-	size_t	 k;
+	size_t k;
 
 	for (k = 0; e->drop != NULL && e->drop[k] != NULL; k++)
 		if (header_is(hs, i, e->drop[k]))
@@ -447,12 +450,12 @@ static int
 rewrite_field(const struct header_section *hs, size_t i,
     const struct header_edit *e, struct buf *out, char *err, size_t errlen)
 {
-	const struct header_field	*f = &hs->v[i];
-	const struct field_rule		*r = rule_find(hs, i);
-	char				*(*map)(const char *, void *) = NULL;
-	struct buf			 fb = { 0 };
-	size_t				 colon = f->value_off - 1 - f->off;
-	int				 changed = 0, rc = -1;
+	const struct header_field *f = &hs->v[i];
+	const struct field_rule	  *r = rule_find(hs, i);
+	char *(*map)(const char *, void *) = NULL;
+	struct buf fb = { 0 };
+	size_t	   colon = f->value_off - 1 - f->off;
+	int	   changed = 0, rc = -1;
 
 	if ((r != NULL && r->action == FIELD_DROP) || dropped(hs, i, e))
 		return 0;
@@ -462,8 +465,8 @@ rewrite_field(const struct header_section *hs, size_t i,
 		map = e->map_rcpt;
 	else if (r != NULL && r->action == FIELD_MAP_REPLY)
 		map = e->map_reply;
-	if (map != NULL && map_field(hs, i, map, e->arg, &fb, &changed,
-	    err, errlen) == -1)
+	if (map != NULL &&
+	    map_field(hs, i, map, e->arg, &fb, &changed, err, errlen) == -1)
 		goto done;
 	if (changed)
 		rc = emit_field(out, fb.data, fb.len, colon, err, errlen);
@@ -479,8 +482,8 @@ done:
 static int
 add_extra(struct buf *out, const char *s, char *err, size_t errlen)
 {
-	const char	*why = NULL;
-	size_t		 len = strlen(s), i, colon, name_len;
+	const char *why = NULL;
+	size_t	    len = strlen(s), i, colon, name_len;
 
 	if (len > 0 && s[len - 1] == '\n')
 		len--;
@@ -500,7 +503,7 @@ int
 header_rewrite(const struct header_section *hs, const struct header_edit *e,
     struct buf *out, char *err, size_t errlen)
 {
-	size_t	 i;
+	size_t i;
 
 	for (i = 0; i < hs->n; i++)
 		if (rewrite_field(hs, i, e, out, err, errlen) == -1)
@@ -514,10 +517,10 @@ header_rewrite(const struct header_section *hs, const struct header_edit *e,
 int
 header_format_date(time_t t, char *out, size_t outlen)
 {
-	static const char	*const days[] = { "Sun", "Mon", "Tue", "Wed",
-	    "Thu", "Fri", "Sat" };
-	static const char	*const months[] = { "Jan", "Feb", "Mar",
-	    "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+	static const char *const days[] = { "Sun", "Mon", "Tue", "Wed", "Thu",
+		"Fri", "Sat" };
+	static const char *const months[] = { "Jan", "Feb", "Mar", "Apr", "May",
+		"Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
 	struct tm		 tm;
 	long			 off;
 	int			 n;
@@ -533,9 +536,8 @@ header_format_date(time_t t, char *out, size_t outlen)
 		off = -off;
 	}
 	n = snprintf(out, outlen, "%s, %d %s %04d %02d:%02d:%02d %c%02ld%02ld",
-	    days[tm.tm_wday], tm.tm_mday, months[tm.tm_mon],
-	    tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec, sign,
-	    off / 60, off % 60);
+	    days[tm.tm_wday], tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900,
+	    tm.tm_hour, tm.tm_min, tm.tm_sec, sign, off / 60, off % 60);
 	return n < 0 || (size_t)n >= outlen ? -1 : 0;
 }
 
@@ -543,8 +545,8 @@ static int
 is_atext_or_space(unsigned char c)
 {
 	return c == ' ' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9') || (c != '\0' &&
-	    strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL);
+	    (c >= '0' && c <= '9') ||
+	    (c != '\0' && strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL);
 }
 
 /* RFC 2047 encoded words of at most ~30 input bytes each, never
@@ -552,15 +554,15 @@ is_atext_or_space(unsigned char c)
 static int
 encode_words(const unsigned char *s, size_t len, struct buf *out)
 {
-	size_t	 n, start = out->len;
+	size_t n, start = out->len;
 
 	while (len > 0) {
 		n = len < 30 ? len : 30;
 		while (n < len && (s[n] & 0xc0) == 0x80)
 			n++;
-		if (buf_addf(out, "%s=?UTF-8?B?", out->len > start ? " " :
-		    "") == -1 || base64_encode(out, s, n) == -1 ||
-		    buf_adds(out, "?=") == -1)
+		if (buf_addf(out, "%s=?UTF-8?B?",
+			out->len > start ? " " : "") == -1 ||
+		    base64_encode(out, s, n) == -1 || buf_adds(out, "?=") == -1)
 			return -1;
 		s += n;
 		len -= n;
@@ -571,8 +573,8 @@ encode_words(const unsigned char *s, size_t len, struct buf *out)
 int
 header_display_name(const char *name, struct buf *out)
 {
-	const unsigned char	*p;
-	int			 atoms = 1, ascii = 1;
+	const unsigned char *p;
+	int		     atoms = 1, ascii = 1;
 
 	for (p = (const unsigned char *)name; *p != '\0'; p++) {
 		if (*p < 0x20 || *p == 0x7f)

@@ -21,26 +21,26 @@
 #include "buf.h"
 
 /* RFC 5322 section 2.1.1: a line holds at most 998 octets before CRLF. */
-#define HEADER_LINE_MAX		998
+#define HEADER_LINE_MAX 998
 /* ...and should hold at most 78. */
-#define HEADER_LINE_WANT	78
+#define HEADER_LINE_WANT 78
 
 /* One field, as offsets into header_section.text. */
 struct header_field {
-	size_t	off;		/* first byte of the field name */
-	size_t	len;		/* name, colon, value, continuation lines and
+	size_t off;	  /* first byte of the field name */
+	size_t len;	  /* name, colon, value, continuation lines and
 				   the final LF (absent only at the end of a
 				   section that lacks one) */
-	size_t	name_len;	/* without white space before the colon */
-	size_t	value_off;	/* first byte after the colon */
+	size_t name_len;  /* without white space before the colon */
+	size_t value_off; /* first byte after the colon */
 };
 
 struct header_section {
-	const char		*text;	/* borrowed: the caller's buffer */
-	size_t			 len;
-	struct header_field	*v;
-	size_t			 n;
-	size_t			 cap;
+	const char	    *text; /* borrowed: the caller's buffer */
+	size_t		     len;
+	struct header_field *v;
+	size_t		     n;
+	size_t		     cap;
 };
 
 /*
@@ -55,7 +55,7 @@ struct header_section {
  * body.  A message whose first line is no header line has an empty header
  * section (returns 0).
  */
-size_t	header_section_length(const char *text, size_t len, int *blank);
+size_t header_section_length(const char *text, size_t len, int *blank);
 
 /*
  * Scan the header section text (len bytes, no NUL needed, borrowed: it
@@ -69,17 +69,16 @@ size_t	header_section_length(const char *text, size_t len, int *blank);
  * rewritten section never holds one).  On error hs is left empty.
  * header_free() releases the field array.
  */
-int	header_parse(struct header_section *hs, const char *text, size_t len,
-	    char *err, size_t errlen);
-void	header_free(struct header_section *hs);
+int  header_parse(struct header_section *hs, const char *text, size_t len,
+     char *err, size_t errlen);
+void header_free(struct header_section *hs);
 
 /* 1 if field i is named name (without regard to case), else 0. */
-int	header_is(const struct header_section *hs, size_t i,
-	    const char *name);
+int header_is(const struct header_section *hs, size_t i, const char *name);
 
 /* Index of the first field named name at index start or later, or -1. */
-ssize_t	header_find(const struct header_section *hs, const char *name,
-	    size_t start);
+ssize_t header_find(const struct header_section *hs, const char *name,
+    size_t start);
 
 /*
  * The value of field i: a pointer into hs->text at the first byte after
@@ -87,7 +86,7 @@ ssize_t	header_find(const struct header_section *hs, const char *name,
  * keep their LFs; address_list_parse() takes them as they are.
  */
 const char *header_value(const struct header_section *hs, size_t i,
-	    size_t *len);
+    size_t *len);
 
 /*
  * Collect the recipients for -t into out with address_list_add() (so
@@ -98,8 +97,8 @@ const char *header_value(const struct header_section *hs, size_t i,
  * with a reason naming the field for a syntax error or ENOMEM; out may
  * then hold the recipients of the fields before it.
  */
-int	header_recipients(const struct header_section *hs,
-	    struct address_list *out, char *err, size_t errlen);
+int header_recipients(const struct header_section *hs, struct address_list *out,
+    char *err, size_t errlen);
 
 /*
  * How header_rewrite() edits a section.  A map function gets a mailbox's
@@ -108,18 +107,18 @@ int	header_recipients(const struct header_section *hs,
  */
 struct header_edit {
 	/* for From, Sender, Resent-From, Resent-Sender */
-	char		*(*map_from)(const char *addr, void *arg);
+	char *(*map_from)(const char *addr, void *arg);
 	/* for To, Cc, Resent-To, Resent-Cc: e.g. qualify "root" */
-	char		*(*map_rcpt)(const char *addr, void *arg);
+	char *(*map_rcpt)(const char *addr, void *arg);
 	/* for Reply-To: where replies go */
-	char		*(*map_reply)(const char *addr, void *arg);
-	void		 *arg;
+	char *(*map_reply)(const char *addr, void *arg);
+	void *arg;
 	/* NULL-terminated list of whole fields ("Date: ...", no final LF
 	   needed) to append, or NULL */
-	const char	*const *add;
+	const char *const *add;
 	/* NULL-terminated list of field names to leave out (replaced by
 	   fields of add), or NULL */
-	const char	*const *drop;
+	const char *const *drop;
 };
 
 /*
@@ -148,9 +147,8 @@ struct header_edit {
  * too long that has no place to fold at, ENOMEM); out may then hold part
  * of the section.
  */
-int	header_rewrite(const struct header_section *hs,
-	    const struct header_edit *e, struct buf *out, char *err,
-	    size_t errlen);
+int header_rewrite(const struct header_section *hs, const struct header_edit *e,
+    struct buf *out, char *err, size_t errlen);
 
 /*
  * Write t as an RFC 5322 date-time in the local time zone, with English
@@ -158,7 +156,7 @@ int	header_rewrite(const struct header_section *hs,
  * +0100".  Returns 0, or -1 when t cannot be converted or outlen is too
  * small (at least 32 bytes is enough).
  */
-int	header_format_date(time_t t, char *out, size_t outlen);
+int header_format_date(time_t t, char *out, size_t outlen);
 
 /*
  * Append a full name (sendmail -F) to out as the display name of a From
@@ -169,6 +167,6 @@ int	header_format_date(time_t t, char *out, size_t outlen);
  * or -1 for a control character in name (a CR or LF would inject header
  * fields) or when out cannot grow.
  */
-int	header_display_name(const char *name, struct buf *out);
+int header_display_name(const char *name, struct buf *out);
 
 #endif

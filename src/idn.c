@@ -14,7 +14,7 @@
 static int
 is_ascii(const char *s, size_t len)
 {
-	size_t	 i;
+	size_t i;
 
 	for (i = 0; i < len; i++)
 		if ((unsigned char)s[i] >= 0x80)
@@ -25,21 +25,23 @@ is_ascii(const char *s, size_t len)
 char *
 idn_domain(const char *domain, char *err, size_t errlen)
 {
-	char	*out = NULL, *copy;
-	int	 rc;
+	char *out = NULL, *copy;
+	int   rc;
 
 	if (is_ascii(domain, strlen(domain))) {
 		if ((copy = strdup(domain)) == NULL)
 			snprintf(err, errlen, "out of memory");
 		return copy;
 	}
-	rc = idn2_to_ascii_8z(domain, &out, IDN2_NFC_INPUT |
-	    IDN2_NONTRANSITIONAL);
+	rc = idn2_to_ascii_8z(domain, &out,
+	    IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
 	if (rc != IDN2_OK) {
 		if (rc == IDN2_MALLOC)
 			errno = ENOMEM;
-		snprintf(err, errlen, "not a valid internationalised domain "
-		    "name (%s)", idn2_strerror(rc));
+		snprintf(err, errlen,
+		    "not a valid internationalised domain "
+		    "name (%s)",
+		    idn2_strerror(rc));
 		return NULL;
 	}
 	/* libidn2 allocates with malloc: free() releases it */
@@ -49,22 +51,22 @@ idn_domain(const char *domain, char *err, size_t errlen)
 int
 idn_local_utf8(const char *addr)
 {
-	const char	*at = address_at(addr);
+	const char *at = address_at(addr);
 
-	return !is_ascii(addr, at != NULL ? (size_t)(at - addr) :
-	    strlen(addr));
+	return !is_ascii(addr, at != NULL ? (size_t)(at - addr) : strlen(addr));
 }
 
 int
 idn_address(char **addr, char *err, size_t errlen)
 {
-	const char	*at = address_at(*addr);
-	char		*domain, *s;
-	char		 why[ADDRESS_QUOTED + 64];
-	int		 n;
+	const char *at = address_at(*addr);
+	char	   *domain, *s;
+	char	    why[ADDRESS_QUOTED + 64];
+	int	    n;
 
 	if (idn_local_utf8(*addr)) {
-		snprintf(err, errlen, "the local part is not ASCII and the "
+		snprintf(err, errlen,
+		    "the local part is not ASCII and the "
 		    "relay does not offer SMTPUTF8");
 		return -1;
 	}
@@ -92,17 +94,17 @@ idn_address(char **addr, char *err, size_t errlen)
 }
 
 int
-idn_rcpts(struct address_list *rcpts, struct address_list *refused,
-    char *err, size_t errlen)
+idn_rcpts(struct address_list *rcpts, struct address_list *refused, char *err,
+    size_t errlen)
 {
-	struct address_list	 out = { 0 };
-	char			*a = NULL, why[256], shown[ADDRESS_QUOTED];
-	size_t			 i;
+	struct address_list out = { 0 };
+	char		   *a = NULL, why[256], shown[ADDRESS_QUOTED];
+	size_t		    i;
 
 	for (i = 0; i < rcpts->n; i++) {
 		if (idn_local_utf8(rcpts->v[i].addr)) {
-			if (address_list_add(refused, rcpts->v[i].addr,
-			    NULL) == -1)
+			if (address_list_add(refused, rcpts->v[i].addr, NULL) ==
+			    -1)
 				goto nomem;
 			continue;
 		}

@@ -26,10 +26,10 @@
  * reason when it is not a valid internationalised domain name, or out
  * of memory.
  */
-char	*idn_domain(const char *domain, char *err, size_t errlen);
+char *idn_domain(const char *domain, char *err, size_t errlen);
 
 /* 1 when the local part of addr (all of a local name) is not ASCII. */
-int	idn_local_utf8(const char *addr);
+int idn_local_utf8(const char *addr);
 
 /*
  * Replace *addr (malloc'd, an address that passed
@@ -38,7 +38,7 @@ int	idn_local_utf8(const char *addr);
  * valid IDN, or the address in A-labels is too long for the envelope;
  * *addr is unchanged then.
  */
-int	idn_address(char **addr, char *err, size_t errlen);
+int idn_address(char **addr, char *err, size_t errlen);
 
 /*
  * The envelope recipients in ASCII: every domain in A-labels (a
@@ -48,7 +48,7 @@ int	idn_address(char **addr, char *err, size_t errlen);
  * (a domain that is no valid IDN, or out of memory); rcpts is unchanged
  * then.
  */
-int	idn_rcpts(struct address_list *rcpts, struct address_list *refused,
-	    char *err, size_t errlen);
+int idn_rcpts(struct address_list *rcpts, struct address_list *refused,
+    char *err, size_t errlen);
 
 #endif

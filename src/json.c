@@ -14,8 +14,8 @@
 static size_t
 utf8_len(const unsigned char *s, size_t n)
 {
-	unsigned char	 lo = 0x80, hi = 0xbf;
-	size_t		 len, i;
+	unsigned char lo = 0x80, hi = 0xbf;
+	size_t	      len, i;
 
 	if (s[0] < 0x80)
 		return 1;
@@ -48,9 +48,9 @@ utf8_len(const unsigned char *s, size_t n)
 int
 json_string(struct buf *b, const char *str)
 {
-	const unsigned char	*s = (const unsigned char *)str;
-	size_t			 n, len;
-	int			 rc = 0;
+	const unsigned char *s = (const unsigned char *)str;
+	size_t		     n, len;
+	int		     rc = 0;
 
 	if (str == NULL)
 		return buf_adds(b, "null");

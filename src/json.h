@@ -17,8 +17,8 @@
 #include "buf.h"
 
 /* s as a JSON string, or null when s is NULL. */
-int	json_string(struct buf *, const char *s);
+int json_string(struct buf *, const char *s);
 /* "name": before a value, with a comma first unless first is set. */
-int	json_key(struct buf *, const char *name, int first);
+int json_key(struct buf *, const char *name, int first);
 
 #endif

@@ -16,8 +16,8 @@
 #include "readfile.h"
 
 /* hostname and mailname are one line; hosts may be a long block list */
-#define NAME_FILE_MAX	4096
-#define HOSTS_FILE_MAX	(16 * 1024 * 1024)
+#define NAME_FILE_MAX  4096
+#define HOSTS_FILE_MAX (16 * 1024 * 1024)
 
 static int
 same_name(const char *a, size_t alen, const char *b)
@@ -28,7 +28,7 @@ same_name(const char *a, size_t alen, const char *b)
 int
 localnames_has(const struct localnames *ln, const char *domain)
 {
-	size_t	 i, len = strlen(domain);
+	size_t i, len = strlen(domain);
 
 	if (len > 1 && domain[len - 1] == '.')
 		len--;
@@ -41,8 +41,8 @@ localnames_has(const struct localnames *ln, const char *domain)
 int
 localnames_add(struct localnames *ln, const char *name, size_t len)
 {
-	char	**v, *s;
-	size_t	 i;
+	char **v, *s;
+	size_t i;
 
 	if (len > 1 && name[len - 1] == '.')
 		len--;
@@ -68,8 +68,8 @@ localnames_add(struct localnames *ln, const char *name, size_t len)
 static size_t
 next_word(const char **p, const char *end)
 {
-	const char	*s = *p;
-	size_t		 n = 0;
+	const char *s = *p;
+	size_t	    n = 0;
 
 	while (s < end && strchr(" \t\r", *s) != NULL)
 		s++;
@@ -83,15 +83,15 @@ int
 localnames_hosts_line(const char *line, size_t linelen,
     const struct localnames *hosts, const char **canon, size_t *len)
 {
-	const char	*p = line, *end, *hash;
-	size_t		 n, i;
+	const char *p = line, *end, *hash;
+	size_t	    n, i;
 
 	end = line + linelen;
 	if ((hash = memchr(line, '#', linelen)) != NULL)
 		end = hash;
 	if (next_word(&p, end) == 0)
-		return 0;		/* blank or a comment */
-	p += next_word(&p, end);	/* the address */
+		return 0;	 /* blank or a comment */
+	p += next_word(&p, end); /* the address */
 	if ((n = next_word(&p, end)) == 0)
 		return 0;
 	*canon = p;
@@ -108,11 +108,11 @@ static int
 add_file(struct localnames *ln, const char *etc, const char *name,
     int first_label)
 {
-	struct buf	 text = { 0 };
-	struct stat	 st;
-	char		 path[512], err[256];
-	size_t		 line, label;
-	int		 rc = 0;
+	struct buf  text = { 0 };
+	struct stat st;
+	char	    path[512], err[256];
+	size_t	    line, label;
+	int	    rc = 0;
 
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s", etc, name) >=
 	    sizeof(path))
@@ -135,12 +135,12 @@ static int
 add_hosts(struct localnames *ln, const char *etc,
     const struct localnames *hosts)
 {
-	struct buf	 text = { 0 };
-	struct stat	 st;
-	const char	*p, *nl, *canon;
-	char		 path[512], err[256];
-	size_t		 len;
-	int		 rc = 0;
+	struct buf  text = { 0 };
+	struct stat st;
+	const char *p, *nl, *canon;
+	char	    path[512], err[256];
+	size_t	    len;
+	int	    rc = 0;
 
 	if ((size_t)snprintf(path, sizeof(path), "%s/hosts", etc) >=
 	    sizeof(path))
@@ -150,7 +150,7 @@ add_hosts(struct localnames *ln, const char *etc,
 	for (p = text.data; rc == 0 && *p != '\0'; p = nl + (*nl != '\0')) {
 		nl = p + strcspn(p, "\n");
 		if (localnames_hosts_line(p, (size_t)(nl - p), hosts, &canon,
-		    &len))
+			&len))
 			rc = localnames_add(ln, canon, len);
 	}
 done:
@@ -161,15 +161,15 @@ done:
 int
 localnames_gather(struct localnames *ln, const char *etc)
 {
-	struct localnames	 hosts = { NULL, 0 };
-	struct utsname		 u;
-	size_t			 i;
-	int			 rc = -1;
+	struct localnames hosts = { NULL, 0 };
+	struct utsname	  u;
+	size_t		  i;
+	int		  rc = -1;
 
 	if (uname(&u) == 0 &&
 	    (localnames_add(&hosts, u.nodename, strlen(u.nodename)) == -1 ||
-	    localnames_add(&hosts, u.nodename, strcspn(u.nodename, ".")) ==
-	    -1))
+		localnames_add(&hosts, u.nodename, strcspn(u.nodename, ".")) ==
+		    -1))
 		goto done;
 	if (add_file(&hosts, etc, "hostname", 1) == -1)
 		goto done;
@@ -188,7 +188,7 @@ done:
 void
 localnames_free(struct localnames *ln)
 {
-	size_t	 i;
+	size_t i;
 
 	for (i = 0; i < ln->n; i++)
 		free(ln->v[i]);

@@ -29,8 +29,8 @@
 #include <stddef.h>
 
 struct localnames {
-	char	**v;
-	size_t	  n;
+	char **v;
+	size_t n;
 };
 
 /*
@@ -38,22 +38,22 @@ struct localnames {
  * name already there, an empty one or one that is not a host name (a
  * garbled /etc/hostname) is not added; that is not an error.
  */
-int	localnames_add(struct localnames *, const char *name, size_t len);
+int localnames_add(struct localnames *, const char *name, size_t len);
 
 /* 1 when domain (any case, a trailing dot ignored) is in the set. */
-int	localnames_has(const struct localnames *, const char *domain);
+int localnames_has(const struct localnames *, const char *domain);
 
 /*
  * Pure: when the /etc/hosts line lists a name of hosts (in any place),
  * set *canon and *len to the line's canonical name (its first name) and
  * return 1; else 0.  Comments and blank lines give 0.
  */
-int	localnames_hosts_line(const char *line, size_t linelen,
-	    const struct localnames *hosts, const char **canon, size_t *len);
+int localnames_hosts_line(const char *line, size_t linelen,
+    const struct localnames *hosts, const char **canon, size_t *len);
 
 /* Add this host's names, reading etc/hostname, etc/mailname, etc/hosts. */
-int	localnames_gather(struct localnames *, const char *etc);
+int localnames_gather(struct localnames *, const char *etc);
 
-void	localnames_free(struct localnames *);
+void localnames_free(struct localnames *);
 
 #endif

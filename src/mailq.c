@@ -15,12 +15,12 @@
 #include "queue.h"
 
 struct listing {
-	struct queue	 q;
-	struct outcome	*o;
-	const char	*sub;
-	int		 json;
-	time_t		 now;
-	unsigned int	 count;
+	struct queue	q;
+	struct outcome *o;
+	const char     *sub;
+	int		json;
+	time_t		now;
+	unsigned int	count;
 };
 
 static const char *const state_names[] = {
@@ -61,7 +61,7 @@ static void
 text_status(struct buf *out, const struct queue_envelope *v,
     const struct queue_info *info, time_t now)
 {
-	char	 next[32];
+	char next[32];
 
 	switch (info->state) {
 	case QS_QUEUED:
@@ -79,16 +79,18 @@ text_status(struct buf *out, const struct queue_envelope *v,
 		break;
 	case QS_DAMAGED:
 		buf_addf(out, "    %s%s\n", reason_of(v, info),
-		    v->damaged ? "" : "; the next queue run moves it to "
-		    "failed/");
+		    v->damaged ? "" :
+				 "; the next queue run moves it to "
+				 "failed/");
 		return;
 	case QS_FAILED:
 		buf_addf(out, "    failed: %s\n", reason_of(v, info));
 		/* nobody else will tell: notice.c sends no notice of it */
 		if (v->is_bounce)
-			buf_addf(out, "    failed notice: the administrator "
-			    "never learned that %s failed\n", v->about != NULL ?
-			    v->about : "a message");
+			buf_addf(out,
+			    "    failed notice: the administrator "
+			    "never learned that %s failed\n",
+			    v->about != NULL ? v->about : "a message");
 		return;
 	}
 	if (v->last_reply != NULL)
@@ -99,8 +101,8 @@ static void
 text_entry(struct listing *l, const char *id, const struct queue_envelope *v,
     const struct queue_info *info, struct buf *out)
 {
-	char		 age[32];
-	size_t		 i;
+	char   age[32];
+	size_t i;
 
 	if (v->created != 0)
 		mailq_span(l->now - v->created, age, sizeof(age));
@@ -138,8 +140,8 @@ static void
 json_rcpts(struct buf *b, const struct queue_envelope *v,
     const struct queue_info *info)
 {
-	const char	*status = "pending";
-	size_t		 i;
+	const char *status = "pending";
+	size_t	    i;
 
 	if (info->state == QS_FAILED)
 		status = "failed";
@@ -162,15 +164,16 @@ static void
 json_entry(struct listing *l, const char *id, const struct queue_envelope *v,
     const struct queue_info *info)
 {
-	struct buf	*b = &l->o->out;
-	long long	 next = -1;
-	int		 in_new = info->state <= QS_DELIVERING;
+	struct buf *b = &l->o->out;
+	long long   next = -1;
+	int	    in_new = info->state <= QS_DELIVERING;
 
 	/* an entry that was never tried has been due since it arrived; one
 	 * whose next attempt lies beyond any backoff is due now (qclock.h) */
 	if (in_new)
 		next = v->next_attempt != 0 ? v->next_attempt :
-		    v->created != 0 ? v->created : -1;
+		    v->created != 0	    ? v->created :
+					      -1;
 	if (in_new && next > l->now && qclock_due(v, l->now))
 		next = l->now;
 	buf_add(b, "{", 1);
@@ -201,10 +204,10 @@ json_entry(struct listing *l, const char *id, const struct queue_envelope *v,
 static int
 add_printable(struct buf *out, const struct buf *text)
 {
-	const char	*p = text->data, *end = text->data + text->len, *nl;
-	char		*shown;
-	size_t		 len;
-	int		 rc = 0;
+	const char *p = text->data, *end = text->data + text->len, *nl;
+	char	   *shown;
+	size_t	    len;
+	int	    rc = 0;
 
 	for (; p < end && rc == 0; p = nl + 1) {
 		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
@@ -222,19 +225,18 @@ add_printable(struct buf *out, const struct buf *text)
 static int
 list_entry(const char *id, void *arg)
 {
-	struct listing		*l = arg;
-	struct queue_envelope	 v;
-	struct queue_info	 info;
-	struct buf		 text = { 0 };
-	char			 err[512];
-	int			 rc;
+	struct listing	     *l = arg;
+	struct queue_envelope v;
+	struct queue_info     info;
+	struct buf	      text = { 0 };
+	char		      err[512];
+	int		      rc;
 
-	rc = queue_peek(&l->q, l->sub, id, l->now, &v, &info, err,
-	    sizeof(err));
+	rc = queue_peek(&l->q, l->sub, id, l->now, &v, &info, err, sizeof(err));
 	if (rc == -1)
 		outcome_fail(l->o, FAIL_IO, "%s", err);
 	if (rc != 1)
-		return 0;	/* delivered while we looked, or no entry */
+		return 0; /* delivered while we looked, or no entry */
 	if (!l->json && l->count == 0 && strcmp(l->sub, "failed") == 0)
 		buf_addf(&l->o->out, "\nFailed, kept in %s/failed:\n",
 		    l->q.dir);
@@ -254,8 +256,8 @@ list_entry(const char *id, void *arg)
 enum failure
 mailq_list(const struct config *cfg, int json, struct outcome *o)
 {
-	struct listing	 l;
-	char		 err[512];
+	struct listing l;
+	char	       err[512];
 
 	memset(&l, 0, sizeof(l));
 	l.o = o;
@@ -264,15 +266,14 @@ mailq_list(const struct config *cfg, int json, struct outcome *o)
 	if (queue_open(&l.q, cfg->queue_dir, err, sizeof(err)) == -1)
 		return outcome_fail(o, FAIL_QUEUE_CREATE, "%s", err);
 	l.sub = "new";
-	if (queue_foreach(&l.q, "new", list_entry, &l, err, sizeof(err)) ==
-	    -1)
+	if (queue_foreach(&l.q, "new", list_entry, &l, err, sizeof(err)) == -1)
 		outcome_fail(o, FAIL_IO, "%s", err);
 	else if (l.count == 0 && !json)
 		buf_adds(&o->out, "Mail queue is empty\n");
 	l.count = 0;
 	l.sub = "failed";
-	if (queue_foreach(&l.q, "failed", list_entry, &l, err,
-	    sizeof(err)) == -1)
+	if (queue_foreach(&l.q, "failed", list_entry, &l, err, sizeof(err)) ==
+	    -1)
 		outcome_fail(o, FAIL_IO, "%s", err);
 	queue_close(&l.q);
 	return o->failure;

@@ -18,8 +18,8 @@
 #include "outcome.h"
 
 /* The queued entries, then the failed ones, in o->out. */
-enum failure	mailq_list(const struct config *, int json, struct outcome *);
+enum failure mailq_list(const struct config *, int json, struct outcome *);
 /* "45s", "3m", "2h", "4d": ages and delays for people. */
-void	mailq_span(long long secs, char *out, size_t outlen);
+void mailq_span(long long secs, char *out, size_t outlen);
 
 #endif

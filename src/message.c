@@ -12,7 +12,7 @@
 #include "qp.h"
 
 /* Bytes gathered before one write to the sink. */
-#define WRITE_CHUNK	(64 * 1024)
+#define WRITE_CHUNK (64 * 1024)
 
 void
 message_init(struct message *m, int ignore_dots)
@@ -55,7 +55,7 @@ end_line(struct message_norm *n, char *o)
 static const char *
 next_break(const char *p, const char *end, const char **cr)
 {
-	const char	*nl;
+	const char *nl;
 
 	if (*cr == NULL || *cr < p) {
 		*cr = memchr(p, '\r', (size_t)(end - p));
@@ -104,7 +104,7 @@ static char *
 copy_span(struct message_norm *n, const char **pp, const char *end,
     const char **cr, char *o)
 {
-	const char	*p = *pp, *stop = next_break(p, end, cr);
+	const char *p = *pp, *stop = next_break(p, end, cr);
 
 	o = release_dot(n, o);
 	memcpy(o, p, (size_t)(stop - p));
@@ -118,9 +118,9 @@ copy_span(struct message_norm *n, const char **pp, const char *end,
 static int
 has_8bit(const char *p, size_t len)
 {
-	uint64_t	 w, acc = 0;
-	unsigned char	 tail = 0;
-	size_t		 i;
+	uint64_t      w, acc = 0;
+	unsigned char tail = 0;
+	size_t	      i;
 
 	for (i = 0; i + sizeof(w) <= len; i += sizeof(w)) {
 		memcpy(&w, p + i, sizeof(w));
@@ -141,9 +141,9 @@ has_8bit(const char *p, size_t len)
 static int
 norm_feed(struct message *m, const char *in, size_t len, struct buf *out)
 {
-	struct message_norm	*n = &m->norm;
-	const char		*p = in, *end = in + len, *cr = NULL;
-	char			*o, *start;
+	struct message_norm *n = &m->norm;
+	const char	    *p = in, *end = in + len, *cr = NULL;
+	char		    *o, *start;
 
 	/* at most the held dot and the space of a CR that ended the last
 	 * chunk more than the input */
@@ -185,8 +185,8 @@ norm_feed(struct message *m, const char *in, size_t len, struct buf *out)
 static int
 norm_finish(struct message *m, struct buf *out)
 {
-	struct message_norm	*n = &m->norm;
-	char			*o;
+	struct message_norm *n = &m->norm;
+	char		    *o;
 
 	n->eof = 1;
 	if (buf_reserve(out, 4) == -1)
@@ -205,11 +205,11 @@ norm_finish(struct message *m, struct buf *out)
 
 /* Read one chunk of input through the normaliser onto out. */
 static enum message_result
-read_more(struct message *m, const struct message_source *src,
-    struct buf *out, char *err, size_t errlen)
+read_more(struct message *m, const struct message_source *src, struct buf *out,
+    char *err, size_t errlen)
 {
-	char	 chunk[16384];
-	ssize_t	 n;
+	char	chunk[16384];
+	ssize_t n;
 
 	do
 		n = src->read(src->ctx, chunk, sizeof(chunk));
@@ -220,7 +220,7 @@ read_more(struct message *m, const struct message_source *src,
 		return MESSAGE_READ_ERROR;
 	}
 	if ((n == 0 ? norm_finish(m, out) :
-	    norm_feed(m, chunk, (size_t)n, out)) == -1) {
+		      norm_feed(m, chunk, (size_t)n, out)) == -1) {
 		snprintf(err, errlen, "out of memory");
 		return MESSAGE_WRITE_ERROR;
 	}
@@ -234,9 +234,9 @@ read_more(struct message *m, const struct message_source *src,
 static int
 header_complete(struct message *m)
 {
-	const char	*p = m->head.data;
-	size_t		 len = m->head.len;
-	int		 blank;
+	const char *p = m->head.data;
+	size_t	    len = m->head.len;
+	int	    blank;
 
 	if (m->norm.eof || m->norm.ended)
 		return 1;
@@ -249,8 +249,8 @@ header_complete(struct message *m)
 static size_t
 longest_line(const char *p, size_t len)
 {
-	const char	*nl;
-	size_t		 longest = 0;
+	const char *nl;
+	size_t	    longest = 0;
 
 	while ((nl = memchr(p, '\n', len)) != NULL) {
 		if ((size_t)(nl - p) > longest)
@@ -265,12 +265,13 @@ enum message_result
 message_read_header(struct message *m, const struct message_source *src,
     char *err, size_t errlen)
 {
-	enum message_result	 r;
-	int			 blank = 0;
+	enum message_result r;
+	int		    blank = 0;
 
 	while (!header_complete(m)) {
 		if (m->head.len > MESSAGE_MAX_HEADER) {
-			snprintf(err, errlen, "header section larger than %d "
+			snprintf(err, errlen,
+			    "header section larger than %d "
 			    "bytes (no blank line before the body?)",
 			    MESSAGE_MAX_HEADER);
 			return MESSAGE_BAD;
@@ -286,8 +287,8 @@ message_read_header(struct message *m, const struct message_source *src,
 	m->header_len = header_section_length(m->head.data, m->head.len,
 	    &blank);
 	m->body_off = m->header_len + (blank ? 1 : 0);
-	if (header_parse(&m->hs, m->head.data, m->header_len, err,
-	    errlen) == -1)
+	if (header_parse(&m->hs, m->head.data, m->header_len, err, errlen) ==
+	    -1)
 		return MESSAGE_BAD;
 	/* from here on the normaliser measures body lines only */
 	m->norm.longest = longest_line(m->head.data + m->body_off,
@@ -303,7 +304,7 @@ message_read_header(struct message *m, const struct message_source *src,
 static void
 count_wire(struct message *m, const char *p, size_t len)
 {
-	const char	*end = p + len, *nl;
+	const char *end = p + len, *nl;
 
 	while (p < end) {
 		if (m->wire_bol && *p == '.')
@@ -330,13 +331,14 @@ flush(struct message *m, const struct message_sink *sink, struct buf *out,
 	m->size += (long long)out->len;
 	count_wire(m, out->data, out->len);
 	if (message_wire_size(m) > max_size) {
-		snprintf(err, errlen, "message is %s%lld bytes on the wire, "
+		snprintf(err, errlen,
+		    "message is %s%lld bytes on the wire, "
 		    "over the limit of %lld bytes ([delivery] max_size)",
 		    last ? "" : "at least ", message_wire_size(m), max_size);
 		return MESSAGE_BAD;
 	}
-	if (out->len > 0 && sink->write(sink->ctx, out->data, out->len, err,
-	    errlen) == -1)
+	if (out->len > 0 &&
+	    sink->write(sink->ctx, out->data, out->len, err, errlen) == -1)
 		return MESSAGE_WRITE_ERROR;
 	buf_reset(out);
 	return MESSAGE_OK;
@@ -351,11 +353,12 @@ check_body(const struct message *m, char *err, size_t errlen)
 		return MESSAGE_BAD;
 	}
 	if (m->norm.longest > HEADER_LINE_MAX) {
-		snprintf(err, errlen, "a body line is %zu bytes long, over "
+		snprintf(err, errlen,
+		    "a body line is %zu bytes long, over "
 		    "the limit of %d (RFC 5322 2.1.1), and the body is not "
 		    "one text part that could be re-encoded: encode it "
-		    "(quoted-printable or base64)", m->norm.longest,
-		    HEADER_LINE_MAX);
+		    "(quoted-printable or base64)",
+		    m->norm.longest, HEADER_LINE_MAX);
 		return MESSAGE_LONG_LINES;
 	}
 	return MESSAGE_OK;
@@ -366,29 +369,30 @@ message_write(struct message *m, const struct header_edit *edit,
     const struct message_source *src, const struct message_sink *sink,
     long long max_size, char *err, size_t errlen)
 {
-	struct buf		 out = { 0 };
-	enum message_result	 r = MESSAGE_BAD, r2;
+	struct buf	    out = { 0 };
+	enum message_result r = MESSAGE_BAD, r2;
 
 	if (header_rewrite(&m->hs, edit, &out, err, errlen) == -1)
 		goto done;
 	m->header_bytes = (long long)out.len + 1;
-	if (buf_add(&out, "\n", 1) == -1 || buf_add(&out, m->head.data +
-	    m->body_off, m->head.len - m->body_off) == -1) {
+	if (buf_add(&out, "\n", 1) == -1 ||
+	    buf_add(&out, m->head.data + m->body_off,
+		m->head.len - m->body_off) == -1) {
 		snprintf(err, errlen, "out of memory");
 		r = MESSAGE_WRITE_ERROR;
 		goto done;
 	}
 	while (!m->norm.eof && !m->norm.ended) {
-		if (out.len >= WRITE_CHUNK && (r = flush(m, sink, &out,
-		    max_size, 0, err, errlen)) != MESSAGE_OK)
+		if (out.len >= WRITE_CHUNK &&
+		    (r = flush(m, sink, &out, max_size, 0, err, errlen)) !=
+			MESSAGE_OK)
 			goto done;
 		if ((r = read_more(m, src, &out, err, errlen)) != MESSAGE_OK)
 			goto done;
 	}
 	if ((r = check_body(m, err, errlen)) == MESSAGE_BAD)
 		goto done;
-	if ((r2 = flush(m, sink, &out, max_size, 1, err, errlen)) !=
-	    MESSAGE_OK)
+	if ((r2 = flush(m, sink, &out, max_size, 1, err, errlen)) != MESSAGE_OK)
 		r = r2;
 	m->eightbit = m->norm.eightbit;
 done:
@@ -401,9 +405,9 @@ static int
 absent_or(const struct message *m, const char *name,
     const char *const *prefixes)
 {
-	const char	*v;
-	ssize_t		 i;
-	size_t		 len, k;
+	const char *v;
+	ssize_t	    i;
+	size_t	    len, k;
 
 	if ((i = header_find(&m->hs, name, 0)) < 0)
 		return 1;
@@ -434,7 +438,7 @@ static void
 reencode_fields(const struct message *m, const struct header_edit *edit,
     const char *add[8])
 {
-	size_t	 n = 0, i;
+	size_t n = 0, i;
 
 	for (i = 0; edit->add != NULL && edit->add[i] != NULL && n < 4; i++)
 		add[n++] = edit->add[i];
@@ -450,7 +454,7 @@ reencode_fields(const struct message *m, const struct header_edit *edit,
 static int
 encode_lines(const char *p, size_t len, struct buf *line, struct buf *out)
 {
-	const char	*nl;
+	const char *nl;
 
 	while ((nl = memchr(p, '\n', len)) != NULL) {
 		if (buf_add(line, p, (size_t)(nl - p)) == -1 ||
@@ -468,8 +472,7 @@ message_reencode(struct message *m, const struct header_edit *edit,
     const struct message_source *body, const struct message_sink *sink,
     long long max_size, char *err, size_t errlen)
 {
-	static const char *const drop[] = { "Content-Transfer-Encoding",
-	    NULL };
+	static const char *const drop[] = { "Content-Transfer-Encoding", NULL };
 	struct header_edit	 e2 = *edit;
 	struct buf		 out = { 0 }, line = { 0 };
 	enum message_result	 r = MESSAGE_BAD;
@@ -491,8 +494,9 @@ message_reencode(struct message *m, const struct header_edit *edit,
 	while ((n = body->read(body->ctx, chunk, sizeof(chunk))) > 0) {
 		if (encode_lines(chunk, (size_t)n, &line, &out) == -1)
 			goto nomem;
-		if (out.len >= WRITE_CHUNK && (r = flush(m, sink, &out,
-		    max_size, 0, err, errlen)) != MESSAGE_OK)
+		if (out.len >= WRITE_CHUNK &&
+		    (r = flush(m, sink, &out, max_size, 0, err, errlen)) !=
+			MESSAGE_OK)
 			goto done;
 	}
 	if (n == -1) {

@@ -30,69 +30,69 @@
 
 /* A header section larger than this is refused (no blank line in 64 MiB
  * of input must not make us grow). */
-#define MESSAGE_MAX_HEADER	(1024 * 1024)
+#define MESSAGE_MAX_HEADER (1024 * 1024)
 
 enum message_result {
 	MESSAGE_OK,
-	MESSAGE_BAD,		/* the message itself: FAIL_DATA */
-	MESSAGE_READ_ERROR,	/* reading the input failed: FAIL_IO */
-	MESSAGE_WRITE_ERROR,	/* the sink failed (spool): FAIL_QUEUE_CREATE */
-	MESSAGE_LONG_LINES,	/* written, but a body line is over 998 */
+	MESSAGE_BAD,	     /* the message itself: FAIL_DATA */
+	MESSAGE_READ_ERROR,  /* reading the input failed: FAIL_IO */
+	MESSAGE_WRITE_ERROR, /* the sink failed (spool): FAIL_QUEUE_CREATE */
+	MESSAGE_LONG_LINES,  /* written, but a body line is over 998 */
 };
 
 struct message_source {
-	void	*ctx;
+	void *ctx;
 	/* Returns bytes read, 0 at the end, -1 on error (errno set). */
-	ssize_t	(*read)(void *ctx, char *p, size_t len);
+	ssize_t (*read)(void *ctx, char *p, size_t len);
 };
 
 struct message_sink {
-	void	*ctx;
+	void *ctx;
 	/* Returns 0, or -1 with a reason in err. */
-	int	(*write)(void *ctx, const void *p, size_t len, char *err,
-		    size_t errlen);
+	int (*write)(void *ctx, const void *p, size_t len, char *err,
+	    size_t errlen);
 };
 
 /* Line-ending and dot-rule state carried across input chunks. */
 struct message_norm {
-	int		 ignore_dots;	/* -i */
-	int		 cr;		/* last byte was CR */
-	int		 bol;		/* at the start of a line */
-	int		 dot;		/* a line started with "." so far */
-	int		 ended;		/* a lone "." ended the input */
-	int		 eof;
-	size_t		 linelen;
-	size_t		 longest;	/* longest line seen, without LF */
-	int		 eightbit;
-	int		 nul;
+	int    ignore_dots; /* -i */
+	int    cr;	    /* last byte was CR */
+	int    bol;	    /* at the start of a line */
+	int    dot;	    /* a line started with "." so far */
+	int    ended;	    /* a lone "." ended the input */
+	int    eof;
+	size_t linelen;
+	size_t longest; /* longest line seen, without LF */
+	int    eightbit;
+	int    nul;
 };
 
 struct message {
-	struct message_norm	 norm;
-	struct buf		 head;	/* header section, then body bytes */
-	size_t			 header_len; /* header section in head */
-	size_t			 body_off;   /* first body byte in head */
-	struct header_section	 hs;
-	long long		 size;	/* bytes written to the sink */
+	struct message_norm   norm;
+	struct buf	      head;	  /* header section, then body bytes */
+	size_t		      header_len; /* header section in head */
+	size_t		      body_off;	  /* first body byte in head */
+	struct header_section hs;
+	long long	      size; /* bytes written to the sink */
 	/* for the size on the wire: */
-	long long		 lines;	/* LFs written (CRLF on the wire) */
-	long long		 dots;	/* lines written that start with "."
+	long long lines;	/* LFs written (CRLF on the wire) */
+	long long dots;		/* lines written that start with "."
 					   (dot-stuffed on the wire) */
-	int			 wire_bol; /* written so far: whole lines */
-	long long		 header_bytes; /* header and blank line written */
-	int			 eightbit;
+	int	  wire_bol;	/* written so far: whole lines */
+	long long header_bytes; /* header and blank line written */
+	int	  eightbit;
 };
 
 /* Start a message; ignore_dots is -i. */
-void	message_init(struct message *, int ignore_dots);
-void	message_free(struct message *);
+void message_init(struct message *, int ignore_dots);
+void message_free(struct message *);
 /*
  * Read the header section from src and parse it into m->hs.  A first
  * line that is no header line starts the body (the header section is
  * then empty); so does any other line that is not one, as Postfix does.
  */
 enum message_result message_read_header(struct message *,
-	    const struct message_source *, char *err, size_t errlen);
+    const struct message_source *, char *err, size_t errlen);
 /*
  * Write the header section rewritten by edit, a blank line, and the body
  * (the rest of src) to sink.  The input may not hold NUL bytes, nor be
@@ -103,15 +103,15 @@ enum message_result message_read_header(struct message *,
  * MESSAGE_LONG_LINES returned: see message_reencode().
  */
 enum message_result message_write(struct message *, const struct header_edit *,
-	    const struct message_source *, const struct message_sink *,
-	    long long max_size, char *err, size_t errlen);
+    const struct message_source *, const struct message_sink *,
+    long long max_size, char *err, size_t errlen);
 /*
  * Whether a message with over-long lines can be re-encoded safely: a
  * single-part text body (no Content-Type, or text/...) not encoded yet
  * (no Content-Transfer-Encoding, or 7bit, 8bit, binary), as OpenSMTPD
  * does.  A multipart body would need each part re-encoded: refused.
  */
-int	message_can_reencode(const struct message *);
+int message_can_reencode(const struct message *);
 /*
  * Write the message again to sink with its body quoted-printable: body
  * is the body as message_write() wrote it (read back from the spool).
@@ -121,9 +121,9 @@ int	message_can_reencode(const struct message *);
  * the re-encoded message, as in message_write().
  */
 enum message_result message_reencode(struct message *,
-	    const struct header_edit *edit, const struct message_source *body,
-	    const struct message_sink *sink, long long max_size, char *err,
-	    size_t errlen);
+    const struct header_edit *edit, const struct message_source *body,
+    const struct message_sink *sink, long long max_size, char *err,
+    size_t errlen);
 /*
  * Bytes the message written takes on the wire, for SIZE= and max_size:
  * with CRLF line ends, and with the second dot of each dot-stuffed line

@@ -14,13 +14,13 @@
 #include "printable.h"
 
 /* The longest outside value quoted, before escaping: lines stay short. */
-#define NOTICE_VALUE_MAX	400
+#define NOTICE_VALUE_MAX 400
 
 int
 notice_envelope(const struct config *cfg, struct envelope *env, char *err,
     size_t errlen)
 {
-	char	 why[512];
+	char why[512];
 
 	memset(env, 0, sizeof(*env));
 	if (cfg->bounce_to == NULL || cfg->from == NULL) {
@@ -32,8 +32,8 @@ notice_envelope(const struct config *cfg, struct envelope *env, char *err,
 	    ENVELOPE_OK)
 		return -1;
 	if (envelope_add_word(env, cfg, cfg->bounce_to, why, sizeof(why)) !=
-	    ENVELOPE_OK || envelope_check(env, why, sizeof(why)) !=
-	    ENVELOPE_OK) {
+		ENVELOPE_OK ||
+	    envelope_check(env, why, sizeof(why)) != ENVELOPE_OK) {
 		snprintf(err, errlen, "bounce_to: %s", why);
 		return -1;
 	}
@@ -44,11 +44,11 @@ notice_envelope(const struct config *cfg, struct envelope *env, char *err,
 static void
 add_shown(struct buf *b, const char *s)
 {
-	char	 shown[PRINTABLE_SIZE(NOTICE_VALUE_MAX)];
-	size_t	 len = strlen(s);
+	char   shown[PRINTABLE_SIZE(NOTICE_VALUE_MAX)];
+	size_t len = strlen(s);
 
-	printable(shown, sizeof(shown), s, len > NOTICE_VALUE_MAX ?
-	    NOTICE_VALUE_MAX : len);
+	printable(shown, sizeof(shown), s,
+	    len > NOTICE_VALUE_MAX ? NOTICE_VALUE_MAX : len);
 	buf_adds(b, shown);
 }
 
@@ -56,8 +56,8 @@ static int
 format_header(const struct envelope *env, const struct queue_entry *failed,
     const char *msgid, struct buf *b)
 {
-	char	 date[64];
-	size_t	 i;
+	char   date[64];
+	size_t i;
 
 	if (header_format_date(time(NULL), date, sizeof(date)) == -1)
 		return -1;
@@ -65,7 +65,8 @@ format_header(const struct envelope *env, const struct queue_entry *failed,
 	for (i = 0; i < env->rcpts.n; i++)
 		buf_addf(b, "%s<%s>", i == 0 ? "" : ",\n ",
 		    env->rcpts.v[i].addr);
-	return buf_addf(b, "\nSubject: Undelivered mail: %s\nDate: %s\n"
+	return buf_addf(b,
+	    "\nSubject: Undelivered mail: %s\nDate: %s\n"
 	    "Message-ID: %s\nAuto-Submitted: auto-replied\n"
 	    "MIME-Version: 1.0\nContent-Type: text/plain; charset=UTF-8\n",
 	    failed->id, date, msgid);
@@ -75,10 +76,12 @@ static int
 format_body(const struct config *cfg, const struct queue_entry *failed,
     const char *reason, struct buf *b)
 {
-	size_t	 i;
+	size_t i;
 
-	buf_addf(b, "cfsendmail gave up on a message.\n\nQueue id:   %s\n"
-	    "Sender:     <", failed->id);
+	buf_addf(b,
+	    "cfsendmail gave up on a message.\n\nQueue id:   %s\n"
+	    "Sender:     <",
+	    failed->id);
 	add_shown(b, failed->env.from != NULL ? failed->env.from : "");
 	buf_adds(b, ">\n");
 	for (i = 0; i < failed->env.nrcpts; i++) {
@@ -96,7 +99,7 @@ format_body(const struct config *cfg, const struct queue_entry *failed,
 static int
 has_8bit(const struct buf *b)
 {
-	size_t	 i;
+	size_t i;
 
 	for (i = 0; i < b->len; i++)
 		if ((unsigned char)b->data[i] >= 0x80)
@@ -108,14 +111,14 @@ has_8bit(const struct buf *b)
 static long long
 wire_size(const struct buf *b)
 {
-	long long	 n = (long long)b->len;
-	size_t		 i;
+	long long n = (long long)b->len;
+	size_t	  i;
 
 	for (i = 0; i < b->len; i++)
 		if (b->data[i] == '\n')
 			n++;
-		else if (b->data[i] == '.' && (i == 0 || b->data[i - 1] ==
-		    '\n'))
+		else if (b->data[i] == '.' &&
+		    (i == 0 || b->data[i - 1] == '\n'))
 			n++;
 	return n;
 }
@@ -123,13 +126,13 @@ wire_size(const struct buf *b)
 /* The whole notice, and its envelope's fields, into e. */
 static int
 format_notice(const struct config *cfg, const struct envelope *env,
-    const struct queue_entry *failed, const char *reason,
-    struct queue_entry *e, struct buf *text)
+    const struct queue_entry *failed, const char *reason, struct queue_entry *e,
+    struct buf *text)
 {
-	struct buf	 body = { 0 };
-	char		 msgid[QUEUE_ID_MAX + 300];
-	int		 rc = -1;
-	size_t		 i;
+	struct buf body = { 0 };
+	char	   msgid[QUEUE_ID_MAX + 300];
+	int	   rc = -1;
+	size_t	   i;
 
 	snprintf(msgid, sizeof(msgid), "<%s@%s>", e->id,
 	    cfg->domain ? cfg->domain : "localhost");
@@ -143,8 +146,8 @@ format_notice(const struct config *cfg, const struct envelope *env,
 	    (e->env.from = strdup(env->from)) == NULL ||
 	    (e->env.msgid = strdup(msgid)) == NULL ||
 	    (e->env.about = strdup(failed->id)) == NULL ||
-	    (e->env.rcpts = calloc(env->rcpts.n,
-	    sizeof(*e->env.rcpts))) == NULL)
+	    (e->env.rcpts = calloc(env->rcpts.n, sizeof(*e->env.rcpts))) ==
+		NULL)
 		goto done;
 	for (i = 0; i < env->rcpts.n; i++, e->env.nrcpts++)
 		if ((e->env.rcpts[i] = strdup(env->rcpts.v[i].addr)) == NULL)
@@ -165,7 +168,8 @@ static void
 notice_failed(const struct queue_entry *notice, const char *reason)
 {
 	log_error("%s: a notice failed (%s): the administrator never learned "
-	    "that %s failed; see cfsendmail -bp", notice->id, reason,
+		  "that %s failed; see cfsendmail -bp",
+	    notice->id, reason,
 	    notice->env.about != NULL ? notice->env.about : "a message");
 }
 
@@ -174,18 +178,18 @@ notice_queue(struct queue *q, const struct config *cfg,
     const struct queue_entry *failed, const char *reason, char *err,
     size_t errlen)
 {
-	struct queue_entry	 e;
-	struct envelope		 env;
-	struct buf		 text = { 0 };
-	char			 why[512];
-	int			 rc = -1;
+	struct queue_entry e;
+	struct envelope	   env;
+	struct buf	   text = { 0 };
+	char		   why[512];
+	int		   rc = -1;
 
 	if (failed->env.is_bounce) {
 		notice_failed(failed, reason);
 		return 0;
 	}
 	if (cfg->bounce_to == NULL || cfg->from == NULL)
-		return 0;	/* runqueue.c logs the missing from */
+		return 0; /* runqueue.c logs the missing from */
 	if (notice_envelope(cfg, &env, why, sizeof(why)) == -1) {
 		log_error("%s: no notice sent: %s", failed->id, why);
 		envelope_free(&env);

@@ -27,8 +27,8 @@
  * its recipients.  Returns 0, or -1 with a one-line reason in err
  * ("bounce_to: ...", "from: ..."); free env either way.
  */
-int	notice_envelope(const struct config *, struct envelope *env,
-	    char *err, size_t errlen);
+int notice_envelope(const struct config *, struct envelope *env, char *err,
+    size_t errlen);
 /*
  * Queue a notice that failed was given up for reason; for failed a
  * notice itself, log that the administrator never learned of the
@@ -36,8 +36,8 @@ int	notice_envelope(const struct config *, struct envelope *env,
  * bounce_to, or no from, or bounce_to leads nowhere, which is logged),
  * or -1 with a one-line reason in err when the queue failed.
  */
-int	notice_queue(struct queue *, const struct config *,
-	    const struct queue_entry *failed, const char *reason, char *err,
-	    size_t errlen);
+int notice_queue(struct queue *, const struct config *,
+    const struct queue_entry *failed, const char *reason, char *err,
+    size_t errlen);
 
 #endif

@@ -23,22 +23,21 @@
  * "-q" means "run the queue now", so reading the next word would swallow
  * a recipient.
  */
-static const char	 FLAG_LETTERS[] = "GIUcimnstv";
-static const char	 VALUE_LETTERS[] = "BCDFLMNORVXfhpr";
-static const char	 ATTACHED_LETTERS[] = "Abdeoq";
+static const char FLAG_LETTERS[] = "GIUcimnstv";
+static const char VALUE_LETTERS[] = "BCDFLMNORVXfhpr";
+static const char ATTACHED_LETTERS[] = "Abdeoq";
 
 /* Longest piece of argv quoted in an error message. */
-#define QUOTE_MAX	64
+#define QUOTE_MAX 64
 
 /* What the parsing functions share: where results and errors go. */
 struct ctx {
-	struct options	*o;
-	char		*err;
-	size_t		 errlen;
+	struct options *o;
+	char	       *err;
+	size_t		errlen;
 };
 
-static int
-fail(struct ctx *c, const char *fmt, ...)
+static int fail(struct ctx *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 /*
@@ -48,7 +47,7 @@ fail(struct ctx *c, const char *fmt, ...)
 static int
 fail(struct ctx *c, const char *fmt, ...)
 {
-	va_list	 ap;
+	va_list ap;
 
 	if (c->err != NULL && c->errlen > 0) {
 		va_start(ap, fmt);
@@ -67,8 +66,8 @@ fail(struct ctx *c, const char *fmt, ...)
 static const char *
 quote(char *buf, size_t size, const char *s)
 {
-	unsigned char	 ch;
-	size_t		 i;
+	unsigned char ch;
+	size_t	      i;
 
 	for (i = 0; s[i] != '\0' && i + 1 < size; i++) {
 		ch = (unsigned char)s[i];
@@ -84,7 +83,7 @@ quote(char *buf, size_t size, const char *s)
 static int
 fail_value(struct ctx *c, const char *opt, const char *val, const char *hint)
 {
-	char	 q[QUOTE_MAX];
+	char q[QUOTE_MAX];
 
 	return fail(c, "invalid %s value \"%s\" (%s)", opt,
 	    quote(q, sizeof(q), val), hint);
@@ -122,15 +121,15 @@ static int
 notify_keyword(const char *s, size_t len)
 {
 	static const struct {
-		const char	*word;
-		int		 bit;
+		const char *word;
+		int	    bit;
 	} keywords[] = {
 		{ "never", NOTIFY_NEVER },
 		{ "success", NOTIFY_SUCCESS },
 		{ "failure", NOTIFY_FAILURE },
 		{ "delay", NOTIFY_DELAY },
 	};
-	size_t	 i;
+	size_t i;
 
 	for (i = 0; i < sizeof(keywords) / sizeof(keywords[0]); i++)
 		if (strlen(keywords[i].word) == len &&
@@ -147,9 +146,9 @@ notify_keyword(const char *s, size_t len)
 static int
 parse_notify(struct ctx *c, const char *val)
 {
-	const char	*p, *comma;
-	size_t		 len;
-	int		 bit, seen = 0;
+	const char *p, *comma;
+	size_t	    len;
+	int	    bit, seen = 0;
 
 	for (p = val;; p = comma + 1) {
 		comma = strchr(p, ',');
@@ -188,7 +187,7 @@ parse_ret(struct ctx *c, const char *val)
 static int
 parse_envid(struct ctx *c, const char *val)
 {
-	size_t	 i;
+	size_t i;
 
 	for (i = 0; val[i] != '\0'; i++)
 		if ((unsigned char)val[i] <= 0x20 ||
@@ -209,7 +208,7 @@ parse_envid(struct ctx *c, const char *val)
 static int
 parse_hops(struct ctx *c, const char *val)
 {
-	const char	*errstr;
+	const char *errstr;
 
 	(void)strtonum(val, 0, INT_MAX, &errstr);
 	if (errstr != NULL)
@@ -222,8 +221,8 @@ static int
 parse_mode(struct ctx *c, const char *val)
 {
 	static const struct {
-		char			 letter;
-		enum options_mode	 mode;
+		char		  letter;
+		enum options_mode mode;
 	} modes[] = {
 		{ 'm', OPTIONS_DELIVER },
 		{ 'p', OPTIONS_LIST_QUEUE },
@@ -231,7 +230,7 @@ parse_mode(struct ctx *c, const char *val)
 		{ 'v', OPTIONS_VERIFY },
 		{ 's', OPTIONS_SMTP_STDIN },
 	};
-	size_t	 i;
+	size_t i;
 
 	if (val[0] == '\0')
 		return fail(c, "option -b requires an argument");
@@ -256,18 +255,11 @@ parse_delivery(struct ctx *c, const char *val)
 	switch (val[0]) {
 	case '\0':
 	case 'i':
-	case 'f':
-		c->o->delivery = OPTIONS_DM_FOREGROUND;
-		break;
-	case 'b':
-		c->o->delivery = OPTIONS_DM_BACKGROUND;
-		break;
+	case 'f': c->o->delivery = OPTIONS_DM_FOREGROUND; break;
+	case 'b': c->o->delivery = OPTIONS_DM_BACKGROUND; break;
 	case 'q':
-	case 'd':
-		c->o->delivery = OPTIONS_DM_QUEUE;
-		break;
-	default:
-		return fail_value(c, "-od", val, "i, b or q");
+	case 'd': c->o->delivery = OPTIONS_DM_QUEUE; break;
+	default: return fail_value(c, "-od", val, "i, b or q");
 	}
 	return 0;
 }
@@ -293,22 +285,16 @@ static int
 parse_o(struct ctx *c, const char *val)
 {
 	switch (val[0]) {
-	case '\0':
-		return fail(c, "option -o requires an argument");
-	case 'i':
-		c->o->ignore_dots = sendmail_bool(val + 1);
-		return 0;
-	case 'd':
-		return parse_delivery(c, val + 1);
-	case 'e':
-		return parse_error_mode(c, "-oe", val + 1);
-	default:
-		return 0;
+	case '\0': return fail(c, "option -o requires an argument");
+	case 'i': c->o->ignore_dots = sendmail_bool(val + 1); return 0;
+	case 'd': return parse_delivery(c, val + 1);
+	case 'e': return parse_error_mode(c, "-oe", val + 1);
+	default: return 0;
 	}
 }
 
 /* The longest -q<interval>: a year. */
-#define INTERVAL_MAX	(366LL * 86400)
+#define INTERVAL_MAX (366LL * 86400)
 
 /*
  * sendmail's convtime(): "30m", "1h30m", "90" (a number without a unit
@@ -318,12 +304,12 @@ parse_o(struct ctx *c, const char *val)
 static int
 parse_interval(const char *s, long long *secs)
 {
-	static const char	 units[] = "smhdw";
-	static const long long	 unit_secs[] = { 1, 60, 3600, 86400, 604800 };
-	const char		*errstr = NULL, *u;
-	char			 digits[16];
-	long long		 n, mult, total = 0;
-	size_t			 len;
+	static const char      units[] = "smhdw";
+	static const long long unit_secs[] = { 1, 60, 3600, 86400, 604800 };
+	const char	      *errstr = NULL, *u;
+	char		       digits[16];
+	long long	       n, mult, total = 0;
+	size_t		       len;
 
 	while (*s != '\0') {
 		len = strspn(s, "0123456789");
@@ -385,7 +371,8 @@ parse_queue(struct ctx *c, const char *val)
 	} else if (val[0] != '\0' && val[0] != 'R' && val[0] != 'S' &&
 	    strcmp(val, "f") != 0 &&
 	    parse_interval(val, &c->o->queue_interval) == -1)
-		return fail_value(c, "-q", val, "an interval such as 5m, at "
+		return fail_value(c, "-q", val,
+		    "an interval such as 5m, at "
 		    "most 366d; or f, I<id>, R<host>, S<sender>");
 	c->o->mode = OPTIONS_RUN_QUEUE;
 	return 0;
@@ -407,12 +394,8 @@ static void
 apply_flag(struct ctx *c, int letter)
 {
 	switch (letter) {
-	case 't':
-		c->o->extract = 1;
-		break;
-	case 'i':
-		c->o->ignore_dots = 1;
-		break;
+	case 't': c->o->extract = 1; break;
+	case 'i': c->o->ignore_dots = 1; break;
 	case 'v':
 		if (c->o->verbose < INT_MAX)
 			c->o->verbose++;
@@ -438,9 +421,7 @@ apply_value(struct ctx *c, int letter, const char *val)
 		/* "-f<>", "-f ''": the null sender of bounces. */
 		c->o->sender = strcmp(val, "<>") == 0 ? "" : val;
 		return 0;
-	case 'F':
-		c->o->fullname = val;
-		return 0;
+	case 'F': c->o->fullname = val; return 0;
 	case 'C':
 	case 'L':
 		if (val[0] == '\0')
@@ -451,26 +432,16 @@ apply_value(struct ctx *c, int letter, const char *val)
 		else
 			c->o->syslog_tag = val;
 		return 0;
-	case 'B':
-		return parse_body(c, val);
-	case 'N':
-		return parse_notify(c, val);
-	case 'R':
-		return parse_ret(c, val);
-	case 'V':
-		return parse_envid(c, val);
-	case 'h':
-		return parse_hops(c, val);
-	case 'b':
-		return parse_mode(c, val);
-	case 'o':
-		return parse_o(c, val);
-	case 'e':
-		return parse_error_mode(c, "-e", val);
-	case 'q':
-		return parse_queue(c, val);
-	case 'A':
-		return parse_a(c, val);
+	case 'B': return parse_body(c, val);
+	case 'N': return parse_notify(c, val);
+	case 'R': return parse_ret(c, val);
+	case 'V': return parse_envid(c, val);
+	case 'h': return parse_hops(c, val);
+	case 'b': return parse_mode(c, val);
+	case 'o': return parse_o(c, val);
+	case 'e': return parse_error_mode(c, "-e", val);
+	case 'q': return parse_queue(c, val);
+	case 'A': return parse_a(c, val);
 	default:
 		/* -D -M -O -X -p -d: sendmail log files, macros, options,
 		 * protocol names and debugging.  Consumed, never used. */
@@ -485,8 +456,8 @@ apply_value(struct ctx *c, int letter, const char *val)
 static int
 parse_cluster(struct ctx *c, int argc, char *argv[], int *ip)
 {
-	const char	*p, *val;
-	int		 letter;
+	const char *p, *val;
+	int	    letter;
 
 	for (p = argv[*ip] + 1; (letter = (unsigned char)*p) != '\0'; p++) {
 		if (strchr(FLAG_LETTERS, letter) != NULL) {
@@ -504,8 +475,10 @@ parse_cluster(struct ctx *c, int argc, char *argv[], int *ip)
 		val = p + 1;
 		if (*val == '\0') {
 			if (*ip + 1 >= argc)
-				return fail(c, "option -%c requires an "
-				    "argument", letter);
+				return fail(c,
+				    "option -%c requires an "
+				    "argument",
+				    letter);
 			val = argv[++*ip];
 		}
 		return apply_value(c, letter, val);
@@ -517,8 +490,8 @@ static int
 parse_long(struct ctx *c, const char *word)
 {
 	static const struct {
-		const char		*name;
-		enum options_mode	 mode;
+		const char	 *name;
+		enum options_mode mode;
 	} longopts[] = {
 		{ "--version", OPTIONS_VERSION },
 		{ "--help", OPTIONS_HELP },
@@ -526,8 +499,8 @@ parse_long(struct ctx *c, const char *word)
 		{ "--check-config", OPTIONS_CHECK_CONFIG },
 		{ "--requeue", OPTIONS_REQUEUE },
 	};
-	char	 q[QUOTE_MAX];
-	size_t	 i;
+	char   q[QUOTE_MAX];
+	size_t i;
 
 	for (i = 0; i < sizeof(longopts) / sizeof(longopts[0]); i++)
 		if (strcmp(word, longopts[i].name) == 0) {
@@ -546,16 +519,16 @@ parse_long(struct ctx *c, const char *word)
 static int
 take_rcpts(struct ctx *c, int n, char *words[], int after_dashdash)
 {
-	char	 q[QUOTE_MAX];
-	int	 i;
+	char q[QUOTE_MAX];
+	int  i;
 
 	for (i = 0; i < n && !after_dashdash; i++)
 		if (words[i][0] == '-')
-			return fail(c, "recipient \"%s\" looks like an option "
+			return fail(c,
+			    "recipient \"%s\" looks like an option "
 			    "(options must come before recipients)",
 			    quote(q, sizeof(q), words[i]));
-	c->o->rcpts = reallocarray(NULL, (size_t)n + 1,
-	    sizeof(*c->o->rcpts));
+	c->o->rcpts = reallocarray(NULL, (size_t)n + 1, sizeof(*c->o->rcpts));
 	if (c->o->rcpts == NULL) {
 		(void)fail(c, "out of memory");
 		errno = ENOMEM;
@@ -572,10 +545,11 @@ take_rcpts(struct ctx *c, int n, char *words[], int after_dashdash)
 static int
 check_requeue(struct ctx *c)
 {
-	size_t	 i;
+	size_t i;
 
 	if (c->o->nrcpts == 0)
-		return fail(c, "--requeue needs the queue ids to send again "
+		return fail(c,
+		    "--requeue needs the queue ids to send again "
 		    "(cfsendmail -bp lists them), or all");
 	for (i = 0; i < c->o->nrcpts; i++)
 		if (!valid_queue_id(c->o->rcpts[i]))
@@ -587,7 +561,7 @@ check_requeue(struct ctx *c)
 static enum options_mode
 invocation_mode(const char *argv0)
 {
-	const char	*base;
+	const char *base;
 
 	if ((base = strrchr(argv0, '/')) != NULL)
 		base++;
@@ -604,9 +578,9 @@ int
 options_parse(struct options *o, int argc, char *argv[], char *err,
     size_t errlen)
 {
-	struct ctx	 c = { o, err, errlen };
-	const char	*w;
-	int		 i, n, dashdash = 0;
+	struct ctx  c = { o, err, errlen };
+	const char *w;
+	int	    i, n, dashdash = 0;
 
 	memset(o, 0, sizeof(*o));
 	o->mode = OPTIONS_DELIVER;

@@ -48,27 +48,27 @@
 #include <stddef.h>
 
 /* RFC 3461 section 4.4: ENVID is at most 100 characters. */
-#define OPTIONS_ENVID_MAX	100
+#define OPTIONS_ENVID_MAX 100
 
 enum options_mode {
-	OPTIONS_DELIVER,	/* -bm, default */
-	OPTIONS_LIST_QUEUE,	/* -bp, or invoked as mailq */
-	OPTIONS_RUN_QUEUE,	/* -q[...] (also -qI<id>, -qR/-qS accepted) */
-	OPTIONS_NEWALIASES,	/* -bi, -I, or invoked as newaliases */
-	OPTIONS_VERIFY,		/* -bv */
-	OPTIONS_SMTP_STDIN,	/* -bs */
-	OPTIONS_VERSION,	/* --version */
-	OPTIONS_HELP,		/* --help */
-	OPTIONS_SERVERINFO,	/* --serverinfo */
-	OPTIONS_CHECK_CONFIG,	/* --check-config */
-	OPTIONS_REQUEUE,	/* --requeue ID... | all */
+	OPTIONS_DELIVER,      /* -bm, default */
+	OPTIONS_LIST_QUEUE,   /* -bp, or invoked as mailq */
+	OPTIONS_RUN_QUEUE,    /* -q[...] (also -qI<id>, -qR/-qS accepted) */
+	OPTIONS_NEWALIASES,   /* -bi, -I, or invoked as newaliases */
+	OPTIONS_VERIFY,	      /* -bv */
+	OPTIONS_SMTP_STDIN,   /* -bs */
+	OPTIONS_VERSION,      /* --version */
+	OPTIONS_HELP,	      /* --help */
+	OPTIONS_SERVERINFO,   /* --serverinfo */
+	OPTIONS_CHECK_CONFIG, /* --check-config */
+	OPTIONS_REQUEUE,      /* --requeue ID... | all */
 };
 
 enum options_delivery {
-	OPTIONS_DM_CONFIG,	/* not given: use the config file */
-	OPTIONS_DM_FOREGROUND,	/* -odi, -odf, -od */
-	OPTIONS_DM_BACKGROUND,	/* -odb */
-	OPTIONS_DM_QUEUE,	/* -odq, -odd */
+	OPTIONS_DM_CONFIG,     /* not given: use the config file */
+	OPTIONS_DM_FOREGROUND, /* -odi, -odf, -od */
+	OPTIONS_DM_BACKGROUND, /* -odb */
+	OPTIONS_DM_QUEUE,      /* -odq, -odd */
 };
 
 enum options_body {
@@ -84,35 +84,35 @@ enum options_body {
  * likewise replaces the one before it or the one from argv[0].
  */
 struct options {
-	enum options_mode	 mode;
-	enum options_delivery	 delivery;
-	enum options_body	 body;		/* -B, case-insensitive */
-	int			 extract;	/* -t */
-	int			 ignore_dots;	/* -i, -oi (-oiFALSE clears) */
-	int			 verbose;	/* -v, counted */
-	const char		*sender;	/* -f/-r; "" for -f<>, -f '' */
-	const char		*fullname;	/* -F; may be "" */
-	const char		*config_file;	/* -C, never "" */
-	const char		*syslog_tag;	/* -L, never "" */
+	enum options_mode     mode;
+	enum options_delivery delivery;
+	enum options_body     body;	   /* -B, case-insensitive */
+	int		      extract;	   /* -t */
+	int		      ignore_dots; /* -i, -oi (-oiFALSE clears) */
+	int		      verbose;	   /* -v, counted */
+	const char	     *sender;	   /* -f/-r; "" for -f<>, -f '' */
+	const char	     *fullname;	   /* -F; may be "" */
+	const char	     *config_file; /* -C, never "" */
+	const char	     *syslog_tag;  /* -L, never "" */
 	/* -N: "never", or a comma list of success, failure, delay (each
 	 * once), case-insensitive, as given. */
-	const char		*dsn_notify;
-	const char		*dsn_ret;	/* -R: full or hdrs, as given */
+	const char *dsn_notify;
+	const char *dsn_ret; /* -R: full or hdrs, as given */
 	/* -V: 1 to OPTIONS_ENVID_MAX printable ASCII characters, as
 	 * given; xtext encoding is the SMTP client's job. */
-	const char		*envid;
+	const char *envid;
 	/* -qI<id>: printable ASCII, no '/', no leading '.'. */
-	const char		*queue_id;
+	const char *queue_id;
 	/* -q<interval> in seconds: a periodic run, only the entries that
 	 * are due; 0 for -q and -qf: every entry now. */
-	long long		 queue_interval;
-	int			 json;		/* --json (with -bp only) */
-	char			 error_mode;	/* -oe/-e: m p q w e, or 0 */
+	long long queue_interval;
+	int	  json;	      /* --json (with -bp only) */
+	char	  error_mode; /* -oe/-e: m p q w e, or 0 */
 	/* Recipient words in argv order, pointing into argv; NULL
 	 * terminated; never NULL after a successful parse.  With
 	 * --requeue, the queue ids (or "all"). */
-	char			**rcpts;
-	size_t			 nrcpts;
+	char **rcpts;
+	size_t nrcpts;
 };
 
 /*
@@ -123,10 +123,10 @@ struct options {
  * this file; on failure opts->rcpts is NULL and options_free() is still
  * safe to call.
  */
-int	options_parse(struct options *opts, int argc, char *argv[], char *err,
-	    size_t errlen);
+int options_parse(struct options *opts, int argc, char *argv[], char *err,
+    size_t errlen);
 /* Release the rcpts array (not the strings: they belong to argv).  Safe
  * on a zeroed struct and when called twice. */
-void	options_free(struct options *opts);
+void options_free(struct options *opts);
 
 #endif

@@ -14,18 +14,18 @@
 #include "failure.h"
 
 struct outcome {
-	enum failure	 failure;
-	struct buf	 out;		/* for stdout */
-	struct buf	 report;	/* for stderr */
+	enum failure failure;
+	struct buf   out;    /* for stdout */
+	struct buf   report; /* for stderr */
 };
 
-void	outcome_free(struct outcome *);
+void outcome_free(struct outcome *);
 /*
  * Set the failure (unless one is set already) and add a line for stderr,
  * escaped by printable(): what is not printable text is shown as an
  * escape.  Returns the failure it was given.
  */
-enum failure	outcome_fail(struct outcome *, enum failure, const char *fmt,
-		    ...) __attribute__((format(printf, 3, 4)));
+enum failure outcome_fail(struct outcome *, enum failure, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 #endif

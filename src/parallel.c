@@ -13,21 +13,21 @@
 
 /* What a child sends back before its per-recipient results. */
 struct child_summary {
-	enum deliver_why	 why;
-	struct smtp_status	 failure;
+	enum deliver_why   why;
+	struct smtp_status failure;
 };
 
 struct child {
-	pid_t	 pid;
-	int	 fd;		/* read end of its pipe */
-	size_t	 first, n;	/* its recipients in the job's list */
+	pid_t  pid;
+	int    fd;	 /* read end of its pipe */
+	size_t first, n; /* its recipients in the job's list */
 };
 
 static int
 write_all(int fd, const void *p, size_t len)
 {
-	const char	*b = p;
-	ssize_t		 n;
+	const char *b = p;
+	ssize_t	    n;
 
 	while (len > 0) {
 		if ((n = write(fd, b, len)) == -1) {
@@ -44,8 +44,8 @@ write_all(int fd, const void *p, size_t len)
 static int
 read_all(int fd, void *p, size_t len)
 {
-	char	*b = p;
-	ssize_t	 n;
+	char   *b = p;
+	ssize_t n;
 
 	while (len > 0) {
 		if ((n = read(fd, b, len)) <= 0) {
@@ -64,19 +64,18 @@ read_all(int fd, void *p, size_t len)
  * report.  _exit(), not return: the child must not run the rest of the
  * program (it would write the caller's output a second time).
  */
-static void __attribute__((noreturn))
-run_child(const struct deliver *parent, const struct deliver_job *job,
-    const struct child *c, int fd)
+static void __attribute__((noreturn)) run_child(const struct deliver *parent,
+    const struct deliver_job *job, const struct child *c, int fd)
 {
-	struct deliver		 d;
-	struct deliver_job	 sub = *job;
-	struct child_summary	 sum;
-	int			 ok;
+	struct deliver	     d;
+	struct deliver_job   sub = *job;
+	struct child_summary sum;
+	int		     ok;
 
 	/* the child's own copy of the job: its share is a slice of it */
 	sub.env.rcpts = job->env.rcpts + c->first;
 	sub.env.nrcpts = c->n;
-	sub.status = job->status + c->first;	/* pending */
+	sub.status = job->status + c->first; /* pending */
 	deliver_init(&d, parent->cfg, parent->params.helo);
 	deliver_batches(&d, &sub);
 	deliver_close(&d);
@@ -92,7 +91,7 @@ static int
 start_child(const struct deliver *d, const struct deliver_job *job,
     struct child *c)
 {
-	int	 fds[2];
+	int fds[2];
 
 	if (pipe(fds) == -1)
 		return -1;
@@ -117,10 +116,10 @@ start_child(const struct deliver *d, const struct deliver_job *job,
 static void
 collect(struct child *c, struct deliver_job *job)
 {
-	struct child_summary	 sum;
-	struct smtp_status	 st;
-	size_t			 i;
-	int			 status, ok;
+	struct child_summary sum;
+	struct smtp_status   st;
+	size_t		     i;
+	int		     status, ok;
 
 	ok = read_all(c->fd, &sum, sizeof(sum)) == 0;
 	for (i = 0; ok && i < c->n; i++) {
@@ -132,8 +131,8 @@ collect(struct child *c, struct deliver_job *job)
 	close(c->fd);
 	while (waitpid(c->pid, &status, 0) == -1 && errno == EINTR)
 		;
-	if (ok && sum.why != DELIVER_OK && (job->why == DELIVER_OK ||
-	    job->why == DELIVER_TEMP)) {
+	if (ok && sum.why != DELIVER_OK &&
+	    (job->why == DELIVER_OK || job->why == DELIVER_TEMP)) {
 		job->why = sum.why;
 		job->failure = sum.failure;
 	}
@@ -142,12 +141,13 @@ collect(struct child *c, struct deliver_job *job)
 int
 parallel_deliver(struct deliver *d, struct deliver_job *job)
 {
-	struct child	 kids[16];
-	size_t		 per = (size_t)d->cfg->max_recipients, groups, n, i, k;
-	size_t		 sessions = 0, end;
+	struct child kids[16];
+	size_t	     per = (size_t)d->cfg->max_recipients, groups, n, i, k;
+	size_t	     sessions = 0, end;
 
 	groups = (job->env.nrcpts + per - 1) / per;
-	n = groups < (size_t)d->cfg->parallel ? groups : (size_t)d->cfg->parallel;
+	n = groups < (size_t)d->cfg->parallel ? groups :
+						(size_t)d->cfg->parallel;
 	if (n > sizeof(kids) / sizeof(kids[0]))
 		n = sizeof(kids) / sizeof(kids[0]);
 	/*
@@ -166,7 +166,7 @@ parallel_deliver(struct deliver *d, struct deliver_job *job)
 		if (start_child(d, job, &kids[k]) == -1)
 			break;
 	if (k == 0)
-		return -1;	/* nothing started: deliver here */
+		return -1; /* nothing started: deliver here */
 	/* children that could not start leave their recipients pending */
 	for (i = 0; i < k; i++)
 		collect(&kids[i], job);

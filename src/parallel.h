@@ -19,6 +19,6 @@
  * deliver_batches), -1 when no child could be started (nothing was sent;
  * the caller delivers in this process).
  */
-int	parallel_deliver(struct deliver *, struct deliver_job *);
+int parallel_deliver(struct deliver *, struct deliver_job *);
 
 #endif

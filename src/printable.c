@@ -15,8 +15,8 @@
 static size_t
 utf8_decode(const unsigned char *p, size_t left, unsigned long *cp)
 {
-	unsigned long	 c, min;
-	size_t		 n, i;
+	unsigned long c, min;
+	size_t	      n, i;
 
 	if (p[0] < 0x80) {
 		*cp = p[0];
@@ -65,7 +65,7 @@ hidden(unsigned long c)
 static size_t
 show(const unsigned char *p, size_t left, char unit[8], size_t *used)
 {
-	unsigned long	 c;
+	unsigned long c;
 
 	if ((*used = utf8_decode(p, left, &c)) == 0) {
 		*used = 1;
@@ -85,10 +85,10 @@ show(const unsigned char *p, size_t left, char unit[8], size_t *used)
 size_t
 printable(char *out, size_t outlen, const char *in, size_t len)
 {
-	const unsigned char	*p = (const unsigned char *)in;
-	const unsigned char	*end = p + len;
-	char			 unit[8];
-	size_t			 o = 0, n, used;
+	const unsigned char *p = (const unsigned char *)in;
+	const unsigned char *end = p + len;
+	char		     unit[8];
+	size_t		     o = 0, n, used;
 
 	while (p < end) {
 		n = show(p, (size_t)(end - p), unit, &used);

@@ -19,7 +19,7 @@
 #include <stddef.h>
 
 /* Room that the escaping of n bytes can need, its NUL included. */
-#define PRINTABLE_SIZE(n)	(4 * (n) + 1)
+#define PRINTABLE_SIZE(n) (4 * (n) + 1)
 
 /*
  * Escape in[0..len) into out, at most outlen bytes with the NUL (outlen
@@ -27,6 +27,6 @@
  * character that does not fit, never inside one.  Returns the length of
  * out.
  */
-size_t	printable(char *out, size_t outlen, const char *in, size_t len);
+size_t printable(char *out, size_t outlen, const char *in, size_t len);
 
 #endif

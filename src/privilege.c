@@ -15,7 +15,7 @@
 int
 privilege_is_setgid(void)
 {
-	gid_t	 r, e, s;
+	gid_t r, e, s;
 
 	if (getresgid(&r, &e, &s) == -1)
 		return 0;
@@ -38,7 +38,7 @@ privilege_sanitise(void)
 int
 privilege_lower(void)
 {
-	gid_t	 r, e, s;
+	gid_t r, e, s;
 
 	if (getresgid(&r, &e, &s) == -1)
 		return -1;
@@ -48,7 +48,7 @@ privilege_lower(void)
 int
 privilege_raise(void)
 {
-	gid_t	 r, e, s;
+	gid_t r, e, s;
 
 	if (getresgid(&r, &e, &s) == -1)
 		return -1;
@@ -58,7 +58,7 @@ privilege_raise(void)
 int
 privilege_is_lowered(void)
 {
-	gid_t	 r, e, s;
+	gid_t r, e, s;
 
 	if (getresgid(&r, &e, &s) == -1)
 		return 0;
@@ -68,7 +68,7 @@ privilege_is_lowered(void)
 int
 privilege_drop(void)
 {
-	gid_t	 r, e, s;
+	gid_t r, e, s;
 
 	if (getresgid(&r, &e, &s) == -1)
 		return -1;

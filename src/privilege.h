@@ -18,14 +18,14 @@
 #define CFSENDMAIL_PRIVILEGE_H
 
 /* 1 when running set-group-ID (saved gid differs from the real one). */
-int	privilege_is_setgid(void);
+int privilege_is_setgid(void);
 /* Clear the environment (PATH set to a fixed value) and close fds > 2. */
-int	privilege_sanitise(void);
-int	privilege_lower(void);
-int	privilege_raise(void);
+int privilege_sanitise(void);
+int privilege_lower(void);
+int privilege_raise(void);
 /* 1 while lowered: the group can come back with privilege_raise(). */
-int	privilege_is_lowered(void);
+int privilege_is_lowered(void);
 /* Give up the group for good (real, effective and saved). */
-int	privilege_drop(void);
+int privilege_drop(void);
 
 #endif

@@ -9,15 +9,15 @@
 time_t
 qclock_retry_after(int attempts, unsigned int random)
 {
-	long long	 delay = QCLOCK_RETRY_FIRST;
-	int		 i;
+	long long delay = QCLOCK_RETRY_FIRST;
+	int	  i;
 
 	for (i = 1; i < attempts && delay < QCLOCK_RETRY_MAX; i++)
 		delay *= 2;
 	if (delay > QCLOCK_RETRY_MAX)
 		delay = QCLOCK_RETRY_MAX;
-	return (time_t)(delay * 8 / 10 + (long long)(random %
-	    (unsigned int)(delay * 4 / 10 + 1)));
+	return (time_t)(delay * 8 / 10 +
+	    (long long)(random % (unsigned int)(delay * 4 / 10 + 1)));
 }
 
 int
@@ -31,8 +31,8 @@ qclock_due(const struct queue_envelope *v, time_t now)
 void
 qclock_look(struct queue_envelope *v, time_t now, long long max_age)
 {
-	long long	 since, cap = QCLOCK_LOOK_MAX;
-	time_t		 last = v->seen;
+	long long since, cap = QCLOCK_LOOK_MAX;
+	time_t	  last = v->seen;
 
 	/* never looked at since it was queued (or queued by a release that
 	 * did not count): since it was queued, if that is known */
@@ -45,7 +45,7 @@ qclock_look(struct queue_envelope *v, time_t now, long long max_age)
 		since = cap;
 	if (since > 0)
 		v->waited = v->waited > LLONG_MAX - since ? LLONG_MAX :
-		    v->waited + since;
+							    v->waited + since;
 	v->seen = now;
 }
 

@@ -34,27 +34,27 @@
 #include "envfile.h"
 
 /* The backoff between attempts: 1 minute, doubled, at most an hour. */
-#define QCLOCK_RETRY_FIRST	60
-#define QCLOCK_RETRY_MAX	3600
+#define QCLOCK_RETRY_FIRST 60
+#define QCLOCK_RETRY_MAX   3600
 /* The longest wait qclock_retry_after() gives: the maximum + 20%. */
-#define QCLOCK_BACKOFF_MAX	(QCLOCK_RETRY_MAX * 12 / 10)
+#define QCLOCK_BACKOFF_MAX (QCLOCK_RETRY_MAX * 12 / 10)
 /* The most one look adds to an entry's waiting. */
-#define QCLOCK_LOOK_MAX		86400
+#define QCLOCK_LOOK_MAX 86400
 
 /*
  * The wait before the attempt after the n-th failed one: the backoff,
  * within ±20% by random (entries queued together do not all come back
  * together).
  */
-time_t	qclock_retry_after(int attempts, unsigned int random);
+time_t qclock_retry_after(int attempts, unsigned int random);
 /* Whether the entry is due for an attempt at now. */
-int	qclock_due(const struct queue_envelope *, time_t now);
+int qclock_due(const struct queue_envelope *, time_t now);
 /*
  * A look at the entry at now: its waited time grows as described above
  * and its seen time becomes now.  max_age: [queue] max_age, seconds.
  */
-void	qclock_look(struct queue_envelope *, time_t now, long long max_age);
+void qclock_look(struct queue_envelope *, time_t now, long long max_age);
 /* Whether the entry is to be given up: tried, and waited max_age. */
-int	qclock_expired(const struct queue_envelope *, long long max_age);
+int qclock_expired(const struct queue_envelope *, long long max_age);
 
 #endif

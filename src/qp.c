@@ -7,16 +7,16 @@
 #include "qp.h"
 
 /* Leaves room on each output line for the "=" of a soft line break. */
-#define QP_LINE	75
+#define QP_LINE 75
 
 int
 qp_encode_line(const char *line, size_t len, struct buf *out)
 {
-	static const char	 hex[] = "0123456789ABCDEF";
-	unsigned char		 c;
-	char			 tok[3];
-	size_t			 i, col = 0, n;
-	int			 rc = 0;
+	static const char hex[] = "0123456789ABCDEF";
+	unsigned char	  c;
+	char		  tok[3];
+	size_t		  i, col = 0, n;
+	int		  rc = 0;
 
 	for (i = 0; i < len; i++) {
 		c = (unsigned char)line[i];

@@ -17,6 +17,6 @@
  * final LF.  '=', controls and 8-bit bytes become =XX, as does white
  * space at the end of the line.
  */
-int	qp_encode_line(const char *line, size_t len, struct buf *out);
+int qp_encode_line(const char *line, size_t len, struct buf *out);
 
 #endif

@@ -86,7 +86,7 @@
 #include "queue.h"
 
 /* Leftovers younger than this may still be finished by their writer. */
-#define LEFTOVER_AGE	3600
+#define LEFTOVER_AGE 3600
 
 static const char *const subdirs[] = { "tmp", "new", "failed" };
 
@@ -94,7 +94,7 @@ static int
 path_of(char *out, size_t outlen, const struct queue *q, const char *sub,
     const char *id, const char *ext)
 {
-	int	 n;
+	int n;
 
 	n = snprintf(out, outlen, "%s/%s/%s%s", q->dir, sub, id, ext);
 	if (n < 0 || (size_t)n >= outlen) {
@@ -109,7 +109,7 @@ static int
 stat_file(const struct queue *q, const char *sub, const char *id,
     const char *ext, struct stat *st)
 {
-	char	 path[PATH_MAX];
+	char path[PATH_MAX];
 
 	if (path_of(path, sizeof(path), q, sub, id, ext) == -1)
 		return -1;
@@ -118,10 +118,9 @@ stat_file(const struct queue *q, const char *sub, const char *id,
 
 /* 1 when sub/ID.ext exists, 0 when not, -1 when that cannot be told. */
 static int
-exists(const struct queue *q, const char *sub, const char *id,
-    const char *ext)
+exists(const struct queue *q, const char *sub, const char *id, const char *ext)
 {
-	struct stat	 st;
+	struct stat st;
 
 	if (stat_file(q, sub, id, ext, &st) == 0)
 		return 1;
@@ -133,7 +132,7 @@ static int
 same_file(const struct queue *q, const char *sub, const char *id,
     const char *ext, int fd)
 {
-	struct stat	 a, b;
+	struct stat a, b;
 
 	return fstat(fd, &a) == 0 && stat_file(q, sub, id, ext, &b) == 0 &&
 	    a.st_dev == b.st_dev && a.st_ino == b.st_ino;
@@ -144,7 +143,7 @@ static int
 remove_file(const struct queue *q, const char *sub, const char *id,
     const char *ext)
 {
-	char	 path[PATH_MAX];
+	char path[PATH_MAX];
 
 	if (path_of(path, sizeof(path), q, sub, id, ext) == -1)
 		return -1;
@@ -155,7 +154,7 @@ static int
 move(const struct queue *q, const char *id, const char *from,
     const char *fromext, const char *to, const char *toext)
 {
-	char	 src[PATH_MAX], dst[PATH_MAX];
+	char src[PATH_MAX], dst[PATH_MAX];
 
 	if (path_of(src, sizeof(src), q, from, id, fromext) == -1 ||
 	    path_of(dst, sizeof(dst), q, to, id, toext) == -1)
@@ -166,8 +165,8 @@ move(const struct queue *q, const char *id, const char *from,
 static int
 sync_dir(const struct queue *q, const char *sub)
 {
-	char	 path[PATH_MAX];
-	int	 fd, rc;
+	char path[PATH_MAX];
+	int  fd, rc;
 
 	if (snprintf(path, sizeof(path), "%s/%s", q->dir, sub) >=
 	    (int)sizeof(path)) {
@@ -184,7 +183,7 @@ sync_dir(const struct queue *q, const char *sub)
 static int
 check_dir(const char *path, char *err, size_t errlen)
 {
-	struct stat	 st;
+	struct stat st;
 
 	if (lstat(path, &st) == -1) {
 		snprintf(err, errlen, "queue directory %s: %s", path,
@@ -197,13 +196,17 @@ check_dir(const char *path, char *err, size_t errlen)
 		return -1;
 	}
 	if (st.st_mode & S_IWOTH) {
-		snprintf(err, errlen, "queue directory %s is writable by "
-		    "others: chmod o-w %s", path, path);
+		snprintf(err, errlen,
+		    "queue directory %s is writable by "
+		    "others: chmod o-w %s",
+		    path, path);
 		return -1;
 	}
 	if (st.st_uid != geteuid() && st.st_uid != 0) {
-		snprintf(err, errlen, "queue directory %s belongs to uid %u, "
-		    "not to us or root", path, (unsigned int)st.st_uid);
+		snprintf(err, errlen,
+		    "queue directory %s belongs to uid %u, "
+		    "not to us or root",
+		    path, (unsigned int)st.st_uid);
 		return -1;
 	}
 	return 0;
@@ -218,13 +221,15 @@ check_dir(const char *path, char *err, size_t errlen)
 static int
 ensure_dir(const char *path, mode_t mode, char *err, size_t errlen)
 {
-	struct stat	 st;
+	struct stat st;
 
 	if (privilege_is_setgid() && getuid() != 0) {
 		if (lstat(path, &st) == -1 && errno == ENOENT) {
-			snprintf(err, errlen, "queue directory %s is missing: "
+			snprintf(err, errlen,
+			    "queue directory %s is missing: "
 			    "as root, make it owned by root and the group of "
-			    "cfsendmail, mode 2770 (make install does)", path);
+			    "cfsendmail, mode 2770 (make install does)",
+			    path);
 			return -1;
 		}
 	} else if (mkdir(path, mode) == -1 && errno != EEXIST) {
@@ -238,9 +243,9 @@ ensure_dir(const char *path, mode_t mode, char *err, size_t errlen)
 int
 queue_open(struct queue *q, const char *dir, char *err, size_t errlen)
 {
-	char	 path[PATH_MAX];
-	size_t	 i;
-	mode_t	 dmode;
+	char   path[PATH_MAX];
+	size_t i;
+	mode_t dmode;
 
 	if ((q->dir = strdup(dir)) == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -276,8 +281,8 @@ queue_close(struct queue *q)
 static int
 new_id(char *id, size_t idlen)
 {
-	struct timespec	 ts;
-	unsigned int	 r;
+	struct timespec ts;
+	unsigned int	r;
 
 	if (getrandom(&r, sizeof(r), 0) != sizeof(r))
 		return -1;
@@ -291,7 +296,7 @@ new_id(char *id, size_t idlen)
 int
 queue_id_valid(const char *id)
 {
-	size_t	 n;
+	size_t n;
 
 	if ((n = strspn(id, "0123456789")) == 0 || id[n] != '.')
 		return 0;
@@ -318,10 +323,9 @@ entry_init(struct queue_entry *e)
 }
 
 int
-queue_create(struct queue *q, struct queue_entry *e, char *err,
-    size_t errlen)
+queue_create(struct queue *q, struct queue_entry *e, char *err, size_t errlen)
 {
-	char	 path[PATH_MAX];
+	char path[PATH_MAX];
 
 	entry_init(e);
 	if (new_id(e->id, sizeof(e->id)) == -1 ||
@@ -354,8 +358,8 @@ int
 queue_write(struct queue_entry *e, const void *p, size_t len, char *err,
     size_t errlen)
 {
-	const char	*b = p;
-	ssize_t		 n;
+	const char *b = p;
+	ssize_t	    n;
 
 	while (len > 0) {
 		if ((n = write(e->fd, b, len)) == -1) {
@@ -380,11 +384,11 @@ static int
 write_env(struct queue *q, const struct queue_entry *e, const char *ext,
     char *err, size_t errlen)
 {
-	struct buf	 b = { 0 };
-	char		 path[PATH_MAX];
-	ssize_t		 n;
-	size_t		 off = 0;
-	int		 fd = -1, rc = -1;
+	struct buf b = { 0 };
+	char	   path[PATH_MAX];
+	ssize_t	   n;
+	size_t	   off = 0;
+	int	   fd = -1, rc = -1;
 
 	if (envfile_format(&e->env, &b) == -1 ||
 	    path_of(path, sizeof(path), q, "tmp", e->id, ext) == -1)
@@ -421,8 +425,7 @@ fail:
 }
 
 int
-queue_commit(struct queue *q, struct queue_entry *e, char *err,
-    size_t errlen)
+queue_commit(struct queue *q, struct queue_entry *e, char *err, size_t errlen)
 {
 	if (fsync(e->fd) == -1) {
 		snprintf(err, errlen, "cannot write queue file %s: %s", e->id,
@@ -449,12 +452,14 @@ void
 queue_abort(struct queue *q, struct queue_entry *e)
 {
 	static const char *const files[][2] = {
-		{ "tmp", ".msg" }, { "tmp", ".env" },
+		{ "tmp", ".msg" },
+		{ "tmp", ".env" },
 		/* a commit that failed half-way: not acknowledged, so gone */
-		{ "new", ".env" }, { "new", ".msg" },
+		{ "new", ".env" },
+		{ "new", ".msg" },
 	};
-	size_t	 i;
-	int	 saved = errno;
+	size_t i;
+	int    saved = errno;
 
 	if (e->committed || e->id[0] == '\0')
 		return;
@@ -469,9 +474,9 @@ queue_abort(struct queue *q, struct queue_entry *e)
 static int
 slurp(const char *path, struct buf *b)
 {
-	char	 chunk[4096];
-	ssize_t	 n;
-	int	 fd;
+	char	chunk[4096];
+	ssize_t n;
+	int	fd;
 
 	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
 		return -1;
@@ -496,9 +501,9 @@ static int
 load_env(const struct queue *q, const char *sub, const char *id,
     struct queue_envelope *v, char *err, size_t errlen)
 {
-	struct buf	 b = { 0 };
-	char		 path[PATH_MAX], why[160];
-	int		 rc = -1, saved;
+	struct buf b = { 0 };
+	char	   path[PATH_MAX], why[160];
+	int	   rc = -1, saved;
 
 	memset(v, 0, sizeof(*v));
 	if (path_of(path, sizeof(path), q, sub, id, ".env") == -1 ||
@@ -506,7 +511,7 @@ load_env(const struct queue *q, const char *sub, const char *id,
 		saved = errno;
 		snprintf(err, errlen, "cannot read queue envelope %s: %s", id,
 		    strerror(saved));
-		errno = saved;	/* the caller tells ENOENT from the rest */
+		errno = saved; /* the caller tells ENOENT from the rest */
 		goto done;
 	}
 	if (envfile_parse(v, b.data, b.len, why, sizeof(why)) == 0)
@@ -545,7 +550,7 @@ take_lock(const struct queue *q, struct queue_entry *e, const char *sub,
 static long long
 age_of(int fd, time_t now)
 {
-	struct stat	 st;
+	struct stat st;
 
 	if (fstat(fd, &st) == -1)
 		return 0;
@@ -557,8 +562,8 @@ static int
 remove_leftover(const struct queue *q, const char *id, const char *what,
     const char *const *files, size_t n)
 {
-	size_t	 i;
-	int	 rc = 0;
+	size_t i;
+	int    rc = 0;
 
 	for (i = 0; i < n && rc == 0; i += 2)
 		rc = remove_file(q, files[i], id, files[i + 1]);
@@ -581,8 +586,8 @@ static int
 finish_move(const struct queue *q, const struct queue_entry *e)
 {
 	static const char *const files[] = { "new", ".env", "new", ".msg" };
-	struct stat	 st;
-	const char	*ext = e->has_msg ? ".msg" : ".env.orig";
+	struct stat		 st;
+	const char		*ext = e->has_msg ? ".msg" : ".env.orig";
 
 	/* most entries have one link: no more system calls for them */
 	if (fstat(e->fd, &st) == -1 || st.st_nlink < 2 ||
@@ -611,7 +616,8 @@ lock_msg_only(const struct queue *q, struct queue_entry *e, char *err,
 		return -1;
 	case 1:
 		if (age_of(e->fd, time(NULL)) >= LEFTOVER_AGE)
-			remove_leftover(q, e->id, "an interrupted commit or "
+			remove_leftover(q, e->id,
+			    "an interrupted commit or "
 			    "removal (never acknowledged, or sent already)",
 			    files, 4);
 		return 0;
@@ -628,8 +634,8 @@ static int
 lock_env_only(const struct queue *q, struct queue_entry *e, char *err,
     size_t errlen)
 {
-	char	 path[PATH_MAX], scratch[QUEUE_REASON_MAX];
-	int	 rc;
+	char path[PATH_MAX], scratch[QUEUE_REASON_MAX];
+	int  rc;
 
 	if (path_of(path, sizeof(path), q, "new", e->id, ".env") == -1)
 		return 0;
@@ -651,19 +657,18 @@ lock_env_only(const struct queue *q, struct queue_entry *e, char *err,
 		return rc == 1 ? 0 : -1;
 	if (finish_move(q, e) == 0)
 		return 0;
-	if (load_env(q, "new", e->id, &e->env, scratch, sizeof(scratch)) ==
-	    -1)
+	if (load_env(q, "new", e->id, &e->env, scratch, sizeof(scratch)) == -1)
 		queue_envelope_free(&e->env);
 	snprintf(err, errlen, "damaged: the data file is missing");
 	return QUEUE_DAMAGED;
 }
 
 int
-queue_lock(struct queue *q, const char *id, struct queue_entry *e,
-    char *err, size_t errlen)
+queue_lock(struct queue *q, const char *id, struct queue_entry *e, char *err,
+    size_t errlen)
 {
-	char	 path[PATH_MAX];
-	int	 rc;
+	char path[PATH_MAX];
+	int  rc;
 
 	entry_init(e);
 	if (!id_usable(id)) {
@@ -702,7 +707,8 @@ queue_lock(struct queue *q, const char *id, struct queue_entry *e,
 	e->committed = 1;
 	rc = 1;
 	if (e->env.nrcpts == 0) {
-		snprintf(err, errlen, "damaged: the envelope lists no "
+		snprintf(err, errlen,
+		    "damaged: the envelope lists no "
 		    "recipients");
 		rc = QUEUE_DAMAGED;
 	}
@@ -716,9 +722,9 @@ done:
 static int
 sum_data(int fd, long long *len, uint32_t *crc)
 {
-	unsigned char	 chunk[65536];
-	ssize_t		 n;
-	off_t		 off = 0;
+	unsigned char chunk[65536];
+	ssize_t	      n;
+	off_t	      off = 0;
 
 	*len = 0;
 	*crc = (uint32_t)crc32_z(0, NULL, 0);
@@ -737,9 +743,9 @@ sum_data(int fd, long long *len, uint32_t *crc)
 int
 queue_verify(struct queue_entry *e, char *err, size_t errlen)
 {
-	struct queue_envelope	*v = &e->env;
-	long long		 len;
-	uint32_t		 crc;
+	struct queue_envelope *v = &e->env;
+	long long	       len;
+	uint32_t	       crc;
 
 	if (sum_data(e->fd, &len, &crc) == -1) {
 		snprintf(err, errlen, "cannot read queue file %s: %s", e->id,
@@ -753,11 +759,14 @@ queue_verify(struct queue_entry *e, char *err, size_t errlen)
 		v->msglen = len;
 		v->msgcrc = crc;
 	} else if (len != v->msglen) {
-		snprintf(err, errlen, "damaged: the data file has %lld bytes, "
-		    "the envelope says %lld", len, v->msglen);
+		snprintf(err, errlen,
+		    "damaged: the data file has %lld bytes, "
+		    "the envelope says %lld",
+		    len, v->msglen);
 		return QUEUE_DAMAGED;
 	} else if (crc != v->msgcrc) {
-		snprintf(err, errlen, "damaged: the data file does not match "
+		snprintf(err, errlen,
+		    "damaged: the data file does not match "
 		    "its checksum");
 		return QUEUE_DAMAGED;
 	}
@@ -767,15 +776,14 @@ queue_verify(struct queue_entry *e, char *err, size_t errlen)
 }
 
 int
-queue_update(struct queue *q, struct queue_entry *e, char *err,
-    size_t errlen)
+queue_update(struct queue *q, struct queue_entry *e, char *err, size_t errlen)
 {
 	if (write_env(q, e, ".new", err, errlen) == -1)
 		return -1;
 	if (move(q, e->id, "tmp", ".new", "new", ".env") == -1 ||
 	    sync_dir(q, "new") == -1) {
-		snprintf(err, errlen, "cannot update queue entry %s: %s",
-		    e->id, strerror(errno));
+		snprintf(err, errlen, "cannot update queue entry %s: %s", e->id,
+		    strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -788,7 +796,7 @@ queue_update(struct queue *q, struct queue_entry *e, char *err,
 static int
 drop_stale_link(const struct queue *q, const struct queue_entry *e)
 {
-	struct stat	 st;
+	struct stat st;
 
 	if (fstat(e->fd, &st) == -1 || st.st_nlink < 2 ||
 	    !same_file(q, "failed", e->id, ".msg", e->fd) ||
@@ -798,10 +806,9 @@ drop_stale_link(const struct queue *q, const struct queue_entry *e)
 }
 
 int
-queue_remove(struct queue *q, struct queue_entry *e, char *err,
-    size_t errlen)
+queue_remove(struct queue *q, struct queue_entry *e, char *err, size_t errlen)
 {
-	const char	*step = "rename";
+	const char *step = "rename";
 
 	/* the entry ends here: tmp/ID.env tells a crash what this was */
 	if (move(q, e->id, "new", ".env", "tmp", ".env") == -1)
@@ -826,7 +833,7 @@ static int
 link_to_failed(const struct queue *q, const char *id, const char *from,
     const char *to)
 {
-	char	 src[PATH_MAX], tmp[PATH_MAX];
+	char src[PATH_MAX], tmp[PATH_MAX];
 
 	if (path_of(src, sizeof(src), q, "new", id, from) == -1 ||
 	    path_of(tmp, sizeof(tmp), q, "tmp", id, ".lnk") == -1)
@@ -841,10 +848,10 @@ link_to_failed(const struct queue *q, const char *id, const char *from,
  * then the envelope's rename decides; then out of new/.
  */
 static int
-move_to_failed(struct queue *q, struct queue_entry *e, int keep_env,
-    char *err, size_t errlen)
+move_to_failed(struct queue *q, struct queue_entry *e, int keep_env, char *err,
+    size_t errlen)
 {
-	const char	*step = "link";
+	const char *step = "link";
 
 	if (write_env(q, e, ".new", err, errlen) == -1)
 		return -1;
@@ -866,14 +873,13 @@ move_to_failed(struct queue *q, struct queue_entry *e, int keep_env,
 		goto fail;
 	return 0;
 fail:
-	snprintf(err, errlen, "cannot move %s to failed/ (%s): %s", e->id,
-	    step, strerror(errno));
+	snprintf(err, errlen, "cannot move %s to failed/ (%s): %s", e->id, step,
+	    strerror(errno));
 	return -1;
 }
 
 static int
-set_reason(struct queue_entry *e, const char *reason, char *err,
-    size_t errlen)
+set_reason(struct queue_entry *e, const char *reason, char *err, size_t errlen)
 {
 	free(e->env.last_reply);
 	if ((e->env.last_reply = strdup(reason)) == NULL) {
@@ -909,8 +915,7 @@ failed_without_data(const struct queue *q, const char *id, char *err,
     size_t errlen)
 {
 	switch (exists(q, "failed", id, ".env")) {
-	case 0:
-		return 0;
+	case 0: return 0;
 	case 1:
 		snprintf(err, errlen, "damaged: the data file is missing");
 		return QUEUE_DAMAGED;
@@ -928,11 +933,10 @@ failed_without_data(const struct queue *q, const char *id, char *err,
  * -1 on error.
  */
 static int
-lock_failed(struct queue *q, struct queue_entry *e, char *err,
-    size_t errlen)
+lock_failed(struct queue *q, struct queue_entry *e, char *err, size_t errlen)
 {
-	char	 path[PATH_MAX];
-	int	 rc;
+	char path[PATH_MAX];
+	int  rc;
 
 	if (path_of(path, sizeof(path), q, "failed", e->id, ".msg") == -1)
 		return 0;
@@ -948,17 +952,18 @@ lock_failed(struct queue *q, struct queue_entry *e, char *err,
 		return rc;
 	rc = load_env(q, "failed", e->id, &e->env, err, errlen);
 	if (rc == -1 && errno == ENOENT)
-		return 0;	/* requeued by another process meanwhile */
+		return 0; /* requeued by another process meanwhile */
 	if (rc != 0)
 		return rc;
 	if (e->env.damaged) {
 		/* the last reply of a quarantined entry says what was wrong */
-		snprintf(err, errlen, "%s", e->env.last_reply ?
-		    e->env.last_reply : "damaged");
+		snprintf(err, errlen, "%s",
+		    e->env.last_reply ? e->env.last_reply : "damaged");
 		return QUEUE_DAMAGED;
 	}
 	if (e->env.nrcpts == 0) {
-		snprintf(err, errlen, "damaged: the envelope lists no "
+		snprintf(err, errlen,
+		    "damaged: the envelope lists no "
 		    "recipients");
 		return QUEUE_DAMAGED;
 	}
@@ -967,11 +972,10 @@ lock_failed(struct queue *q, struct queue_entry *e, char *err,
 
 /* The locked entry e of failed/, its envelope rewritten, into new/. */
 static int
-move_to_new(struct queue *q, struct queue_entry *e, char *err,
-    size_t errlen)
+move_to_new(struct queue *q, struct queue_entry *e, char *err, size_t errlen)
 {
-	char		 src[PATH_MAX], dst[PATH_MAX];
-	const char	*step = "link";
+	char	    src[PATH_MAX], dst[PATH_MAX];
+	const char *step = "link";
 
 	if (write_env(q, e, ".new", err, errlen) == -1)
 		return -1;
@@ -979,8 +983,8 @@ move_to_new(struct queue *q, struct queue_entry *e, char *err,
 	    path_of(dst, sizeof(dst), q, "new", e->id, ".msg") == -1)
 		goto fail;
 	/* new/ID.msg already ours: what a requeue cut short left */
-	if (link(src, dst) == -1 && (errno != EEXIST ||
-	    !same_file(q, "new", e->id, ".msg", e->fd)))
+	if (link(src, dst) == -1 &&
+	    (errno != EEXIST || !same_file(q, "new", e->id, ".msg", e->fd)))
 		goto fail;
 	step = "rename";
 	if (move(q, e->id, "tmp", ".new", "new", ".env") == -1 ||
@@ -1003,9 +1007,9 @@ int
 queue_requeue(struct queue *q, const char *id, time_t now, char *was,
     size_t waslen, char *err, size_t errlen)
 {
-	struct queue_entry	 e;
-	char			 why[QUEUE_REASON_MAX];
-	int			 rc, vr;
+	struct queue_entry e;
+	char		   why[QUEUE_REASON_MAX];
+	int		   rc, vr;
 
 	entry_init(&e);
 	if (!id_usable(id)) {
@@ -1020,8 +1024,8 @@ queue_requeue(struct queue *q, const char *id, time_t now, char *was,
 		rc = vr == QUEUE_DAMAGED ? QUEUE_DAMAGED : -1;
 	}
 	if (rc == 1) {
-		snprintf(was, waslen, "%s", e.env.last_reply ?
-		    e.env.last_reply : "no reason kept");
+		snprintf(was, waslen, "%s",
+		    e.env.last_reply ? e.env.last_reply : "no reason kept");
 		queue_envelope_restart(&e.env, now);
 		if (move_to_new(q, &e, err, errlen) == -1)
 			rc = -1;
@@ -1042,8 +1046,8 @@ queue_rewind(struct queue_entry *e)
 ssize_t
 queue_read(struct queue_entry *e, void *p, size_t len)
 {
-	ssize_t	 n;
-	int	 sequential = e->verify && e->off == e->rlen;
+	ssize_t n;
+	int	sequential = e->verify && e->off == e->rlen;
 
 	do
 		n = pread(e->fd, p, len, e->off);
@@ -1055,9 +1059,9 @@ queue_read(struct queue_entry *e, void *p, size_t len)
 			e->rlen += n;
 		}
 	}
-	if (n == 0 && sequential && (e->rlen != e->env.msglen ||
-	    e->rcrc != e->env.msgcrc)) {
-		errno = EIO;	/* changed since queue_verify() */
+	if (n == 0 && sequential &&
+	    (e->rlen != e->env.msglen || e->rcrc != e->env.msgcrc)) {
+		errno = EIO; /* changed since queue_verify() */
 		return -1;
 	}
 	return n;
@@ -1067,7 +1071,7 @@ void
 queue_entry_free(struct queue_entry *e)
 {
 	if (e->fd != -1)
-		close(e->fd);	/* also releases the flock */
+		close(e->fd); /* also releases the flock */
 	e->fd = -1;
 	queue_envelope_free(&e->env);
 }
@@ -1082,7 +1086,7 @@ compare_names(const void *a, const void *b)
 static size_t
 id_part(const char *name, int with_msg)
 {
-	size_t	 len = strlen(name);
+	size_t len = strlen(name);
 
 	if (len <= 4 || name[0] == '.')
 		return 0;
@@ -1096,11 +1100,11 @@ id_part(const char *name, int with_msg)
 static int
 read_names(struct queue *q, const char *sub, struct buf *names, size_t *n)
 {
-	char		 path[PATH_MAX];
-	struct dirent	*de;
-	DIR		*d;
-	size_t		 len;
-	int		 with_msg = strcmp(sub, "new") == 0;
+	char	       path[PATH_MAX];
+	struct dirent *de;
+	DIR	      *d;
+	size_t	       len;
+	int	       with_msg = strcmp(sub, "new") == 0;
 
 	*n = 0;
 	if (snprintf(path, sizeof(path), "%s/%s", q->dir, sub) >=
@@ -1130,22 +1134,21 @@ read_names(struct queue *q, const char *sub, struct buf *names, size_t *n)
  * 700 KB at the peak, not 20,000 small allocations.
  */
 int
-queue_list(struct queue *q, const char *sub, struct queue_list *l,
-    char *err, size_t errlen)
+queue_list(struct queue *q, const char *sub, struct queue_list *l, char *err,
+    size_t errlen)
 {
-	struct buf	 names = { 0 };
-	size_t		 n, i, k = 0;
-	char		*p;
+	struct buf names = { 0 };
+	size_t	   n, i, k = 0;
+	char	  *p;
 
 	memset(l, 0, sizeof(*l));
 	if (read_names(q, sub, &names, &n) == -1)
 		goto fail;
-	if (n > 0 && (l->ids = reallocarray(NULL, n, sizeof(*l->ids))) ==
-	    NULL)
+	if (n > 0 && (l->ids = reallocarray(NULL, n, sizeof(*l->ids))) == NULL)
 		goto fail;
 	for (i = 0, p = names.data; i < n; i++, p += strlen(p) + 1)
 		l->ids[i] = p;
-	if (n > 0)		/* qsort(NULL, 0, ...) is undefined */
+	if (n > 0) /* qsort(NULL, 0, ...) is undefined */
 		qsort(l->ids, n, sizeof(*l->ids), compare_names);
 	/* an .env and its .msg give the same id twice */
 	for (i = 0; i < n; i++)
@@ -1172,12 +1175,12 @@ queue_list_free(struct queue_list *l)
 }
 
 int
-queue_foreach(struct queue *q, const char *sub,
-    int (*fn)(const char *, void *), void *arg, char *err, size_t errlen)
+queue_foreach(struct queue *q, const char *sub, int (*fn)(const char *, void *),
+    void *arg, char *err, size_t errlen)
 {
-	struct queue_list	 l;
-	size_t			 i;
-	int			 rc = 0;
+	struct queue_list l;
+	size_t		  i;
+	int		  rc = 0;
 
 	if (queue_list(q, sub, &l, err, errlen) == -1)
 		return -1;
@@ -1195,8 +1198,8 @@ static int
 is_locked(const struct queue *q, const char *sub, const char *id,
     const char *ext)
 {
-	char	 path[PATH_MAX];
-	int	 fd, busy;
+	char path[PATH_MAX];
+	int  fd, busy;
 
 	if (path_of(path, sizeof(path), q, sub, id, ext) == -1 ||
 	    (fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
@@ -1217,7 +1220,7 @@ peek_msg_only(const struct queue *q, const char *id, const struct stat *st)
 {
 	if (is_locked(q, "new", id, ".msg") ||
 	    exists(q, "tmp", id, ".env") != 0)
-		return 0;	/* being committed, or a leftover */
+		return 0; /* being committed, or a leftover */
 	return st->st_nlink < 2 || exists(q, "failed", id, ".env") == 0;
 }
 
@@ -1228,14 +1231,17 @@ new_state(const struct queue *q, const char *id, time_t now,
 {
 	info->state = QS_QUEUED;
 	if (info->msgsize == -1)
-		snprintf(info->reason, sizeof(info->reason), "damaged: the "
+		snprintf(info->reason, sizeof(info->reason),
+		    "damaged: the "
 		    "data file is missing");
 	else if (v->has_sum && info->msgsize != v->msglen)
-		snprintf(info->reason, sizeof(info->reason), "damaged: the "
+		snprintf(info->reason, sizeof(info->reason),
+		    "damaged: the "
 		    "data file has %lld bytes, the envelope says %lld",
 		    info->msgsize, v->msglen);
 	else if (v->nrcpts == 0)
-		snprintf(info->reason, sizeof(info->reason), "damaged: the "
+		snprintf(info->reason, sizeof(info->reason),
+		    "damaged: the "
 		    "envelope lists no recipients");
 	else if (is_locked(q, "new", id, ".msg"))
 		info->state = QS_DELIVERING;
@@ -1247,11 +1253,10 @@ new_state(const struct queue *q, const char *id, time_t now,
 
 int
 queue_peek(struct queue *q, const char *sub, const char *id, time_t now,
-    struct queue_envelope *v, struct queue_info *info, char *err,
-    size_t errlen)
+    struct queue_envelope *v, struct queue_info *info, char *err, size_t errlen)
 {
-	struct stat	 st;
-	int		 rc, in_new = strcmp(sub, "new") == 0;
+	struct stat st;
+	int	    rc, in_new = strcmp(sub, "new") == 0;
 
 	memset(info, 0, sizeof(*info));
 	memset(v, 0, sizeof(*v));
@@ -1262,9 +1267,11 @@ queue_peek(struct queue *q, const char *sub, const char *id, time_t now,
 		info->msgsize = st.st_size;
 	rc = load_env(q, sub, id, v, info->reason, sizeof(info->reason));
 	if (rc == -1 && errno == ENOENT) {
-		if (!in_new || info->msgsize == -1 || !peek_msg_only(q, id, &st))
+		if (!in_new || info->msgsize == -1 ||
+		    !peek_msg_only(q, id, &st))
 			return 0;
-		snprintf(info->reason, sizeof(info->reason), "damaged: the "
+		snprintf(info->reason, sizeof(info->reason),
+		    "damaged: the "
 		    "envelope is missing");
 		info->state = QS_DAMAGED;
 		return 1;
@@ -1281,7 +1288,7 @@ queue_peek(struct queue *q, const char *sub, const char *id, time_t now,
 	else if (info->msgsize != -1 && st.st_nlink > 1 &&
 	    exists(q, "failed", id, ".env") == 1) {
 		queue_envelope_free(v);
-		return 0;	/* moved to failed/, listed there */
+		return 0; /* moved to failed/, listed there */
 	} else
 		new_state(q, id, now, v, info);
 	return 1;
@@ -1296,10 +1303,10 @@ queue_peek(struct queue *q, const char *sub, const char *id, time_t now,
 static void
 clean_tmp(const struct queue *q, int dfd, const char *name, time_t now)
 {
-	char		 id[QUEUE_ID_MAX], path[PATH_MAX];
-	struct stat	 st;
-	const char	*dot = strrchr(name, '.');
-	int		 fd = -1;
+	char	    id[QUEUE_ID_MAX], path[PATH_MAX];
+	struct stat st;
+	const char *dot = strrchr(name, '.');
+	int	    fd = -1;
 
 	if (dot == NULL || dot == name || (size_t)(dot - name) >= sizeof(id) ||
 	    fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == -1 ||
@@ -1315,12 +1322,12 @@ clean_tmp(const struct queue *q, int dfd, const char *name, time_t now)
 		    (fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
 			return;
 		if (flock(fd, LOCK_EX | LOCK_NB) == -1)
-			goto done;	/* its writer is still at work */
+			goto done; /* its writer is still at work */
 	}
 	if (unlinkat(dfd, name, 0) == 0)
 		log_info("removed tmp/%s, left %lld minutes ago by an "
-		    "interrupted writer", name,
-		    (long long)(now - st.st_mtime) / 60);
+			 "interrupted writer",
+		    name, (long long)(now - st.st_mtime) / 60);
 	else if (errno != ENOENT)
 		log_error("cannot remove tmp/%s: %s", name, strerror(errno));
 done:
@@ -1331,12 +1338,13 @@ done:
 void
 queue_clean(struct queue *q, time_t now)
 {
-	char		 path[PATH_MAX];
-	struct dirent	*de;
-	DIR		*d;
+	char	       path[PATH_MAX];
+	struct dirent *de;
+	DIR	      *d;
 
 	if (snprintf(path, sizeof(path), "%s/tmp", q->dir) >=
-	    (int)sizeof(path) || (d = opendir(path)) == NULL)
+		(int)sizeof(path) ||
+	    (d = opendir(path)) == NULL)
 		return;
 	while ((de = readdir(d)) != NULL)
 		if (de->d_name[0] != '.')

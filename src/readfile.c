@@ -18,14 +18,14 @@
 #include "readfile.h"
 
 /* How the file is called in messages: its path, or not by name. */
-#define CALLED(name)	(name) != NULL ? (name) : "the file it names"
+#define CALLED(name) (name) != NULL ? (name) : "the file it names"
 
 /* An open descriptor on a regular file, blocking reads again; or -1. */
 static int
 open_regular(const char *path, const char *name, struct stat *st, char *err,
     size_t errlen)
 {
-	int	 fd, flags;
+	int fd, flags;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd == -1) {
@@ -36,8 +36,8 @@ open_regular(const char *path, const char *name, struct stat *st, char *err,
 	if (fstat(fd, st) == -1 || !S_ISREG(st->st_mode) ||
 	    (flags = fcntl(fd, F_GETFL)) == -1 ||
 	    fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) == -1) {
-		snprintf(err, errlen, "%s%s not a regular file",
-		    CALLED(name), name != NULL ? ":" : " is");
+		snprintf(err, errlen, "%s%s not a regular file", CALLED(name),
+		    name != NULL ? ":" : " is");
 		close(fd);
 		return -1;
 	}
@@ -48,9 +48,9 @@ static int
 read_all(const char *path, const char *name, size_t max, struct buf *out,
     struct stat *st, char *err, size_t errlen)
 {
-	char	 chunk[4096];
-	ssize_t	 n;
-	int	 fd, rc = -1;
+	char	chunk[4096];
+	ssize_t n;
+	int	fd, rc = -1;
 
 	if ((fd = open_regular(path, name, st, err, errlen)) == -1)
 		return -1;
@@ -60,8 +60,8 @@ read_all(const char *path, const char *name, size_t max, struct buf *out,
 		if (n == -1 || out->len + (size_t)n > max ||
 		    buf_add(out, chunk, (size_t)n) == -1) {
 			snprintf(err, errlen, "cannot read %s: %s",
-			    CALLED(name), n == -1 ? strerror(errno) :
-			    "file too large");
+			    CALLED(name),
+			    n == -1 ? strerror(errno) : "file too large");
 			goto done;
 		}
 	}
@@ -85,8 +85,8 @@ readfile(const char *path, size_t max, struct buf *out, struct stat *st,
 }
 
 int
-readfile_unnamed(const char *path, size_t max, struct buf *out,
-    struct stat *st, char *err, size_t errlen)
+readfile_unnamed(const char *path, size_t max, struct buf *out, struct stat *st,
+    char *err, size_t errlen)
 {
 	return read_all(path, NULL, max, out, st, err, errlen);
 }
@@ -94,8 +94,8 @@ readfile_unnamed(const char *path, size_t max, struct buf *out,
 int
 readfile_check(const char *path, char *err, size_t errlen)
 {
-	struct stat	 st;
-	int		 fd;
+	struct stat st;
+	int	    fd;
 
 	if ((fd = open_regular(path, path, &st, err, errlen)) == -1)
 		return -1;

@@ -24,14 +24,14 @@
 
 #include "buf.h"
 
-int	readfile(const char *path, size_t max, struct buf *out, struct stat *st,
-	    char *err, size_t errlen);
-int	readfile_unnamed(const char *path, size_t max, struct buf *out,
-	    struct stat *st, char *err, size_t errlen);
+int readfile(const char *path, size_t max, struct buf *out, struct stat *st,
+    char *err, size_t errlen);
+int readfile_unnamed(const char *path, size_t max, struct buf *out,
+    struct stat *st, char *err, size_t errlen);
 /*
  * Check, without reading it, that path is a regular file that can be
  * opened for reading; 0, or -1 with a reason that names the file.
  */
-int	readfile_check(const char *path, char *err, size_t errlen);
+int readfile_check(const char *path, char *err, size_t errlen);
 
 #endif

@@ -35,14 +35,13 @@ reply_free(struct reply *r)
 static size_t
 enhanced_length(const char *s, size_t len, int code)
 {
-	size_t	 i = 0, part, digits;
+	size_t i = 0, part, digits;
 
 	if (len < 5 || s[0] != '0' + code / 100 || s[1] != '.')
 		return 0;
 	i = 2;
 	for (part = 0; part < 2; part++) {
-		for (digits = 0; i < len && isdigit((unsigned char)s[i]);
-		    i++)
+		for (digits = 0; i < len && isdigit((unsigned char)s[i]); i++)
 			digits++;
 		if (digits == 0 || digits > 3)
 			return 0;
@@ -75,21 +74,25 @@ int
 reply_feed(struct reply *r, const char *line, size_t len, char *err,
     size_t errlen)
 {
-	int	 code;
-	size_t	 elen;
+	int    code;
+	size_t elen;
 
 	if ((code = parse_code(line, len)) == -1) {
 		snprintf(err, errlen, "malformed reply line from server");
 		return -1;
 	}
 	if (r->lines > 0 && code != r->code) {
-		snprintf(err, errlen, "reply code changed from %d to %d "
-		    "within one reply", r->code, code);
+		snprintf(err, errlen,
+		    "reply code changed from %d to %d "
+		    "within one reply",
+		    r->code, code);
 		return -1;
 	}
 	if (r->lines >= REPLY_MAX_LINES) {
-		snprintf(err, errlen, "reply from server has more than %d "
-		    "lines", REPLY_MAX_LINES);
+		snprintf(err, errlen,
+		    "reply from server has more than %d "
+		    "lines",
+		    REPLY_MAX_LINES);
 		return -1;
 	}
 	if (r->text.len + len > REPLY_MAX_BYTES) {
@@ -129,9 +132,9 @@ reply_classify(int code)
 void
 reply_oneline(const struct reply *r, char *out, size_t outlen)
 {
-	size_t		 i, o;
-	int		 n;
-	unsigned char	 c;
+	size_t	      i, o;
+	int	      n;
+	unsigned char c;
 
 	if (outlen == 0)
 		return;
@@ -154,7 +157,7 @@ reply_oneline(const struct reply *r, char *out, size_t outlen)
 static int
 keyword_is(const char *s, size_t len, const char *kw)
 {
-	size_t	 kwlen = strlen(kw);
+	size_t kwlen = strlen(kw);
 
 	return len == kwlen && strncasecmp(s, kw, kwlen) == 0;
 }
@@ -162,7 +165,7 @@ keyword_is(const char *s, size_t len, const char *kw)
 static void
 parse_auth(const char *p, const char *end, struct smtp_caps *caps)
 {
-	const char	*w;
+	const char *w;
 
 	while (p < end) {
 		while (p < end && (*p == ' ' || *p == '='))
@@ -179,10 +182,10 @@ parse_auth(const char *p, const char *end, struct smtp_caps *caps)
 static void
 parse_ehlo_line(const char *p, const char *end, struct smtp_caps *caps)
 {
-	const char	*kw = p;
-	size_t		 kwlen;
-	char		 num[24];
-	const char	*errstr;
+	const char *kw = p;
+	size_t	    kwlen;
+	char	    num[24];
+	const char *errstr;
 
 	/* "AUTH=PLAIN LOGIN" is the pre-RFC 4954 form some servers send */
 	while (p < end && *p != ' ' && *p != '=')
@@ -216,7 +219,7 @@ parse_ehlo_line(const char *p, const char *end, struct smtp_caps *caps)
 void
 reply_parse_ehlo(const struct reply *r, struct smtp_caps *caps)
 {
-	const char	*p, *end, *nl;
+	const char *p, *end, *nl;
 
 	memset(caps, 0, sizeof(*caps));
 	if (r->text.data == NULL)

@@ -31,8 +31,8 @@
 #include "outcome.h"
 
 /* id: -qI<id>, or NULL for the whole queue; due_only: -q<interval>. */
-enum failure	runqueue_run(const struct config *, const char *id, int due_only,
-	    struct outcome *);
+enum failure runqueue_run(const struct config *, const char *id, int due_only,
+    struct outcome *);
 /*
  * --requeue: the entries ids[0..n-1] of failed/ ("all": every one) back
  * into the queue with their clock restarted (queue_requeue()), for the
@@ -40,7 +40,7 @@ enum failure	runqueue_run(const struct config *, const char *id, int due_only,
  * the log.  A damaged entry is refused (FAIL_DATA) naming its files; an
  * id not in failed/ is FAIL_USAGE; the others are requeued all the same.
  */
-enum failure	runqueue_requeue(const struct config *, char *const *ids, size_t n,
-	    struct outcome *);
+enum failure runqueue_requeue(const struct config *, char *const *ids, size_t n,
+    struct outcome *);
 
 #endif

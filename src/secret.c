@@ -24,27 +24,27 @@
 
 /* How much stack secret_burn_stack() overwrites: the config parser's
  * frames with its line buffer, and more. */
-#define BURN_BYTES	(32 * 1024)
+#define BURN_BYTES (32 * 1024)
 
 struct secret_head {
-	struct secret_head	*next, *prev;
-	size_t			 size;		/* of the whole mapping */
-	int			 locked;
+	struct secret_head *next, *prev;
+	size_t		    size; /* of the whole mapping */
+	int		    locked;
 };
 
 /* The header's room, so that the caller's part stays aligned. */
 #define HEAD_ROOM \
 	((sizeof(struct secret_head) + alignof(max_align_t) - 1) / \
-	alignof(max_align_t) * alignof(max_align_t))
+	    alignof(max_align_t) * alignof(max_align_t))
 
-static struct secret_head	*live;
-static pthread_mutex_t		 live_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_once_t		 atfork_once = PTHREAD_ONCE_INIT;
+static struct secret_head *live;
+static pthread_mutex_t	   live_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t	   atfork_once = PTHREAD_ONCE_INIT;
 
 int
 secret_protect(int *was, char *err, size_t errlen)
 {
-	struct rlimit	 nocore = { 0, 0 };
+	struct rlimit nocore = { 0, 0 };
 
 	if (setrlimit(RLIMIT_CORE, &nocore) == -1) {
 		snprintf(err, errlen, "cannot disable core dumps: %s",
@@ -53,8 +53,10 @@ secret_protect(int *was, char *err, size_t errlen)
 	}
 	if ((*was = prctl(PR_GET_DUMPABLE)) == -1 ||
 	    prctl(PR_SET_DUMPABLE, 0) == -1) {
-		snprintf(err, errlen, "cannot make the process non-dumpable: "
-		    "%s", strerror(errno));
+		snprintf(err, errlen,
+		    "cannot make the process non-dumpable: "
+		    "%s",
+		    strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -72,7 +74,7 @@ secret_unprotect(int was)
 static void
 relock(void)
 {
-	struct secret_head	*h;
+	struct secret_head *h;
 
 	for (h = live; h != NULL; h = h->next)
 		if (h->locked)
@@ -101,8 +103,8 @@ register_atfork(void)
 void *
 secret_alloc(size_t len)
 {
-	struct secret_head	*h;
-	size_t			 page = (size_t)sysconf(_SC_PAGESIZE), size;
+	struct secret_head *h;
+	size_t		    page = (size_t)sysconf(_SC_PAGESIZE), size;
 
 	pthread_once(&atfork_once, register_atfork);
 	if (len > SIZE_MAX - HEAD_ROOM - page) {
@@ -110,8 +112,8 @@ secret_alloc(size_t len)
 		return NULL;
 	}
 	size = (len + HEAD_ROOM + page - 1) / page * page;
-	h = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE |
-	    MAP_ANONYMOUS, -1, 0);
+	h = mmap(NULL, size, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (h == MAP_FAILED) {
 		errno = ENOMEM;
 		return NULL;
@@ -122,8 +124,8 @@ secret_alloc(size_t len)
 	h->size = size;
 	if (!(h->locked = mlock(h, size) == 0))
 		log_trace("cannot lock %zu bytes of credentials in memory "
-		    "(%s): they may be written to swap", size,
-		    strerror(errno));
+			  "(%s): they may be written to swap",
+		    size, strerror(errno));
 	pthread_mutex_lock(&live_lock);
 	if ((h->next = live) != NULL)
 		live->prev = h;
@@ -135,8 +137,8 @@ secret_alloc(size_t len)
 char *
 secret_strdup(const char *s)
 {
-	size_t	 len = strlen(s) + 1;
-	char	*p;
+	size_t len = strlen(s) + 1;
+	char  *p;
 
 	if ((p = secret_alloc(len)) != NULL)
 		memcpy(p, s, len);
@@ -146,8 +148,8 @@ secret_strdup(const char *s)
 void
 secret_free(void *p)
 {
-	struct secret_head	*h;
-	size_t			 size;
+	struct secret_head *h;
+	size_t		    size;
 
 	if (p == NULL)
 		return;
@@ -177,55 +179,51 @@ secret_free(void *p)
  * the caller across this call, and no clobber list is needed; the
  * assembler takes the AVX-512 form whatever the compiler targets.
  */
-static void __attribute__((noinline))
-clear_vector_registers(void)
+static void __attribute__((noinline)) clear_vector_registers(void)
 {
 #if defined(__x86_64__)
 	if (__builtin_cpu_supports("avx512f"))
-		__asm__ __volatile__(
-		    "vpxord %zmm16, %zmm16, %zmm16\n\t"
-		    "vpxord %zmm17, %zmm17, %zmm17\n\t"
-		    "vpxord %zmm18, %zmm18, %zmm18\n\t"
-		    "vpxord %zmm19, %zmm19, %zmm19\n\t"
-		    "vpxord %zmm20, %zmm20, %zmm20\n\t"
-		    "vpxord %zmm21, %zmm21, %zmm21\n\t"
-		    "vpxord %zmm22, %zmm22, %zmm22\n\t"
-		    "vpxord %zmm23, %zmm23, %zmm23\n\t"
-		    "vpxord %zmm24, %zmm24, %zmm24\n\t"
-		    "vpxord %zmm25, %zmm25, %zmm25\n\t"
-		    "vpxord %zmm26, %zmm26, %zmm26\n\t"
-		    "vpxord %zmm27, %zmm27, %zmm27\n\t"
-		    "vpxord %zmm28, %zmm28, %zmm28\n\t"
-		    "vpxord %zmm29, %zmm29, %zmm29\n\t"
-		    "vpxord %zmm30, %zmm30, %zmm30\n\t"
-		    "vpxord %zmm31, %zmm31, %zmm31");
+		__asm__ __volatile__("vpxord %zmm16, %zmm16, %zmm16\n\t"
+				     "vpxord %zmm17, %zmm17, %zmm17\n\t"
+				     "vpxord %zmm18, %zmm18, %zmm18\n\t"
+				     "vpxord %zmm19, %zmm19, %zmm19\n\t"
+				     "vpxord %zmm20, %zmm20, %zmm20\n\t"
+				     "vpxord %zmm21, %zmm21, %zmm21\n\t"
+				     "vpxord %zmm22, %zmm22, %zmm22\n\t"
+				     "vpxord %zmm23, %zmm23, %zmm23\n\t"
+				     "vpxord %zmm24, %zmm24, %zmm24\n\t"
+				     "vpxord %zmm25, %zmm25, %zmm25\n\t"
+				     "vpxord %zmm26, %zmm26, %zmm26\n\t"
+				     "vpxord %zmm27, %zmm27, %zmm27\n\t"
+				     "vpxord %zmm28, %zmm28, %zmm28\n\t"
+				     "vpxord %zmm29, %zmm29, %zmm29\n\t"
+				     "vpxord %zmm30, %zmm30, %zmm30\n\t"
+				     "vpxord %zmm31, %zmm31, %zmm31");
 	if (__builtin_cpu_supports("avx"))
 		__asm__ __volatile__("vzeroall");
 	else
-		__asm__ __volatile__(
-		    "pxor %xmm0, %xmm0\n\t"
-		    "pxor %xmm1, %xmm1\n\t"
-		    "pxor %xmm2, %xmm2\n\t"
-		    "pxor %xmm3, %xmm3\n\t"
-		    "pxor %xmm4, %xmm4\n\t"
-		    "pxor %xmm5, %xmm5\n\t"
-		    "pxor %xmm6, %xmm6\n\t"
-		    "pxor %xmm7, %xmm7\n\t"
-		    "pxor %xmm8, %xmm8\n\t"
-		    "pxor %xmm9, %xmm9\n\t"
-		    "pxor %xmm10, %xmm10\n\t"
-		    "pxor %xmm11, %xmm11\n\t"
-		    "pxor %xmm12, %xmm12\n\t"
-		    "pxor %xmm13, %xmm13\n\t"
-		    "pxor %xmm14, %xmm14\n\t"
-		    "pxor %xmm15, %xmm15");
+		__asm__ __volatile__("pxor %xmm0, %xmm0\n\t"
+				     "pxor %xmm1, %xmm1\n\t"
+				     "pxor %xmm2, %xmm2\n\t"
+				     "pxor %xmm3, %xmm3\n\t"
+				     "pxor %xmm4, %xmm4\n\t"
+				     "pxor %xmm5, %xmm5\n\t"
+				     "pxor %xmm6, %xmm6\n\t"
+				     "pxor %xmm7, %xmm7\n\t"
+				     "pxor %xmm8, %xmm8\n\t"
+				     "pxor %xmm9, %xmm9\n\t"
+				     "pxor %xmm10, %xmm10\n\t"
+				     "pxor %xmm11, %xmm11\n\t"
+				     "pxor %xmm12, %xmm12\n\t"
+				     "pxor %xmm13, %xmm13\n\t"
+				     "pxor %xmm14, %xmm14\n\t"
+				     "pxor %xmm15, %xmm15");
 #endif
 }
 
-void __attribute__((noinline))
-secret_burn_stack(void)
+void __attribute__((noinline)) secret_burn_stack(void)
 {
-	volatile char	 stack[BURN_BYTES];
+	volatile char stack[BURN_BYTES];
 
 	explicit_bzero((void *)(uintptr_t)stack, sizeof(stack));
 	/* keep the compiler from dropping or shrinking the array */

@@ -27,21 +27,21 @@
  * for secret_unprotect().  0, or -1 with a one-line reason in err: then
  * a crash could write the token into a core file.
  */
-int	secret_protect(int *was, char *err, size_t errlen);
+int secret_protect(int *was, char *err, size_t errlen);
 /* Put back the dumpable state (a set-group-ID process stays as it was). */
-void	secret_unprotect(int was);
+void secret_unprotect(int was);
 /* len bytes, zeroed, on pages of their own; NULL with errno = ENOMEM. */
-void	*secret_alloc(size_t len);
+void *secret_alloc(size_t len);
 /* A copy of s in secret memory; NULL when out of memory. */
-char	*secret_strdup(const char *s);
+char *secret_strdup(const char *s);
 /* Wipe and unmap what secret_alloc() gave; NULL is fine. */
-void	 secret_free(void *);
+void secret_free(void *);
 /*
  * Overwrite the stack below the caller, where a function that returned
  * (a parser given the config file's text, say) may have left a copy, and
  * zero the vector registers, which the lazy binder would otherwise save
  * on the stack at the next first call of a library function.
  */
-void	 secret_burn_stack(void);
+void secret_burn_stack(void);
 
 #endif

@@ -22,11 +22,11 @@
  * spool file still to be made durable): connect and handshake now
  * (deliver_start()) unless the message will go over parallel sessions.
  */
-void	send_start(struct deliver *, size_t nrcpts);
+void send_start(struct deliver *, size_t nrcpts);
 /*
  * Deliver job from the first try: every recipient pending at first; the
  * results are in job->status[] and job->why.
  */
-void	send_message(struct deliver *, struct deliver_job *);
+void send_message(struct deliver *, struct deliver_job *);
 
 #endif

@@ -43,18 +43,17 @@ describe_caps(const struct smtp_caps *c, struct buf *out)
 enum failure
 serverinfo_run(const struct config *cfg, struct outcome *o)
 {
-	struct deliver		 d;
-	struct deliver_job	 job;
-	struct smtp_status	 st;
-	char			 helo[256];
-	const char		*hint;
+	struct deliver	   d;
+	struct deliver_job job;
+	struct smtp_status st;
+	char		   helo[256];
+	const char	  *hint;
 
 	deliver_helo(helo, sizeof(helo));
 	deliver_init(&d, cfg, helo);
 	memset(&job, 0, sizeof(job));
-	buf_addf(&o->out, "relay: %s port %d (%s TLS)\n", cfg->host,
-	    cfg->port, cfg->tls == CONFIG_TLS_IMPLICIT ? "implicit" :
-	    "STARTTLS");
+	buf_addf(&o->out, "relay: %s port %d (%s TLS)\n", cfg->host, cfg->port,
+	    cfg->tls == CONFIG_TLS_IMPLICIT ? "implicit" : "STARTTLS");
 	if (deliver_open(&d, &job) == -1) {
 		st = job.failure;
 		hint = deliver_hint(&st);
@@ -77,10 +76,11 @@ serverinfo_run(const struct config *cfg, struct outcome *o)
 static void
 describe_local_names(const struct config *cfg, struct buf *out)
 {
-	char	*probe;
-	size_t	 i;
+	char  *probe;
+	size_t i;
 
-	buf_adds(out, "local names: bare names, @localhost, "
+	buf_adds(out,
+	    "local names: bare names, @localhost, "
 	    "@localhost.localdomain");
 	for (i = 0; i < cfg->host_names.n; i++) {
 		if (asprintf(&probe, "x@%s", cfg->host_names.v[i]) == -1)
@@ -99,9 +99,9 @@ static int
 describe_notices(const struct config *cfg, struct buf *out, char *err,
     size_t errlen)
 {
-	struct envelope	 env;
-	size_t		 i;
-	int		 rc;
+	struct envelope env;
+	size_t		i;
+	int		rc;
 
 	if ((rc = notice_envelope(cfg, &env, err, errlen)) == 0) {
 		buf_adds(out, "notices of failed mail go to ");
@@ -117,17 +117,19 @@ describe_notices(const struct config *cfg, struct buf *out, char *err,
 enum failure
 serverinfo_check_config(const struct config *cfg, struct outcome *o)
 {
-	struct queue	 q = { NULL };
-	struct buf	 notices = { 0 };
-	char		 err[512];
+	struct queue q = { NULL };
+	struct buf   notices = { 0 };
+	char	     err[512];
 
 	/* notice.c sends from [sender] from: without it, none is sent */
 	if (cfg->bounce_to != NULL && cfg->from == NULL)
-		return outcome_fail(o, FAIL_CONFIG, "%s:%d: bounce_to is set but "
+		return outcome_fail(o, FAIL_CONFIG,
+		    "%s:%d: bounce_to is set but "
 		    "[sender] from is not: notices of failed mail would never "
-		    "be sent; set from", cfg->path, cfg->bounce_to_line);
-	if (cfg->bounce_to != NULL && describe_notices(cfg, &notices,
-	    err, sizeof(err)) == -1) {
+		    "be sent; set from",
+		    cfg->path, cfg->bounce_to_line);
+	if (cfg->bounce_to != NULL &&
+	    describe_notices(cfg, &notices, err, sizeof(err)) == -1) {
 		outcome_fail(o, FAIL_CONFIG, "%s:%d: %s", cfg->path,
 		    cfg->bounce_to_line, err);
 		goto done;
@@ -137,9 +139,10 @@ serverinfo_check_config(const struct config *cfg, struct outcome *o)
 		goto done;
 	}
 	queue_close(&q);
-	buf_addf(&o->out, "%s: OK (relay %s port %d, user %s, token set, "
-	    "queue %s)\n", cfg->path, cfg->host, cfg->port, cfg->username,
-	    cfg->queue_dir);
+	buf_addf(&o->out,
+	    "%s: OK (relay %s port %d, user %s, token set, "
+	    "queue %s)\n",
+	    cfg->path, cfg->host, cfg->port, cfg->username, cfg->queue_dir);
 	describe_local_names(cfg, &o->out);
 	if (notices.len > 0)
 		buf_add(&o->out, notices.data, notices.len);

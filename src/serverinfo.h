@@ -10,7 +10,7 @@
 #include "config.h"
 #include "outcome.h"
 
-enum failure	serverinfo_run(const struct config *, struct outcome *);
-enum failure	serverinfo_check_config(const struct config *, struct outcome *);
+enum failure serverinfo_run(const struct config *, struct outcome *);
+enum failure serverinfo_check_config(const struct config *, struct outcome *);
 
 #endif

@@ -30,7 +30,7 @@
 #include "smtp.h"
 
 /* Body bytes gathered before one write. */
-#define BODY_CHUNK	(64 * 1024)
+#define BODY_CHUNK (64 * 1024)
 
 static const char *const state_names[] = {
 	[SMTP_GREETING] = "GREETING",
@@ -59,8 +59,7 @@ static void
 set_state(struct smtp_session *s, enum smtp_state next)
 {
 	if (log_verbose() > 1)
-		log_trace("%s -> %s", state_names[s->state],
-		    state_names[next]);
+		log_trace("%s -> %s", state_names[s->state], state_names[next]);
 	s->state = next;
 }
 
@@ -68,7 +67,7 @@ set_state(struct smtp_session *s, enum smtp_state next)
 static long long
 now_ms(const struct smtp_session *s)
 {
-	struct timespec	 ts;
+	struct timespec ts;
 
 	if (s->p->clock != NULL)
 		return s->p->clock();
@@ -80,15 +79,14 @@ now_ms(const struct smtp_session *s)
 static void
 ceiling_start(struct smtp_session *s)
 {
-	s->ceiling = now_ms(s) + 2LL * s->p->timeout_ms +
-	    s->p->data_timeout_ms;
+	s->ceiling = now_ms(s) + 2LL * s->p->timeout_ms + s->p->data_timeout_ms;
 }
 
 /* A step's deadline: timeout_ms from now, or the ceiling if sooner. */
 static long long
 deadline(const struct smtp_session *s, int timeout_ms)
 {
-	long long	 d = now_ms(s) + timeout_ms;
+	long long d = now_ms(s) + timeout_ms;
 
 	return d < s->ceiling ? d : s->ceiling;
 }
@@ -97,7 +95,7 @@ deadline(const struct smtp_session *s, int timeout_ms)
 static int
 left_ms(const struct smtp_session *s, long long until)
 {
-	long long	 left = until - now_ms(s);
+	long long left = until - now_ms(s);
 
 	return left <= 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left;
 }
@@ -127,7 +125,7 @@ static void __attribute__((format(printf, 4, 5)))
 status_local(struct smtp_session *s, struct smtp_status *st,
     enum smtp_cause cause, const char *fmt, ...)
 {
-	va_list	 ap;
+	va_list ap;
 
 	memset(st, 0, sizeof(*st));
 	st->cls = REPLY_TEMP;
@@ -148,18 +146,22 @@ static void
 status_io(struct smtp_session *s, struct smtp_status *st, long long until,
     int timeout_ms, const char *what, const char *err)
 {
-	const char	*in = state_names[s->state];
+	const char *in = state_names[s->state];
 
 	if (left_ms(s, until) > 0)
 		status_local(s, st, SMTP_CAUSE_CONNECTION, "%s (in %s)", err,
 		    in);
 	else if (until == s->ceiling)
-		status_local(s, st, SMTP_CAUSE_TIMEOUT, "session time limit "
-		    "of %g s reached (in %s)", (2.0 * s->p->timeout_ms +
-		    s->p->data_timeout_ms) / 1000, in);
+		status_local(s, st, SMTP_CAUSE_TIMEOUT,
+		    "session time limit "
+		    "of %g s reached (in %s)",
+		    (2.0 * s->p->timeout_ms + s->p->data_timeout_ms) / 1000,
+		    in);
 	else
-		status_local(s, st, SMTP_CAUSE_TIMEOUT, "%s within %g s (in "
-		    "%s)", what, timeout_ms / 1000.0, in);
+		status_local(s, st, SMTP_CAUSE_TIMEOUT,
+		    "%s within %g s (in "
+		    "%s)",
+		    what, timeout_ms / 1000.0, in);
 }
 
 /* A refusal decided here without asking the server: permanent. */
@@ -206,12 +208,12 @@ in_auth(const struct smtp_session *s)
 static size_t
 shown_length(const struct smtp_session *s, const char *cmd, size_t len)
 {
-	const char	*sp;
+	const char *sp;
 
 	if (!in_auth(s))
 		return len;
 	if (s->state != SMTP_AUTH)
-		return 0;	/* AUTH LOGIN's user name or password */
+		return 0; /* AUTH LOGIN's user name or password */
 	sp = len > 5 ? memchr(cmd + 5, ' ', len - 5) : NULL;
 	return sp != NULL ? (size_t)(sp - cmd) : len;
 }
@@ -219,8 +221,8 @@ shown_length(const struct smtp_session *s, const char *cmd, size_t len)
 static void
 log_command(const struct smtp_session *s, const char *cmd, size_t len)
 {
-	char	 shown[64];
-	size_t	 n = shown_length(s, cmd, len);
+	char   shown[64];
+	size_t n = shown_length(s, cmd, len);
 
 	if (n == len) {
 		log_transcript("C", cmd, len);
@@ -239,9 +241,9 @@ log_command(const struct smtp_session *s, const char *cmd, size_t len)
 static void __attribute__((format(printf, 2, 3)))
 cmd_add(struct smtp_session *s, const char *fmt, ...)
 {
-	va_list	 ap;
-	size_t	 start = s->out.len;
-	int	 n;
+	va_list ap;
+	size_t	start = s->out.len;
+	int	n;
 
 	va_start(ap, fmt);
 	n = vsnprintf(NULL, 0, fmt, ap);
@@ -255,7 +257,7 @@ cmd_add(struct smtp_session *s, const char *fmt, ...)
 	va_end(ap);
 	s->out.len += (size_t)n;
 	log_command(s, s->out.data + start, (size_t)n);
-	buf_add(&s->out, "\r\n", 2);	/* reserved above: cannot fail */
+	buf_add(&s->out, "\r\n", 2); /* reserved above: cannot fail */
 }
 
 /*
@@ -276,9 +278,9 @@ out_clear(struct smtp_session *s)
 static int
 out_write(struct smtp_session *s, struct smtp_status *st)
 {
-	long long	 until = deadline(s, s->p->timeout_ms);
-	char		 err[256] = "";
-	int		 rc = -1, left;
+	long long until = deadline(s, s->p->timeout_ms);
+	char	  err[256] = "";
+	int	  rc = -1, left;
 
 	if (s->nomem) {
 		s->nomem = 0;
@@ -291,8 +293,10 @@ out_write(struct smtp_session *s, struct smtp_status *st)
 		    sizeof(err));
 	out_clear(s);
 	if (rc == -1)
-		status_io(s, st, until, s->p->timeout_ms, "could not send to "
-		    "the server", err);
+		status_io(s, st, until, s->p->timeout_ms,
+		    "could not send to "
+		    "the server",
+		    err);
 	return rc;
 }
 
@@ -303,15 +307,15 @@ out_write(struct smtp_session *s, struct smtp_status *st)
 static int
 read_reply(struct smtp_session *s, int timeout_ms, struct smtp_status *st)
 {
-	long long	 until = deadline(s, timeout_ms);
-	char		 err[256] = "";
-	int		 rc, left;
+	long long until = deadline(s, timeout_ms);
+	char	  err[256] = "";
+	int	  rc, left;
 
 	reply_reset(&s->reply);
 	do {
 		if ((left = left_ms(s, until)) == 0 ||
 		    s->t->read_line(s->t->ctx, &s->line, left, err,
-		    sizeof(err)) == -1) {
+			sizeof(err)) == -1) {
 			status_io(s, st, until, timeout_ms, "no complete reply",
 			    err);
 			return -1;
@@ -339,15 +343,17 @@ read_reply(struct smtp_session *s, int timeout_ms, struct smtp_status *st)
 static int
 refuse_unsolicited(struct smtp_session *s, struct smtp_status *st)
 {
-	char	 text[SMTP_STATUS_TEXT];
+	char text[SMTP_STATUS_TEXT];
 
 	if (s->t->pending == NULL || !s->t->pending(s->t->ctx))
 		return 0;
 	if (read_reply(s, s->p->timeout_ms, st) == -1 || st->code == 421)
 		return -1;
 	strlcpy(text, st->text, sizeof(text));
-	status_local(s, st, SMTP_CAUSE_PROTOCOL, "unsolicited reply from "
-	    "server (before %s): %s", state_names[s->state], text);
+	status_local(s, st, SMTP_CAUSE_PROTOCOL,
+	    "unsolicited reply from "
+	    "server (before %s): %s",
+	    state_names[s->state], text);
 	return -1;
 }
 
@@ -401,11 +407,12 @@ do_ehlo(struct smtp_session *s, struct smtp_status *st)
 static int
 do_starttls(struct smtp_session *s, struct smtp_status *st)
 {
-	char	 err[256];
-	int	 rc;
+	char err[256];
+	int  rc;
 
 	if (!s->caps.starttls || s->t->starttls == NULL) {
-		status_refuse(s, st, "server does not offer STARTTLS; refusing "
+		status_refuse(s, st,
+		    "server does not offer STARTTLS; refusing "
 		    "to continue without TLS");
 		st->session_lost = 1;
 		return -1;
@@ -431,14 +438,14 @@ do_starttls(struct smtp_session *s, struct smtp_status *st)
 static int
 auth_plain(struct smtp_session *s, struct smtp_status *st)
 {
-	struct buf	 raw = BUF_SECRET, b64 = BUF_SECRET;
-	int		 made;
+	struct buf raw = BUF_SECRET, b64 = BUF_SECRET;
+	int	   made;
 
 	made = buf_add(&raw, "", 1) == 0 &&
-	    buf_adds(&raw, s->p->username) == 0 &&
-	    buf_add(&raw, "", 1) == 0 && buf_adds(&raw, s->p->token) == 0 &&
+	    buf_adds(&raw, s->p->username) == 0 && buf_add(&raw, "", 1) == 0 &&
+	    buf_adds(&raw, s->p->token) == 0 &&
 	    base64_encode(&b64, raw.data, raw.len) == 0;
-	buf_free(&raw);		/* wipes: no copy waits for the reply */
+	buf_free(&raw); /* wipes: no copy waits for the reply */
 	if (!made) {
 		buf_free(&b64);
 		status_local(s, st, SMTP_CAUSE_LOCAL, "out of memory");
@@ -446,7 +453,7 @@ auth_plain(struct smtp_session *s, struct smtp_status *st)
 	}
 	set_state(s, SMTP_AUTH);
 	cmd_add(s, "AUTH PLAIN %s", b64.data);
-	buf_free(&b64);		/* wipes */
+	buf_free(&b64); /* wipes */
 	return exchange(s, s->p->auth_timeout_ms, st);
 }
 
@@ -455,7 +462,7 @@ static int
 auth_login_step(struct smtp_session *s, enum smtp_state next,
     const char *secret, struct smtp_status *st)
 {
-	struct buf	 b64 = BUF_SECRET;
+	struct buf b64 = BUF_SECRET;
 
 	if (base64_encode(&b64, secret, strlen(secret)) == -1) {
 		buf_free(&b64);
@@ -464,7 +471,7 @@ auth_login_step(struct smtp_session *s, enum smtp_state next,
 	}
 	set_state(s, next);
 	cmd_add(s, "%s", b64.data);
-	buf_free(&b64);		/* wipes */
+	buf_free(&b64); /* wipes */
 	return exchange(s, s->p->auth_timeout_ms, st);
 }
 
@@ -484,7 +491,7 @@ auth_login(struct smtp_session *s, struct smtp_status *st)
 static int
 do_auth(struct smtp_session *s, struct smtp_status *st)
 {
-	int	 rc;
+	int rc;
 
 	set_state(s, SMTP_AUTH);
 	if (s->caps.auth_plain)
@@ -492,7 +499,8 @@ do_auth(struct smtp_session *s, struct smtp_status *st)
 	else if (s->caps.auth_login)
 		rc = auth_login(s, st);
 	else {
-		status_refuse(s, st, "server offers neither AUTH PLAIN nor AUTH "
+		status_refuse(s, st,
+		    "server offers neither AUTH PLAIN nor AUTH "
 		    "LOGIN");
 		st->session_lost = 1;
 		return -1;
@@ -528,22 +536,25 @@ static int
 check_envelope(const struct smtp_session *s, const struct smtp_envelope *e,
     struct smtp_status *st)
 {
-	char	 text[SMTP_STATUS_TEXT];
+	char text[SMTP_STATUS_TEXT];
 
 	if (e->eightbit && !s->caps.eightbitmime) {
-		status_refuse(s, st, "the message has 8-bit characters but the "
+		status_refuse(s, st,
+		    "the message has 8-bit characters but the "
 		    "server does not offer 8BITMIME");
 		return -1;
 	}
 	if (e->smtputf8 && !s->caps.smtputf8) {
-		status_refuse(s, st, "an address is not ASCII but the server "
+		status_refuse(s, st,
+		    "an address is not ASCII but the server "
 		    "does not offer SMTPUTF8");
 		return -1;
 	}
 	if (s->caps.size > 0 && e->size > s->caps.size) {
-		snprintf(text, sizeof(text), "message of %lld bytes exceeds "
-		    "the server's limit of %lld bytes", e->size,
-		    s->caps.size);
+		snprintf(text, sizeof(text),
+		    "message of %lld bytes exceeds "
+		    "the server's limit of %lld bytes",
+		    e->size, s->caps.size);
 		status_refuse(s, st, text);
 		return -1;
 	}
@@ -554,7 +565,7 @@ check_envelope(const struct smtp_session *s, const struct smtp_envelope *e,
 static void
 add_xtext(struct buf *b, const char *s)
 {
-	const unsigned char	*p;
+	const unsigned char *p;
 
 	for (p = (const unsigned char *)s; *p != '\0'; p++) {
 		if (*p < 33 || *p > 126 || *p == '+' || *p == '=')
@@ -568,7 +579,7 @@ add_xtext(struct buf *b, const char *s)
 static void
 queue_mail(struct smtp_session *s, const struct smtp_envelope *e)
 {
-	struct buf	 params = { 0 };
+	struct buf params = { 0 };
 
 	if (s->caps.size_known && e->size > 0)
 		buf_addf(&params, " SIZE=%lld", e->size);
@@ -614,7 +625,7 @@ mark_rest(struct smtp_status *rs, size_t from, size_t n,
 static void
 settle(struct smtp_status *rs, size_t n, const struct smtp_status *st)
 {
-	size_t	 i;
+	size_t i;
 
 	for (i = 0; i < n; i++)
 		if (rs[i].cls == REPLY_OK)
@@ -625,7 +636,7 @@ settle(struct smtp_status *rs, size_t n, const struct smtp_status *st)
 static int
 abandon(struct smtp_session *s, struct smtp_status *st)
 {
-	struct smtp_status	 ignored;
+	struct smtp_status ignored;
 
 	if (!st->session_lost && smtp_rset(s, &ignored) == -1)
 		st->session_lost = ignored.session_lost;
@@ -637,7 +648,7 @@ abandon(struct smtp_session *s, struct smtp_status *st)
 static void
 summarise(const struct smtp_status *rs, size_t n, struct smtp_status *st)
 {
-	size_t	 i;
+	size_t i;
 
 	*st = rs[0];
 	for (i = 0; i < n; i++)
@@ -651,7 +662,7 @@ summarise(const struct smtp_status *rs, size_t n, struct smtp_status *st)
 static int
 drain(struct smtp_session *s, size_t n, struct smtp_status *st)
 {
-	struct smtp_status	 ignored;
+	struct smtp_status ignored;
 
 	for (; n > 0; n--)
 		if (read_reply(s, s->p->timeout_ms, &ignored) == -1) {
@@ -670,8 +681,8 @@ static int
 mail_phase(struct smtp_session *s, const struct smtp_envelope *e,
     struct smtp_status *rs, struct smtp_status *st)
 {
-	int	 pipelined = s->caps.pipelining;
-	size_t	 i;
+	int    pipelined = s->caps.pipelining;
+	size_t i;
 
 	set_state(s, SMTP_MAIL);
 	queue_mail(s, e);
@@ -679,8 +690,8 @@ mail_phase(struct smtp_session *s, const struct smtp_envelope *e,
 		queue_rcpt(s, e, i);
 	if (pipelined)
 		cmd_add(s, "DATA");
-	if (cmd_flush(s, st) == 0 && read_reply(s, s->p->timeout_ms,
-	    st) == 0 && st->cls == REPLY_OK)
+	if (cmd_flush(s, st) == 0 && read_reply(s, s->p->timeout_ms, st) == 0 &&
+	    st->cls == REPLY_OK)
 		return 0;
 	mark_rest(rs, 0, e->nrcpts, st);
 	if (st->session_lost)
@@ -700,9 +711,9 @@ static long
 rcpt_phase(struct smtp_session *s, const struct smtp_envelope *e,
     struct smtp_status *rs, struct smtp_status *st)
 {
-	int	 pipelined = s->caps.pipelining, too_many = 0;
-	size_t	 i;
-	long	 accepted = 0;
+	int    pipelined = s->caps.pipelining, too_many = 0;
+	size_t i;
+	long   accepted = 0;
 
 	for (i = 0; i < e->nrcpts; i++) {
 		if (!pipelined && too_many) {
@@ -745,10 +756,10 @@ lost:
  * may follow, after a 354 with recipients accepted.
  */
 static int
-data_phase(struct smtp_session *s, const struct smtp_envelope *e,
-    long accepted, struct smtp_status *rs, struct smtp_status *st)
+data_phase(struct smtp_session *s, const struct smtp_envelope *e, long accepted,
+    struct smtp_status *rs, struct smtp_status *st)
 {
-	int	 lost;
+	int lost;
 
 	set_state(s, SMTP_DATA);
 	if (!s->caps.pipelining) {
@@ -790,7 +801,7 @@ body_phase(struct smtp_session *s, const struct smtp_envelope *e,
     const struct smtp_body *body, struct smtp_status *rs,
     struct smtp_status *st)
 {
-	int	 rc = -1;
+	int rc = -1;
 
 	set_state(s, SMTP_BODY);
 	if (smtp_write_body(s, body, st) == 0) {
@@ -818,7 +829,7 @@ smtp_send(struct smtp_session *s, const struct smtp_envelope *e,
     const struct smtp_body *body, struct smtp_status *rs,
     struct smtp_status *st)
 {
-	long	 accepted;
+	long accepted;
 
 	/* the first message shares the ceiling of smtp_open(), each
 	 * further one on this connection has one of its own */
@@ -840,8 +851,8 @@ smtp_send(struct smtp_session *s, const struct smtp_envelope *e,
 static int
 stuff(struct smtp_session *s, const char *p, size_t len, int *bol)
 {
-	const char	*end = p + len, *nl;
-	size_t		 run;
+	const char *end = p + len, *nl;
+	size_t	    run;
 
 	while (p < end) {
 		if (*bol && *p == '.' && buf_add(&s->out, ".", 1) == -1)
@@ -866,10 +877,10 @@ int
 smtp_write_body(struct smtp_session *s, const struct smtp_body *body,
     struct smtp_status *st)
 {
-	char	 chunk[16384];
-	ssize_t	 n;
-	int	 bol = 1;
-	size_t	 total = 0;
+	char	chunk[16384];
+	ssize_t n;
+	int	bol = 1;
+	size_t	total = 0;
 
 	while ((n = body->read(body->ctx, chunk, sizeof(chunk))) > 0) {
 		total += (size_t)n;
@@ -880,7 +891,8 @@ smtp_write_body(struct smtp_session *s, const struct smtp_body *body,
 			return -1;
 	}
 	if (n == -1) {
-		status_local(s, st, SMTP_CAUSE_LOCAL, "cannot read the message "
+		status_local(s, st, SMTP_CAUSE_LOCAL,
+		    "cannot read the message "
 		    "from the queue");
 		return -1;
 	}
@@ -906,7 +918,7 @@ smtp_rset(struct smtp_session *s, struct smtp_status *st)
 void
 smtp_quit(struct smtp_session *s)
 {
-	struct smtp_status	 ignored;
+	struct smtp_status ignored;
 
 	if (s->state == SMTP_CLOSED)
 		return;

@@ -35,33 +35,33 @@
 #include "reply.h"
 #include "transport.h"
 
-#define SMTP_STATUS_TEXT	512
+#define SMTP_STATUS_TEXT 512
 
 struct smtp_params {
-	const char	*helo;		/* our host name for EHLO */
-	const char	*username;
-	const char	*token;		/* secret */
-	int		 timeout_ms;	/* each command */
-	int		 auth_timeout_ms; /* the AUTH reply (the relay: 30 s) */
-	int		 data_timeout_ms; /* the reply to the final dot */
-	int		 starttls;	/* plaintext start, STARTTLS required */
+	const char *helo; /* our host name for EHLO */
+	const char *username;
+	const char *token;	     /* secret */
+	int	    timeout_ms;	     /* each command */
+	int	    auth_timeout_ms; /* the AUTH reply (the relay: 30 s) */
+	int	    data_timeout_ms; /* the reply to the final dot */
+	int	    starttls;	     /* plaintext start, STARTTLS required */
 	/* monotonic milliseconds for the deadlines; NULL: CLOCK_MONOTONIC
 	 * (a test's scripted server keeps time of its own) */
-	long long	(*clock)(void);
+	long long (*clock)(void);
 };
 
 enum smtp_state {
 	SMTP_GREETING,
 	SMTP_EHLO,
 	SMTP_STARTTLS,
-	SMTP_AUTH,		/* AUTH PLAIN <response> or AUTH LOGIN */
-	SMTP_AUTH_USER,		/* LOGIN: the user name */
-	SMTP_AUTH_PASS,		/* LOGIN: the password */
-	SMTP_READY,		/* between transactions */
+	SMTP_AUTH,	/* AUTH PLAIN <response> or AUTH LOGIN */
+	SMTP_AUTH_USER, /* LOGIN: the user name */
+	SMTP_AUTH_PASS, /* LOGIN: the password */
+	SMTP_READY,	/* between transactions */
 	SMTP_MAIL,
 	SMTP_RCPT,
 	SMTP_DATA,
-	SMTP_BODY,		/* the final dot's reply */
+	SMTP_BODY, /* the final dot's reply */
 	SMTP_RSET,
 	SMTP_QUIT,
 	SMTP_CLOSED,
@@ -69,73 +69,73 @@ enum smtp_state {
 
 /* What a status came from, so that hints need not read its text. */
 enum smtp_cause {
-	SMTP_CAUSE_LOCAL,	/* decided here: refused before asking, a
+	SMTP_CAUSE_LOCAL,      /* decided here: refused before asking, a
 				   certificate refused, our own settings, out
 				   of memory, not tried yet */
-	SMTP_CAUSE_REPLY,	/* the server's reply: code, enhanced, text */
-	SMTP_CAUSE_CONNECTION,	/* no connection, or it failed or closed */
-	SMTP_CAUSE_TIMEOUT,	/* a reply or write late, or the session's
+	SMTP_CAUSE_REPLY,      /* the server's reply: code, enhanced, text */
+	SMTP_CAUSE_CONNECTION, /* no connection, or it failed or closed */
+	SMTP_CAUSE_TIMEOUT,    /* a reply or write late, or the session's
 				   ceiling reached */
-	SMTP_CAUSE_PROTOCOL,	/* the server broke SMTP: a malformed,
+	SMTP_CAUSE_PROTOCOL,   /* the server broke SMTP: a malformed,
 				   over-long or unsolicited reply */
-	SMTP_CAUSE_TLS,		/* the TLS handshake failed */
+	SMTP_CAUSE_TLS,	       /* the TLS handshake failed */
 };
 
 struct smtp_status {
 	enum reply_class cls;
-	enum smtp_state	 state;		/* the step it happened in */
+	enum smtp_state	 state; /* the step it happened in */
 	enum smtp_cause	 cause;
-	int		 code;		/* the server's code; 0: local reason */
+	int		 code; /* the server's code; 0: local reason */
 	char		 enhanced[16];
-	int		 session_lost;	/* the connection cannot be reused */
+	int		 session_lost; /* the connection cannot be reused */
 	char		 text[SMTP_STATUS_TEXT]; /* one line, for people */
 };
 
 struct smtp_envelope {
-	const char	*from;		/* "" for the null sender <> */
-	const char	*const *rcpts;
-	size_t		 nrcpts;
-	int		 eightbit;	/* the message has 8-bit bytes */
-	int		 smtputf8;	/* an address is not ASCII */
-	long long	 size;		/* bytes, for SIZE=; 0 if unknown */
-	const char	*dsn_notify;	/* -N, or NULL */
-	const char	*dsn_ret;	/* -R, or NULL */
-	const char	*envid;		/* -V, or NULL */
+	const char	  *from; /* "" for the null sender <> */
+	const char *const *rcpts;
+	size_t		   nrcpts;
+	int		   eightbit;   /* the message has 8-bit bytes */
+	int		   smtputf8;   /* an address is not ASCII */
+	long long	   size;       /* bytes, for SIZE=; 0 if unknown */
+	const char	  *dsn_notify; /* -N, or NULL */
+	const char	  *dsn_ret;    /* -R, or NULL */
+	const char	  *envid;      /* -V, or NULL */
 };
 
 /* The message body source: the spool file, with LF line ends. */
 struct smtp_body {
-	void	*ctx;
+	void *ctx;
 	/* Returns bytes read, 0 at the end, -1 on error. */
-	ssize_t	(*read)(void *ctx, char *p, size_t len);
+	ssize_t (*read)(void *ctx, char *p, size_t len);
 };
 
 struct smtp_session {
-	const struct transport		*t;
-	const struct smtp_params	*p;
-	enum smtp_state			 state;
-	struct smtp_caps		 caps;
-	struct reply			 reply;
-	struct buf			 line;	/* last line read */
-	struct buf			 out;	/* commands waiting to be sent */
-	char				 queued_id[128]; /* relay's id of the last message */
-	int				 nomem;	/* a command could not be queued */
-	unsigned int			 transactions;
-	unsigned int			 rcpts_sent;	/* in this session */
-	unsigned int			 rcpts_accepted; /* 2xx, in this session */
-	long long			 ceiling; /* ms, on p->clock */
-	int				 fresh;	/* opened, no message sent yet */
+	const struct transport	 *t;
+	const struct smtp_params *p;
+	enum smtp_state		  state;
+	struct smtp_caps	  caps;
+	struct reply		  reply;
+	struct buf		  line; /* last line read */
+	struct buf		  out;	/* commands waiting to be sent */
+	char	     queued_id[128];	/* relay's id of the last message */
+	int	     nomem;		/* a command could not be queued */
+	unsigned int transactions;
+	unsigned int rcpts_sent;     /* in this session */
+	unsigned int rcpts_accepted; /* 2xx, in this session */
+	long long    ceiling;	     /* ms, on p->clock */
+	int	     fresh;	     /* opened, no message sent yet */
 };
 
 /*
  * Set up a session; nothing is sent, the ceiling's clock starts.  Free
  * with smtp_session_free().
  */
-void	smtp_session_init(struct smtp_session *, const struct transport *,
-	    const struct smtp_params *);
-void	smtp_session_free(struct smtp_session *);
+void smtp_session_init(struct smtp_session *, const struct transport *,
+    const struct smtp_params *);
+void smtp_session_free(struct smtp_session *);
 /* Greeting, EHLO, STARTTLS when asked for, AUTH. */
-int	smtp_open(struct smtp_session *, struct smtp_status *);
+int smtp_open(struct smtp_session *, struct smtp_status *);
 /*
  * One transaction: MAIL, RCPT for each recipient, DATA, the body.
  * rcpt_status[i] tells each recipient's outcome.  A recipient refused
@@ -144,14 +144,14 @@ int	smtp_open(struct smtp_session *, struct smtp_status *);
  * new session.  Returns 0 when the message was accepted for at least one
  * recipient (st: the final reply), -1 when not.
  */
-int	smtp_send(struct smtp_session *, const struct smtp_envelope *,
-	    const struct smtp_body *, struct smtp_status *rcpt_status,
-	    struct smtp_status *st);
+int smtp_send(struct smtp_session *, const struct smtp_envelope *,
+    const struct smtp_body *, struct smtp_status *rcpt_status,
+    struct smtp_status *st);
 /* RSET between transactions on one connection. */
-int	smtp_rset(struct smtp_session *, struct smtp_status *);
+int smtp_rset(struct smtp_session *, struct smtp_status *);
 /* Send QUIT, if the ceiling leaves time; its reply is not worth a round
  * trip. */
-void	smtp_quit(struct smtp_session *);
+void smtp_quit(struct smtp_session *);
 /* The state's name, for traces and messages ("RCPT"). */
 const char *smtp_state_name(enum smtp_state);
 /*
@@ -159,7 +159,7 @@ const char *smtp_state_name(enum smtp_state);
  * is doubled (RFC 5321 §4.5.2); whole buffers, not lines, are written.
  * The caller sends the final dot.  Exposed for unit tests.
  */
-int	smtp_write_body(struct smtp_session *, const struct smtp_body *,
-	    struct smtp_status *);
+int smtp_write_body(struct smtp_session *, const struct smtp_body *,
+    struct smtp_status *);
 
 #endif

@@ -38,12 +38,14 @@ static enum failure
 refuse(struct outcome *o, enum failure f, const struct envelope *env,
     const char *reason)
 {
-	size_t	 n = env->rcpts.n + env->refused.n;
+	size_t n = env->rcpts.n + env->refused.n;
 
 	log_error("refused, nothing queued (exit %d): %s; %s%s%s, %zu "
-	    "recipient%s", failure_exit_code(f), reason, env->from != NULL ? "sender <" :
-	    "sender not known", env->from != NULL ? env->from : "",
-	    env->from != NULL ? ">" : "", n, n == 1 ? "" : "s");
+		  "recipient%s",
+	    failure_exit_code(f), reason,
+	    env->from != NULL ? "sender <" : "sender not known",
+	    env->from != NULL ? env->from : "", env->from != NULL ? ">" : "", n,
+	    n == 1 ? "" : "s");
 	return outcome_fail(o, f, "%s", reason);
 }
 
@@ -76,18 +78,18 @@ static enum failure
 envelope_of_options(const struct options *opts, const struct config *cfg,
     struct envelope *env, int submission, struct outcome *o)
 {
-	struct passwd		*pw = getpwuid(getuid());
-	enum envelope_result	 r;
-	char			 err[512];
-	size_t			 i;
+	struct passwd	    *pw = getpwuid(getuid());
+	enum envelope_result r;
+	char		     err[512];
+	size_t		     i;
 
-	r = envelope_sender(env, cfg, opts->sender, pw != NULL ?
-	    pw->pw_name : NULL, err, sizeof(err));
+	r = envelope_sender(env, cfg, opts->sender,
+	    pw != NULL ? pw->pw_name : NULL, err, sizeof(err));
 	for (i = 0; i < opts->nrcpts && r == ENVELOPE_OK; i++)
 		r = envelope_add_word(env, cfg, opts->rcpts[i], err,
 		    sizeof(err));
-	return r == ENVELOPE_OK ? FAIL_NONE : envelope_failure(r, err, env,
-	    submission, o);
+	return r == ENVELOPE_OK ? FAIL_NONE :
+				  envelope_failure(r, err, env, submission, o);
 }
 
 /*
@@ -99,21 +101,22 @@ envelope_of_options(const struct options *opts, const struct config *cfg,
 static enum failure
 check_envelope(struct envelope *env, int submission, struct outcome *o)
 {
-	enum envelope_result	 r;
-	char			 err[512];
-	size_t			 i;
+	enum envelope_result r;
+	char		     err[512];
+	size_t		     i;
 
 	r = envelope_check(env, err, sizeof(err));
 	for (i = 0; i < env->refused.n; i++) {
-		outcome_fail(o, FAIL_NONE, "<%s> refused: the local part is not "
+		outcome_fail(o, FAIL_NONE,
+		    "<%s> refused: the local part is not "
 		    "ASCII and the relay does not offer SMTPUTF8",
 		    env->refused.v[i].addr);
 		if (submission && r == ENVELOPE_OK)
 			log_error("<%s> refused: the local part is not ASCII",
 			    env->refused.v[i].addr);
 	}
-	return r == ENVELOPE_OK ? FAIL_NONE : envelope_failure(r, err, env,
-	    submission, o);
+	return r == ENVELOPE_OK ? FAIL_NONE :
+				  envelope_failure(r, err, env, submission, o);
 }
 
 /* Recipients refused before queueing make the exit status 67. */
@@ -129,11 +132,11 @@ refused_code(const struct envelope *env, struct outcome *o)
 static void
 add_address(struct buf *out, const char *what, const char *addr)
 {
-	char	 shown[PRINTABLE_SIZE(ADDRESS_MAX)];
-	size_t	 len = strlen(addr);
+	char   shown[PRINTABLE_SIZE(ADDRESS_MAX)];
+	size_t len = strlen(addr);
 
-	printable(shown, sizeof(shown), addr, len > ADDRESS_MAX ?
-	    ADDRESS_MAX : len);
+	printable(shown, sizeof(shown), addr,
+	    len > ADDRESS_MAX ? ADDRESS_MAX : len);
 	buf_addf(out, "%s: <%s>\n", what, shown);
 }
 
@@ -141,8 +144,8 @@ enum failure
 submit_verify(const struct options *opts, const struct config *cfg,
     struct outcome *o)
 {
-	struct envelope		 env;
-	size_t			 i;
+	struct envelope env;
+	size_t		i;
 
 	memset(&env, 0, sizeof(env));
 	if (envelope_of_options(opts, cfg, &env, 0, o) != FAIL_NONE ||
@@ -162,7 +165,7 @@ static const char *
 id_domain(const struct config *cfg, const struct envelope *env,
     const char *helo)
 {
-	const char	*at;
+	const char *at;
 
 	if (cfg->domain != NULL)
 		return cfg->domain;
@@ -181,10 +184,10 @@ missing_fields(const struct message *m, const struct options *opts,
     const struct config *cfg, const struct envelope *env, const char *id,
     char *add[4], struct outcome *o)
 {
-	struct buf	 from = { 0 };
-	char		 date[64], helo[256];
-	const char	*sender = env->from[0] ? env->from : cfg->from;
-	int		 n = 0;
+	struct buf  from = { 0 };
+	char	    date[64], helo[256];
+	const char *sender = env->from[0] ? env->from : cfg->from;
+	int	    n = 0;
 
 	if (header_find(&m->hs, "Date", 0) < 0 &&
 	    header_format_date(time(NULL), date, sizeof(date)) == 0 &&
@@ -193,19 +196,20 @@ missing_fields(const struct message *m, const struct options *opts,
 	deliver_helo(helo, sizeof(helo));
 	if (header_find(&m->hs, "Message-ID", 0) < 0 &&
 	    asprintf(&add[n++], "Message-ID: <%s@%s>", id,
-	    id_domain(cfg, env, helo)) == -1)
+		id_domain(cfg, env, helo)) == -1)
 		goto nomem;
 	if (header_find(&m->hs, "From", 0) < 0 && sender != NULL) {
 		if (opts->fullname != NULL && opts->fullname[0] != '\0') {
 			if (header_display_name(opts->fullname, &from) == -1) {
 				buf_free(&from);
-				return refuse(o, FAIL_DATA, env, "-F: control "
+				return refuse(o, FAIL_DATA, env,
+				    "-F: control "
 				    "character in the full name");
 			}
 			buf_add(&from, " ", 1);
 		}
-		if (asprintf(&add[n++], "From: %s<%s>", from.data ? from.data :
-		    "", sender) == -1)
+		if (asprintf(&add[n++], "From: %s<%s>",
+			from.data ? from.data : "", sender) == -1)
 			goto nomem;
 	}
 	buf_free(&from);
@@ -225,8 +229,7 @@ stdin_read(void *ctx, char *p, size_t len)
 }
 
 static int
-spool_write_data(void *ctx, const void *p, size_t len, char *err,
-    size_t errlen)
+spool_write_data(void *ctx, const void *p, size_t len, char *err, size_t errlen)
 {
 	return queue_write(ctx, p, len, err, errlen);
 }
@@ -244,16 +247,16 @@ spool_read(void *ctx, char *p, size_t len)
  */
 static enum message_result
 reencode(struct message *m, const struct header_edit *edit,
-    const struct config *cfg, struct queue *q, struct queue_entry *e,
-    char *err, size_t errlen)
+    const struct config *cfg, struct queue *q, struct queue_entry *e, char *err,
+    size_t errlen)
 {
-	struct queue_entry	 second;
-	struct message_source	 src = { e, spool_read };
-	struct message_sink	 sink;
-	enum message_result	 r;
+	struct queue_entry    second;
+	struct message_source src = { e, spool_read };
+	struct message_sink   sink;
+	enum message_result   r;
 
 	if (!message_can_reencode(m))
-		return MESSAGE_BAD;	/* err says why, from message_write */
+		return MESSAGE_BAD; /* err says why, from message_write */
 	if (queue_create(q, &second, err, errlen) == -1)
 		return MESSAGE_WRITE_ERROR;
 	sink.ctx = &second;
@@ -282,7 +285,7 @@ message_failure(enum message_result r, const char *err,
 }
 
 /* The longest Message-ID kept for the log. */
-#define MSGID_MAX	250
+#define MSGID_MAX 250
 
 /*
  * The message's Message-ID, for the log: the field's value with its
@@ -293,9 +296,9 @@ message_failure(enum message_result r, const char *err,
 static int
 message_id(const struct message *m, char *const *add, char **id)
 {
-	const char	*v;
-	ssize_t		 f;
-	size_t		 len, i, n = 0;
+	const char *v;
+	ssize_t	    f;
+	size_t	    len, i, n = 0;
 
 	*id = NULL;
 	if ((f = header_find(&m->hs, "Message-ID", 0)) < 0) {
@@ -326,7 +329,7 @@ static int
 fill_envelope(struct queue_envelope *v, const struct envelope *env,
     const struct message *m, const struct options *opts, char *const *add)
 {
-	size_t	 i;
+	size_t i;
 
 	v->created = v->seen = time(NULL);
 	/* -B8BITMIME is only the caller's guess (cron always says so): what
@@ -340,9 +343,9 @@ fill_envelope(struct queue_envelope *v, const struct envelope *env,
 		if ((v->rcpts[i] = strdup(env->rcpts.v[i].addr)) == NULL)
 			return -1;
 	if ((opts->dsn_notify != NULL &&
-	    (v->dsn_notify = strdup(opts->dsn_notify)) == NULL) ||
+		(v->dsn_notify = strdup(opts->dsn_notify)) == NULL) ||
 	    (opts->dsn_ret != NULL &&
-	    (v->dsn_ret = strdup(opts->dsn_ret)) == NULL) ||
+		(v->dsn_ret = strdup(opts->dsn_ret)) == NULL) ||
 	    (opts->envid != NULL && (v->envid = strdup(opts->envid)) == NULL))
 		return -1;
 	return message_id(m, add, &v->msgid);
@@ -358,11 +361,11 @@ spool_write(const struct options *opts, const struct config *cfg,
     const struct envelope *env, struct queue *q, struct queue_entry *e,
     struct outcome *o)
 {
-	struct message_sink	 sink;
-	struct header_edit	 edit;
-	enum message_result	 r;
-	char			*add[4] = { NULL }, err[512];
-	size_t			 i;
+	struct message_sink sink;
+	struct header_edit  edit;
+	enum message_result r;
+	char		   *add[4] = { NULL }, err[512];
+	size_t		    i;
 
 	if (queue_create(q, e, err, sizeof(err)) == -1)
 		return refuse(o, FAIL_QUEUE_CREATE, env, err);
@@ -396,14 +399,10 @@ static enum config_mode
 delivery_mode(const struct options *opts, const struct config *cfg)
 {
 	switch (opts->delivery) {
-	case OPTIONS_DM_FOREGROUND:
-		return CONFIG_MODE_FOREGROUND;
-	case OPTIONS_DM_BACKGROUND:
-		return CONFIG_MODE_BACKGROUND;
-	case OPTIONS_DM_QUEUE:
-		return CONFIG_MODE_QUEUE;
-	case OPTIONS_DM_CONFIG:
-		break;
+	case OPTIONS_DM_FOREGROUND: return CONFIG_MODE_FOREGROUND;
+	case OPTIONS_DM_BACKGROUND: return CONFIG_MODE_BACKGROUND;
+	case OPTIONS_DM_QUEUE: return CONFIG_MODE_QUEUE;
+	case OPTIONS_DM_CONFIG: break;
 	}
 	return cfg->mode;
 }
@@ -418,8 +417,8 @@ delivery_mode(const struct options *opts, const struct config *cfg)
 static int
 detach(void)
 {
-	pid_t	 pid;
-	int	 fd;
+	pid_t pid;
+	int   fd;
 
 	if ((pid = fork()) == -1)
 		return -1;
@@ -447,8 +446,8 @@ static enum failure
 deliver_now(struct deliver *d, const struct config *cfg, struct queue *q,
     struct queue_entry *e, int accepted, struct outcome *o)
 {
-	enum attempt_policy	 policy = ATTEMPT_KEEP;
-	enum failure		 f;
+	enum attempt_policy policy = ATTEMPT_KEEP;
+	enum failure	    f;
 
 	if (accepted)
 		policy = ATTEMPT_ACCEPTED;
@@ -467,30 +466,28 @@ dispatch(const struct options *opts, const struct config *cfg,
     struct outcome *o)
 {
 	switch (delivery_mode(opts, cfg)) {
-	case CONFIG_MODE_QUEUE:
-		return FAIL_NONE;
+	case CONFIG_MODE_QUEUE: return FAIL_NONE;
 	case CONFIG_MODE_BACKGROUND:
 		if (detach() != 0)
-			return FAIL_NONE;	/* the parent, or queued for later */
+			return FAIL_NONE; /* the parent, or queued for later */
 		return deliver_now(d, cfg, q, e, 1, o);
-	case CONFIG_MODE_FOREGROUND:
-		break;
+	case CONFIG_MODE_FOREGROUND: break;
 	}
 	return deliver_now(d, cfg, q, e, accepted, o);
 }
 
 /* A queue commit, possibly run by a thread of its own. */
 struct commit {
-	struct queue		*q;
-	struct queue_entry	*e;
-	int			 rc;
-	char			 err[512];
+	struct queue	   *q;
+	struct queue_entry *e;
+	int		    rc;
+	char		    err[512];
 };
 
 static void *
 commit_run(void *arg)
 {
-	struct commit	*c = arg;
+	struct commit *c = arg;
 
 	c->rc = queue_commit(c->q, c->e, c->err, sizeof(c->err));
 	return NULL;
@@ -513,8 +510,8 @@ spool_commit(const struct options *opts, const struct config *cfg,
     const struct envelope *env, struct deliver *d, struct queue *q,
     struct queue_entry *e, struct outcome *o)
 {
-	struct commit	 c = { q, e, 0, "" };
-	pthread_t	 t;
+	struct commit c = { q, e, 0, "" };
+	pthread_t     t;
 
 	if (delivery_mode(opts, cfg) != CONFIG_MODE_FOREGROUND ||
 	    privilege_is_setgid() ||
@@ -541,19 +538,18 @@ spool_commit(const struct options *opts, const struct config *cfg,
  */
 static enum failure
 read_envelope(const struct options *opts, const struct config *cfg,
-    const struct message_source *src, struct message *m,
-    struct envelope *env, struct outcome *o)
+    const struct message_source *src, struct message *m, struct envelope *env,
+    struct outcome *o)
 {
-	enum message_result	 mr;
-	enum envelope_result	 r;
-	char			 err[512];
+	enum message_result  mr;
+	enum envelope_result r;
+	char		     err[512];
 
-	if ((mr = message_read_header(m, src, err, sizeof(err))) !=
-	    MESSAGE_OK)
+	if ((mr = message_read_header(m, src, err, sizeof(err))) != MESSAGE_OK)
 		return message_failure(mr, err, env, o);
 	if (opts->extract &&
 	    (r = envelope_add_header(env, cfg, &m->hs, err, sizeof(err))) !=
-	    ENVELOPE_OK)
+		ENVELOPE_OK)
 		return envelope_failure(r, err, env, 1, o);
 	return check_envelope(env, 1, o);
 }
@@ -569,11 +565,11 @@ spool_and_send(const struct options *opts, const struct config *cfg,
     struct envelope *env, const struct message_source *src,
     const struct submit_accept *acc, struct outcome *o)
 {
-	struct message		 m;
-	struct queue		 q = { NULL };
-	struct queue_entry	 e;
-	struct deliver		 d;
-	char			 helo[256], err[512];
+	struct message	   m;
+	struct queue	   q = { NULL };
+	struct queue_entry e;
+	struct deliver	   d;
+	char		   helo[256], err[512];
 
 	memset(&e, 0, sizeof(e));
 	e.fd = -1;
@@ -593,7 +589,8 @@ spool_and_send(const struct options *opts, const struct config *cfg,
 	/* the token is read and the entry made: no more need of the group
 	 * but for queue updates (attempt.c raises it for those) */
 	if (privilege_lower() == -1) {
-		outcome_fail(o, FAIL_SYSTEM, "cannot lower the group privilege");
+		outcome_fail(o, FAIL_SYSTEM,
+		    "cannot lower the group privilege");
 		goto done;
 	}
 	dispatch(opts, cfg, &d, &q, &e, acc != NULL, o);
@@ -610,8 +607,8 @@ enum failure
 submit_message(const struct options *opts, const struct config *cfg,
     struct outcome *o)
 {
-	struct message_source	 src = { NULL, stdin_read };
-	struct envelope		 env;
+	struct message_source src = { NULL, stdin_read };
+	struct envelope	      env;
 
 	memset(&env, 0, sizeof(env));
 	if (envelope_of_options(opts, cfg, &env, 1, o) == FAIL_NONE)
@@ -625,7 +622,7 @@ submit_smtp(const struct options *opts, const struct config *cfg,
     struct envelope *env, const struct message_source *src,
     const struct submit_accept *acc, struct outcome *o)
 {
-	struct options	 smtp = *opts;
+	struct options smtp = *opts;
 
 	/* the envelope is MAIL FROM's and RCPT TO's alone, and src applies
 	 * SMTP's dot rule: -t and -i mean nothing here */

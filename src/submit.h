@@ -22,16 +22,16 @@
 #include "outcome.h"
 
 /* Read the message from standard input and handle it as above. */
-enum failure	submit_message(const struct options *, const struct config *,
-	    struct outcome *);
+enum failure submit_message(const struct options *, const struct config *,
+    struct outcome *);
 /* -bv: print the envelope the recipients resolve to; send nothing. */
-enum failure	submit_verify(const struct options *, const struct config *,
-	    struct outcome *);
+enum failure submit_verify(const struct options *, const struct config *,
+    struct outcome *);
 
 /* -bs: told when a message is durably spooled, before its delivery. */
 struct submit_accept {
-	void	(*accepted)(void *arg, const char *id);
-	void	*arg;
+	void (*accepted)(void *arg, const char *id);
+	void *arg;
 };
 
 /*
@@ -47,8 +47,8 @@ struct submit_accept {
  * happens in a child process that returns from here too.  o gets the
  * code and lines of a refusal before the spool, or of the delivery after.
  */
-enum failure	submit_smtp(const struct options *, const struct config *,
-	    struct envelope *, const struct message_source *,
-	    const struct submit_accept *, struct outcome *);
+enum failure submit_smtp(const struct options *, const struct config *,
+    struct envelope *, const struct message_source *,
+    const struct submit_accept *, struct outcome *);
 
 #endif

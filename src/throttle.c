@@ -11,11 +11,10 @@
 static int
 says(const char *text, const char *word, int word_start)
 {
-	const char	*p;
+	const char *p;
 
 	for (p = strstr(text, word); p != NULL; p = strstr(p + 1, word))
-		if (!word_start || p == text ||
-		    !isalpha((unsigned char)p[-1]))
+		if (!word_start || p == text || !isalpha((unsigned char)p[-1]))
 			return 1;
 	return 0;
 }
@@ -24,10 +23,10 @@ says(const char *text, const char *word, int word_start)
 static int
 says_too_many(const char *text)
 {
-	const char	*p;
+	const char *p;
 
 	for (p = strstr(text, "too many"); p != NULL;
-	    p = strstr(p + 1, "too many"))
+	     p = strstr(p + 1, "too many"))
 		if (strncmp(p + 8, " recipient", 10) != 0)
 			return 1;
 	return 0;
@@ -36,8 +35,8 @@ says_too_many(const char *text)
 int
 throttle_slow_reply(const struct smtp_status *st)
 {
-	char	 low[sizeof(st->text)];
-	size_t	 i;
+	char   low[sizeof(st->text)];
+	size_t i;
 
 	if (st->cls != REPLY_TEMP || st->cause != SMTP_CAUSE_REPLY ||
 	    st->code < 400 || st->code > 499)
@@ -69,7 +68,7 @@ throttle_init(struct throttle *t, int max, long long pause_ms)
 int
 throttle_more(const struct throttle *t, size_t untaken)
 {
-	size_t	 allowed;
+	size_t allowed;
 
 	if (untaken == 0)
 		return 0;
@@ -84,7 +83,8 @@ throttle_more(const struct throttle *t, size_t untaken)
 	if (allowed > untaken / THROTTLE_SHARE)
 		allowed = untaken / THROTTLE_SHARE;
 	return allowed > (size_t)t->running ?
-	    (int)(allowed - (size_t)t->running) : 0;
+	    (int)(allowed - (size_t)t->running) :
+	    0;
 }
 
 void
@@ -112,7 +112,7 @@ throttle_ended(struct throttle *t, int was_working)
 static long long
 pause_after(long long first, int n)
 {
-	long long	 pause = first;
+	long long pause = first;
 
 	while (--n > 0 && pause < THROTTLE_PAUSE_MAX)
 		pause *= 2;
@@ -122,10 +122,10 @@ pause_after(long long first, int n)
 int
 throttle_slow(struct throttle *t, long long began, long long now)
 {
-	int	 sessions;
+	int sessions;
 
 	if (t->cuts > 0 && began < t->cut_at)
-		return 0;	/* heeded already */
+		return 0; /* heeded already */
 	sessions = t->running < t->limit ? t->running : t->limit;
 	if (sessions / 2 < 1)
 		return -1;
@@ -141,7 +141,7 @@ int
 throttle_refused(struct throttle *t, const struct smtp_status *st,
     int was_working)
 {
-	int	 others = t->working - (was_working ? 1 : 0);
+	int others = t->working - (was_working ? 1 : 0);
 
 	if (!throttle_slow_reply(st) || others < 1)
 		return -1;

@@ -35,19 +35,19 @@
 #include "smtp.h"
 
 /* Entries each further session should have to itself. */
-#define THROTTLE_SHARE		4
+#define THROTTLE_SHARE 4
 /* The longest pause after a slow-down (ms). */
-#define THROTTLE_PAUSE_MAX	300000LL
+#define THROTTLE_PAUSE_MAX 300000LL
 
 struct throttle {
-	int		 limit;		/* sessions allowed now */
-	int		 running;	/* started and not ended */
-	int		 working;	/* of those: one message went through */
-	int		 settled;	/* the limit no longer grows */
-	int		 cuts;		/* slow-downs heeded */
-	long long	 cut_at;	/* ms: the last cut */
-	long long	 resume_at;	/* ms: no message starts before */
-	long long	 pause;		/* ms: the first back-off */
+	int	  limit;     /* sessions allowed now */
+	int	  running;   /* started and not ended */
+	int	  working;   /* of those: one message went through */
+	int	  settled;   /* the limit no longer grows */
+	int	  cuts;	     /* slow-downs heeded */
+	long long cut_at;    /* ms: the last cut */
+	long long resume_at; /* ms: no message starts before */
+	long long pause;     /* ms: the first back-off */
 };
 
 /*
@@ -59,35 +59,35 @@ struct throttle {
  * recipient limit, 4.5.3, which a new session answers), or "slow down";
  * or a 421 greeting.  Pure.
  */
-int	throttle_slow_reply(const struct smtp_status *st);
+int throttle_slow_reply(const struct smtp_status *st);
 
 /* max: [queue] parallel (>= 1); pause_ms: the first back-off. */
-void	throttle_init(struct throttle *, int max, long long pause_ms);
+void throttle_init(struct throttle *, int max, long long pause_ms);
 /*
  * How many sessions to start now, untaken entries not being handed out
  * yet: one when none runs, then two more for each session that reported
  * its first message through (throttle_working()).  The caller counts
  * each one it starts with throttle_started().
  */
-int	throttle_more(const struct throttle *, size_t untaken);
-void	throttle_started(struct throttle *);
+int  throttle_more(const struct throttle *, size_t untaken);
+void throttle_started(struct throttle *);
 /* A session's first message went through. */
-void	throttle_working(struct throttle *);
+void throttle_working(struct throttle *);
 /* A session ended; was_working: it had called throttle_working(). */
-void	throttle_ended(struct throttle *, int was_working);
+void throttle_ended(struct throttle *, int was_working);
 /*
  * A slow-down reply at now about a message that began at began.  Returns
  * 0 to go on (the limit, resume_at and cuts may have changed: sessions
  * over the limit end, the others wait until resume_at), -1 to end the run.
  */
-int	throttle_slow(struct throttle *, long long began, long long now);
+int throttle_slow(struct throttle *, long long began, long long now);
 /*
  * A session could not be opened; was_working: it had delivered before
  * (its connection was lost and a new one refused).  Returns 0 to go on
  * without it (the limit lowered to the sessions that work), -1 to end
  * the run.
  */
-int	throttle_refused(struct throttle *, const struct smtp_status *,
-	    int was_working);
+int throttle_refused(struct throttle *, const struct smtp_status *,
+    int was_working);
 
 #endif

@@ -36,7 +36,8 @@
  * X25519 first (GnuTLS lists P-256 first): the group Cloudflare and
  * browsers prefer, and cheaper on both ends than P-256.
  */
-#define TLS_PRIORITY	"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:" \
+#define TLS_PRIORITY \
+	"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:" \
 	"-GROUP-ALL:+GROUP-X25519:+GROUP-SECP256R1:+GROUP-SECP384R1:" \
 	"+GROUP-SECP521R1:+GROUP-X448:+GROUP-FFDHE2048:+GROUP-FFDHE3072:" \
 	"+GROUP-FFDHE4096"
@@ -49,32 +50,32 @@ static const char *const system_bundles[] = {
 };
 
 struct tls_client {
-	struct tls_params			 p;
-	gnutls_certificate_credentials_t	 cred;
-	gnutls_datum_t				 resume;
-	int					 ip_literal;
-	const char				*bundle_path;	/* NULL: eager */
-	struct buf				 bundle;	/* read when needed */
+	struct tls_params		 p;
+	gnutls_certificate_credentials_t cred;
+	gnutls_datum_t			 resume;
+	int				 ip_literal;
+	const char			*bundle_path; /* NULL: eager */
+	struct buf			 bundle;      /* read when needed */
 };
 
 struct tls_conn {
-	struct tls_client	*client;
-	int			 fd;
-	gnutls_session_t	 session;	/* NULL before STARTTLS */
-	int			 established;	/* handshake done, verified */
-	unsigned int		 verify_status;	/* gnutls_certificate_status_t */
-	char			 rbuf[16384];
-	size_t			 roff, rlen;
+	struct tls_client *client;
+	int		   fd;
+	gnutls_session_t   session;	  /* NULL before STARTTLS */
+	int		   established;	  /* handshake done, verified */
+	unsigned int	   verify_status; /* gnutls_certificate_status_t */
+	char		   rbuf[16384];
+	size_t		   roff, rlen;
 	/* an end or error that conn_pending() met, for the next read */
-	int			 holding;
-	ssize_t			 held;
-	int			 held_errno;
+	int	holding;
+	ssize_t held;
+	int	held_errno;
 };
 
 static long long
 now_ms(void)
 {
-	struct timespec	 ts;
+	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
@@ -84,9 +85,9 @@ now_ms(void)
 static int
 wait_fd(int fd, short events, long long deadline)
 {
-	struct pollfd	 pfd = { .fd = fd, .events = events };
-	long long	 left;
-	int		 n;
+	struct pollfd pfd = { .fd = fd, .events = events };
+	long long     left;
+	int	      n;
 
 	for (;;) {
 		if ((left = deadline - now_ms()) <= 0)
@@ -102,7 +103,7 @@ wait_fd(int fd, short events, long long deadline)
 static int
 is_ip_literal(const char *host)
 {
-	unsigned char	 addr[sizeof(struct in6_addr)];
+	unsigned char addr[sizeof(struct in6_addr)];
 
 	return inet_pton(AF_INET, host, addr) == 1 ||
 	    inet_pton(AF_INET6, host, addr) == 1;
@@ -112,14 +113,13 @@ is_ip_literal(const char *host)
 static const char *
 find_bundle(const struct tls_params *p)
 {
-	size_t	 i;
+	size_t i;
 
 	if (p->ca_file != NULL)
 		return p->ca_file;
-	for (i = 0; i < sizeof(system_bundles) / sizeof(system_bundles[0]);
-	    i++)
-		if (faccessat(AT_FDCWD, system_bundles[i], R_OK,
-		    AT_EACCESS) == 0)
+	for (i = 0; i < sizeof(system_bundles) / sizeof(system_bundles[0]); i++)
+		if (faccessat(AT_FDCWD, system_bundles[i], R_OK, AT_EACCESS) ==
+		    0)
 			return system_bundles[i];
 	return NULL;
 }
@@ -127,8 +127,8 @@ find_bundle(const struct tls_params *p)
 struct tls_client *
 tls_client_new(const struct tls_params *p, char *err, size_t errlen)
 {
-	struct tls_client	*c;
-	int			 n;
+	struct tls_client *c;
+	int		   n;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -143,9 +143,8 @@ tls_client_new(const struct tls_params *p, char *err, size_t errlen)
 	if ((c->bundle_path = find_bundle(p)) != NULL) {
 		/* the effective identity: a set-group-ID queue run reads
 		 * a ca_file that only its group may read */
-		if (faccessat(AT_FDCWD, c->bundle_path, R_OK,
-		    AT_EACCESS) == 0)
-			return c;	/* anchors are picked at handshake */
+		if (faccessat(AT_FDCWD, c->bundle_path, R_OK, AT_EACCESS) == 0)
+			return c; /* anchors are picked at handshake */
 		snprintf(err, errlen, "cannot read %s: %s", c->bundle_path,
 		    strerror(errno));
 		goto fail;
@@ -181,11 +180,11 @@ static int
 connect_addr(const struct addrinfo *ai, long long deadline, char *why,
     size_t whylen)
 {
-	socklen_t	 len = sizeof(int);
-	int		 fd, soerr = 0, one = 1;
+	socklen_t len = sizeof(int);
+	int	  fd, soerr = 0, one = 1;
 
-	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
-	    SOCK_CLOEXEC, ai->ai_protocol);
+	fd = socket(ai->ai_family,
+	    ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
 	if (fd == -1) {
 		snprintf(why, whylen, "%s", strerror(errno));
 		return -1;
@@ -218,10 +217,10 @@ static int
 connect_tcp(const struct tls_params *p, enum tls_failure *fail, char *err,
     size_t errlen)
 {
-	struct addrinfo	 hints = { 0 }, *res = NULL, *ai;
-	char		 port[8], addr[INET6_ADDRSTRLEN], why[128] = "";
-	long long	 deadline = now_ms() + p->timeout_ms;
-	int		 fd = -1, rc;
+	struct addrinfo hints = { 0 }, *res = NULL, *ai;
+	char		port[8], addr[INET6_ADDRSTRLEN], why[128] = "";
+	long long	deadline = now_ms() + p->timeout_ms;
+	int		fd = -1, rc;
 
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
@@ -233,8 +232,8 @@ connect_tcp(const struct tls_params *p, enum tls_failure *fail, char *err,
 		return -1;
 	}
 	for (ai = res; ai != NULL && fd == -1; ai = ai->ai_next) {
-		if (getnameinfo(ai->ai_addr, ai->ai_addrlen, addr,
-		    sizeof(addr), NULL, 0, NI_NUMERICHOST) != 0)
+		if (getnameinfo(ai->ai_addr, ai->ai_addrlen, addr, sizeof(addr),
+			NULL, 0, NI_NUMERICHOST) != 0)
 			strlcpy(addr, "?", sizeof(addr));
 		log_trace("connecting to %s port %d", addr, p->port);
 		fd = connect_addr(ai, deadline, why, sizeof(why));
@@ -255,9 +254,9 @@ connect_tcp(const struct tls_params *p, enum tls_failure *fail, char *err,
 static gnutls_x509_crt_t
 peer_certificate(gnutls_session_t s)
 {
-	const gnutls_datum_t	*chain;
-	unsigned int		 n = 0;
-	gnutls_x509_crt_t	 crt = NULL;
+	const gnutls_datum_t *chain;
+	unsigned int	      n = 0;
+	gnutls_x509_crt_t     crt = NULL;
 
 	chain = gnutls_certificate_get_peers(s, &n);
 	if (chain == NULL || n == 0 || gnutls_x509_crt_init(&crt) < 0)
@@ -273,16 +272,17 @@ peer_certificate(gnutls_session_t s)
 static int
 check_pin(gnutls_session_t s, const char *pin, char *err, size_t errlen)
 {
-	gnutls_x509_crt_t	 crt;
-	unsigned char		 md[32];
-	char			 hex[2 * sizeof(md) + 1], want[sizeof(hex)];
-	size_t			 mdlen = sizeof(md), i, o;
-	const char		*p;
+	gnutls_x509_crt_t crt;
+	unsigned char	  md[32];
+	char		  hex[2 * sizeof(md) + 1], want[sizeof(hex)];
+	size_t		  mdlen = sizeof(md), i, o;
+	const char	 *p;
 
 	if ((crt = peer_certificate(s)) == NULL)
 		goto bad;
 	if (gnutls_x509_crt_get_fingerprint(crt, GNUTLS_DIG_SHA256, md,
-	    &mdlen) < 0 || mdlen != sizeof(md)) {
+		&mdlen) < 0 ||
+	    mdlen != sizeof(md)) {
 		gnutls_x509_crt_deinit(crt);
 		goto bad;
 	}
@@ -290,8 +290,8 @@ check_pin(gnutls_session_t s, const char *pin, char *err, size_t errlen)
 	for (i = 0; i < mdlen; i++)
 		snprintf(hex + 2 * i, 3, "%02x", md[i]);
 	/* the pin may be written with colons and in either case */
-	for (p = pin + strlen("sha256:"), o = 0; *p != '\0' &&
-	    o < sizeof(want) - 1; p++)
+	for (p = pin + strlen("sha256:"), o = 0;
+	     *p != '\0' && o < sizeof(want) - 1; p++)
 		if (*p != ':')
 			want[o++] = (char)(*p | 0x20);
 	want[o] = '\0';
@@ -300,47 +300,50 @@ check_pin(gnutls_session_t s, const char *pin, char *err, size_t errlen)
 	if (*p == '\0' && strcmp(hex, want) == 0)
 		return 0;
 bad:
-	snprintf(err, errlen, "TLS certificate does not match "
-	    "tls_fingerprint (server's is sha256:%s)", mdlen == 32 ? hex : "?");
+	snprintf(err, errlen,
+	    "TLS certificate does not match "
+	    "tls_fingerprint (server's is sha256:%s)",
+	    mdlen == 32 ? hex : "?");
 	return -1;
 }
 
 static void
-verify_error(unsigned int status, const char *host, char *err,
-    size_t errlen)
+verify_error(unsigned int status, const char *host, char *err, size_t errlen)
 {
-	gnutls_datum_t	 out = { NULL, 0 };
+	gnutls_datum_t out = { NULL, 0 };
 
 	if (gnutls_certificate_verification_status_print(status,
-	    GNUTLS_CRT_X509, &out, 0) < 0)
+		GNUTLS_CRT_X509, &out, 0) < 0)
 		out.data = NULL;
-	snprintf(err, errlen, "TLS certificate of %s not accepted: %s "
-	    "(check [relay] host and ca_file)", host,
-	    out.data ? (char *)out.data : "verification failed");
+	snprintf(err, errlen,
+	    "TLS certificate of %s not accepted: %s "
+	    "(check [relay] host and ca_file)",
+	    host, out.data ? (char *)out.data : "verification failed");
 	gnutls_free(out.data);
 }
 
-#define CHAIN_MAX	16
+#define CHAIN_MAX 16
 /* The system bundle is some 200 KB; leave room for growth. */
-#define BUNDLE_MAX	(16 * 1024 * 1024)
+#define BUNDLE_MAX (16 * 1024 * 1024)
 
 /* The anchors that may have issued a certificate of the chain. */
 static int
 load_anchors(struct tls_client *cl, gnutls_x509_crt_t *chain, size_t n,
     gnutls_x509_trust_list_t tl)
 {
-	struct trust_name	 names[CHAIN_MAX];
-	gnutls_datum_t		 dn[CHAIN_MAX];
-	struct trust_cert	*anchors = NULL;
-	gnutls_x509_crt_t	 crt;
-	gnutls_datum_t		 der;
-	size_t			 i, na = 0, nn = 0;
-	char			 err[256];
-	struct stat		 st;
-	int			 rc = -1;
+	struct trust_name  names[CHAIN_MAX];
+	gnutls_datum_t	   dn[CHAIN_MAX];
+	struct trust_cert *anchors = NULL;
+	gnutls_x509_crt_t  crt;
+	gnutls_datum_t	   der;
+	size_t		   i, na = 0, nn = 0;
+	char		   err[256];
+	struct stat	   st;
+	int		   rc = -1;
 
-	if (cl->bundle.data == NULL && readfile(cl->bundle_path, BUNDLE_MAX,
-	    &cl->bundle, &st, err, sizeof(err)) == -1) {
+	if (cl->bundle.data == NULL &&
+	    readfile(cl->bundle_path, BUNDLE_MAX, &cl->bundle, &st, err,
+		sizeof(err)) == -1) {
 		/* the handshake then fails as untrusted: say why */
 		log_info("%s", err);
 		return -1;
@@ -352,16 +355,17 @@ load_anchors(struct tls_client *cl, gnutls_x509_crt_t *chain, size_t n,
 			nn++;
 		}
 	if (trust_find(cl->bundle.data, cl->bundle.len, names, nn, &anchors,
-	    &na) == -1)
+		&na) == -1)
 		goto done;
 	for (i = 0; i < na; i++) {
 		der.data = anchors[i].der;
 		der.size = (unsigned int)anchors[i].len;
 		if (gnutls_x509_crt_init(&crt) < 0)
 			goto done;
-		if (gnutls_x509_crt_import(crt, &der, GNUTLS_X509_FMT_DER) < 0 ||
+		if (gnutls_x509_crt_import(crt, &der, GNUTLS_X509_FMT_DER) <
+			0 ||
 		    gnutls_x509_trust_list_add_cas(tl, &crt, 1, 0) != 1)
-			gnutls_x509_crt_deinit(crt);	/* skip a bad one */
+			gnutls_x509_crt_deinit(crt); /* skip a bad one */
 	}
 	rc = 0;
 done:
@@ -394,7 +398,7 @@ verify_chain(struct tls_conn *c)
 	for (; imported < n; imported++)
 		if (gnutls_x509_crt_init(&chain[imported]) < 0 ||
 		    gnutls_x509_crt_import(chain[imported], &peers[imported],
-		    GNUTLS_X509_FMT_DER) < 0) {
+			GNUTLS_X509_FMT_DER) < 0) {
 			if (chain[imported] != NULL)
 				gnutls_x509_crt_deinit(chain[imported]);
 			goto done;
@@ -408,7 +412,7 @@ verify_chain(struct tls_conn *c)
 	vdata[1].type = GNUTLS_DT_KEY_PURPOSE_OID;
 	vdata[1].data = (unsigned char *)(uintptr_t)GNUTLS_KP_TLS_WWW_SERVER;
 	if (gnutls_x509_trust_list_verify_crt2(tl, chain, n, vdata, 2, 0,
-	    &c->verify_status, NULL) < 0)
+		&c->verify_status, NULL) < 0)
 		c->verify_status = GNUTLS_CERT_INVALID;
 done:
 	if (tl != NULL)
@@ -420,20 +424,22 @@ done:
 static int
 new_session(struct tls_conn *c, gnutls_session_t *out)
 {
-	struct tls_client	*cl = c->client;
-	gnutls_session_t	 s;
+	struct tls_client *cl = c->client;
+	gnutls_session_t   s;
 
 	/* a reset connection must not kill us with SIGPIPE in gnutls_bye;
 	 * one TLS 1.3 key share, X25519's, not also P-256's: a server
 	 * without X25519 costs a HelloRetryRequest, every other one
 	 * saves a key generation */
-	if (gnutls_init(&s, GNUTLS_CLIENT | GNUTLS_NONBLOCK |
-	    GNUTLS_NO_SIGNAL | GNUTLS_KEY_SHARE_TOP) < 0)
+	if (gnutls_init(&s,
+		GNUTLS_CLIENT | GNUTLS_NONBLOCK | GNUTLS_NO_SIGNAL |
+		    GNUTLS_KEY_SHARE_TOP) < 0)
 		return -1;
 	if (gnutls_priority_set_direct(s, TLS_PRIORITY, NULL) < 0 ||
 	    gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE, cl->cred) < 0 ||
-	    (!cl->ip_literal && gnutls_server_name_set(s, GNUTLS_NAME_DNS,
-	    cl->p.host, strlen(cl->p.host)) < 0)) {
+	    (!cl->ip_literal &&
+		gnutls_server_name_set(s, GNUTLS_NAME_DNS, cl->p.host,
+		    strlen(cl->p.host)) < 0)) {
 		gnutls_deinit(s);
 		return -1;
 	}
@@ -446,13 +452,12 @@ new_session(struct tls_conn *c, gnutls_session_t *out)
 }
 
 static int
-handshake(struct tls_conn *c, enum tls_failure *fail, char *err,
-    size_t errlen)
+handshake(struct tls_conn *c, enum tls_failure *fail, char *err, size_t errlen)
 {
-	struct tls_client	*cl = c->client;
-	long long		 deadline = now_ms() + cl->p.timeout_ms;
-	gnutls_session_t	 s;
-	int			 rc;
+	struct tls_client *cl = c->client;
+	long long	   deadline = now_ms() + cl->p.timeout_ms;
+	gnutls_session_t   s;
+	int		   rc;
 
 	*fail = TLS_FAIL_CONFIG;
 	if (new_session(c, &s) == -1) {
@@ -463,12 +468,15 @@ handshake(struct tls_conn *c, enum tls_failure *fail, char *err,
 	*fail = TLS_FAIL_HANDSHAKE;
 	while ((rc = gnutls_handshake(s)) < 0) {
 		if (gnutls_error_is_fatal(rc)) {
-			snprintf(err, errlen, "TLS handshake with %s failed: "
-			    "%s", cl->p.host, gnutls_strerror(rc));
+			snprintf(err, errlen,
+			    "TLS handshake with %s failed: "
+			    "%s",
+			    cl->p.host, gnutls_strerror(rc));
 			return -1;
 		}
-		if (wait_fd(c->fd, gnutls_record_get_direction(s) ? POLLOUT :
-		    POLLIN, deadline) != 1) {
+		if (wait_fd(c->fd,
+			gnutls_record_get_direction(s) ? POLLOUT : POLLIN,
+			deadline) != 1) {
 			snprintf(err, errlen, "TLS handshake with %s timed out",
 			    cl->p.host);
 			return -1;
@@ -491,16 +499,16 @@ static int
 verify_peer(struct tls_conn *c, enum tls_failure *fail, char *err,
     size_t errlen)
 {
-	struct tls_client	*cl = c->client;
-	gnutls_session_t	 s = c->session;
-	char			*desc;
+	struct tls_client *cl = c->client;
+	gnutls_session_t   s = c->session;
+	char		  *desc;
 
 	*fail = TLS_FAIL_TRUST;
 	if (!gnutls_session_is_resumed(s)) {
 		if (cl->bundle_path != NULL)
 			verify_chain(c);
 		else if (gnutls_certificate_verify_peers3(s, cl->p.host,
-		    &c->verify_status) < 0)
+			     &c->verify_status) < 0)
 			c->verify_status = GNUTLS_CERT_INVALID;
 		if (c->verify_status != 0) {
 			verify_error(c->verify_status, cl->p.host, err, errlen);
@@ -528,9 +536,9 @@ refuse:
 static ssize_t
 receive(struct tls_conn *c)
 {
-	char	*p = c->rbuf + c->rlen;
-	size_t	 room = sizeof(c->rbuf) - c->rlen;
-	ssize_t	 n;
+	char   *p = c->rbuf + c->rlen;
+	size_t	room = sizeof(c->rbuf) - c->rlen;
+	ssize_t n;
 
 	if (c->holding) {
 		c->holding = 0;
@@ -552,7 +560,7 @@ receive(struct tls_conn *c)
 static int
 fill(struct tls_conn *c, long long deadline, char *err, size_t errlen)
 {
-	ssize_t	 n;
+	ssize_t n;
 
 	for (;;) {
 		if ((n = receive(c)) > 0)
@@ -564,18 +572,20 @@ fill(struct tls_conn *c, long long deadline, char *err, size_t errlen)
 		/* a HelloRequest: renegotiating mid-session buys nothing
 		 * (TLS 1.3 dropped it) and has had its share of attacks */
 		if (n == GNUTLS_E_REHANDSHAKE) {
-			snprintf(err, errlen, "server asked for a TLS "
+			snprintf(err, errlen,
+			    "server asked for a TLS "
 			    "renegotiation (refused)");
 			return -1;
 		}
 		if (n != GNUTLS_E_AGAIN) {
 			snprintf(err, errlen, "read from server failed: %s",
 			    c->session ? gnutls_strerror((int)n) :
-			    strerror(errno));
+					 strerror(errno));
 			return -1;
 		}
 		if (wait_fd(c->fd, POLLIN, deadline) != 1) {
-			snprintf(err, errlen, "timed out waiting for the "
+			snprintf(err, errlen,
+			    "timed out waiting for the "
 			    "server");
 			return -1;
 		}
@@ -590,7 +600,7 @@ static int
 conn_read_line(void *ctx, struct buf *line, int timeout_ms, char *err,
     size_t errlen)
 {
-	struct tls_conn	*c = ctx;
+	struct tls_conn *c = ctx;
 	long long	 deadline = now_ms() + timeout_ms;
 	char		*start, *nl;
 	size_t		 len, have;
@@ -603,8 +613,10 @@ conn_read_line(void *ctx, struct buf *line, int timeout_ms, char *err,
 		/* with its LF, the line is at least have + 1 bytes long */
 		if ((nl != NULL ? (size_t)(nl - start) : have) + 1 >
 		    TRANSPORT_MAX_LINE) {
-			snprintf(err, errlen, "line from server longer than %d "
-			    "bytes", TRANSPORT_MAX_LINE);
+			snprintf(err, errlen,
+			    "line from server longer than %d "
+			    "bytes",
+			    TRANSPORT_MAX_LINE);
 			return -1;
 		}
 		if (nl != NULL)
@@ -631,7 +643,7 @@ static int
 conn_write(void *ctx, const void *p, size_t len, int timeout_ms, char *err,
     size_t errlen)
 {
-	struct tls_conn	*c = ctx;
+	struct tls_conn *c = ctx;
 	long long	 deadline = now_ms() + timeout_ms;
 	const char	*b = p;
 	ssize_t		 n;
@@ -641,7 +653,8 @@ conn_write(void *ctx, const void *p, size_t len, int timeout_ms, char *err,
 			n = gnutls_record_send(c->session, b, len);
 		else if ((n = send(c->fd, b, len, MSG_NOSIGNAL)) == -1)
 			n = (errno == EAGAIN || errno == EINTR) ?
-			    GNUTLS_E_AGAIN : -1;
+			    GNUTLS_E_AGAIN :
+			    -1;
 		if (n > 0) {
 			b += n;
 			len -= (size_t)n;
@@ -650,11 +663,12 @@ conn_write(void *ctx, const void *p, size_t len, int timeout_ms, char *err,
 		if (n != GNUTLS_E_AGAIN && n != GNUTLS_E_INTERRUPTED) {
 			snprintf(err, errlen, "write to server failed: %s",
 			    c->session ? gnutls_strerror((int)n) :
-			    strerror(errno));
+					 strerror(errno));
 			return -1;
 		}
 		if (wait_fd(c->fd, POLLOUT, deadline) != 1) {
-			snprintf(err, errlen, "timed out sending to the "
+			snprintf(err, errlen,
+			    "timed out sending to the "
 			    "server");
 			return -1;
 		}
@@ -671,7 +685,7 @@ conn_write(void *ctx, const void *p, size_t len, int timeout_ms, char *err,
 static int
 conn_pending(void *ctx)
 {
-	struct tls_conn	*c = ctx;
+	struct tls_conn *c = ctx;
 	ssize_t		 n;
 
 	if (c->rlen > c->roff)
@@ -680,7 +694,7 @@ conn_pending(void *ctx)
 		return 0;
 	if (c->session != NULL && gnutls_record_check_pending(c->session))
 		return 1;
-	c->rlen = c->roff = 0;	/* all taken: room from the start */
+	c->rlen = c->roff = 0; /* all taken: room from the start */
 	if ((n = receive(c)) > 0)
 		return 1;
 	if (n != GNUTLS_E_AGAIN) {
@@ -694,20 +708,22 @@ conn_pending(void *ctx)
 static int
 conn_starttls(void *ctx, char *err, size_t errlen)
 {
-	struct tls_conn		*c = ctx;
-	enum tls_failure	 fail;
+	struct tls_conn *c = ctx;
+	enum tls_failure fail;
 
 	/* bytes the server sent before TLS must not be taken as TLS data
 	 * (the STARTTLS command injection of CVE-2011-0411 and kin) */
 	if (c->rlen > c->roff) {
-		snprintf(err, errlen, "server sent data after its STARTTLS "
+		snprintf(err, errlen,
+		    "server sent data after its STARTTLS "
 		    "reply");
 		return -1;
 	}
 	if (handshake(c, &fail, err, errlen) == -1 ||
 	    verify_peer(c, &fail, err, errlen) == -1)
 		return fail == TLS_FAIL_TEMP || fail == TLS_FAIL_HANDSHAKE ?
-		    -1 : TRANSPORT_PERMANENT;
+		    -1 :
+		    TRANSPORT_PERMANENT;
 	return 0;
 }
 
@@ -715,7 +731,7 @@ int
 tls_connect_unverified(struct tls_client *cl, struct tls_conn **out,
     enum tls_failure *why, char *err, size_t errlen)
 {
-	struct tls_conn	*c;
+	struct tls_conn *c;
 
 	*out = NULL;
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
@@ -737,7 +753,7 @@ int
 tls_verify(struct tls_conn *c, struct transport *t, enum tls_failure *why,
     char *err, size_t errlen)
 {
-	struct tls_client	*cl = c->client;
+	struct tls_client *cl = c->client;
 
 	/* STARTTLS: verified in conn_starttls(), after its handshake */
 	if (cl->p.implicit && verify_peer(c, why, err, errlen) == -1) {
@@ -753,8 +769,8 @@ tls_verify(struct tls_conn *c, struct transport *t, enum tls_failure *why,
 }
 
 int
-tls_connect(struct tls_client *cl, struct tls_conn **out,
-    struct transport *t, enum tls_failure *why, char *err, size_t errlen)
+tls_connect(struct tls_client *cl, struct tls_conn **out, struct transport *t,
+    enum tls_failure *why, char *err, size_t errlen)
 {
 	if (tls_connect_unverified(cl, out, why, err, errlen) == -1)
 		return -1;
@@ -768,10 +784,10 @@ tls_connect(struct tls_client *cl, struct tls_conn **out,
 static void
 describe_certificate(gnutls_session_t s, struct buf *out)
 {
-	gnutls_x509_crt_t	 crt;
-	gnutls_datum_t		 dn = { NULL, 0 }, issuer = { NULL, 0 };
-	time_t			 expires;
-	char			 when[64];
+	gnutls_x509_crt_t crt;
+	gnutls_datum_t	  dn = { NULL, 0 }, issuer = { NULL, 0 };
+	time_t		  expires;
+	char		  when[64];
 
 	if ((crt = peer_certificate(s)) == NULL) {
 		buf_adds(out, "certificate: none\n");
@@ -780,11 +796,12 @@ describe_certificate(gnutls_session_t s, struct buf *out)
 	gnutls_x509_crt_get_dn3(crt, &dn, 0);
 	gnutls_x509_crt_get_issuer_dn3(crt, &issuer, 0);
 	expires = gnutls_x509_crt_get_expiration_time(crt);
-	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC",
-	    gmtime(&expires));
-	buf_addf(out, "certificate subject: %s\ncertificate issuer: %s\n"
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", gmtime(&expires));
+	buf_addf(out,
+	    "certificate subject: %s\ncertificate issuer: %s\n"
 	    "certificate expires: %s\ncertificate verified: yes (chain and "
-	    "host name)\n", dn.data ? (char *)dn.data : "?",
+	    "host name)\n",
+	    dn.data ? (char *)dn.data : "?",
 	    issuer.data ? (char *)issuer.data : "?", when);
 	gnutls_free(dn.data);
 	gnutls_free(issuer.data);
@@ -794,7 +811,7 @@ describe_certificate(gnutls_session_t s, struct buf *out)
 int
 tls_describe(struct tls_conn *c, struct buf *out)
 {
-	gnutls_session_t	 s = c->session;
+	gnutls_session_t s = c->session;
 
 	if (s == NULL)
 		return buf_adds(out, "TLS: none\n");
@@ -808,7 +825,7 @@ tls_describe(struct tls_conn *c, struct buf *out)
 void
 tls_close(struct tls_conn *c)
 {
-	struct tls_client	*cl;
+	struct tls_client *cl;
 
 	if (c == NULL)
 		return;

@@ -7,8 +7,8 @@
 
 #include "trust.h"
 
-#define PEM_BEGIN	"-----BEGIN CERTIFICATE-----"
-#define PEM_END		"-----END CERTIFICATE-----"
+#define PEM_BEGIN "-----BEGIN CERTIFICATE-----"
+#define PEM_END	  "-----END CERTIFICATE-----"
 
 /*
  * Read one DER tag-length header at der[*pos]: the tag must be want;
@@ -20,7 +20,7 @@ static int
 der_container(const unsigned char *der, size_t derlen, size_t *pos,
     unsigned char want, size_t *len)
 {
-	size_t	 p = *pos, n, i, l = 0;
+	size_t p = *pos, n, i, l = 0;
 
 	if (p + 2 > derlen || der[p] != want)
 		return -1;
@@ -55,7 +55,7 @@ static int
 der_skip(const unsigned char *der, size_t derlen, size_t *pos,
     unsigned char want)
 {
-	size_t	 len;
+	size_t len;
 
 	if (der_header(der, derlen, pos, want, &len) == -1)
 		return -1;
@@ -67,7 +67,7 @@ int
 trust_der_subject(const unsigned char *der, size_t derlen, size_t *off,
     size_t *len)
 {
-	size_t	 pos = 0, l, start;
+	size_t pos = 0, l, start;
 
 	/* Certificate ::= SEQUENCE { tbsCertificate SEQUENCE { ... */
 	if (der_container(der, derlen, &pos, 0x30, &l) == -1 ||
@@ -77,13 +77,13 @@ trust_der_subject(const unsigned char *der, size_t derlen, size_t *off,
 	if (pos < derlen && der[pos] == 0xa0 &&
 	    der_skip(der, derlen, &pos, 0xa0) == -1)
 		return -1;
-	if (der_skip(der, derlen, &pos, 0x02) == -1 ||	/* serialNumber */
-	    der_skip(der, derlen, &pos, 0x30) == -1 ||	/* signature */
-	    der_skip(der, derlen, &pos, 0x30) == -1 ||	/* issuer */
-	    der_skip(der, derlen, &pos, 0x30) == -1)	/* validity */
+	if (der_skip(der, derlen, &pos, 0x02) == -1 || /* serialNumber */
+	    der_skip(der, derlen, &pos, 0x30) == -1 || /* signature */
+	    der_skip(der, derlen, &pos, 0x30) == -1 || /* issuer */
+	    der_skip(der, derlen, &pos, 0x30) == -1)   /* validity */
 		return -1;
 	start = pos;
-	if (der_header(der, derlen, &pos, 0x30, &l) == -1)	/* subject */
+	if (der_header(der, derlen, &pos, 0x30, &l) == -1) /* subject */
 		return -1;
 	*off = start;
 	*len = pos - start + l;
@@ -92,7 +92,7 @@ trust_der_subject(const unsigned char *der, size_t derlen, size_t *off,
 
 /* Base64 characters needed for the start of a certificate up to the end
  * of its subject: 384 bytes of DER.  A longer start is decoded whole. */
-#define SUBJECT_PREFIX	512
+#define SUBJECT_PREFIX 512
 
 static const char b64_alphabet[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -101,7 +101,7 @@ static const char b64_alphabet[] =
 static void
 b64_table(signed char map[256])
 {
-	int	 i;
+	int i;
 
 	memset(map, -1, 256);
 	for (i = 0; i < 64; i++)
@@ -114,9 +114,9 @@ static int
 b64_decode(const signed char map[256], const char *s, size_t len,
     unsigned char *out, size_t *outlen)
 {
-	unsigned int	 acc = 0;
-	size_t		 i, o = 0;
-	int		 bits = 0, v;
+	unsigned int acc = 0;
+	size_t	     i, o = 0;
+	int	     bits = 0, v;
 
 	for (i = 0; i < len && s[i] != '='; i++) {
 		if ((v = map[(unsigned char)s[i]]) == 64)
@@ -138,7 +138,7 @@ static int
 name_matches(const unsigned char *der, size_t len,
     const struct trust_name *names, size_t nnames)
 {
-	size_t	 off, sublen, i;
+	size_t off, sublen, i;
 
 	if (trust_der_subject(der, len, &off, &sublen) == -1)
 		return -1;
@@ -153,7 +153,7 @@ static int
 append(struct trust_cert **out, size_t *nout, const unsigned char *der,
     size_t len)
 {
-	struct trust_cert	*v;
+	struct trust_cert *v;
 
 	if ((v = reallocarray(*out, *nout + 1, sizeof(*v))) == NULL)
 		return -1;
@@ -170,26 +170,26 @@ int
 trust_find(const char *pem, size_t pemlen, const struct trust_name *names,
     size_t nnames, struct trust_cert **out, size_t *nout)
 {
-	const char	*p = pem, *end = pem + pemlen, *b, *e;
-	unsigned char	*der = NULL;
-	signed char	 map[256];
-	size_t		 len;
-	int		 rc = -1, m;
+	const char    *p = pem, *end = pem + pemlen, *b, *e;
+	unsigned char *der = NULL;
+	signed char    map[256];
+	size_t	       len;
+	int	       rc = -1, m;
 
 	b64_table(map);
 	/* base64 is 4/3 of the data: a block never decodes larger */
 	if ((der = malloc(pemlen / 4 * 3 + 3)) == NULL)
 		return -1;
 	while ((b = memmem(p, (size_t)(end - p), PEM_BEGIN,
-	    strlen(PEM_BEGIN))) != NULL) {
+		    strlen(PEM_BEGIN))) != NULL) {
 		b += strlen(PEM_BEGIN);
 		if ((e = memmem(b, (size_t)(end - b), PEM_END,
-		    strlen(PEM_END))) == NULL)
+			 strlen(PEM_END))) == NULL)
 			break;
 		p = e + strlen(PEM_END);
 		/* most blocks are ruled out by their first bytes alone */
 		len = (size_t)(e - b) < SUBJECT_PREFIX ? (size_t)(e - b) :
-		    SUBJECT_PREFIX;
+							 SUBJECT_PREFIX;
 		if (b64_decode(map, b, len, der, &len) == -1 ||
 		    (m = name_matches(der, len, names, nnames)) == 0)
 			continue;
@@ -208,7 +208,7 @@ done:
 void
 trust_certs_free(struct trust_cert *v, size_t n)
 {
-	size_t	 i;
+	size_t i;
 
 	for (i = 0; i < n; i++)
 		free(v[i].der);

@@ -18,13 +18,13 @@
  * Find the subject Name of a DER X.509 certificate (RFC 5280 §4.1):
  * *off and *len locate the whole Name (tag and length included) in der.
  */
-int	trust_der_subject(const unsigned char *der, size_t derlen,
-	    size_t *off, size_t *len);
+int trust_der_subject(const unsigned char *der, size_t derlen, size_t *off,
+    size_t *len);
 
 /* A DER certificate, malloc'd. */
 struct trust_cert {
-	unsigned char	*der;
-	size_t		 len;
+	unsigned char *der;
+	size_t	       len;
 };
 
 /*
@@ -35,12 +35,11 @@ struct trust_cert {
  * bundle must not make every other anchor unusable.
  */
 struct trust_name {
-	const unsigned char	*der;
-	size_t			 len;
+	const unsigned char *der;
+	size_t		     len;
 };
-int	trust_find(const char *pem, size_t pemlen,
-	    const struct trust_name *names, size_t nnames,
-	    struct trust_cert **out, size_t *nout);
-void	trust_certs_free(struct trust_cert *, size_t);
+int  trust_find(const char *pem, size_t pemlen, const struct trust_name *names,
+     size_t nnames, struct trust_cert **out, size_t *nout);
+void trust_certs_free(struct trust_cert *, size_t);
 
 #endif

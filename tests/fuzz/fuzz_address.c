@@ -18,14 +18,14 @@
 #include "idn.h"
 #include "localnames.h"
 
-int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 static void
 check_mailbox(const struct address *a, size_t len)
 {
-	const char	*s;
-	char		 err[128];
-	int		 utf8;
+	const char *s;
+	char	    err[128];
+	int	    utf8;
 
 	if (a->addr == NULL || a->addr[0] == '\0')
 		abort();
@@ -34,8 +34,7 @@ check_mailbox(const struct address *a, size_t len)
 		abort();
 	if (strpbrk(a->addr, "\r\n") != NULL)
 		abort();
-	if (address_check_envelope(a->addr, 0, &utf8, err,
-	    sizeof(err)) == 0) {
+	if (address_check_envelope(a->addr, 0, &utf8, err, sizeof(err)) == 0) {
 		for (s = a->addr; *s != '\0'; s++)
 			if ((unsigned char)*s < 0x20 || *s == 0x7f ||
 			    (!utf8 && (unsigned char)*s >= 0x80))
@@ -47,8 +46,8 @@ check_mailbox(const struct address *a, size_t len)
 static void
 check_ascii(const char *addr)
 {
-	char	*a, err[512];
-	size_t	 i;
+	char  *a, err[512];
+	size_t i;
 
 	if (*addr == '\0' || (a = strdup(addr)) == NULL)
 		return;
@@ -66,9 +65,9 @@ check_ascii(const char *addr)
 static void
 check_hosts_line(const char *line)
 {
-	struct localnames	 hosts = { NULL, 0 };
-	const char		*canon;
-	size_t			 len, n = strlen(line);
+	struct localnames hosts = { NULL, 0 };
+	const char	 *canon;
+	size_t		  len, n = strlen(line);
 
 	if (localnames_add(&hosts, "web1", 4) == -1)
 		return;
@@ -81,16 +80,16 @@ check_hosts_line(const char *line)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct address_list	 l = { 0 }, d = { 0 };
-	char			 err[128], *s;
-	size_t			 i;
+	struct address_list l = { 0 }, d = { 0 };
+	char		    err[128], *s;
+	size_t		    i;
 
 	if (address_list_parse(&l, (const char *)data, size, err,
-	    sizeof(err)) == 0) {
+		sizeof(err)) == 0) {
 		for (i = 0; i < l.n; i++) {
 			check_mailbox(&l.v[i], size);
-			if (address_list_add(&d, l.v[i].addr,
-			    l.v[i].display) == -1 ||
+			if (address_list_add(&d, l.v[i].addr, l.v[i].display) ==
+				-1 ||
 			    address_list_add(&d, l.v[i].addr, NULL) != 0)
 				abort();
 		}

@@ -18,13 +18,13 @@
 
 #include "bsmtp.h"
 
-int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 /* One reply line: "CODE" SP-or-"-" text CRLF, nothing else. */
 static void
 check_reply(const struct buf *out)
 {
-	size_t	 i;
+	size_t i;
 
 	if (out->len < 6 || out->len > BSMTP_LINE_MAX ||
 	    memcmp(out->data + out->len - 2, "\r\n", 2) != 0)
@@ -38,18 +38,18 @@ check_reply(const struct buf *out)
 static void
 check_command(const char *line, size_t len, enum bsmtp_state *st)
 {
-	struct bsmtp_cmd	 cmd;
-	enum bsmtp_error	 e;
-	struct buf		 out = { 0 };
-	size_t			 plen;
+	struct bsmtp_cmd cmd;
+	enum bsmtp_error e;
+	struct buf	 out = { 0 };
+	size_t		 plen;
 
 	e = bsmtp_parse(line, len, &cmd);
 	plen = strnlen(cmd.path, sizeof(cmd.path));
 	if (plen >= sizeof(cmd.path))
 		abort();
-	if (e == BSMTP_OK && (cmd.verb == BSMTP_MAIL ||
-	    cmd.verb == BSMTP_RCPT) && (plen < 2 || cmd.path[0] != '<' ||
-	    cmd.path[plen - 1] != '>'))
+	if (e == BSMTP_OK &&
+	    (cmd.verb == BSMTP_MAIL || cmd.verb == BSMTP_RCPT) &&
+	    (plen < 2 || cmd.path[0] != '<' || cmd.path[plen - 1] != '>'))
 		abort();
 	if (e == BSMTP_OK && cmd.size < -1)
 		abort();
@@ -59,8 +59,8 @@ check_command(const char *line, size_t len, enum bsmtp_state *st)
 		*st = BSMTP_MAILED;
 	else if (e == BSMTP_OK && cmd.verb == BSMTP_RCPT)
 		*st = BSMTP_RCPTED;
-	else if (e == BSMTP_OK && (cmd.verb == BSMTP_DATA ||
-	    cmd.verb == BSMTP_RSET))
+	else if (e == BSMTP_OK &&
+	    (cmd.verb == BSMTP_DATA || cmd.verb == BSMTP_RSET))
 		*st = BSMTP_IDLE;
 	/* an address quoted back to the client */
 	if (bsmtp_reply(&out, 553, 0, "5.1.3 %s: refused", cmd.path) == -1)
@@ -76,11 +76,11 @@ check_command(const char *line, size_t len, enum bsmtp_state *st)
 static void
 frame_commands(const char *p, size_t size, size_t step)
 {
-	struct bsmtp_framer	 f = { 0 };
-	enum bsmtp_state	 st = BSMTP_IDLE;
-	enum bsmtp_frame	 r;
-	size_t			 off = 0, have, used, linelen;
-	int			 crlf;
+	struct bsmtp_framer f = { 0 };
+	enum bsmtp_state    st = BSMTP_IDLE;
+	enum bsmtp_frame    r;
+	size_t		    off = 0, have, used, linelen;
+	int		    crlf;
 
 	/* off .. off+have is the "buffer"; step more bytes come at a time */
 	have = size < step ? size : step;
@@ -96,11 +96,11 @@ frame_commands(const char *p, size_t size, size_t step)
 		}
 		if (r == BSMTP_FRAME_NEED) {
 			if (used != 0 || have >= BSMTP_LINE_MAX)
-				abort();	/* must decide by then */
+				abort(); /* must decide by then */
 			if (off + have == size)
 				break;
-			have += size - off - have < step ?
-			    size - off - have : step;
+			have += size - off - have < step ? size - off - have :
+							   step;
 			continue;
 		}
 		off += used;
@@ -111,9 +111,9 @@ frame_commands(const char *p, size_t size, size_t step)
 static void
 read_data(const char *p, size_t size, int strict, size_t room)
 {
-	struct bsmtp_data	 d;
-	char			 out[64];
-	size_t			 off = 0, used, n, total = 0;
+	struct bsmtp_data d;
+	char		  out[64];
+	size_t		  off = 0, used, n, total = 0;
 
 	bsmtp_data_init(&d, strict);
 	while (off < size && !d.ended) {
@@ -123,23 +123,24 @@ read_data(const char *p, size_t size, int strict, size_t room)
 		off += used;
 		total += n;
 		if (total > off)
-			abort();	/* more out than in */
+			abort(); /* more out than in */
 	}
 	/* a CRLF client's message ends with CRLF.CRLF, nothing else */
 	if (d.ended && strict && !(off == 3 && memcmp(p, ".\r\n", 3) == 0) &&
 	    (off < 5 || memcmp(p + off - 5, "\r\n.\r\n", 5) != 0))
 		abort();
-	if (d.ended && !strict && !(off >= 2 && p[off - 1] == '\n' &&
-	    (p[off - 2] == '.' || (off >= 3 && p[off - 2] == '\r' &&
-	    p[off - 3] == '.'))))
+	if (d.ended && !strict &&
+	    !(off >= 2 && p[off - 1] == '\n' &&
+		(p[off - 2] == '.' ||
+		    (off >= 3 && p[off - 2] == '\r' && p[off - 3] == '.'))))
 		abort();
 }
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	const char	*p = (const char *)data;
-	size_t		 step;
+	const char *p = (const char *)data;
+	size_t	    step;
 
 	if (size == 0)
 		return 0;

@@ -14,7 +14,7 @@
 
 #include "config.h"
 
-int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 static void
 check_string(const char *s)
@@ -29,25 +29,22 @@ check_string(const char *s)
 static void
 check_config(const struct config *c)
 {
-	size_t	 i;
+	size_t i;
 
-	if (c->host == NULL || c->host[0] == '\0' ||
-	    c->port < 1 || c->port > 65535 ||
+	if (c->host == NULL || c->host[0] == '\0' || c->port < 1 ||
+	    c->port > 65535 ||
 	    (c->tls != CONFIG_TLS_IMPLICIT && c->tls != CONFIG_TLS_STARTTLS) ||
-	    c->timeout < 1 || c->timeout > 3600 ||
-	    c->data_timeout < 1 || c->data_timeout > 3600 ||
-	    c->rewrite_from < CONFIG_REWRITE_NEVER ||
+	    c->timeout < 1 || c->timeout > 3600 || c->data_timeout < 1 ||
+	    c->data_timeout > 3600 || c->rewrite_from < CONFIG_REWRITE_NEVER ||
 	    c->rewrite_from > CONFIG_REWRITE_ALWAYS ||
 	    c->mode < CONFIG_MODE_FOREGROUND || c->mode > CONFIG_MODE_QUEUE ||
 	    c->on_defer < CONFIG_DEFER_QUEUE ||
-	    c->on_defer > CONFIG_DEFER_FAIL ||
-	    c->max_recipients < 1 || c->max_recipients > 1000 ||
-	    c->max_size < 1 || c->max_size > 1024 * 1024 * 1024 ||
-	    c->attempts < 1 || c->attempts > 100 ||
-	    c->retry_delay < 0 || c->retry_delay > 3600 ||
-	    c->parallel < 1 || c->parallel > 16 ||
-	    c->max_age < 60 || c->max_age > 365 * 24 * 3600 ||
-	    (c->syslog != 0 && c->syslog != 1))
+	    c->on_defer > CONFIG_DEFER_FAIL || c->max_recipients < 1 ||
+	    c->max_recipients > 1000 || c->max_size < 1 ||
+	    c->max_size > 1024 * 1024 * 1024 || c->attempts < 1 ||
+	    c->attempts > 100 || c->retry_delay < 0 || c->retry_delay > 3600 ||
+	    c->parallel < 1 || c->parallel > 16 || c->max_age < 60 ||
+	    c->max_age > 365 * 24 * 3600 || (c->syslog != 0 && c->syslog != 1))
 		abort();
 	if (c->token != NULL && c->token_file != NULL)
 		abort();
@@ -75,8 +72,8 @@ check_config(const struct config *c)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct config	 cfg;
-	char		*text, err[512];
+	struct config cfg;
+	char	     *text, err[512];
 
 	if ((text = malloc(size + 1)) == NULL)
 		return 0;

@@ -16,10 +16,10 @@
 #include "envelope.h"
 #include "header.h"
 
-int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
-static const char	 conf[] = "[sender]\ndomain = example.com\n"
-    "[aliases]\nroot = ops@example.com, admin\n";
+static const char conf[] = "[sender]\ndomain = example.com\n"
+			   "[aliases]\nroot = ops@example.com, admin\n";
 
 static void
 check_text(const char *s)
@@ -32,18 +32,18 @@ check_text(const char *s)
 static void
 check_envelope(const struct envelope *env)
 {
-	char	 err[128];
-	size_t	 i, j;
+	char   err[128];
+	size_t i, j;
 
 	check_text(env->from);
 	for (i = 0; i < env->rcpts.n; i++) {
 		check_text(env->rcpts.v[i].addr);
 		if (address_check_envelope(env->rcpts.v[i].addr, 0, NULL, err,
-		    sizeof(err)) == -1)
+			sizeof(err)) == -1)
 			abort();
 		for (j = 0; j < i; j++)
 			if (strcmp(env->rcpts.v[i].addr,
-			    env->rcpts.v[j].addr) == 0)
+				env->rcpts.v[j].addr) == 0)
 				abort();
 	}
 }
@@ -51,8 +51,8 @@ check_envelope(const struct envelope *env)
 static void
 check_display_name(const char *name)
 {
-	struct buf		 b = { 0 };
-	const unsigned char	*p;
+	struct buf	     b = { 0 };
+	const unsigned char *p;
 
 	if (header_display_name(name, &b) == 0 && b.data != NULL)
 		for (p = (const unsigned char *)b.data; *p != '\0'; p++)
@@ -64,11 +64,11 @@ check_display_name(const char *name)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct config	 cfg;
-	static int		 loaded;
-	struct envelope		 env = { 0 };
-	enum envelope_result	 r;
-	char			*s, *p, *end, err[512];
+	static struct config cfg;
+	static int	     loaded;
+	struct envelope	     env = { 0 };
+	enum envelope_result r;
+	char		    *s, *p, *end, err[512];
 
 	if (!loaded) {
 		if (config_init(&cfg, "/q") == -1 ||
@@ -85,7 +85,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_display_name(s);
 	r = envelope_sender(&env, &cfg, s, "alice", err, sizeof(err));
 	for (p = s + strlen(s) + 1; p < end && r == ENVELOPE_OK;
-	    p += strlen(p) + 1)
+	     p += strlen(p) + 1)
 		r = envelope_add_word(&env, &cfg, p, err, sizeof(err));
 	if (r == ENVELOPE_OK)
 		r = envelope_check(&env, err, sizeof(err));

@@ -17,14 +17,14 @@
 #include "envfile.h"
 #include "json.h"
 
-int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 /* Length of the UTF-8 sequence at s, or 0 when it is not valid. */
 static size_t
 seq_len(const unsigned char *s, size_t n)
 {
-	unsigned int	 cp;
-	size_t		 len, i;
+	unsigned int cp;
+	size_t	     len, i;
 
 	if (s[0] < 0x80)
 		return 1;
@@ -47,9 +47,9 @@ seq_len(const unsigned char *s, size_t n)
 static void
 check_json(const char *s)
 {
-	struct buf		 b = { 0 };
-	const unsigned char	*p;
-	size_t			 i, n;
+	struct buf	     b = { 0 };
+	const unsigned char *p;
+	size_t		     i, n;
 
 	if (json_string(&b, s) == -1)
 		abort();
@@ -81,7 +81,7 @@ check_json(const char *s)
 static void
 check_value(const char *s)
 {
-	const char	*p;
+	const char *p;
 
 	for (p = s; p != NULL && *p != '\0'; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
@@ -92,7 +92,7 @@ check_value(const char *s)
 static void
 check_strings(const struct queue_envelope *v)
 {
-	size_t	 i;
+	size_t i;
 
 	check_value(v->from);
 	check_value(v->dsn_notify);
@@ -115,10 +115,10 @@ same(const char *a, const char *b)
 static void
 check_round_trip(const struct queue_envelope *v)
 {
-	struct queue_envelope	 w;
-	struct buf		 b = { 0 };
-	char			 why[160];
-	size_t			 i;
+	struct queue_envelope w;
+	struct buf	      b = { 0 };
+	char		      why[160];
+	size_t		      i;
 
 	if (envfile_format(v, &b) == -1)
 		abort();
@@ -143,12 +143,12 @@ check_round_trip(const struct queue_envelope *v)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct queue_envelope	 v;
-	char			 why[160];
+	struct queue_envelope v;
+	char		      why[160];
 
 	why[0] = '\0';
-	if (envfile_parse(&v, (const char *)data, size, why,
-	    sizeof(why)) == 0) {
+	if (envfile_parse(&v, (const char *)data, size, why, sizeof(why)) ==
+	    0) {
 		if (v.from == NULL && !v.damaged)
 			abort();
 		check_strings(&v);

@@ -15,7 +15,7 @@
 #include "buf.h"
 #include "header.h"
 
-int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 static char *
 map_local(const char *addr, void *arg)
@@ -27,7 +27,7 @@ map_local(const char *addr, void *arg)
 static void
 check_tiling(const struct header_section *hs)
 {
-	size_t	 i, end = 0;
+	size_t i, end = 0;
 
 	for (i = 0; i < hs->n; i++) {
 		if (hs->v[i].off != end || hs->v[i].len == 0 ||
@@ -44,7 +44,7 @@ check_tiling(const struct header_section *hs)
 static void
 check_lines(const struct buf *b)
 {
-	size_t	 i, start = 0;
+	size_t i, start = 0;
 
 	if (b->len > 0 && b->data[b->len - 1] != '\n')
 		abort();
@@ -63,9 +63,9 @@ check_lines(const struct buf *b)
 static void
 check_rewritten(const struct buf *b, const struct header_edit *e)
 {
-	struct header_section	 hs;
-	struct buf		 again = { 0 };
-	char			 err[160];
+	struct header_section hs;
+	struct buf	      again = { 0 };
+	char		      err[160];
 
 	check_lines(b);
 	if (header_parse(&hs, b->data, b->len, err, sizeof(err)) == -1)
@@ -85,14 +85,14 @@ check_rewritten(const struct buf *b, const struct header_edit *e)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct header_section	 hs;
-	struct header_edit	 e;
-	struct address_list	 rcpts = { 0 };
-	struct buf		 out = { 0 };
-	const char		*text = (const char *)data;
-	char			 err[160];
-	size_t			 len;
-	int			 blank;
+	struct header_section hs;
+	struct header_edit    e;
+	struct address_list   rcpts = { 0 };
+	struct buf	      out = { 0 };
+	const char	     *text = (const char *)data;
+	char		      err[160];
+	size_t		      len;
+	int		      blank;
 
 	len = header_section_length(text, size, &blank);
 	if (len > size || (blank && (len >= size || text[len] != '\n')))

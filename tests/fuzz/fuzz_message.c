@@ -20,18 +20,18 @@
 
 #include "message.h"
 
-int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 struct src {
-	const char	*p;
-	size_t		 len, off, chunk;
+	const char *p;
+	size_t	    len, off, chunk;
 };
 
 static ssize_t
 src_read(void *ctx, char *p, size_t len)
 {
-	struct src	*s = ctx;
-	size_t		 n = s->len - s->off;
+	struct src *s = ctx;
+	size_t	    n = s->len - s->off;
 
 	if (n > len)
 		n = len;
@@ -44,22 +44,22 @@ src_read(void *ctx, char *p, size_t len)
 
 struct sink {
 	const struct message *m;
-	int		 ignore_dots;
-	long long	 bytes, lfs;
-	long long	 dots;		/* lines that start with "." */
-	long long	 body_lfs;	/* LFs after the header section */
-	int		 bol;		/* at the start of a line */
-	int		 dot;		/* the line is "." so far */
-	int		 last;		/* last byte written, -1: none */
-	int		 blank;		/* a blank line was written */
+	int		      ignore_dots;
+	long long	      bytes, lfs;
+	long long	      dots;	/* lines that start with "." */
+	long long	      body_lfs; /* LFs after the header section */
+	int		      bol;	/* at the start of a line */
+	int		      dot;	/* the line is "." so far */
+	int		      last;	/* last byte written, -1: none */
+	int		      blank;	/* a blank line was written */
 };
 
 static int
 sink_write(void *ctx, const void *p, size_t len, char *err, size_t errlen)
 {
-	struct sink		*k = ctx;
-	const unsigned char	*b = p;
-	size_t			 i;
+	struct sink	    *k = ctx;
+	const unsigned char *b = p;
+	size_t		     i;
 
 	(void)err;
 	(void)errlen;
@@ -68,7 +68,7 @@ sink_write(void *ctx, const void *p, size_t len, char *err, size_t errlen)
 			abort();
 		if (b[i] == '\n') {
 			if (k->dot && !k->ignore_dots)
-				abort();	/* a lone "." line */
+				abort(); /* a lone "." line */
 			if (k->bytes + (long long)i >= k->m->header_bytes)
 				k->body_lfs++;
 			if (k->bol)
@@ -90,8 +90,7 @@ sink_write(void *ctx, const void *p, size_t len, char *err, size_t errlen)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const size_t	 chunks[] = { 1, 2, 3, 7, 64, 1000, 16384,
-	    1 << 20 };
+	static const size_t chunks[] = { 1, 2, 3, 7, 64, 1000, 16384, 1 << 20 };
 	static const char *const add[] = { "Date: x", NULL };
 	struct header_edit	 edit;
 	struct message		 m;
@@ -129,8 +128,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (r == MESSAGE_OK || r == MESSAGE_LONG_LINES) {
 		if (k.bytes != m.size || k.lfs != m.lines ||
 		    message_wire_size(&m) != k.bytes + k.lfs + k.dots ||
-		    message_wire_size(&m) > max_size ||
-		    k.last != '\n' || !k.blank || m.header_bytes > k.bytes ||
+		    message_wire_size(&m) > max_size || k.last != '\n' ||
+		    !k.blank || m.header_bytes > k.bytes ||
 		    (long long)m.hs.n > lfs + 1 || k.body_lfs > lfs + 1)
 			abort();
 	} else if (r != MESSAGE_BAD || err[0] == '\0')

@@ -14,15 +14,15 @@
 
 #include "options.h"
 
-int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 /* Longest input tried: argv is small, and longer inputs only slow down. */
-#define FUZZ_MAX	4096
+#define FUZZ_MAX 4096
 
 static void
 check_message(const char *err)
 {
-	const unsigned char	*p;
+	const unsigned char *p;
 
 	if (err[0] == '\0')
 		abort();
@@ -34,8 +34,8 @@ check_message(const char *err)
 static void
 check_rcpts(const struct options *o, int argc, char *argv[])
 {
-	size_t	 i;
-	int	 j, dashdash = 0, k;
+	size_t i;
+	int    j, dashdash = 0, k;
 
 	if (o->rcpts == NULL || o->rcpts[o->nrcpts] != NULL)
 		abort();
@@ -55,11 +55,11 @@ check_rcpts(const struct options *o, int argc, char *argv[])
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct options	 o;
-	char		 err[128];
-	char		*buf = NULL, **argv = NULL, *p;
-	size_t		 i, nwords = 0;
-	int		 argc = 0;
+	struct options o;
+	char	       err[128];
+	char	      *buf = NULL, **argv = NULL, *p;
+	size_t	       i, nwords = 0;
+	int	       argc = 0;
 
 	if (size > FUZZ_MAX)
 		return 0;

@@ -14,7 +14,7 @@
 
 #include "printable.h"
 
-int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 /* The length of the escape at p (after its backslash), or 0. */
 static size_t
@@ -42,8 +42,8 @@ acts(unsigned long c)
 static void
 check_shown(const unsigned char *s, size_t len)
 {
-	size_t		 i = 0, n, k;
-	unsigned long	 c;
+	size_t	      i = 0, n, k;
+	unsigned long c;
 
 	while (i < len) {
 		if (s[i] == '\\') {
@@ -78,15 +78,16 @@ check_shown(const unsigned char *s, size_t len)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const size_t	 sizes[] = { 1, 2, 5, 7, 64 };
-	size_t			 i, n, room = PRINTABLE_SIZE(size);
-	char			*out;
+	static const size_t sizes[] = { 1, 2, 5, 7, 64 };
+	size_t		    i, n, room = PRINTABLE_SIZE(size);
+	char		   *out;
 
 	if ((out = malloc(room + 1)) == NULL)
 		return 0;
 	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]) + 1; i++) {
-		size_t	 outlen = i < sizeof(sizes) / sizeof(sizes[0]) ?
-		    sizes[i] : room;
+		size_t outlen = i < sizeof(sizes) / sizeof(sizes[0]) ?
+		    sizes[i] :
+		    room;
 
 		if (outlen > room)
 			continue;

@@ -15,23 +15,23 @@
 
 #include "reply.h"
 
-int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 static void
 check_oneline(const struct reply *r)
 {
-	static const size_t	 sizes[] = { 1, 2, 4, 5, 9, 64, 512 };
-	char			 out[600];
-	size_t			 i, k, len;
+	static const size_t sizes[] = { 1, 2, 4, 5, 9, 64, 512 };
+	char		    out[600];
+	size_t		    i, k, len;
 
 	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		memset(out, 'Z', sizeof(out));
 		reply_oneline(r, out, sizes[i]);
 		if (out[sizes[i]] != 'Z')
-			abort();	/* wrote past outlen */
+			abort(); /* wrote past outlen */
 		len = strnlen(out, sizes[i]);
 		if (len >= sizes[i])
-			abort();	/* not NUL-terminated */
+			abort(); /* not NUL-terminated */
 		for (k = 0; k < len; k++)
 			if ((unsigned char)out[k] < 0x20 || out[k] == 0x7f)
 				abort();
@@ -41,14 +41,15 @@ check_oneline(const struct reply *r)
 static void
 check_reply(const struct reply *r)
 {
-	struct smtp_caps	 caps;
-	size_t			 elen = strlen(r->enhanced);
+	struct smtp_caps caps;
+	size_t		 elen = strlen(r->enhanced);
 
 	if (r->code < 200 || r->code > 599 || r->lines == 0 ||
 	    r->lines > REPLY_MAX_LINES || r->text.len > REPLY_MAX_BYTES)
 		abort();
-	if (elen > 0 && (elen < 5 || r->enhanced[0] != '0' + r->code / 100 ||
-	    r->enhanced[1] != '.'))
+	if (elen > 0 &&
+	    (elen < 5 || r->enhanced[0] != '0' + r->code / 100 ||
+		r->enhanced[1] != '.'))
 		abort();
 	if (r->text.data != NULL && strlen(r->text.data) > r->text.len)
 		abort();
@@ -61,11 +62,11 @@ check_reply(const struct reply *r)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	const char	*p = (const char *)data, *end = p + size, *nl;
-	struct reply	 r = { 0 };
-	char		 err[256];
-	size_t		 len;
-	int		 rc;
+	const char  *p = (const char *)data, *end = p + size, *nl;
+	struct reply r = { 0 };
+	char	     err[256];
+	size_t	     len;
+	int	     rc;
 
 	while (p < end) {
 		nl = memchr(p, '\n', (size_t)(end - p));

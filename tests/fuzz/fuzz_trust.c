@@ -9,14 +9,14 @@
 
 #include "trust.h"
 
-int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct trust_name	 name = { data, size };
-	struct trust_cert	*found = NULL;
-	size_t			 off, len, n = 0;
+	struct trust_name  name = { data, size };
+	struct trust_cert *found = NULL;
+	size_t		   off, len, n = 0;
 
 	if (trust_der_subject(data, size, &off, &len) == 0) {
 		if (off > size || len > size - off)

@@ -7,7 +7,7 @@
 
 #include "fake_transport.h"
 
-static long long	 fake_now;
+static long long fake_now;
 
 long long
 fake_clock(void)
@@ -19,10 +19,10 @@ static int
 fake_read_line(void *ctx, struct buf *line, int timeout_ms, char *err,
     size_t errlen)
 {
-	struct fake	*f = ctx;
-	const char	*l = f->script[f->next];
-	char		*end;
-	long		 delay;
+	struct fake *f = ctx;
+	const char  *l = f->script[f->next];
+	char	    *end;
+	long	     delay;
 
 	buf_reset(line);
 	if (l == NULL) {
@@ -34,7 +34,8 @@ fake_read_line(void *ctx, struct buf *line, int timeout_ms, char *err,
 		delay = strtol(l + 1, &end, 10);
 		if (delay > timeout_ms) {
 			fake_now += timeout_ms;
-			snprintf(err, errlen, "timed out waiting for the server");
+			snprintf(err, errlen,
+			    "timed out waiting for the server");
 			buf_adds(&f->events, "S: <timed out>\n");
 			return -1;
 		}
@@ -57,7 +58,7 @@ static int
 fake_write(void *ctx, const void *p, size_t len, int timeout_ms, char *err,
     size_t errlen)
 {
-	struct fake	*f = ctx;
+	struct fake *f = ctx;
 
 	(void)timeout_ms;
 	if (++f->writes == f->fail_write) {
@@ -76,7 +77,7 @@ fake_write(void *ctx, const void *p, size_t len, int timeout_ms, char *err,
 static int
 fake_pending(void *ctx)
 {
-	struct fake	*f = ctx;
+	struct fake *f = ctx;
 
 	return f->script[f->next] != NULL && f->script[f->next][0] == '^';
 }
@@ -84,7 +85,7 @@ fake_pending(void *ctx)
 int
 fake_starttls(void *ctx, char *err, size_t errlen)
 {
-	struct fake	*f = ctx;
+	struct fake *f = ctx;
 
 	(void)err;
 	(void)errlen;
@@ -93,14 +94,13 @@ fake_starttls(void *ctx, char *err, size_t errlen)
 	return 0;
 }
 
-struct transport	 tr = { NULL, fake_read_line, fake_write,
-    fake_pending, NULL };
+struct transport tr = { NULL, fake_read_line, fake_write, fake_pending, NULL };
 
 ssize_t
 membody_read(void *ctx, char *p, size_t len)
 {
-	struct membody	*b = ctx;
-	size_t		 n = b->len - b->off;
+	struct membody *b = ctx;
+	size_t		n = b->len - b->off;
 
 	if (b->fail)
 		return -1;

@@ -29,38 +29,38 @@
 #include "transport.h"
 
 struct fake {
-	const char	*const *script;	/* the caller's, NULL-terminated */
-	size_t		 next;
-	struct buf	 events;
-	struct buf	 sent;		/* every byte written, no marks */
-	size_t		 wend[64];	/* where each write ended in sent */
-	int		 writes;
-	int		 fail_write;	/* fail the n-th write (1-based) */
-	int		 starttls_calls;
+	const char *const *script; /* the caller's, NULL-terminated */
+	size_t		   next;
+	struct buf	   events;
+	struct buf	   sent;     /* every byte written, no marks */
+	size_t		   wend[64]; /* where each write ended in sent */
+	int		   writes;
+	int		   fail_write; /* fail the n-th write (1-based) */
+	int		   starttls_calls;
 };
 
 /* The transport over the fake of the last fake_init(). */
-extern struct transport	 tr;
+extern struct transport tr;
 
 /*
  * Start a fake with the script lines (NULL-terminated, kept by the
  * caller until fake_free()); tr.starttls NULL.
  */
-void	fake_init(struct fake *, const char *const *lines);
-void	fake_free(struct fake *);
+void fake_init(struct fake *, const char *const *lines);
+void fake_free(struct fake *);
 /* The fake server's clock, in ms: moved only by "@N" lines. */
 long long fake_clock(void);
 /* For tr.starttls: notes "-- TLS --" in the events and succeeds. */
-int	fake_starttls(void *ctx, char *err, size_t errlen);
+int fake_starttls(void *ctx, char *err, size_t errlen);
 
 /* The message body: served from memory chunk bytes at a time. */
 struct membody {
-	const char	*p;
-	size_t		 len, off, chunk;
-	int		 fail;
+	const char *p;
+	size_t	    len, off, chunk;
+	int	    fail;
 };
 
 /* A struct smtp_body read function over a struct membody. */
-ssize_t	membody_read(void *ctx, char *p, size_t len);
+ssize_t membody_read(void *ctx, char *p, size_t len);
 
 #endif

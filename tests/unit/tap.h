@@ -42,7 +42,7 @@ static int __attribute__((format(printf, 3, 4), unused))
 is_int(long got, long want, const char *fmt, ...)
 {
 	va_list ap;
-	int pass = got == want;
+	int	pass = got == want;
 
 	va_start(ap, fmt);
 	tap_vreport(pass, fmt, ap);
@@ -56,7 +56,7 @@ static int __attribute__((format(printf, 3, 4), unused))
 is_str(const char *got, const char *want, const char *fmt, ...)
 {
 	va_list ap;
-	int pass;
+	int	pass;
 
 	pass = (got == NULL && want == NULL) ||
 	    (got != NULL && want != NULL && strcmp(got, want) == 0);
@@ -69,8 +69,7 @@ is_str(const char *got, const char *want, const char *fmt, ...)
 	return pass;
 }
 
-static int __attribute__((unused))
-done_testing(void)
+static int __attribute__((unused)) done_testing(void)
 {
 	printf("1..%d\n", tap_count);
 	return tap_failed == 0 ? 0 : 1;

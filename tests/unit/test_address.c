@@ -12,10 +12,10 @@
 static const char *
 shown(const char *text)
 {
-	static char	 out[2][512];
-	static int	 which;
-	char		*o = out[which ^= 1];
-	size_t		 n = 0;
+	static char out[2][512];
+	static int  which;
+	char	   *o = out[which ^= 1];
+	size_t	    n = 0;
 
 	for (; *text != '\0' && n < sizeof(out[0]) - 5; text++) {
 		if ((unsigned char)*text < 0x20)
@@ -36,15 +36,15 @@ shown(const char *text)
 static void
 check_list(const char *text, const char *want)
 {
-	struct address_list	 l = { 0 };
-	char			 err[256] = "", got[1024] = "";
-	size_t			 i;
-	int			 rc;
+	struct address_list l = { 0 };
+	char		    err[256] = "", got[1024] = "";
+	size_t		    i;
+	int		    rc;
 
 	rc = address_list_parse(&l, text, strlen(text), err, sizeof(err));
 	if (want == NULL) {
-		ok(rc == -1 && err[0] != '\0' && l.n == 0,
-		    "refused: %s (%s)", shown(text), err);
+		ok(rc == -1 && err[0] != '\0' && l.n == 0, "refused: %s (%s)",
+		    shown(text), err);
 		address_list_free(&l);
 		return;
 	}
@@ -67,9 +67,9 @@ check_list(const char *text, const char *want)
 static void
 check_span(const char *text, const char *want)
 {
-	struct address_list	 l = { 0 };
-	char			 err[256], got[256] = "(none)";
-	int			 rc;
+	struct address_list l = { 0 };
+	char		    err[256], got[256] = "(none)";
+	int		    rc;
 
 	rc = address_list_parse(&l, text, strlen(text), err, sizeof(err));
 	if (rc == 0 && l.n == 1 && l.v[0].span_len < sizeof(got)) {
@@ -98,8 +98,7 @@ test_cron_and_local(void)
 static void
 test_forms(void)
 {
-	check_list("Alice <alice@example.com>",
-	    "alice@example.com=Alice");
+	check_list("Alice <alice@example.com>", "alice@example.com=Alice");
 	check_list("\"Doe, John\" <john@example.com>, jane@example.com",
 	    "john@example.com=\"Doe, John\" | jane@example.com");
 	check_list("<bob@example.com>", "bob@example.com");
@@ -124,11 +123,11 @@ test_forms(void)
 static void
 test_comments(void)
 {
-	check_list("a@x (comment (nested) with @ and <>)",
-	    "a@x");
+	check_list("a@x (comment (nested) with @ and <>)", "a@x");
 	check_list("(lead) a@x (trail), (c@d) b@y", "a@x | b@y");
 	check_list("Pete(A nice \\) chap) <pete(his account)@silly.test"
-	    "(his host)>", "pete@silly.test=Pete");
+		   "(his host)>",
+	    "pete@silly.test=Pete");
 	check_list("a . b @ x . example", "a.b@x.example");
 	/* The span covers comments inside the addr-spec. */
 	check_span("Pete <pete(his account)@silly.test(his host)>",
@@ -143,7 +142,8 @@ test_groups(void)
 	check_list("undisclosed-recipients:", "");
 	check_list("team: a@x, B <b@y>;, c@z", "a@x | b@y=B | c@z");
 	check_list("A Group:Ed Jones <c@a.test>,joe@where.test,John "
-	    "<jdoe@one.test>;", "c@a.test=Ed Jones | joe@where.test | "
+		   "<jdoe@one.test>;",
+	    "c@a.test=Ed Jones | joe@where.test | "
 	    "jdoe@one.test=John");
 	check_list("a: b: c@x;;", NULL);
 	check_list(": a@x;", NULL);
@@ -195,13 +195,13 @@ test_errors(void)
 static void
 test_error_keeps_list(void)
 {
-	struct address_list	 l = { 0 };
-	char			 err[128];
-	const char		*bad = "b@y, c@z, <d@w";
+	struct address_list l = { 0 };
+	char		    err[128];
+	const char	   *bad = "b@y, c@z, <d@w";
 
 	address_list_parse(&l, "a@x", 3, err, sizeof(err));
-	is_int(address_list_parse(&l, bad, strlen(bad), err, sizeof(err)),
-	    -1, "error in second parse");
+	is_int(address_list_parse(&l, bad, strlen(bad), err, sizeof(err)), -1,
+	    "error in second parse");
 	is_int(l.n, 1, "list keeps its first entry");
 	is_str(l.v[0].addr, "a@x", "first entry intact");
 	is_str(err, "missing '>' at end of address list", "reason");
@@ -212,7 +212,7 @@ test_error_keeps_list(void)
 static void
 test_add(void)
 {
-	struct address_list	 l = { 0 };
+	struct address_list l = { 0 };
 
 	is_int(address_list_add(&l, "a@example.com", NULL), 1, "add");
 	is_int(address_list_add(&l, "a@EXAMPLE.com", "A"), 0,
@@ -239,10 +239,10 @@ test_add(void)
 static void
 test_add_many(void)
 {
-	struct address_list	 l = { 0 };
-	char			 err[256], addr[32];
-	const char		*hdr = "x@Example.com, y@example.com";
-	int			 i, fresh = 0, dups = 0;
+	struct address_list l = { 0 };
+	char		    err[256], addr[32];
+	const char	   *hdr = "x@Example.com, y@example.com";
+	int		    i, fresh = 0, dups = 0;
 
 	is_int(address_list_parse(&l, hdr, strlen(hdr), err, sizeof(err)), 0,
 	    "parse two");
@@ -279,22 +279,21 @@ test_at(void)
 static void
 check_env(const char *addr, int allow_empty, int want, int want_utf8)
 {
-	char	 err[256] = "";
-	int	 rc, utf8 = -1;
+	char err[256] = "";
+	int  rc, utf8 = -1;
 
-	rc = address_check_envelope(addr, allow_empty, &utf8, err,
-	    sizeof(err));
+	rc = address_check_envelope(addr, allow_empty, &utf8, err, sizeof(err));
 	ok(rc == want && (rc == -1 || utf8 == want_utf8) &&
-	    (rc == 0 || err[0] != '\0'), "envelope %s: %.60s%s%s",
-	    want == 0 ? "accepts" : "refuses", shown(addr),
-	    err[0] ? " - " : "", err);
+		(rc == 0 || err[0] != '\0'),
+	    "envelope %s: %.60s%s%s", want == 0 ? "accepts" : "refuses",
+	    shown(addr), err[0] ? " - " : "", err);
 }
 
 static void
 test_envelope(void)
 {
-	char	 big[5001], err[256];
-	char	 local[80];
+	char big[5001], err[256];
+	char local[80];
 
 	check_env("alice@example.com", 0, 0, 0);
 	check_env("root", 0, 0, 0);
@@ -342,7 +341,8 @@ test_envelope(void)
 
 	address_check_envelope("a@x\r\nMAIL FROM:<\"e\\\">", 0, NULL, err,
 	    sizeof(err));
-	is_str(err, "line break in address: "
+	is_str(err,
+	    "line break in address: "
 	    "\"a@x\\x0d\\x0aMAIL FROM:<\\\"e\\\\\\\">\"",
 	    "control bytes and quotes are escaped in the reason");
 	is_int(address_check_envelope("a b", 0, NULL, err, 8), -1,
@@ -354,12 +354,15 @@ test_envelope(void)
 static void
 test_bytes(void)
 {
-	char	 err[128];
+	char err[128];
 
 	is_int(address_check_bytes("root", err, sizeof(err)), 0,
 	    "bytes: a local name");
-	is_int(address_check_bytes("j\xc3\xbc" "rgen@b\xc3\xbc" "cher.example",
-	    err, sizeof(err)), 0, "bytes: UTF-8");
+	is_int(address_check_bytes("j\xc3\xbc"
+				   "rgen@b\xc3\xbc"
+				   "cher.example",
+		   err, sizeof(err)),
+	    0, "bytes: UTF-8");
 	is_int(address_check_bytes("root x", err, sizeof(err)), 0,
 	    "bytes: a space is syntax, not a byte check");
 	is_int(address_check_bytes("root\n", err, sizeof(err)), -1,

@@ -15,11 +15,11 @@
 static int
 decode(const char *s, size_t len, unsigned char *out, size_t *outlen)
 {
-	static const char	 a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "abcdefghijklmnopqrstuvwxyz0123456789+/";
-	const char		*c;
-	unsigned long		 v = 0;
-	size_t			 i, n = 0, pad = 0;
+	static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				"abcdefghijklmnopqrstuvwxyz0123456789+/";
+	const char	 *c;
+	unsigned long	  v = 0;
+	size_t		  i, n = 0, pad = 0;
 
 	if (len % 4 != 0)
 		return -1;
@@ -47,29 +47,24 @@ static void
 test_vectors(void)
 {
 	static const struct {
-		const char	*in;
-		size_t		 len;
-		const char	*want;
+		const char *in;
+		size_t	    len;
+		const char *want;
 	} cases[] = {
-		{ "", 0, "" },
-		{ "f", 1, "Zg==" },
-		{ "fo", 2, "Zm8=" },
-		{ "foo", 3, "Zm9v" },
-		{ "foob", 4, "Zm9vYg==" },
-		{ "fooba", 5, "Zm9vYmE=" },
-		{ "foobar", 6, "Zm9vYmFy" },
+		{ "", 0, "" }, { "f", 1, "Zg==" }, { "fo", 2, "Zm8=" },
+		{ "foo", 3, "Zm9v" }, { "foob", 4, "Zm9vYg==" },
+		{ "fooba", 5, "Zm9vYmE=" }, { "foobar", 6, "Zm9vYmFy" },
 		/* AUTH PLAIN and LOGIN as in tests/unit/test_smtp.c */
 		{ "\0api_token\0test-token", 21,
 		    "AGFwaV90b2tlbgB0ZXN0LXRva2Vu" },
 		{ "api_token", 9, "YXBpX3Rva2Vu" },
 		{ "test-token", 10, "dGVzdC10b2tlbg==" },
 		/* the last two characters of the alphabet, and 0xff */
-		{ "\xfb\xff\xbf", 3, "+/+/" },
-		{ "\xff", 1, "/w==" },
-		{ "\xc3\xa9t\xc3\xa9", 5, "w6l0w6k=" },	/* "été" */
+		{ "\xfb\xff\xbf", 3, "+/+/" }, { "\xff", 1, "/w==" },
+		{ "\xc3\xa9t\xc3\xa9", 5, "w6l0w6k=" }, /* "été" */
 	};
-	struct buf	 b = { 0 };
-	size_t		 i;
+	struct buf b = { 0 };
+	size_t	   i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		buf_reset(&b);
@@ -86,7 +81,7 @@ test_vectors(void)
 static void
 test_append(void)
 {
-	struct buf	 b = { 0 };
+	struct buf b = { 0 };
 
 	buf_adds(&b, "AUTH PLAIN ");
 	base64_encode(&b, "foob", 4);
@@ -100,11 +95,11 @@ test_append(void)
 static void
 test_round_trip(void)
 {
-	unsigned char	 in[300], back[300];
-	struct buf	 b = { 0 };
-	size_t		 len, i, n;
-	unsigned int	 x = 12345;
-	int		 bad = 0;
+	unsigned char in[300], back[300];
+	struct buf    b = { 0 };
+	size_t	      len, i, n;
+	unsigned int  x = 12345;
+	int	      bad = 0;
 
 	for (i = 0; i < sizeof(in); i++) {
 		x = x * 1103515245 + 12345;

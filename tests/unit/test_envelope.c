@@ -16,104 +16,109 @@
 #include "header.h"
 #include "tap.h"
 
-#define FROM	"[sender]\nfrom = alerts@example.com\ndomain = example.com\n"
-#define DOMAIN	"[sender]\ndomain = example.com\n"
-#define ALIASES	"[sender]\ndomain = example.com\n[aliases]\n" \
-		"root = ops@example.com\nadmins = alice, bob@other.org\n"
+#define FROM   "[sender]\nfrom = alerts@example.com\ndomain = example.com\n"
+#define DOMAIN "[sender]\ndomain = example.com\n"
+#define ALIASES \
+	"[sender]\ndomain = example.com\n[aliases]\n" \
+	"root = ops@example.com\nadmins = alice, bob@other.org\n"
 #define NODOMAIN "[aliases]\nroot = ops@example.com\n"
 
 struct ecase {
-	const char		*name;
-	const char		*conf;
-	const char		*given;		/* -f, or NULL */
-	const char		*login;
-	const char		*words[4];
-	const char		*header;	/* -t: the section, or NULL */
-	enum envelope_result	 want;
-	const char		*from;		/* when want is ENVELOPE_OK */
-	const char		*rcpts;		/* space-separated */
-	size_t			 refused;	/* recipients refused alone */
-	const char		*err;		/* its start, otherwise */
+	const char	    *name;
+	const char	    *conf;
+	const char	    *given; /* -f, or NULL */
+	const char	    *login;
+	const char	    *words[4];
+	const char	    *header; /* -t: the section, or NULL */
+	enum envelope_result want;
+	const char	    *from;    /* when want is ENVELOPE_OK */
+	const char	    *rcpts;   /* space-separated */
+	size_t		     refused; /* recipients refused alone */
+	const char	    *err;     /* its start, otherwise */
 };
 
 static const struct ecase cases[] = {
-    { "-f kept", FROM, "web@shop.org", "alice", { "a@x.org" }, NULL,
-	ENVELOPE_OK, "web@shop.org", "a@x.org", 0, NULL },
-    { "-f <a@x>: brackets dropped", FROM, "<web@shop.org>", "alice",
-	{ "a@x.org" }, NULL, ENVELOPE_OK, "web@shop.org", "a@x.org", 0, NULL },
-    { "-f<>: the null sender", FROM, "<>", "alice", { "a@x.org" }, NULL,
-	ENVELOPE_OK, "", "a@x.org", 0, NULL },
-    { "-f '': the null sender", FROM, "", "alice", { "a@x.org" }, NULL,
-	ENVELOPE_OK, "", "a@x.org", 0, NULL },
-    { "no -f: [sender] from", FROM, NULL, "alice", { "a@x.org" }, NULL,
-	ENVELOPE_OK, "alerts@example.com", "a@x.org", 0, NULL },
-    { "no -f, no from: the login at the domain", DOMAIN, NULL, "alice",
-	{ "a@x.org" }, NULL, ENVELOPE_OK, "alice@example.com", "a@x.org", 0,
-	NULL },
-    { "-f root: a local sender is [sender] from", FROM, "root", "alice",
-	{ "a@x.org" }, NULL, ENVELOPE_OK, "alerts@example.com", "a@x.org", 0,
-	NULL },
-    { "no from, no domain: a configuration error", NODOMAIN, NULL, "alice",
-	{ "a@x.org" }, NULL, ENVELOPE_CONFIG, NULL, NULL, 0,
-	"no sender address" },
-    { "-f with a space", FROM, "a b@x.org", "alice", { "a@x.org" }, NULL,
-	ENVELOPE_BAD, NULL, NULL, 0, "sender: " },
-    { "-f with CR LF: no command injection", FROM,
-	"a@x.org\r\nRCPT TO:<evil@x.org>", "alice", { "a@x.org" }, NULL,
-	ENVELOPE_BAD, NULL, NULL, 0, "sender: " },
-    { "cron's MAILTO list in one word", FROM, NULL, "alice",
-	{ "a@x.org,b@y.org" }, NULL, ENVELOPE_OK, "alerts@example.com",
-	"a@x.org b@y.org", 0, NULL },
-    { "a display name in a word", FROM, NULL, "alice",
-	{ "Ops Team <ops@x.org>" }, NULL, ENVELOPE_OK, "alerts@example.com",
-	"ops@x.org", 0, NULL },
-    { "local names through [aliases]", ALIASES, NULL, "alice",
-	{ "root", "admins", "carol" }, NULL, ENVELOPE_OK,
-	"alice@example.com",
-	"ops@example.com alice@example.com bob@other.org carol@example.com",
-	0, NULL },
-    { "each recipient once", ALIASES, NULL, "alice",
-	{ "root", "ops@EXAMPLE.com", "a@x.org, a@X.ORG" }, NULL, ENVELOPE_OK,
-	"alice@example.com", "ops@example.com a@x.org", 0, NULL },
-    { "a local name with nowhere to go", NODOMAIN, "a@x.org", "alice",
-	{ "alice" }, NULL, ENVELOPE_NOUSER, NULL, NULL, 0,
-	"local recipient \"alice\"" },
-    { "a word that does not parse", FROM, NULL, "alice",
-	{ "a@x.org", "b@y.org, <c@z.org" }, NULL, ENVELOPE_BAD, NULL, NULL,
-	0, "recipient: " },
-    { "no recipients", FROM, NULL, "alice", { NULL }, NULL,
-	ENVELOPE_EMPTY, NULL, NULL, 0, "no recipients: " },
-    { "a recipient RCPT TO cannot take", FROM, NULL, "alice",
-	{ "a@ex_ample.com" }, NULL, ENVELOPE_BAD, NULL, NULL, 0,
-	"recipient: " },
-    { "the only recipient with a local part not ASCII: none left", FROM,
-	NULL, "alice", { "b\xc3\xbc@x.org" }, NULL, ENVELOPE_NOUSER, NULL,
-	NULL, 1, "no recipient left" },
-    { "a local part not ASCII is refused alone; an IDN in A-labels", FROM,
-	NULL, "alice", { "b\xc3\xbc@x.org, a@b\xc3\xbc" "cher.example" },
-	NULL, ENVELOPE_OK, "alerts@example.com", "a@xn--bcher-kva.example",
-	1, NULL },
-    { "a sender whose local part is not ASCII", FROM,
-	"b\xc3\xbc@x.org", "alice", { "a@x.org" }, NULL, ENVELOPE_BAD, NULL,
-	NULL, 0, "sender: " },
-    { "-t: To, Cc and Bcc", FROM, NULL, "alice", { NULL },
-	"To: a@x.org\nCc: B <b@y.org>\nBcc: c@z.org\nSubject: hi\n",
-	ENVELOPE_OK, "alerts@example.com", "a@x.org b@y.org c@z.org", 0,
-	NULL },
-    { "-t with words: the words, then the header's", FROM, NULL, "alice",
-	{ "d@w.org" }, "To: a@x.org, d@w.org\n", ENVELOPE_OK,
-	"alerts@example.com", "d@w.org a@x.org", 0, NULL },
-    { "-t: Resent- fields win", FROM, NULL, "alice", { NULL },
-	"To: a@x.org\nResent-To: r@x.org\n", ENVELOPE_OK,
-	"alerts@example.com", "r@x.org", 0, NULL },
-    { "-t: local names through [aliases]", ALIASES, NULL, "alice",
-	{ NULL }, "To: root, admins\n", ENVELOPE_OK, "alice@example.com",
-	"ops@example.com alice@example.com bob@other.org", 0, NULL },
-    { "-t: an undisclosed group and no word", FROM, NULL, "alice",
-	{ NULL }, "To: undisclosed-recipients:;\n", ENVELOPE_EMPTY, NULL,
-	NULL, 0, "no recipients: " },
-    { "-t: a To that does not parse", FROM, NULL, "alice", { NULL },
-	"To: <a@x.org\n", ENVELOPE_BAD, NULL, NULL, 0, "To: " },
+	{ "-f kept", FROM, "web@shop.org", "alice", { "a@x.org" }, NULL,
+	    ENVELOPE_OK, "web@shop.org", "a@x.org", 0, NULL },
+	{ "-f <a@x>: brackets dropped", FROM, "<web@shop.org>", "alice",
+	    { "a@x.org" }, NULL, ENVELOPE_OK, "web@shop.org", "a@x.org", 0,
+	    NULL },
+	{ "-f<>: the null sender", FROM, "<>", "alice", { "a@x.org" }, NULL,
+	    ENVELOPE_OK, "", "a@x.org", 0, NULL },
+	{ "-f '': the null sender", FROM, "", "alice", { "a@x.org" }, NULL,
+	    ENVELOPE_OK, "", "a@x.org", 0, NULL },
+	{ "no -f: [sender] from", FROM, NULL, "alice", { "a@x.org" }, NULL,
+	    ENVELOPE_OK, "alerts@example.com", "a@x.org", 0, NULL },
+	{ "no -f, no from: the login at the domain", DOMAIN, NULL, "alice",
+	    { "a@x.org" }, NULL, ENVELOPE_OK, "alice@example.com", "a@x.org", 0,
+	    NULL },
+	{ "-f root: a local sender is [sender] from", FROM, "root", "alice",
+	    { "a@x.org" }, NULL, ENVELOPE_OK, "alerts@example.com", "a@x.org",
+	    0, NULL },
+	{ "no from, no domain: a configuration error", NODOMAIN, NULL, "alice",
+	    { "a@x.org" }, NULL, ENVELOPE_CONFIG, NULL, NULL, 0,
+	    "no sender address" },
+	{ "-f with a space", FROM, "a b@x.org", "alice", { "a@x.org" }, NULL,
+	    ENVELOPE_BAD, NULL, NULL, 0, "sender: " },
+	{ "-f with CR LF: no command injection", FROM,
+	    "a@x.org\r\nRCPT TO:<evil@x.org>", "alice", { "a@x.org" }, NULL,
+	    ENVELOPE_BAD, NULL, NULL, 0, "sender: " },
+	{ "cron's MAILTO list in one word", FROM, NULL, "alice",
+	    { "a@x.org,b@y.org" }, NULL, ENVELOPE_OK, "alerts@example.com",
+	    "a@x.org b@y.org", 0, NULL },
+	{ "a display name in a word", FROM, NULL, "alice",
+	    { "Ops Team <ops@x.org>" }, NULL, ENVELOPE_OK, "alerts@example.com",
+	    "ops@x.org", 0, NULL },
+	{ "local names through [aliases]", ALIASES, NULL, "alice",
+	    { "root", "admins", "carol" }, NULL, ENVELOPE_OK,
+	    "alice@example.com",
+	    "ops@example.com alice@example.com bob@other.org carol@example.com",
+	    0, NULL },
+	{ "each recipient once", ALIASES, NULL, "alice",
+	    { "root", "ops@EXAMPLE.com", "a@x.org, a@X.ORG" }, NULL,
+	    ENVELOPE_OK, "alice@example.com", "ops@example.com a@x.org", 0,
+	    NULL },
+	{ "a local name with nowhere to go", NODOMAIN, "a@x.org", "alice",
+	    { "alice" }, NULL, ENVELOPE_NOUSER, NULL, NULL, 0,
+	    "local recipient \"alice\"" },
+	{ "a word that does not parse", FROM, NULL, "alice",
+	    { "a@x.org", "b@y.org, <c@z.org" }, NULL, ENVELOPE_BAD, NULL, NULL,
+	    0, "recipient: " },
+	{ "no recipients", FROM, NULL, "alice", { NULL }, NULL, ENVELOPE_EMPTY,
+	    NULL, NULL, 0, "no recipients: " },
+	{ "a recipient RCPT TO cannot take", FROM, NULL, "alice",
+	    { "a@ex_ample.com" }, NULL, ENVELOPE_BAD, NULL, NULL, 0,
+	    "recipient: " },
+	{ "the only recipient with a local part not ASCII: none left", FROM,
+	    NULL, "alice", { "b\xc3\xbc@x.org" }, NULL, ENVELOPE_NOUSER, NULL,
+	    NULL, 1, "no recipient left" },
+	{ "a local part not ASCII is refused alone; an IDN in A-labels", FROM,
+	    NULL, "alice",
+	    { "b\xc3\xbc@x.org, a@b\xc3\xbc"
+	      "cher.example" },
+	    NULL, ENVELOPE_OK, "alerts@example.com", "a@xn--bcher-kva.example",
+	    1, NULL },
+	{ "a sender whose local part is not ASCII", FROM, "b\xc3\xbc@x.org",
+	    "alice", { "a@x.org" }, NULL, ENVELOPE_BAD, NULL, NULL, 0,
+	    "sender: " },
+	{ "-t: To, Cc and Bcc", FROM, NULL, "alice", { NULL },
+	    "To: a@x.org\nCc: B <b@y.org>\nBcc: c@z.org\nSubject: hi\n",
+	    ENVELOPE_OK, "alerts@example.com", "a@x.org b@y.org c@z.org", 0,
+	    NULL },
+	{ "-t with words: the words, then the header's", FROM, NULL, "alice",
+	    { "d@w.org" }, "To: a@x.org, d@w.org\n", ENVELOPE_OK,
+	    "alerts@example.com", "d@w.org a@x.org", 0, NULL },
+	{ "-t: Resent- fields win", FROM, NULL, "alice", { NULL },
+	    "To: a@x.org\nResent-To: r@x.org\n", ENVELOPE_OK,
+	    "alerts@example.com", "r@x.org", 0, NULL },
+	{ "-t: local names through [aliases]", ALIASES, NULL, "alice", { NULL },
+	    "To: root, admins\n", ENVELOPE_OK, "alice@example.com",
+	    "ops@example.com alice@example.com bob@other.org", 0, NULL },
+	{ "-t: an undisclosed group and no word", FROM, NULL, "alice", { NULL },
+	    "To: undisclosed-recipients:;\n", ENVELOPE_EMPTY, NULL, NULL, 0,
+	    "no recipients: " },
+	{ "-t: a To that does not parse", FROM, NULL, "alice", { NULL },
+	    "To: <a@x.org\n", ENVELOPE_BAD, NULL, NULL, 0, "To: " },
 };
 
 /* The steps of submit.c; the first one that fails ends the case. */
@@ -121,15 +126,15 @@ static enum envelope_result
 build(const struct ecase *c, const struct config *cfg, struct envelope *env,
     struct header_section *hs, char *err, size_t errlen)
 {
-	enum envelope_result	 r;
-	size_t			 i;
+	enum envelope_result r;
+	size_t		     i;
 
 	r = envelope_sender(env, cfg, c->given, c->login, err, errlen);
 	for (i = 0; c->words[i] != NULL && r == ENVELOPE_OK; i++)
 		r = envelope_add_word(env, cfg, c->words[i], err, errlen);
 	if (r == ENVELOPE_OK && c->header != NULL) {
 		if (header_parse(hs, c->header, strlen(c->header), err,
-		    errlen) == -1) {
+			errlen) == -1) {
 			ok(0, "%s: header_parse: %s", c->name, err);
 			return ENVELOPE_BAD;
 		}
@@ -143,13 +148,13 @@ build(const struct ecase *c, const struct config *cfg, struct envelope *env,
 static void
 run_case(const struct ecase *c)
 {
-	struct config		 cfg;
-	struct envelope		 env;
-	struct header_section	 hs;
-	struct buf		 rcpts = { 0 };
-	enum envelope_result	 r;
-	char			 err[512] = "";
-	size_t			 i;
+	struct config	      cfg;
+	struct envelope	      env;
+	struct header_section hs;
+	struct buf	      rcpts = { 0 };
+	enum envelope_result  r;
+	char		      err[512] = "";
+	size_t		      i;
 
 	memset(&env, 0, sizeof(env));
 	memset(&hs, 0, sizeof(hs));
@@ -182,9 +187,9 @@ run_case(const struct ecase *c)
 static void
 test_sender_again(void)
 {
-	struct config	 cfg;
-	struct envelope	 env;
-	char		 err[512];
+	struct config	cfg;
+	struct envelope env;
+	char		err[512];
 
 	memset(&env, 0, sizeof(env));
 	if (config_init(&cfg, "/q") == -1 ||
@@ -198,14 +203,14 @@ test_sender_again(void)
 	is_str(env.from, "b@y.org", "sender again: the second one");
 	envelope_free(&env);
 	ok(env.from == NULL && env.rcpts.n == 0, "envelope_free: empty again");
-	envelope_free(&env);		/* twice is fine */
+	envelope_free(&env); /* twice is fine */
 	config_free(&cfg);
 }
 
 int
 main(void)
 {
-	size_t	 i;
+	size_t i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		run_case(&cases[i]);

@@ -12,9 +12,9 @@ int
 main(void)
 {
 	static const struct {
-		enum failure	 f;
-		const char	*name;
-		int		 want;
+		enum failure f;
+		const char  *name;
+		int	     want;
 	} cases[] = {
 		{ FAIL_NONE, "accepted", 0 },
 		{ FAIL_USAGE, "usage", 64 },
@@ -30,7 +30,7 @@ main(void)
 		{ FAIL_AUTH, "authentication refused", 77 },
 		{ FAIL_CONFIG, "configuration", 78 },
 	};
-	size_t	 i;
+	size_t i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		is_int(failure_exit_code(cases[i].f), cases[i].want, "%s",

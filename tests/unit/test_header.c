@@ -45,7 +45,7 @@ map_from(const char *addr, void *arg)
 static char *
 map_rcpt(const char *addr, void *arg)
 {
-	char	*s;
+	char *s;
 
 	if (!address_is_local(addr))
 		return NULL;
@@ -66,10 +66,10 @@ map_evil(const char *addr, void *arg)
 static void
 check_rcpts(const char *text, const char *want, const char *name)
 {
-	struct header_section	 hs;
-	struct address_list	 l = { 0 };
-	char			 err[256] = "", got[1024] = "";
-	size_t			 i;
+	struct header_section hs;
+	struct address_list   l = { 0 };
+	char		      err[256] = "", got[1024] = "";
+	size_t		      i;
 
 	if (header_parse(&hs, text, strlen(text), err, sizeof(err)) == 0 &&
 	    header_recipients(&hs, &l, err, sizeof(err)) == 0) {
@@ -90,12 +90,12 @@ static void
 check_rewrite(const char *text, const char *add, const char *want,
     const char *name)
 {
-	struct header_section	 hs;
-	struct header_edit	 e;
-	struct buf		 out = { 0 };
-	const char		*addv[2] = { add, NULL };
-	char			 err[256] = "";
-	const char		*got;
+	struct header_section hs;
+	struct header_edit    e;
+	struct buf	      out = { 0 };
+	const char	     *addv[2] = { add, NULL };
+	char		      err[256] = "";
+	const char	     *got;
 
 	memset(&e, 0, sizeof(e));
 	e.map_from = map_from;
@@ -116,22 +116,21 @@ check_rewrite(const char *text, const char *add, const char *want,
 static void
 check_rewrite_parses(const char *text)
 {
-	struct header_section	 hs, again;
-	struct header_edit	 e;
-	struct buf		 out = { 0 };
-	struct address_list	 l = { 0 };
-	char			 err[256] = "";
-	int			 pass;
+	struct header_section hs, again;
+	struct header_edit    e;
+	struct buf	      out = { 0 };
+	struct address_list   l = { 0 };
+	char		      err[256] = "";
+	int		      pass;
 
 	memset(&e, 0, sizeof(e));
 	memset(&again, 0, sizeof(again));
 	pass = header_parse(&hs, text, strlen(text), err, sizeof(err)) == 0 &&
 	    header_rewrite(&hs, &e, &out, err, sizeof(err)) == 0 &&
 	    header_parse(&again, out.data, out.len, err, sizeof(err)) == 0 &&
-	    header_recipients(&again, &l, err, sizeof(err)) == 0 &&
-	    l.n == 1 && strcmp(l.v[0].addr, "a@x") == 0;
-	ok(pass, "rewritten section still parses%s%s", err[0] ? ": " : "",
-	    err);
+	    header_recipients(&again, &l, err, sizeof(err)) == 0 && l.n == 1 &&
+	    strcmp(l.v[0].addr, "a@x") == 0;
+	ok(pass, "rewritten section still parses%s%s", err[0] ? ": " : "", err);
 	address_list_free(&l);
 	header_free(&again);
 	header_free(&hs);
@@ -141,15 +140,16 @@ check_rewrite_parses(const char *text)
 static void
 test_cron(void)
 {
-	struct header_section	 hs;
-	struct header_edit	 e;
-	struct buf		 out = { 0 };
-	char			 err[128];
-	const char		*v;
-	size_t			 len;
+	struct header_section hs;
+	struct header_edit    e;
+	struct buf	      out = { 0 };
+	char		      err[128];
+	const char	     *v;
+	size_t		      len;
 
 	is_int(header_parse(&hs, cron_headers, strlen(cron_headers), err,
-	    sizeof(err)), 0, "cron headers parse");
+		   sizeof(err)),
+	    0, "cron headers parse");
 	is_int(hs.n, 10, "ten fields");
 	is_int(header_find(&hs, "subject", 0), 2, "find is case-blind");
 	is_int(header_find(&hs, "X-Cron-Env", 7), 7, "find from a start");
@@ -157,8 +157,12 @@ test_cron(void)
 	is_int(header_find(&hs, "From", 1), -1, "no From after the first");
 	ok(header_is(&hs, 3, "MIME-VERSION"), "header_is");
 	v = header_value(&hs, 2, &len);
-	ok(len == 49 && strncmp(v, " Cron <root@host> /usr/local/bin/backup "
-	    "--nightly", len) == 0, "Subject value without its LF");
+	ok(len == 49 &&
+		strncmp(v,
+		    " Cron <root@host> /usr/local/bin/backup "
+		    "--nightly",
+		    len) == 0,
+	    "Subject value without its LF");
 
 	/* With no map and nothing to add, the section comes out as is. */
 	memset(&e, 0, sizeof(e));
@@ -180,7 +184,8 @@ test_cron(void)
 	    "X-Cron-Env: <HOME=/root>\n"
 	    "X-Cron-Env: <PATH=/usr/bin:/bin>\n"
 	    "X-Cron-Env: <LOGNAME=root>\n"
-	    "Date: Sun, 29 Nov 2026 01:51:36 +0000\n", "cron");
+	    "Date: Sun, 29 Nov 2026 01:51:36 +0000\n",
+	    "cron");
 }
 
 static void
@@ -201,8 +206,8 @@ test_recipients(void)
 	    "a@x | b@y | c@z | d@w", "folded To");
 	check_rcpts("To: team: a@x, B <b@y>;, c@z\n", "a@x | b@y | c@z",
 	    "group");
-	check_rcpts("To: undisclosed-recipients:;\nBcc: hidden@x\n",
-	    "hidden@x", "undisclosed-recipients");
+	check_rcpts("To: undisclosed-recipients:;\nBcc: hidden@x\n", "hidden@x",
+	    "undisclosed-recipients");
 	check_rcpts("To: \"a,b\"@x, \"c@d\"@y\n", "\"a,b\"@x | \"c@d\"@y",
 	    "quoted local parts with ',' and '@'");
 	check_rcpts("To: a@x (Alice (the boss) a@evil), b@y\n", "a@x | b@y",
@@ -217,8 +222,10 @@ test_recipients(void)
 	check_rcpts("To: a@x\nCc: Alice <alice@x\n",
 	    "error: Cc: missing '>' at end of address list",
 	    "syntax error names the field");
-	check_rcpts("To: a@x,\n (unbalanced\n", "error: To: unbalanced '(' "
-	    "at offset 7", "unbalanced comment in folded To");
+	check_rcpts("To: a@x,\n (unbalanced\n",
+	    "error: To: unbalanced '(' "
+	    "at offset 7",
+	    "unbalanced comment in folded To");
 	/* a continuation line belongs to its field, whatever it says */
 	check_rcpts("To: a@x\nBcc:\n b@y,\n\tc@z\n", "a@x | b@y | c@z",
 	    "Bcc folded after its colon");
@@ -231,20 +238,22 @@ test_recipients(void)
 static void
 test_resent(void)
 {
-	static const char	 resent[] =
-	    "Resent-From: fwd@example.com\n"
-	    "Resent-To: new@example.com\n"
-	    "Resent-Cc: c@example.com\n"
-	    "Resent-Bcc: hidden@example.com\n"
-	    "From: orig@example.org\n"
-	    "To: old@example.org\n"
-	    "Cc: oldcc@example.org\n"
-	    "Bcc: oldbcc@example.org\n";
+	static const char resent[] = "Resent-From: fwd@example.com\n"
+				     "Resent-To: new@example.com\n"
+				     "Resent-Cc: c@example.com\n"
+				     "Resent-Bcc: hidden@example.com\n"
+				     "From: orig@example.org\n"
+				     "To: old@example.org\n"
+				     "Cc: oldcc@example.org\n"
+				     "Bcc: oldbcc@example.org\n";
 
-	check_rcpts(resent, "new@example.com | c@example.com | "
-	    "hidden@example.com", "Resent- block wins");
+	check_rcpts(resent,
+	    "new@example.com | c@example.com | "
+	    "hidden@example.com",
+	    "Resent- block wins");
 	check_rcpts("Resent-Date: Mon, 1 Jan 2024 00:00:00 +0000\n"
-	    "To: old@example.org\n", "", "any Resent- field selects the block");
+		    "To: old@example.org\n",
+	    "", "any Resent- field selects the block");
 	check_rcpts("To: a@x\nX-Resent-To: b@y\n", "a@x",
 	    "X-Resent-To is no Resent- field");
 	check_rewrite(resent, NULL,
@@ -253,20 +262,22 @@ test_resent(void)
 	    "Resent-Cc: c@example.com\n"
 	    "From: orig@example.org\n"
 	    "To: old@example.org\n"
-	    "Cc: oldcc@example.org\n", "Bcc and Resent-Bcc dropped");
+	    "Cc: oldcc@example.org\n",
+	    "Bcc and Resent-Bcc dropped");
 }
 
 /* Reply-To goes through map_reply, where it stands, like From. */
 static void
 test_rewrite_reply(void)
 {
-	static const char	 text[] = "From: Web <www-data>\n"
+	static const char text[] =
+	    "From: Web <www-data>\n"
 	    "Reply-To: \"Desk\" <www-data>,\n help@other.org\n"
 	    "To: root\nResent-Reply-To: root\n";
-	struct header_section	 hs;
-	struct header_edit	 e;
-	struct buf		 out = { 0 };
-	char			 err[256] = "";
+	struct header_section hs;
+	struct header_edit    e;
+	struct buf	      out = { 0 };
+	char		      err[256] = "";
 
 	memset(&e, 0, sizeof(e));
 	e.map_from = map_from;
@@ -274,9 +285,10 @@ test_rewrite_reply(void)
 	e.map_reply = map_from;
 	e.arg = "example.com";
 	ok(header_parse(&hs, text, strlen(text), err, sizeof(err)) == 0 &&
-	    header_rewrite(&hs, &e, &out, err, sizeof(err)) == 0,
+		header_rewrite(&hs, &e, &out, err, sizeof(err)) == 0,
 	    "rewrite with map_reply: %s", err);
-	is_str(out.data, "From: Web <alerts@example.com>\n"
+	is_str(out.data,
+	    "From: Web <alerts@example.com>\n"
 	    "Reply-To: \"Desk\" <alerts@example.com>,\n help@other.org\n"
 	    "To: root@example.com\nResent-Reply-To: root\n",
 	    "rewrite: a local Reply-To mapped, the rest kept");
@@ -289,13 +301,14 @@ test_rewrite(void)
 {
 	check_rewrite("From: Root <root>\n", NULL,
 	    "From: Root <alerts@example.com>\n", "angle local name");
-	check_rewrite("Bcc: a@x,\n b@y,\n c@z\nSubject: s\nbcc: d@w\n",
-	    NULL, "Subject: s\n", "folded Bcc stripped");
+	check_rewrite("Bcc: a@x,\n b@y,\n c@z\nSubject: s\nbcc: d@w\n", NULL,
+	    "Subject: s\n", "folded Bcc stripped");
 	check_rewrite("To: root, \"Ops\" <ops>, x@y (root)\n", NULL,
 	    "To: root@example.com, \"Ops\" <ops@example.com>, x@y (root)\n",
 	    "several local names qualified");
 	check_rewrite("To: =?UTF-8?B?SsO8cmdlbg==?= <juergen>,\n"
-	    "  (ignored root) root\n", NULL,
+		      "  (ignored root) root\n",
+	    NULL,
 	    "To: =?UTF-8?B?SsO8cmdlbg==?= <juergen@example.com>,\n"
 	    "  (ignored root) root@example.com\n",
 	    "encoded word and folding kept");
@@ -316,8 +329,10 @@ test_rewrite(void)
 	check_rewrite("To: a@x\n", "Message-ID: <1@example.com>\n",
 	    "To: a@x\nMessage-ID: <1@example.com>\n",
 	    "added field with its own LF");
-	check_rewrite("To: Alice <a@x\n", NULL, "To: missing '>' at end of "
-	    "address list", "syntax error in a mapped field");
+	check_rewrite("To: Alice <a@x\n", NULL,
+	    "To: missing '>' at end of "
+	    "address list",
+	    "syntax error in a mapped field");
 	check_rewrite("To: a@x\n", "X-Bad: a\nBcc: b@y",
 	    "invalid added header field: line break in added field",
 	    "header injection through an added field");
@@ -325,25 +340,32 @@ test_rewrite(void)
 	    "invalid added header field: no colon in header line",
 	    "added field without a name");
 	check_rewrite("Bcc:\n b@y,\n c@z\nSubject: s\n Bcc: v@y\n", NULL,
-	    "Subject: s\n Bcc: v@y\n", "Bcc folded after its colon stripped, "
+	    "Subject: s\n Bcc: v@y\n",
+	    "Bcc folded after its colon stripped, "
 	    "a Subject's continuation kept");
 	/* a rewritten field never carries a control byte from the input */
-	check_rewrite("From: Ev\001il <root>\n", NULL, "From: control "
-	    "character 0x01 at offset 3", "control byte in a display name");
-	check_rewrite("Sender: root (a\033[2J)\n", NULL, "Sender: control "
-	    "character 0x1b at offset 8", "control byte in a comment");
-	check_rewrite("To: \"x\177\" <root>\n", NULL, "To: control "
-	    "character 0x7f at offset 3", "DEL in a quoted string");
+	check_rewrite("From: Ev\001il <root>\n", NULL,
+	    "From: control "
+	    "character 0x01 at offset 3",
+	    "control byte in a display name");
+	check_rewrite("Sender: root (a\033[2J)\n", NULL,
+	    "Sender: control "
+	    "character 0x1b at offset 8",
+	    "control byte in a comment");
+	check_rewrite("To: \"x\177\" <root>\n", NULL,
+	    "To: control "
+	    "character 0x7f at offset 3",
+	    "DEL in a quoted string");
 }
 
 static void
 test_rewrite_evil_map(void)
 {
-	struct header_section	 hs;
-	struct header_edit	 e;
-	struct buf		 out = { 0 };
-	char			 err[128] = "";
-	const char		*text = "From: root\n";
+	struct header_section hs;
+	struct header_edit    e;
+	struct buf	      out = { 0 };
+	char		      err[128] = "";
+	const char	     *text = "From: root\n";
 
 	memset(&e, 0, sizeof(e));
 	e.map_from = map_evil;
@@ -359,7 +381,7 @@ test_rewrite_evil_map(void)
 static int
 lines_within(const char *s, size_t max)
 {
-	const char	*lf;
+	const char *lf;
 
 	for (; *s != '\0'; s = lf + 1) {
 		if ((lf = strchr(s, '\n')) == NULL)
@@ -373,14 +395,16 @@ lines_within(const char *s, size_t max)
 static void
 test_long_lines(void)
 {
-	struct buf	 in = { 0 };
-	int		 i;
+	struct buf in = { 0 };
+	int	   i;
 
 	buf_adds(&in, "X-Long: ");
 	for (i = 0; i < 1200; i++)
 		buf_adds(&in, "y");
-	check_rewrite(in.data, NULL, "X-Long: header line too long and "
-	    "cannot be folded", "unfoldable line refused");
+	check_rewrite(in.data, NULL,
+	    "X-Long: header line too long and "
+	    "cannot be folded",
+	    "unfoldable line refused");
 
 	/* A run of white space longer than a line cannot be split. */
 	buf_reset(&in);
@@ -388,8 +412,10 @@ test_long_lines(void)
 	for (i = 0; i < 1200; i++)
 		buf_adds(&in, " ");
 	buf_adds(&in, "b\n");
-	check_rewrite(in.data, NULL, "X-Run: header line too long and "
-	    "cannot be folded", "white space run of 1200 octets refused");
+	check_rewrite(in.data, NULL,
+	    "X-Run: header line too long and "
+	    "cannot be folded",
+	    "white space run of 1200 octets refused");
 
 	/* Folding never splits a quoted-pair "\<TAB>" (found by fuzzing). */
 	buf_reset(&in);
@@ -412,11 +438,11 @@ test_long_lines(void)
 static void
 test_long_fold(void)
 {
-	struct header_section	 hs;
-	struct header_edit	 e;
-	struct buf		 in = { 0 }, out = { 0 };
-	char			 err[128];
-	size_t			 i, j, n;
+	struct header_section hs;
+	struct header_edit    e;
+	struct buf	      in = { 0 }, out = { 0 };
+	char		      err[128];
+	size_t		      i, j, n;
 
 	/* 200 recipients: about 2,800 octets on one line. */
 	buf_adds(&in, "To: ");
@@ -436,7 +462,7 @@ test_long_fold(void)
 	/* Unfolding (removing each LF before white space) restores it. */
 	for (i = j = n = 0; i < out.len; i++)
 		if (!(out.data[i] == '\n' && i + 1 < out.len &&
-		    (out.data[i + 1] == ' ' || out.data[i + 1] == '\t')))
+			(out.data[i + 1] == ' ' || out.data[i + 1] == '\t')))
 			out.data[j++] = out.data[i];
 		else
 			n++;
@@ -451,8 +477,8 @@ test_long_fold(void)
 static void
 check_parse_error(const char *text, size_t len, const char *want)
 {
-	struct header_section	 hs;
-	char			 err[128] = "";
+	struct header_section hs;
+	char		      err[128] = "";
 
 	is_int(header_parse(&hs, text, len, err, sizeof(err)), -1,
 	    "refused: %s", want);
@@ -463,7 +489,8 @@ check_parse_error(const char *text, size_t len, const char *want)
 static void
 test_parse_errors(void)
 {
-	check_parse_error(" folded first\n", 14, "header line 1: "
+	check_parse_error(" folded first\n", 14,
+	    "header line 1: "
 	    "continuation line without a field before it");
 	check_parse_error("To: a\nno colon here\n", 20,
 	    "header line 2: no colon in header line");
@@ -471,9 +498,11 @@ test_parse_errors(void)
 	    "header line 2: invalid character in field name");
 	check_parse_error("To: a\n: x\n", 10,
 	    "header line 2: invalid character in field name");
-	check_parse_error("To: a\0b\n", 8, "header line 1: NUL byte in "
+	check_parse_error("To: a\0b\n", 8,
+	    "header line 1: NUL byte in "
 	    "header line");
-	check_parse_error("To: a\nSubject: a\rBcc: b\n", 24, "header line 2: "
+	check_parse_error("To: a\nSubject: a\rBcc: b\n", 24,
+	    "header line 2: "
 	    "CR in header line");
 	check_parse_error("To: a\r\n", 7, "header line 1: CR in header line");
 	check_parse_error("To: a\n\nbody\n", 12,
@@ -481,10 +510,9 @@ test_parse_errors(void)
 }
 
 static void
-check_length(const char *text, size_t want, int want_blank,
-    const char *name)
+check_length(const char *text, size_t want, int want_blank, const char *name)
 {
-	int	 blank = -1;
+	int blank = -1;
 
 	is_int(header_section_length(text, strlen(text), &blank), want,
 	    "section length: %s", name);
@@ -510,7 +538,7 @@ test_section_length(void)
 static void
 check_date(const char *tz, time_t t, const char *want)
 {
-	char	 out[64] = "";
+	char out[64] = "";
 
 	setenv("TZ", tz, 1);
 	tzset();
@@ -521,7 +549,7 @@ check_date(const char *tz, time_t t, const char *want)
 static void
 test_date(void)
 {
-	char	 small[20];
+	char small[20];
 
 	check_date("UTC0", 1795917096, "Sun, 29 Nov 2026 01:51:36 +0000");
 	check_date("CET-1", 1795917096, "Sun, 29 Nov 2026 02:51:36 +0100");
@@ -537,34 +565,37 @@ static void
 test_display_name(void)
 {
 	static const struct {
-		const char	*name;
-		int		 rc;
-		const char	*want;
+		const char *name;
+		int	    rc;
+		const char *want;
 	} cases[] = {
-	    { "Cron Daemon", 0, "Cron Daemon" },
-	    { "O'Brien & Co {ops}", 0, "O'Brien & Co {ops}" },
-	    { "Smith, John", 0, "\"Smith, John\"" },
-	    { "a.b", 0, "\"a.b\"" },			/* '.' is no atext */
-	    { "say \"hi\" \\o/", 0, "\"say \\\"hi\\\" \\\\o/\"" },
-	    { "Jos\xc3\xa9 M\xc3\xbcller", 0,
-		"=?UTF-8?B?Sm9zw6kgTcO8bGxlcg==?=" },
-	    /* 8-bit text with quotes: encoded, no quoting needed */
-	    { "\xc3\x9cn\xc3\xaf" "c\xc3\xb6" "d\xc3\xa9 \"quoted\"", 0,
-		"=?UTF-8?B?w5xuw69jw7Zkw6kgInF1b3RlZCI=?=" },
-	    /* 41 bytes: the first word takes 31, not to split an "é" */
-	    { "a\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
-		"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
-		"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9", 0,
-		"=?UTF-8?B?YcOpw6nDqcOpw6nDqcOpw6nDqcOpw6nDqcOpw6nDqQ==?= "
-		"=?UTF-8?B?w6nDqcOpw6nDqQ==?=" },
-	    { "Evil\r\nBcc: victim@example.com", -1, NULL },
-	    { "tab\there", -1, NULL },
-	    { "del\x7f", -1, NULL },
-	    { "8-bit \xc3\xa9 and LF\n", -1, NULL },
+		{ "Cron Daemon", 0, "Cron Daemon" },
+		{ "O'Brien & Co {ops}", 0, "O'Brien & Co {ops}" },
+		{ "Smith, John", 0, "\"Smith, John\"" },
+		{ "a.b", 0, "\"a.b\"" }, /* '.' is no atext */
+		{ "say \"hi\" \\o/", 0, "\"say \\\"hi\\\" \\\\o/\"" },
+		{ "Jos\xc3\xa9 M\xc3\xbcller", 0,
+		    "=?UTF-8?B?Sm9zw6kgTcO8bGxlcg==?=" },
+		/* 8-bit text with quotes: encoded, no quoting needed */
+		{ "\xc3\x9cn\xc3\xaf"
+		  "c\xc3\xb6"
+		  "d\xc3\xa9 \"quoted\"",
+		    0, "=?UTF-8?B?w5xuw69jw7Zkw6kgInF1b3RlZCI=?=" },
+		/* 41 bytes: the first word takes 31, not to split an "é" */
+		{ "a\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+		  "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+		  "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9",
+		    0,
+		    "=?UTF-8?B?YcOpw6nDqcOpw6nDqcOpw6nDqcOpw6nDqcOpw6nDqQ==?= "
+		    "=?UTF-8?B?w6nDqcOpw6nDqQ==?=" },
+		{ "Evil\r\nBcc: victim@example.com", -1, NULL },
+		{ "tab\there", -1, NULL },
+		{ "del\x7f", -1, NULL },
+		{ "8-bit \xc3\xa9 and LF\n", -1, NULL },
 	};
-	struct buf	 b = { 0 };
-	size_t		 i;
-	int		 rc;
+	struct buf b = { 0 };
+	size_t	   i;
+	int	   rc;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		buf_reset(&b);

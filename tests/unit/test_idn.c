@@ -14,21 +14,30 @@ static void
 test_domain(void)
 {
 	static const struct {
-		const char	*in;
-		const char	*want;	/* or "error" */
+		const char *in;
+		const char *want; /* or "error" */
 	} cases[] = {
-	    { "example.com", "example.com" },
-	    { "Example.COM", "Example.COM" },	/* ASCII: as it is */
-	    { "b\xc3\xbc" "cher.example", "xn--bcher-kva.example" },
-	    { "B\xc3\x9c" "CHER.Example", "xn--bcher-kva.example" },
-	    { "\xe4\xbe\x8b\xe3\x81\x88.\xe3\x83\x86\xe3\x82\xb9\xe3\x83\x88",
-		"xn--r8jz45g.xn--zckzah" },
-	    { "stra\xc3\x9f" "e.example", "xn--strae-oqa.example" },
-	    { "\xe2\x98\x83.example", "error" },
-	    { "a\xcc\x88" "b.example", "xn--b-zfa.example" },	/* NFC */
+		{ "example.com", "example.com" },
+		{ "Example.COM", "Example.COM" }, /* ASCII: as it is */
+		{ "b\xc3\xbc"
+		  "cher.example",
+		    "xn--bcher-kva.example" },
+		{ "B\xc3\x9c"
+		  "CHER.Example",
+		    "xn--bcher-kva.example" },
+		{ "\xe4\xbe\x8b\xe3\x81\x88."
+		  "\xe3\x83\x86\xe3\x82\xb9\xe3\x83\x88",
+		    "xn--r8jz45g.xn--zckzah" },
+		{ "stra\xc3\x9f"
+		  "e.example",
+		    "xn--strae-oqa.example" },
+		{ "\xe2\x98\x83.example", "error" },
+		{ "a\xcc\x88"
+		  "b.example",
+		    "xn--b-zfa.example" }, /* NFC */
 	};
-	char	 err[256], *d;
-	size_t	 i;
+	char   err[256], *d;
+	size_t i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		d = idn_domain(cases[i].in, err, sizeof(err));
@@ -42,24 +51,30 @@ static void
 test_address(void)
 {
 	static const struct {
-		const char	*in;
-		const char	*want;	/* or the error */
+		const char *in;
+		const char *want; /* or the error */
 	} cases[] = {
-	    { "u@example.com", "u@example.com" },
-	    { "root", "root" },
-	    { "u@b\xc3\xbc" "cher.example", "u@xn--bcher-kva.example" },
-	    { "\"a@b\"@b\xc3\xbc" "cher.example",
-		"\"a@b\"@xn--bcher-kva.example" },
-	    { "b\xc3\xa4r@example.com", "the local part is not ASCII and the "
-		"relay does not offer SMTPUTF8" },
-	    { "b\xc3\xa4r", "the local part is not ASCII and the relay does "
-		"not offer SMTPUTF8" },
-	    { "u@\xe2\x98\x83.example", "the domain is not a valid "
-		"internationalised domain name (string contains a "
-		"disallowed character)" },
+		{ "u@example.com", "u@example.com" },
+		{ "root", "root" },
+		{ "u@b\xc3\xbc"
+		  "cher.example",
+		    "u@xn--bcher-kva.example" },
+		{ "\"a@b\"@b\xc3\xbc"
+		  "cher.example",
+		    "\"a@b\"@xn--bcher-kva.example" },
+		{ "b\xc3\xa4r@example.com",
+		    "the local part is not ASCII and the "
+		    "relay does not offer SMTPUTF8" },
+		{ "b\xc3\xa4r",
+		    "the local part is not ASCII and the relay does "
+		    "not offer SMTPUTF8" },
+		{ "u@\xe2\x98\x83.example",
+		    "the domain is not a valid "
+		    "internationalised domain name (string contains a "
+		    "disallowed character)" },
 	};
-	char	 err[256], *a;
-	size_t	 i;
+	char   err[256], *a;
+	size_t i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		a = strdup(cases[i].in);
@@ -78,8 +93,8 @@ test_address(void)
 static const char *
 list(const struct address_list *l)
 {
-	static char	 s[1024];
-	size_t		 i;
+	static char s[1024];
+	size_t	    i;
 
 	s[0] = '\0';
 	for (i = 0; i < l->n; i++)
@@ -92,9 +107,12 @@ static void
 test_rcpts(void)
 {
 	static const char *const in[] = { "a@example.org",
-	    "u@b\xc3\xbc" "cher.example", "b\xc3\xa4r@example.com",
-	    "u@xn--bcher-kva.example", "U@B\xc3\x9c" "CHER.example",
-	    "c@example.org" };
+		"u@b\xc3\xbc"
+		"cher.example",
+		"b\xc3\xa4r@example.com", "u@xn--bcher-kva.example",
+		"U@B\xc3\x9c"
+		"CHER.example",
+		"c@example.org" };
 	struct address_list	 rcpts = { 0 }, refused = { 0 };
 	char			 err[256];
 	size_t			 i;
@@ -102,21 +120,27 @@ test_rcpts(void)
 	for (i = 0; i < sizeof(in) / sizeof(in[0]); i++)
 		address_list_add(&rcpts, in[i], NULL);
 	is_int(idn_rcpts(&rcpts, &refused, err, sizeof(err)), 0, "rcpts");
-	is_str(list(&rcpts), "a@example.org, u@xn--bcher-kva.example, "
-	    "U@xn--bcher-kva.example, c@example.org", "rcpts: A-labels, "
+	is_str(list(&rcpts),
+	    "a@example.org, u@xn--bcher-kva.example, "
+	    "U@xn--bcher-kva.example, c@example.org",
+	    "rcpts: A-labels, "
 	    "the duplicate dropped, local parts kept as they are");
-	is_str(list(&refused), "b\xc3\xa4r@example.com", "rcpts: the "
+	is_str(list(&refused), "b\xc3\xa4r@example.com",
+	    "rcpts: the "
 	    "non-ASCII local part refused alone");
 	address_list_free(&rcpts);
 	address_list_free(&refused);
 
 	address_list_add(&rcpts, "a@example.org", NULL);
 	address_list_add(&rcpts, "u@\xe2\x98\x83.example", NULL);
-	is_int(idn_rcpts(&rcpts, &refused, err, sizeof(err)), -1, "rcpts: "
+	is_int(idn_rcpts(&rcpts, &refused, err, sizeof(err)), -1,
+	    "rcpts: "
 	    "a domain that is no IDN");
-	is_str(err, "the domain is not a valid internationalised domain name "
+	is_str(err,
+	    "the domain is not a valid internationalised domain name "
 	    "(string contains a disallowed character): "
-	    "\"u@\\xe2\\x98\\x83.example\"", "rcpts: the reason quotes it "
+	    "\"u@\\xe2\\x98\\x83.example\"",
+	    "rcpts: the reason quotes it "
 	    "safely");
 	is_str(list(&rcpts), "a@example.org, u@\xe2\x98\x83.example",
 	    "rcpts: unchanged on error");
@@ -128,9 +152,9 @@ test_rcpts(void)
 static void
 test_too_long(void)
 {
-	char	 addr[512], *a;
-	char	 err[512];
-	size_t	 i, n;
+	char   addr[512], *a;
+	char   err[512];
+	size_t i, n;
 
 	n = (size_t)snprintf(addr, sizeof(addr), "aaaaaaaaa@");
 	for (i = 0; i < 31; i++)
@@ -139,11 +163,14 @@ test_too_long(void)
 	ok(address_check_envelope(addr, 0, NULL, err, sizeof(err)) == 0,
 	    "too long: fits the envelope in UTF-8");
 	a = strdup(addr);
-	is_int(idn_address(&a, err, sizeof(err)), -1, "too long: refused in "
+	is_int(idn_address(&a, err, sizeof(err)), -1,
+	    "too long: refused in "
 	    "A-labels");
-	is_str(err, "in A-labels, address longer than 254 octets: "
+	is_str(err,
+	    "in A-labels, address longer than 254 octets: "
 	    "\"aaaaaaaaa@xn--tda.xn--tda.xn--tda.xn--tda.xn--tda.xn--tda."
-	    "xn--tda.xn--tda.xn--td...\"", "too long: the reason");
+	    "xn--tda.xn--tda.xn--td...\"",
+	    "too long: the reason");
 	is_str(a, addr, "too long: unchanged");
 	free(a);
 }

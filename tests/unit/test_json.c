@@ -13,21 +13,26 @@ static void
 test_strings(void)
 {
 	static const struct {
-		const char	*name;
-		const char	*in;
-		const char	*want;
+		const char *name;
+		const char *in;
+		const char *want;
 	} cases[] = {
 		{ "plain", "ops@example.com", "\"ops@example.com\"" },
 		{ "empty", "", "\"\"" },
 		{ "quote and backslash", "a\"b\\c", "\"a\\\"b\\\\c\"" },
-		{ "control bytes", "\001\t\n\r\037", "\"\\u0001\\u0009"
+		{ "control bytes", "\001\t\n\r\037",
+		    "\"\\u0001\\u0009"
 		    "\\u000a\\u000d\\u001f\"" },
 		{ "DEL", "\177", "\"\\u007f\"" },
 		{ "slash kept", "a/b", "\"a/b\"" },
-		{ "UTF-8 kept", "d\xc3\xa9j\xc3\xa0 \xe2\x82\xac \xf0\x9f\x93\xa7",
+		{ "UTF-8 kept",
+		    "d\xc3\xa9j\xc3\xa0 \xe2\x82\xac \xf0\x9f\x93\xa7",
 		    "\"d\xc3\xa9j\xc3\xa0 \xe2\x82\xac \xf0\x9f\x93\xa7\"" },
 		{ "U+10FFFF kept", "\xf4\x8f\xbf\xbf", "\"\xf4\x8f\xbf\xbf\"" },
-		{ "lone byte", "a\xff" "b", "\"a\\ufffdb\"" },
+		{ "lone byte",
+		    "a\xff"
+		    "b",
+		    "\"a\\ufffdb\"" },
 		{ "latin-1", "caf\xe9", "\"caf\\ufffd\"" },
 		{ "cut sequence", "\xe2\x82", "\"\\ufffd\\ufffd\"" },
 		{ "cut at the end", "x\xf0\x9f", "\"x\\ufffd\\ufffd\"" },
@@ -44,8 +49,8 @@ test_strings(void)
 		    "\"\\ufffd\\ufffd\\ufffd\\ufffd\"" },
 		{ "invalid then quote", "\xff\"", "\"\\ufffd\\\"\"" },
 	};
-	struct buf	 b = { 0 };
-	size_t		 i;
+	struct buf b = { 0 };
+	size_t	   i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		buf_reset(&b);
@@ -62,7 +67,7 @@ test_strings(void)
 static void
 test_keys(void)
 {
-	struct buf	 b = { 0 };
+	struct buf b = { 0 };
 
 	buf_adds(&b, "{");
 	json_key(&b, "id", 1);
@@ -70,7 +75,8 @@ test_keys(void)
 	json_key(&b, "a\"b", 0);
 	json_string(&b, NULL);
 	buf_adds(&b, "}");
-	is_str(b.data, "{\"id\":\"1\",\"a\\\"b\":null}", "keys: comma "
+	is_str(b.data, "{\"id\":\"1\",\"a\\\"b\":null}",
+	    "keys: comma "
 	    "between, escaped");
 	buf_free(&b);
 }
@@ -79,10 +85,10 @@ test_keys(void)
 static void
 test_all_pairs(void)
 {
-	struct buf	 b = { 0 };
-	char		 in[3];
-	int		 x, y, bad = 0;
-	size_t		 i;
+	struct buf b = { 0 };
+	char	   in[3];
+	int	   x, y, bad = 0;
+	size_t	   i;
 
 	for (x = 1; x < 256; x++)
 		for (y = 0; y < 256; y++) {
@@ -99,7 +105,8 @@ test_all_pairs(void)
 				    (b.data[i] == '"' && b.data[i - 1] != '\\'))
 					bad++;
 		}
-	is_int(bad, 0, "all byte pairs: quoted, no raw control byte or "
+	is_int(bad, 0,
+	    "all byte pairs: quoted, no raw control byte or "
 	    "quote");
 	buf_free(&b);
 }

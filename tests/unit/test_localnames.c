@@ -19,8 +19,8 @@
 static const char *
 joined(const struct localnames *ln)
 {
-	static char	 s[1024];
-	size_t		 i;
+	static char s[1024];
+	size_t	    i;
 
 	s[0] = '\0';
 	for (i = 0; i < ln->n; i++)
@@ -33,8 +33,8 @@ static void
 test_set(void)
 {
 	static const char *const in[] = { "Web1.Example.ORG.", "web1",
-	    "web1.example.org", "", "bad_name", "-x.example", "two words",
-	    "xn--bcher-kva.example" };
+		"web1.example.org", "", "bad_name", "-x.example", "two words",
+		"xn--bcher-kva.example" };
 	struct localnames	 ln = { NULL, 0 };
 	size_t			 i;
 
@@ -56,31 +56,31 @@ static void
 test_hosts_line(void)
 {
 	static const struct {
-		const char	*line;
-		const char	*want;	/* the canonical name, or NULL */
+		const char *line;
+		const char *want; /* the canonical name, or NULL */
 	} cases[] = {
-	    { "127.0.1.1\tweb1.example.org web1", "web1.example.org" },
-	    { "127.0.1.1 web1", "web1" },
-	    { "10.0.0.5   WEB1.Example.Org   WEB1  # the LAN", "WEB1.Example.Org" },
-	    { "  192.0.2.7 other.example web1\r",
-		"other.example" },
-	    { "127.0.0.1 localhost", NULL },
-	    { "127.0.0.1 web10 web10.example.org", NULL },
-	    { "# 127.0.1.1 web1.example.org web1", NULL },
-	    { "127.0.1.1 a.example #web1", NULL },
-	    { "127.0.1.1", NULL },
-	    { "", NULL },
-	    { "web1", NULL },
+		{ "127.0.1.1\tweb1.example.org web1", "web1.example.org" },
+		{ "127.0.1.1 web1", "web1" },
+		{ "10.0.0.5   WEB1.Example.Org   WEB1  # the LAN",
+		    "WEB1.Example.Org" },
+		{ "  192.0.2.7 other.example web1\r", "other.example" },
+		{ "127.0.0.1 localhost", NULL },
+		{ "127.0.0.1 web10 web10.example.org", NULL },
+		{ "# 127.0.1.1 web1.example.org web1", NULL },
+		{ "127.0.1.1 a.example #web1", NULL },
+		{ "127.0.1.1", NULL },
+		{ "", NULL },
+		{ "web1", NULL },
 	};
-	struct localnames	 hosts = { NULL, 0 };
-	const char		*canon;
-	char			 got[256];
-	size_t			 i, len;
+	struct localnames hosts = { NULL, 0 };
+	const char	 *canon;
+	char		  got[256];
+	size_t		  i, len;
 
 	localnames_add(&hosts, "web1", 4);
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		if (localnames_hosts_line(cases[i].line, strlen(cases[i].line),
-		    &hosts, &canon, &len))
+			&hosts, &canon, &len))
 			snprintf(got, sizeof(got), "%.*s", (int)len, canon);
 		else
 			snprintf(got, sizeof(got), "(none)");
@@ -93,8 +93,8 @@ test_hosts_line(void)
 static void
 put(const char *dir, const char *name, const char *text)
 {
-	char	 path[512];
-	FILE	*f;
+	char  path[512];
+	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	if ((f = fopen(path, "w")) == NULL)
@@ -107,17 +107,19 @@ put(const char *dir, const char *name, const char *text)
 static void
 test_gather(const char *dir)
 {
-	struct localnames	 ln = { NULL, 0 };
-	struct utsname		 u;
-	char			 fifo[512], want[1024];
+	struct localnames ln = { NULL, 0 };
+	struct utsname	  u;
+	char		  fifo[512], want[1024];
 
 	uname(&u);
 	put(dir, "hostname", "web1.example.org\n");
 	put(dir, "mailname", "Mail.Example.COM\n");
-	snprintf(want, sizeof(want), "127.0.0.1 localhost\n"
+	snprintf(want, sizeof(want),
+	    "127.0.0.1 localhost\n"
 	    "127.0.1.1 web1.lan.example web1 # the FQDN\n"
 	    "192.0.2.1 %s.kernel.example %s\n"
-	    "192.0.2.2 other.example\n", u.nodename, u.nodename);
+	    "192.0.2.2 other.example\n",
+	    u.nodename, u.nodename);
 	put(dir, "hosts", want);
 	is_int(localnames_gather(&ln, dir), 0, "gather");
 	ok(localnames_has(&ln, u.nodename), "gather: the kernel's host name");
@@ -125,13 +127,16 @@ test_gather(const char *dir)
 	ok(localnames_has(&ln, "web1"), "gather: its first label");
 	ok(localnames_has(&ln, "mail.example.com"), "gather: /etc/mailname");
 	ok(!localnames_has(&ln, "mail"), "gather: not the mail name's label");
-	ok(localnames_has(&ln, "web1.lan.example"), "gather: /etc/hosts, "
+	ok(localnames_has(&ln, "web1.lan.example"),
+	    "gather: /etc/hosts, "
 	    "the FQDN of /etc/hostname's name");
 	snprintf(want, sizeof(want), "%s.kernel.example", u.nodename);
-	ok(localnames_has(&ln, want), "gather: /etc/hosts, the FQDN of the "
+	ok(localnames_has(&ln, want),
+	    "gather: /etc/hosts, the FQDN of the "
 	    "kernel's name");
 	ok(!localnames_has(&ln, "other.example"), "gather: not other lines");
-	ok(!localnames_has(&ln, "localhost"), "gather: localhost is no "
+	ok(!localnames_has(&ln, "localhost"),
+	    "gather: localhost is no "
 	    "host name here (aliases.c knows it)");
 	localnames_free(&ln);
 
@@ -147,7 +152,8 @@ test_gather(const char *dir)
 	alarm(10);
 	is_int(localnames_gather(&ln, dir), 0, "gather: without the files");
 	alarm(0);
-	ok(localnames_has(&ln, u.nodename), "gather: without the files, the "
+	ok(localnames_has(&ln, u.nodename),
+	    "gather: without the files, the "
 	    "kernel's name");
 	ok(ln.n <= 2, "gather: without the files, nothing else (%s)",
 	    joined(&ln));
@@ -157,8 +163,8 @@ test_gather(const char *dir)
 int
 main(void)
 {
-	char	 dir[] = "/tmp/test_localnames.XXXXXX";
-	char	 cmd[64];
+	char dir[] = "/tmp/test_localnames.XXXXXX";
+	char cmd[64];
 
 	test_set();
 	test_hosts_line();

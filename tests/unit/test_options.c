@@ -13,9 +13,9 @@
 #include "options.h"
 #include "tap.h"
 
-#define MAXWORDS	32
+#define MAXWORDS 32
 
-static char	 err[256];
+static char err[256];
 
 /*
  * Parse argv0 followed by the words up to a NULL.  The argv array is
@@ -24,10 +24,10 @@ static char	 err[256];
 static int
 parse(struct options *o, const char *argv0, ...)
 {
-	static char	*argv[MAXWORDS + 1];
-	va_list		 ap;
-	int		 argc = 0;
-	char		*w;
+	static char *argv[MAXWORDS + 1];
+	va_list	     ap;
+	int	     argc = 0;
+	char	    *w;
 
 	argv[argc++] = (char *)argv0;
 	va_start(ap, argv0);
@@ -38,14 +38,14 @@ parse(struct options *o, const char *argv0, ...)
 	return options_parse(o, argc, argv, err, sizeof(err));
 }
 
-#define SM(o, ...)	parse((o), "sendmail", __VA_ARGS__, (char *)NULL)
+#define SM(o, ...) parse((o), "sendmail", __VA_ARGS__, (char *)NULL)
 
 /* The recipient words joined by single spaces. */
 static const char *
 rcpts(const struct options *o)
 {
-	static char	 buf[1024];
-	size_t		 i;
+	static char buf[1024];
+	size_t	    i;
 
 	buf[0] = '\0';
 	for (i = 0; i < o->nrcpts; i++) {
@@ -59,20 +59,21 @@ rcpts(const struct options *o)
 static void
 test_defaults(void)
 {
-	struct options	 o;
-	char		*argv[] = { "sendmail", NULL };
+	struct options o;
+	char	      *argv[] = { "sendmail", NULL };
 
 	is_int(options_parse(&o, 1, argv, err, sizeof(err)), 0,
 	    "no arguments: accepted");
 	is_int(o.mode, OPTIONS_DELIVER, "no arguments: deliver");
-	is_int(o.delivery, OPTIONS_DM_CONFIG, "no arguments: delivery mode "
+	is_int(o.delivery, OPTIONS_DM_CONFIG,
+	    "no arguments: delivery mode "
 	    "from config");
 	is_int(o.body, OPTIONS_BODY_UNSET, "no arguments: body unset");
 	ok(!o.extract && !o.ignore_dots && !o.verbose && !o.error_mode,
 	    "no arguments: no flags");
 	ok(o.sender == NULL && o.fullname == NULL && o.config_file == NULL &&
-	    o.syslog_tag == NULL && o.dsn_notify == NULL &&
-	    o.dsn_ret == NULL && o.envid == NULL && o.queue_id == NULL,
+		o.syslog_tag == NULL && o.dsn_notify == NULL &&
+		o.dsn_ret == NULL && o.envid == NULL && o.queue_id == NULL,
 	    "no arguments: no values");
 	ok(o.rcpts != NULL && o.rcpts[0] == NULL && o.nrcpts == 0,
 	    "no arguments: empty, NULL-terminated recipient array");
@@ -96,7 +97,7 @@ test_defaults(void)
 static void
 test_flags(void)
 {
-	struct options	 o;
+	struct options o;
 
 	SM(&o, "-t");
 	ok(o.extract && !o.ignore_dots, "-t");
@@ -127,7 +128,7 @@ test_flags(void)
 static void
 test_ignore_dots_bool(void)
 {
-	struct options	 o;
+	struct options o;
 
 	SM(&o, "-oitrue");
 	is_int(o.ignore_dots, 1, "-oitrue sets ignore_dots");
@@ -146,7 +147,7 @@ test_ignore_dots_bool(void)
 static void
 test_sender(void)
 {
-	struct options	 o;
+	struct options o;
 
 	SM(&o, "-f", "a@example.com");
 	is_str(o.sender, "a@example.com", "-f addr");
@@ -178,7 +179,7 @@ test_sender(void)
 	options_free(&o);
 	SM(&o, "-itf", "a@x", "root");
 	ok(o.extract && o.ignore_dots && o.sender != NULL &&
-	    strcmp(o.sender, "a@x") == 0 && strcmp(rcpts(&o), "root") == 0,
+		strcmp(o.sender, "a@x") == 0 && strcmp(rcpts(&o), "root") == 0,
 	    "-itf addr rcpt");
 	options_free(&o);
 	SM(&o, "-f", "-t");
@@ -190,7 +191,7 @@ test_sender(void)
 static void
 test_fullname(void)
 {
-	struct options	 o;
+	struct options o;
 
 	SM(&o, "-F", "Cron Daemon");
 	is_str(o.fullname, "Cron Daemon", "-F name");
@@ -206,7 +207,7 @@ test_fullname(void)
 static void
 test_body(void)
 {
-	struct options	 o;
+	struct options o;
 
 	SM(&o, "-B", "8BITMIME");
 	is_int(o.body, OPTIONS_BODY_8BITMIME, "-B 8BITMIME");
@@ -228,8 +229,8 @@ test_body(void)
 static void
 test_dsn(void)
 {
-	struct options	 o;
-	char		 envid[OPTIONS_ENVID_MAX + 2];
+	struct options o;
+	char	       envid[OPTIONS_ENVID_MAX + 2];
 
 	SM(&o, "-N", "success,failure");
 	is_str(o.dsn_notify, "success,failure", "-N success,failure");
@@ -238,8 +239,7 @@ test_dsn(void)
 	is_str(o.dsn_notify, "never", "-Nnever");
 	options_free(&o);
 	SM(&o, "-N", "DELAY,Failure,success");
-	is_str(o.dsn_notify, "DELAY,Failure,success",
-	    "-N all three, any case");
+	is_str(o.dsn_notify, "DELAY,Failure,success", "-N all three, any case");
 	options_free(&o);
 	SM(&o, "-N", "NEVER");
 	is_str(o.dsn_notify, "NEVER", "-N NEVER");
@@ -270,8 +270,8 @@ static void
 test_delivery(void)
 {
 	static const struct {
-		const char		*word;
-		enum options_delivery	 want;
+		const char	     *word;
+		enum options_delivery want;
 	} cases[] = {
 		{ "-odi", OPTIONS_DM_FOREGROUND },
 		{ "-odf", OPTIONS_DM_FOREGROUND },
@@ -280,8 +280,8 @@ test_delivery(void)
 		{ "-odq", OPTIONS_DM_QUEUE },
 		{ "-odd", OPTIONS_DM_QUEUE },
 	};
-	struct options	 o;
-	size_t		 i;
+	struct options o;
+	size_t	       i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		SM(&o, (char *)cases[i].word);
@@ -297,15 +297,21 @@ static void
 test_error_mode(void)
 {
 	static const struct {
-		const char	*word;
-		char		 want;
+		const char *word;
+		char	    want;
 	} cases[] = {
-		{ "-oem", 'm' }, { "-oep", 'p' }, { "-oeq", 'q' },
-		{ "-oew", 'w' }, { "-oee", 'e' }, { "-oe", 0 },
-		{ "-em", 'm' }, { "-eq", 'q' }, { "-e", 0 },
+		{ "-oem", 'm' },
+		{ "-oep", 'p' },
+		{ "-oeq", 'q' },
+		{ "-oew", 'w' },
+		{ "-oee", 'e' },
+		{ "-oe", 0 },
+		{ "-em", 'm' },
+		{ "-eq", 'q' },
+		{ "-e", 0 },
 	};
-	struct options	 o;
-	size_t		 i;
+	struct options o;
+	size_t	       i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		SM(&o, (char *)cases[i].word);
@@ -320,7 +326,7 @@ test_error_mode(void)
 static void
 test_files_and_tags(void)
 {
-	struct options	 o;
+	struct options o;
 
 	SM(&o, "-C", "/etc/other.conf");
 	is_str(o.config_file, "/etc/other.conf", "-C file");
@@ -340,8 +346,8 @@ static void
 test_modes(void)
 {
 	static const struct {
-		const char		*word;
-		enum options_mode	 want;
+		const char	 *word;
+		enum options_mode want;
 	} cases[] = {
 		{ "-bm", OPTIONS_DELIVER },
 		{ "-bp", OPTIONS_LIST_QUEUE },
@@ -362,8 +368,8 @@ test_modes(void)
 		{ "--serverinfo", OPTIONS_SERVERINFO },
 		{ "--check-config", OPTIONS_CHECK_CONFIG },
 	};
-	struct options	 o;
-	size_t		 i;
+	struct options o;
+	size_t	       i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		if (SM(&o, (char *)cases[i].word) != 0)
@@ -373,7 +379,8 @@ test_modes(void)
 	}
 	SM(&o, "-qIA1B2C3");
 	ok(o.mode == OPTIONS_RUN_QUEUE && o.queue_id != NULL &&
-	    strcmp(o.queue_id, "A1B2C3") == 0, "-qI<id> keeps the id");
+		strcmp(o.queue_id, "A1B2C3") == 0,
+	    "-qI<id> keeps the id");
 	options_free(&o);
 	SM(&o, "-bp", "-bm");
 	is_int(o.mode, OPTIONS_DELIVER, "last mode option wins");
@@ -389,8 +396,8 @@ static void
 test_queue_interval(void)
 {
 	static const struct {
-		const char	*word;
-		long long	 want;
+		const char *word;
+		long long   want;
 	} cases[] = {
 		{ "-q", 0 },
 		{ "-qf", 0 },
@@ -399,7 +406,7 @@ test_queue_interval(void)
 		{ "-q5m", 300 },
 		{ "-q45s", 45 },
 		{ "-q1h30m", 5400 },
-		{ "-q90", 5400 },	/* sendmail: a bare number is minutes */
+		{ "-q90", 5400 }, /* sendmail: a bare number is minutes */
 		{ "-q2h", 7200 },
 		{ "-q1d", 86400 },
 		{ "-q1w", 604800 },
@@ -408,15 +415,15 @@ test_queue_interval(void)
 		{ "-q0m5s", 5 },
 		{ "-q007m", 420 },
 	};
-	struct options	 o;
-	size_t		 i;
+	struct options o;
+	size_t	       i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		if (SM(&o, (char *)cases[i].word) != 0)
 			printf("#   error: %s\n", err);
-		ok(o.mode == OPTIONS_RUN_QUEUE && o.queue_interval ==
-		    cases[i].want, "%s: interval %lld s", cases[i].word,
-		    cases[i].want);
+		ok(o.mode == OPTIONS_RUN_QUEUE &&
+			o.queue_interval == cases[i].want,
+		    "%s: interval %lld s", cases[i].word, cases[i].want);
 		options_free(&o);
 	}
 	SM(&o, "-q5m", "-q");
@@ -443,8 +450,8 @@ static void
 test_invocation_name(void)
 {
 	static const struct {
-		const char		*argv0;
-		enum options_mode	 want;
+		const char	 *argv0;
+		enum options_mode want;
 	} cases[] = {
 		{ "mailq", OPTIONS_LIST_QUEUE },
 		{ "/usr/bin/mailq", OPTIONS_LIST_QUEUE },
@@ -456,8 +463,8 @@ test_invocation_name(void)
 		{ "/usr/bin/mailq/", OPTIONS_DELIVER },
 		{ "", OPTIONS_DELIVER },
 	};
-	struct options	 o;
-	size_t		 i;
+	struct options o;
+	size_t	       i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		parse(&o, cases[i].argv0, (char *)NULL);
@@ -477,7 +484,7 @@ test_invocation_name(void)
 static void
 test_recipients(void)
 {
-	struct options	 o;
+	struct options o;
 
 	SM(&o, "a@x", "b@y", "c@z");
 	is_str(rcpts(&o), "a@x b@y c@z", "recipients in argv order");
@@ -512,8 +519,8 @@ static void
 test_ignored(void)
 {
 	static const struct {
-		const char	*words[6];
-		const char	*rcpts;
+		const char *words[6];
+		const char *rcpts;
 	} cases[] = {
 		{ { "-X", "/tmp/x", "root" }, "root" },
 		{ { "-X/tmp/x", "root" }, "root" },
@@ -538,10 +545,10 @@ test_ignored(void)
 		{ { "-d0-99.1", "root" }, "root" },
 		{ { "-d", "-X", "/x" }, "" },
 	};
-	struct options	 o;
-	char		*argv[8];
-	size_t		 i, j;
-	int		 rc;
+	struct options o;
+	char	      *argv[8];
+	size_t	       i, j;
+	int	       rc;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		argv[0] = "sendmail";
@@ -550,10 +557,10 @@ test_ignored(void)
 		argv[j + 1] = NULL;
 		rc = options_parse(&o, (int)j + 1, argv, err, sizeof(err));
 		ok(rc == 0 && strcmp(rcpts(&o), cases[i].rcpts) == 0 &&
-		    o.mode == OPTIONS_DELIVER && !o.extract &&
-		    !o.ignore_dots && o.sender == NULL &&
-		    o.delivery == OPTIONS_DM_CONFIG && o.error_mode == 0 &&
-		    o.config_file == NULL,
+			o.mode == OPTIONS_DELIVER && !o.extract &&
+			!o.ignore_dots && o.sender == NULL &&
+			o.delivery == OPTIONS_DM_CONFIG && o.error_mode == 0 &&
+			o.config_file == NULL,
 		    "ignored: %s %s", cases[i].words[0],
 		    cases[i].words[1] ? cases[i].words[1] : "");
 		if (rc != 0)
@@ -563,15 +570,17 @@ test_ignored(void)
 }
 
 /* The hints of the longer messages, written once. */
-#define N_HINT	"(never, or a comma list of success, failure, delay)"
-#define V_HINT	"(1 to 100 printable ASCII characters)"
-#define Q_HINT	"(an interval such as 5m, at most 366d; or f, I<id>, R<host>, S<sender>)"
-#define R_HINT	"looks like an option (options must come before recipients)"
+#define N_HINT "(never, or a comma list of success, failure, delay)"
+#define V_HINT "(1 to 100 printable ASCII characters)"
+#define Q_HINT \
+	"(an interval such as 5m, at most 366d; or f, I<id>, R<host>, " \
+	"S<sender>)"
+#define R_HINT "looks like an option (options must come before recipients)"
 
 /* Usage errors: argv after "sendmail", and the exact message. */
 static const struct {
-	const char	*words[4];
-	const char	*msg;
+	const char *words[4];
+	const char *msg;
 } usage_errors[] = {
 	{ { "-Z" }, "unknown option -Z" },
 	{ { "-tZ" }, "unknown option -Z" },
@@ -605,14 +614,14 @@ static const struct {
 	{ { "-B8BIT" }, "invalid -B value \"8BIT\" (7BIT or 8BITMIME)" },
 	{ { "-B", "" }, "invalid -B value \"\" (7BIT or 8BITMIME)" },
 	{ { "-N", "never,success" },
-	  "invalid -N value \"never,success\" " N_HINT },
+	    "invalid -N value \"never,success\" " N_HINT },
 	{ { "-Nsuccess,success" },
-	  "invalid -N value \"success,success\" " N_HINT },
+	    "invalid -N value \"success,success\" " N_HINT },
 	{ { "-Nsuccess," }, "invalid -N value \"success,\" " N_HINT },
 	{ { "-N,delay" }, "invalid -N value \",delay\" " N_HINT },
 	{ { "-N", "" }, "invalid -N value \"\" " N_HINT },
 	{ { "-N", "success, failure" },
-	  "invalid -N value \"success, failure\" " N_HINT },
+	    "invalid -N value \"success, failure\" " N_HINT },
 	{ { "-Nsuccesses" }, "invalid -N value \"successes\" " N_HINT },
 	{ { "-R", "body" }, "invalid -R value \"body\" (full or hdrs)" },
 	{ { "-V", "a b" }, "invalid -V value \"a b\" " V_HINT },
@@ -640,7 +649,7 @@ static const struct {
 	{ { "-q367d" }, "invalid -q value \"367d\" " Q_HINT },
 	{ { "-q52w3d" }, "invalid -q value \"52w3d\" " Q_HINT },
 	{ { "-q99999999999999999999s" },
-	  "invalid -q value \"99999999999999999999s\" " Q_HINT },
+	    "invalid -q value \"99999999999999999999s\" " Q_HINT },
 	{ { "-q+5m" }, "invalid -q value \"+5m\" " Q_HINT },
 	{ { "-q 5m" }, "invalid -q value \" 5m\" " Q_HINT },
 	{ { "--json" }, "--json goes only with -bp (or mailq)" },
@@ -648,7 +657,7 @@ static const struct {
 	{ { "--jsonx" }, "unknown option --jsonx" },
 	{ { "-qI" }, "invalid -qI value \"\" (a queue id)" },
 	{ { "-qI../../etc/passwd" },
-	  "invalid -qI value \"../../etc/passwd\" (a queue id)" },
+	    "invalid -qI value \"../../etc/passwd\" (a queue id)" },
 	{ { "-qIab/cd" }, "invalid -qI value \"ab/cd\" (a queue id)" },
 	{ { "-qIa b" }, "invalid -qI value \"a b\" (a queue id)" },
 	{ { "root", "-t" }, "recipient \"-t\" " R_HINT },
@@ -659,10 +668,10 @@ static const struct {
 static void
 test_errors(void)
 {
-	struct options	 o;
-	char		*argv[6];
-	size_t		 i, j;
-	int		 rc;
+	struct options o;
+	char	      *argv[6];
+	size_t	       i, j;
+	int	       rc;
 
 	for (i = 0; i < sizeof(usage_errors) / sizeof(usage_errors[0]); i++) {
 		argv[0] = "sendmail";
@@ -683,8 +692,8 @@ test_errors(void)
 static void
 test_error_buffers(void)
 {
-	struct options	 o;
-	char		 small[8], word[200], *argv[3];
+	struct options o;
+	char	       small[8], word[200], *argv[3];
 
 	memset(word, 'x', sizeof(word) - 1);
 	word[sizeof(word) - 1] = '\0';
@@ -707,13 +716,13 @@ test_error_buffers(void)
 static void
 test_caller_cron(void)
 {
-	struct options	 o;
+	struct options o;
 
 	is_int(SM(&o, "-i", "-FCronDaemon", "-B8BITMIME", "-oem", "root"), 0,
 	    "Debian cron: accepted");
 	ok(o.ignore_dots && !o.extract && o.body == OPTIONS_BODY_8BITMIME &&
-	    o.error_mode == 'm' && strcmp(o.fullname, "CronDaemon") == 0 &&
-	    strcmp(rcpts(&o), "root") == 0 && o.sender == NULL,
+		o.error_mode == 'm' && strcmp(o.fullname, "CronDaemon") == 0 &&
+		strcmp(rcpts(&o), "root") == 0 && o.sender == NULL,
 	    "Debian cron: -i, name, 8BITMIME, -oem, root");
 	options_free(&o);
 
@@ -723,10 +732,11 @@ test_caller_cron(void)
 	options_free(&o);
 
 	is_int(SM(&o, "-FCronDaemon", "-i", "-odi", "-oem", "-oi", "-t", "-f",
-	    "root"), 0, "cronie: accepted");
+		   "root"),
+	    0, "cronie: accepted");
 	ok(o.ignore_dots && o.extract && o.delivery == OPTIONS_DM_FOREGROUND &&
-	    o.error_mode == 'm' && strcmp(o.fullname, "CronDaemon") == 0 &&
-	    strcmp(o.sender, "root") == 0 && o.nrcpts == 0,
+		o.error_mode == 'm' && strcmp(o.fullname, "CronDaemon") == 0 &&
+		strcmp(o.sender, "root") == 0 && o.nrcpts == 0,
 	    "cronie: -t, -i, -odi, sender root, no recipients");
 	options_free(&o);
 }
@@ -734,7 +744,7 @@ test_caller_cron(void)
 static void
 test_caller_php(void)
 {
-	struct options	 o;
+	struct options o;
 
 	SM(&o, "-t", "-i");
 	ok(o.extract && o.ignore_dots && o.nrcpts == 0 && o.sender == NULL,
@@ -742,12 +752,12 @@ test_caller_php(void)
 	options_free(&o);
 	SM(&o, "-t", "-i", "-f", "www@example.com");
 	ok(o.extract && o.ignore_dots && o.nrcpts == 0 &&
-	    strcmp(o.sender, "www@example.com") == 0,
+		strcmp(o.sender, "www@example.com") == 0,
 	    "PHP mail(): -t -i -f addr");
 	options_free(&o);
 	SM(&o, "-t", "-i", "-fwww@example.com");
 	ok(o.extract && o.ignore_dots && o.nrcpts == 0 &&
-	    strcmp(o.sender, "www@example.com") == 0,
+		strcmp(o.sender, "www@example.com") == 0,
 	    "PHP mail(): -t -i -faddr");
 	options_free(&o);
 
@@ -756,7 +766,8 @@ test_caller_php(void)
 	ok(o.extract && o.nrcpts == 0, "PHP injection -X/path: no recipient");
 	options_free(&o);
 	is_int(SM(&o, "-t", "-i", "-X", "/var/www/shell.php",
-	    "-OQueueDirectory=/tmp"), 0, "PHP injection -X path -O: accepted");
+		   "-OQueueDirectory=/tmp"),
+	    0, "PHP injection -X path -O: accepted");
 	ok(o.extract && o.nrcpts == 0,
 	    "PHP injection -X path -O: no recipient");
 	options_free(&o);
@@ -768,7 +779,7 @@ test_caller_php(void)
 static void
 test_caller_mail_clients(void)
 {
-	struct options	 o;
+	struct options o;
 
 	SM(&o, "-i", "-t");
 	ok(o.extract && o.ignore_dots && o.nrcpts == 0, "bsd-mailx: -i -t");
@@ -779,7 +790,8 @@ test_caller_mail_clients(void)
 	options_free(&o);
 	SM(&o, "-oem", "-oi", "--", "a@x");
 	ok(o.ignore_dots && o.error_mode == 'm' &&
-	    strcmp(rcpts(&o), "a@x") == 0, "mutt: -oem -oi -- rcpt");
+		strcmp(rcpts(&o), "a@x") == 0,
+	    "mutt: -oem -oi -- rcpt");
 	options_free(&o);
 	SM(&o, "-i", "a@x", "b@y");
 	ok(o.ignore_dots && strcmp(rcpts(&o), "a@x b@y") == 0,
@@ -790,7 +802,7 @@ test_caller_mail_clients(void)
 static void
 test_caller_system_tools(void)
 {
-	struct options	 o;
+	struct options o;
 
 	SM(&o, "-t");
 	ok(o.extract && !o.ignore_dots && o.nrcpts == 0,
@@ -815,12 +827,12 @@ test_caller_system_tools(void)
 static void
 test_requeue(void)
 {
-	struct options	 o;
+	struct options o;
 
 	is_int(SM(&o, "--requeue", "1796207770.531847.5af1fb3e"), 0,
 	    "--requeue ID: accepted");
 	ok(o.mode == OPTIONS_REQUEUE && o.nrcpts == 1 &&
-	    strcmp(o.rcpts[0], "1796207770.531847.5af1fb3e") == 0,
+		strcmp(o.rcpts[0], "1796207770.531847.5af1fb3e") == 0,
 	    "--requeue ID: the id kept");
 	options_free(&o);
 	is_int(SM(&o, "-v", "--requeue", "1.2.3", "4.5.6"), 0,
@@ -832,15 +844,20 @@ test_requeue(void)
 	    "--requeue all");
 	options_free(&o);
 	is_int(SM(&o, "--requeue"), -1, "--requeue alone: refused");
-	ok(o.rcpts == NULL && strstr(err, "--requeue needs the queue ids") !=
-	    NULL, "--requeue alone: says what it needs");
+	ok(o.rcpts == NULL &&
+		strstr(err, "--requeue needs the queue ids") != NULL,
+	    "--requeue alone: says what it needs");
 	options_free(&o);
-	is_int(SM(&o, "--requeue", "--", "../new/x"), -1, "--requeue with a "
+	is_int(SM(&o, "--requeue", "--", "../new/x"), -1,
+	    "--requeue with a "
 	    "path: refused");
-	is_str(err, "invalid --requeue value \"../new/x\" (a queue id, or "
-	    "all)", "--requeue with a path: why");
+	is_str(err,
+	    "invalid --requeue value \"../new/x\" (a queue id, or "
+	    "all)",
+	    "--requeue with a path: why");
 	options_free(&o);
-	is_int(SM(&o, "--requeue", "1.2.3", "-v"), -1, "--requeue: an "
+	is_int(SM(&o, "--requeue", "1.2.3", "-v"), -1,
+	    "--requeue: an "
 	    "option after the ids is refused");
 	options_free(&o);
 }

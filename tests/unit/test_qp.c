@@ -8,9 +8,9 @@
 #include "tap.h"
 
 static const struct {
-	const char	*in;
-	const char	*want;
-	const char	*name;
+	const char *in;
+	const char *want;
+	const char *name;
 } cases[] = {
 	{ "plain text", "plain text\n", "printable ASCII stays" },
 	{ "a=b", "a=3Db\n", "'=' is encoded" },
@@ -25,8 +25,8 @@ static const struct {
 static size_t
 decode(const char *s, char *out)
 {
-	size_t	 o = 0;
-	int	 hi, lo;
+	size_t o = 0;
+	int    hi, lo;
 
 	while (*s != '\0') {
 		if (s[0] == '=' && s[1] == '\n')
@@ -45,10 +45,10 @@ decode(const char *s, char *out)
 static void
 check_long_line(void)
 {
-	char		 line[3000], back[4000];
-	struct buf	 out = { 0 };
-	const char	*p, *nl;
-	size_t		 i, longest = 0, n;
+	char	    line[3000], back[4000];
+	struct buf  out = { 0 };
+	const char *p, *nl;
+	size_t	    i, longest = 0, n;
 
 	for (i = 0; i < sizeof(line); i++)
 		line[i] = (char)(i % 7 == 0 ? '=' : 'a' + i % 26);
@@ -66,8 +66,8 @@ check_long_line(void)
 int
 main(void)
 {
-	struct buf	 out = { 0 };
-	size_t		 i;
+	struct buf out = { 0 };
+	size_t	   i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		buf_reset(&out);

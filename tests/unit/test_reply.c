@@ -12,14 +12,14 @@
 #include "reply.h"
 #include "tap.h"
 
-#define MAXLINES	12
+#define MAXLINES 12
 
 /* Feed lines (up to a NULL) until one is complete or an error. */
 static int
 feed(struct reply *r, const char *const *lines, char *err, size_t errlen)
 {
-	int	 rc = 0;
-	size_t	 i;
+	int    rc = 0;
+	size_t i;
 
 	err[0] = '\0';
 	for (i = 0; lines[i] != NULL; i++) {
@@ -34,81 +34,90 @@ static void
 test_feed(void)
 {
 	static const struct {
-		const char	*name;
-		const char	*lines[MAXLINES];
-		int		 rc;	/* of the last line fed */
-		int		 code;
-		const char	*enhanced;
-		const char	*text;	/* or the error when rc is -1 */
-		size_t		 nlines;
+		const char *name;
+		const char *lines[MAXLINES];
+		int	    rc; /* of the last line fed */
+		int	    code;
+		const char *enhanced;
+		const char *text; /* or the error when rc is -1 */
+		size_t	    nlines;
 	} cases[] = {
-	    { "single line", { "250 OK", NULL }, 1, 250, "", "OK", 1 },
-	    { "bare code", { "250", NULL }, 1, 250, "", "", 1 },
-	    { "code and space", { "250 ", NULL }, 1, 250, "", "", 1 },
-	    { "greeting", { "220 mx.cloudflare.net Cloudflare Email ESMTP "
-		"Service ready", NULL }, 1, 220, "",
-		"mx.cloudflare.net Cloudflare Email ESMTP Service ready", 1 },
-	    { "multi-line", { "250-first", "250-second", "250 third", NULL },
-		1, 250, "", "first\nsecond\nthird", 3 },
-	    { "multi-line, empty continuation", { "250-", "250 end", NULL },
-		1, 250, "", "\nend", 2 },
-	    { "multi-line, bare last line", { "250-a", "250", NULL }, 1, 250,
-		"", "a\n", 2 },
-	    { "incomplete", { "250-more to come", NULL }, 0, 250, "",
-		"more to come", 1 },
-	    { "enhanced code", { "550 5.7.1 Sender denied", NULL }, 1, 550,
-		"5.7.1", "5.7.1 Sender denied", 1 },
-	    { "enhanced code alone", { "250 2.0.0", NULL }, 1, 250, "2.0.0",
-		"2.0.0", 1 },
-	    { "enhanced, 452", { "452 4.5.3 Too many recipients", NULL }, 1,
-		452, "4.5.3", "4.5.3 Too many recipients", 1 },
-	    { "enhanced, three-digit parts", { "250 2.100.999 x", NULL }, 1,
-		250, "2.100.999", "2.100.999 x", 1 },
-	    { "enhanced, class differs from code", { "550 4.7.1 x", NULL },
-		1, 550, "", "4.7.1 x", 1 },
-	    { "enhanced, two parts", { "250 2.0 ok", NULL }, 1, 250, "",
-		"2.0 ok", 1 },
-	    { "enhanced, four-digit part", { "250 2.1000.0 ok", NULL }, 1,
-		250, "", "2.1000.0 ok", 1 },
-	    { "enhanced, empty part", { "250 2..0 ok", NULL }, 1, 250, "",
-		"2..0 ok", 1 },
-	    { "enhanced, glued text", { "250 2.0.0x ok", NULL }, 1, 250, "",
-		"2.0.0x ok", 1 },
-	    { "enhanced, two-digit class", { "250 20.0.0 ok", NULL }, 1, 250,
-		"", "20.0.0 ok", 1 },
-	    { "enhanced, first line only", { "250-hello", "250 2.0.0 ok",
-		NULL }, 1, 250, "", "hello\n2.0.0 ok", 2 },
-	    { "enhanced, multi-line", { "550-5.7.1 first", "550 5.7.1 second",
-		NULL }, 1, 550, "5.7.1", "5.7.1 first\n5.7.1 second", 2 },
-	    { "code changes mid-reply", { "250-a", "251 b", NULL }, -1, 250,
-		"", "reply code changed from 250 to 251 within one reply", 1 },
-	    { "code changes, 4xx to 5xx", { "451-a", "550 b", NULL }, -1, 451,
-		"", "reply code changed from 451 to 550 within one reply", 1 },
-	    { "garbage", { "hello world", NULL }, -1, 0, "",
-		"malformed reply line from server", 0 },
-	    { "empty line", { "", NULL }, -1, 0, "",
-		"malformed reply line from server", 0 },
-	    { "two digits", { "25", NULL }, -1, 0, "",
-		"malformed reply line from server", 0 },
-	    { "four digits", { "2500 ok", NULL }, -1, 0, "",
-		"malformed reply line from server", 0 },
-	    { "no separator", { "250ok", NULL }, -1, 0, "",
-		"malformed reply line from server", 0 },
-	    { "tab separator", { "250\tok", NULL }, -1, 0, "",
-		"malformed reply line from server", 0 },
-	    { "code below 200", { "199 x", NULL }, -1, 0, "",
-		"malformed reply line from server", 0 },
-	    { "code 600", { "600 x", NULL }, -1, 0, "",
-		"malformed reply line from server", 0 },
-	    { "letter in code", { "2a0 x", NULL }, -1, 0, "",
-		"malformed reply line from server", 0 },
-	    { "garbage after a first line", { "250-ok", "ok", NULL }, -1, 250,
-		"", "malformed reply line from server", 1 },
+		{ "single line", { "250 OK", NULL }, 1, 250, "", "OK", 1 },
+		{ "bare code", { "250", NULL }, 1, 250, "", "", 1 },
+		{ "code and space", { "250 ", NULL }, 1, 250, "", "", 1 },
+		{ "greeting",
+		    { "220 mx.cloudflare.net Cloudflare Email ESMTP "
+		      "Service ready",
+			NULL },
+		    1, 220, "",
+		    "mx.cloudflare.net Cloudflare Email ESMTP Service ready",
+		    1 },
+		{ "multi-line",
+		    { "250-first", "250-second", "250 third", NULL }, 1, 250,
+		    "", "first\nsecond\nthird", 3 },
+		{ "multi-line, empty continuation", { "250-", "250 end", NULL },
+		    1, 250, "", "\nend", 2 },
+		{ "multi-line, bare last line", { "250-a", "250", NULL }, 1,
+		    250, "", "a\n", 2 },
+		{ "incomplete", { "250-more to come", NULL }, 0, 250, "",
+		    "more to come", 1 },
+		{ "enhanced code", { "550 5.7.1 Sender denied", NULL }, 1, 550,
+		    "5.7.1", "5.7.1 Sender denied", 1 },
+		{ "enhanced code alone", { "250 2.0.0", NULL }, 1, 250, "2.0.0",
+		    "2.0.0", 1 },
+		{ "enhanced, 452", { "452 4.5.3 Too many recipients", NULL }, 1,
+		    452, "4.5.3", "4.5.3 Too many recipients", 1 },
+		{ "enhanced, three-digit parts", { "250 2.100.999 x", NULL }, 1,
+		    250, "2.100.999", "2.100.999 x", 1 },
+		{ "enhanced, class differs from code", { "550 4.7.1 x", NULL },
+		    1, 550, "", "4.7.1 x", 1 },
+		{ "enhanced, two parts", { "250 2.0 ok", NULL }, 1, 250, "",
+		    "2.0 ok", 1 },
+		{ "enhanced, four-digit part", { "250 2.1000.0 ok", NULL }, 1,
+		    250, "", "2.1000.0 ok", 1 },
+		{ "enhanced, empty part", { "250 2..0 ok", NULL }, 1, 250, "",
+		    "2..0 ok", 1 },
+		{ "enhanced, glued text", { "250 2.0.0x ok", NULL }, 1, 250, "",
+		    "2.0.0x ok", 1 },
+		{ "enhanced, two-digit class", { "250 20.0.0 ok", NULL }, 1,
+		    250, "", "20.0.0 ok", 1 },
+		{ "enhanced, first line only",
+		    { "250-hello", "250 2.0.0 ok", NULL }, 1, 250, "",
+		    "hello\n2.0.0 ok", 2 },
+		{ "enhanced, multi-line",
+		    { "550-5.7.1 first", "550 5.7.1 second", NULL }, 1, 550,
+		    "5.7.1", "5.7.1 first\n5.7.1 second", 2 },
+		{ "code changes mid-reply", { "250-a", "251 b", NULL }, -1, 250,
+		    "", "reply code changed from 250 to 251 within one reply",
+		    1 },
+		{ "code changes, 4xx to 5xx", { "451-a", "550 b", NULL }, -1,
+		    451, "",
+		    "reply code changed from 451 to 550 within one reply", 1 },
+		{ "garbage", { "hello world", NULL }, -1, 0, "",
+		    "malformed reply line from server", 0 },
+		{ "empty line", { "", NULL }, -1, 0, "",
+		    "malformed reply line from server", 0 },
+		{ "two digits", { "25", NULL }, -1, 0, "",
+		    "malformed reply line from server", 0 },
+		{ "four digits", { "2500 ok", NULL }, -1, 0, "",
+		    "malformed reply line from server", 0 },
+		{ "no separator", { "250ok", NULL }, -1, 0, "",
+		    "malformed reply line from server", 0 },
+		{ "tab separator", { "250\tok", NULL }, -1, 0, "",
+		    "malformed reply line from server", 0 },
+		{ "code below 200", { "199 x", NULL }, -1, 0, "",
+		    "malformed reply line from server", 0 },
+		{ "code 600", { "600 x", NULL }, -1, 0, "",
+		    "malformed reply line from server", 0 },
+		{ "letter in code", { "2a0 x", NULL }, -1, 0, "",
+		    "malformed reply line from server", 0 },
+		{ "garbage after a first line", { "250-ok", "ok", NULL }, -1,
+		    250, "", "malformed reply line from server", 1 },
 	};
-	struct reply	 r = { 0 };
-	char		 err[256];
-	size_t		 i;
-	int		 rc;
+	struct reply r = { 0 };
+	char	     err[256];
+	size_t	     i;
+	int	     rc;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		reply_reset(&r);
@@ -129,7 +138,8 @@ test_feed(void)
 		    cases[i].name);
 	}
 	reply_free(&r);
-	ok(r.text.data == NULL && r.code == 0, "reply_free releases and "
+	ok(r.text.data == NULL && r.code == 0,
+	    "reply_free releases and "
 	    "resets");
 }
 
@@ -139,12 +149,13 @@ test_reset(void)
 {
 	static const char *const first[] = { "550 5.7.1 no", NULL };
 	static const char *const second[] = { "250 ok", NULL };
-	struct reply	 r = { 0 };
-	char		 err[256];
+	struct reply		 r = { 0 };
+	char			 err[256];
 
 	feed(&r, first, err, sizeof(err));
 	reply_reset(&r);
-	is_int(feed(&r, second, err, sizeof(err)), 1, "reset: next reply "
+	is_int(feed(&r, second, err, sizeof(err)), 1,
+	    "reset: next reply "
 	    "complete");
 	is_int(r.code, 250, "reset: new code");
 	is_str(r.enhanced, "", "reset: old enhanced code forgotten");
@@ -157,10 +168,10 @@ test_reset(void)
 static void
 test_limits(void)
 {
-	struct reply	 r = { 0 };
-	char		 err[256], line[4001];
-	size_t		 i;
-	int		 rc = 0;
+	struct reply r = { 0 };
+	char	     err[256], line[4001];
+	size_t	     i;
+	int	     rc = 0;
 
 	/* REPLY_MAX_LINES lines are fine, one more is not */
 	for (i = 1; i < REPLY_MAX_LINES; i++)
@@ -205,15 +216,27 @@ test_classify(void)
 		int		 code;
 		enum reply_class cls;
 	} cases[] = {
-	    { 200, REPLY_OK }, { 220, REPLY_OK }, { 235, REPLY_OK },
-	    { 250, REPLY_OK }, { 334, REPLY_OK }, { 354, REPLY_OK },
-	    { 399, REPLY_OK }, { 400, REPLY_TEMP }, { 421, REPLY_TEMP },
-	    { 451, REPLY_TEMP }, { 452, REPLY_TEMP }, { 499, REPLY_TEMP },
-	    { 500, REPLY_PERM }, { 530, REPLY_PERM }, { 535, REPLY_PERM },
-	    { 550, REPLY_PERM }, { 552, REPLY_PERM }, { 554, REPLY_PERM },
-	    { 599, REPLY_PERM },
+		{ 200, REPLY_OK },
+		{ 220, REPLY_OK },
+		{ 235, REPLY_OK },
+		{ 250, REPLY_OK },
+		{ 334, REPLY_OK },
+		{ 354, REPLY_OK },
+		{ 399, REPLY_OK },
+		{ 400, REPLY_TEMP },
+		{ 421, REPLY_TEMP },
+		{ 451, REPLY_TEMP },
+		{ 452, REPLY_TEMP },
+		{ 499, REPLY_TEMP },
+		{ 500, REPLY_PERM },
+		{ 530, REPLY_PERM },
+		{ 535, REPLY_PERM },
+		{ 550, REPLY_PERM },
+		{ 552, REPLY_PERM },
+		{ 554, REPLY_PERM },
+		{ 599, REPLY_PERM },
 	};
-	size_t	 i;
+	size_t i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		is_int(reply_classify(cases[i].code), cases[i].cls,
@@ -224,36 +247,43 @@ static void
 test_oneline(void)
 {
 	static const struct {
-		const char	*name;
-		const char	*lines[MAXLINES];
-		size_t		 outlen;
-		const char	*want;
+		const char *name;
+		const char *lines[MAXLINES];
+		size_t	    outlen;
+		const char *want;
 	} cases[] = {
-	    { "Cloudflare's queued reply", { "250 2.0.0 Ok "
-		"<jZTWt0pQO4p2LG7ByfkeSYUvT62k85Q12nCA@yourdomain.com>",
-		NULL }, 512, "250 2.0.0 Ok "
-		"<jZTWt0pQO4p2LG7ByfkeSYUvT62k85Q12nCA@yourdomain.com>" },
-	    { "multi-line joined", { "550-5.7.1 Sender denied", "550-see "
-		"https://example.com", "550 5.7.1 bye", NULL }, 512,
-		"550 5.7.1 Sender denied; see https://example.com; "
-		"5.7.1 bye" },
-	    { "control bytes replaced", { "554 bad\tx\x7fy\x1bz\rw", NULL },
-		512, "554 bad?x?y?z?w" },
-	    /* the line goes to syslog, the queue envelope and the 7-bit
+		{ "Cloudflare's queued reply",
+		    { "250 2.0.0 Ok "
+		      "<jZTWt0pQO4p2LG7ByfkeSYUvT62k85Q12nCA@yourdomain.com>",
+			NULL },
+		    512,
+		    "250 2.0.0 Ok "
+		    "<jZTWt0pQO4p2LG7ByfkeSYUvT62k85Q12nCA@yourdomain.com>" },
+		{ "multi-line joined",
+		    { "550-5.7.1 Sender denied",
+			"550-see "
+			"https://example.com",
+			"550 5.7.1 bye", NULL },
+		    512,
+		    "550 5.7.1 Sender denied; see https://example.com; "
+		    "5.7.1 bye" },
+		{ "control bytes replaced", { "554 bad\tx\x7fy\x1bz\rw", NULL },
+		    512, "554 bad?x?y?z?w" },
+		/* the line goes to syslog, the queue envelope and the 7-bit
 	     * notice of a failure: ASCII only */
-	    { "8-bit bytes replaced", { "550 caf\xc3\xa9", NULL }, 512,
-		"550 caf??" },
-	    { "bare code", { "250", NULL }, 512, "250 " },
-	    { "truncated", { "550 5.7.1 Sender denied", NULL }, 10,
-		"550 5.7." },
-	    { "truncated at a line break", { "550-ab", "550 cd", NULL }, 9,
-		"550 ab; " },
-	    { "room for the code only", { "550 x", NULL }, 4, "550" },
-	    { "one byte", { "550 x", NULL }, 1, "" },
+		{ "8-bit bytes replaced", { "550 caf\xc3\xa9", NULL }, 512,
+		    "550 caf??" },
+		{ "bare code", { "250", NULL }, 512, "250 " },
+		{ "truncated", { "550 5.7.1 Sender denied", NULL }, 10,
+		    "550 5.7." },
+		{ "truncated at a line break", { "550-ab", "550 cd", NULL }, 9,
+		    "550 ab; " },
+		{ "room for the code only", { "550 x", NULL }, 4, "550" },
+		{ "one byte", { "550 x", NULL }, 1, "" },
 	};
-	struct reply	 r = { 0 };
-	char		 err[256], out[600];
-	size_t		 i;
+	struct reply r = { 0 };
+	char	     err[256], out[600];
+	size_t	     i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		reply_reset(&r);
@@ -261,8 +291,10 @@ test_oneline(void)
 		memset(out, 'Z', sizeof(out));
 		reply_oneline(&r, out, cases[i].outlen);
 		is_str(out, cases[i].want, "oneline: %s", cases[i].name);
-		ok(out[cases[i].outlen] == 'Z', "oneline: %s: nothing "
-		    "written past %zu bytes", cases[i].name, cases[i].outlen);
+		ok(out[cases[i].outlen] == 'Z',
+		    "oneline: %s: nothing "
+		    "written past %zu bytes",
+		    cases[i].name, cases[i].outlen);
 	}
 	memset(out, 'Z', sizeof(out));
 	reply_oneline(&r, out, 0);
@@ -274,7 +306,7 @@ test_oneline(void)
 static const char *
 caps_string(const struct smtp_caps *c)
 {
-	static char	 s[256];
+	static char s[256];
 
 	s[0] = '\0';
 	if (c->auth_plain)
@@ -305,64 +337,68 @@ static void
 test_ehlo(void)
 {
 	static const struct {
-		const char	*name;
-		const char	*lines[MAXLINES];
-		const char	*want;
+		const char *name;
+		const char *lines[MAXLINES];
+		const char *want;
 	} cases[] = {
-	    { "Cloudflare", {
-		"250-mx.cloudflare.net greets client.example.com",
-		"250-AUTH PLAIN LOGIN",
-		"250-SIZE 5242880",
-		"250-8BITMIME",
-		"250 ENHANCEDSTATUSCODES", NULL },
-		"PLAIN LOGIN SIZE=5242880 8BITMIME ENHANCEDSTATUSCODES" },
-	    { "Postfix with everything", {
-		"250-mail.example.com",
-		"250-PIPELINING",
-		"250-SIZE 10240000",
-		"250-VRFY",
-		"250-ETRN",
-		"250-STARTTLS",
-		"250-ENHANCEDSTATUSCODES",
-		"250-8BITMIME",
-		"250-DSN",
-		"250 SMTPUTF8", NULL },
-		"SIZE=10240000 8BITMIME PIPELINING ENHANCEDSTATUSCODES DSN "
-		"SMTPUTF8 STARTTLS" },
-	    { "greeting only", { "250 mx.example.com", NULL }, "" },
-	    { "greeting is no keyword", { "250-PIPELINING", "250 DSN", NULL },
-		"DSN" },
-	    { "AUTH=, the old form", { "250-h", "250 AUTH=PLAIN LOGIN",
-		NULL }, "PLAIN LOGIN" },
-	    { "AUTH= and AUTH", { "250-h", "250-AUTH=LOGIN",
-		"250 AUTH LOGIN PLAIN", NULL }, "PLAIN LOGIN" },
-	    { "AUTH LOGIN only", { "250-h", "250 AUTH LOGIN", NULL },
-		"LOGIN" },
-	    { "AUTH other mechanisms", { "250-h",
-		"250 AUTH CRAM-MD5 GSSAPI PLAINTEXT XLOGIN", NULL }, "" },
-	    { "AUTH among others", { "250-h",
-		"250 AUTH GSSAPI plain  CRAM-MD5", NULL }, "PLAIN" },
-	    { "AUTH without mechanisms", { "250-h", "250 AUTH", NULL }, "" },
-	    { "SIZE without number", { "250-h", "250 SIZE", NULL },
-		"SIZE=0" },
-	    { "SIZE 0", { "250-h", "250 SIZE 0", NULL }, "SIZE=0" },
-	    { "SIZE garbage", { "250-h", "250 SIZE 12abc", NULL }, "SIZE=0" },
-	    { "SIZE negative", { "250-h", "250 SIZE -5", NULL }, "SIZE=0" },
-	    { "SIZE too large", { "250-h",
-		"250 SIZE 99999999999999999999", NULL }, "SIZE=0" },
-	    { "SIZE far too long", { "250-h",
-		"250 SIZE 1234567890123456789012345678", NULL }, "SIZE=0" },
-	    { "SIZE largest", { "250-h",
-		"250 SIZE 9223372036854775807", NULL },
-		"SIZE=9223372036854775807" },
-	    { "lower case", { "250-h", "250-pipelining", "250-dsn",
-		"250-smtputf8", "250-8bitmime", "250 starttls", NULL },
-		"8BITMIME PIPELINING DSN SMTPUTF8 STARTTLS" },
-	    { "keyword prefixes and suffixes", { "250-h", "250-X-PIPELINING",
-		"250-PIPELININGX", "250-DSNX", "250-8BITMIMES", "250-SIZEX 5",
-		"250 XSTARTTLS", NULL }, "" },
-	    { "keyword with parameters", { "250-h", "250-DSN extra",
-		"250 8BITMIME x", NULL }, "8BITMIME DSN" },
+		{ "Cloudflare",
+		    { "250-mx.cloudflare.net greets client.example.com",
+			"250-AUTH PLAIN LOGIN", "250-SIZE 5242880",
+			"250-8BITMIME", "250 ENHANCEDSTATUSCODES", NULL },
+		    "PLAIN LOGIN SIZE=5242880 8BITMIME ENHANCEDSTATUSCODES" },
+		{ "Postfix with everything",
+		    { "250-mail.example.com", "250-PIPELINING",
+			"250-SIZE 10240000", "250-VRFY", "250-ETRN",
+			"250-STARTTLS", "250-ENHANCEDSTATUSCODES",
+			"250-8BITMIME", "250-DSN", "250 SMTPUTF8", NULL },
+		    "SIZE=10240000 8BITMIME PIPELINING ENHANCEDSTATUSCODES DSN "
+		    "SMTPUTF8 STARTTLS" },
+		{ "greeting only", { "250 mx.example.com", NULL }, "" },
+		{ "greeting is no keyword",
+		    { "250-PIPELINING", "250 DSN", NULL }, "DSN" },
+		{ "AUTH=, the old form",
+		    { "250-h", "250 AUTH=PLAIN LOGIN", NULL }, "PLAIN LOGIN" },
+		{ "AUTH= and AUTH",
+		    { "250-h", "250-AUTH=LOGIN", "250 AUTH LOGIN PLAIN", NULL },
+		    "PLAIN LOGIN" },
+		{ "AUTH LOGIN only", { "250-h", "250 AUTH LOGIN", NULL },
+		    "LOGIN" },
+		{ "AUTH other mechanisms",
+		    { "250-h", "250 AUTH CRAM-MD5 GSSAPI PLAINTEXT XLOGIN",
+			NULL },
+		    "" },
+		{ "AUTH among others",
+		    { "250-h", "250 AUTH GSSAPI plain  CRAM-MD5", NULL },
+		    "PLAIN" },
+		{ "AUTH without mechanisms", { "250-h", "250 AUTH", NULL },
+		    "" },
+		{ "SIZE without number", { "250-h", "250 SIZE", NULL },
+		    "SIZE=0" },
+		{ "SIZE 0", { "250-h", "250 SIZE 0", NULL }, "SIZE=0" },
+		{ "SIZE garbage", { "250-h", "250 SIZE 12abc", NULL },
+		    "SIZE=0" },
+		{ "SIZE negative", { "250-h", "250 SIZE -5", NULL }, "SIZE=0" },
+		{ "SIZE too large",
+		    { "250-h", "250 SIZE 99999999999999999999", NULL },
+		    "SIZE=0" },
+		{ "SIZE far too long",
+		    { "250-h", "250 SIZE 1234567890123456789012345678", NULL },
+		    "SIZE=0" },
+		{ "SIZE largest",
+		    { "250-h", "250 SIZE 9223372036854775807", NULL },
+		    "SIZE=9223372036854775807" },
+		{ "lower case",
+		    { "250-h", "250-pipelining", "250-dsn", "250-smtputf8",
+			"250-8bitmime", "250 starttls", NULL },
+		    "8BITMIME PIPELINING DSN SMTPUTF8 STARTTLS" },
+		{ "keyword prefixes and suffixes",
+		    { "250-h", "250-X-PIPELINING", "250-PIPELININGX",
+			"250-DSNX", "250-8BITMIMES", "250-SIZEX 5",
+			"250 XSTARTTLS", NULL },
+		    "" },
+		{ "keyword with parameters",
+		    { "250-h", "250-DSN extra", "250 8BITMIME x", NULL },
+		    "8BITMIME DSN" },
 	};
 	struct reply	 r = { 0 };
 	struct smtp_caps caps;
@@ -372,8 +408,7 @@ test_ehlo(void)
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		reply_reset(&r);
 		if (feed(&r, cases[i].lines, err, sizeof(err)) != 1) {
-			ok(0, "ehlo %s: reply parses (%s)", cases[i].name,
-			    err);
+			ok(0, "ehlo %s: reply parses (%s)", cases[i].name, err);
 			continue;
 		}
 		memset(&caps, 0xff, sizeof(caps));

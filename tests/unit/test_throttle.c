@@ -16,14 +16,12 @@
 #include "throttle.h"
 
 static struct smtp_status
-reply(enum smtp_state state, int code, const char *enhanced,
-    const char *text)
+reply(enum smtp_state state, int code, const char *enhanced, const char *text)
 {
-	struct smtp_status	 st;
+	struct smtp_status st;
 
 	memset(&st, 0, sizeof(st));
-	st.cls = code >= 500 ? REPLY_PERM : code >= 400 ? REPLY_TEMP :
-	    REPLY_OK;
+	st.cls = code >= 500 ? REPLY_PERM : code >= 400 ? REPLY_TEMP : REPLY_OK;
 	st.state = state;
 	st.cause = SMTP_CAUSE_REPLY;
 	st.code = code;
@@ -36,30 +34,35 @@ static void
 test_slow_reply(void)
 {
 	static const struct {
-		enum smtp_state	 state;
-		int		 code;
-		const char	*enhanced, *text;
-		int		 slow;
+		enum smtp_state state;
+		int		code;
+		const char     *enhanced, *text;
+		int		slow;
 	} cases[] = {
 		/* the relay's replies (reference/cloudflare-smtp.md) */
-		{ SMTP_GREETING, 421, "", "421 Service temporarily "
-		    "unavailable", 1 },
+		{ SMTP_GREETING, 421, "",
+		    "421 Service temporarily "
+		    "unavailable",
+		    1 },
 		{ SMTP_BODY, 421, "", "421 Service temporarily unavailable",
 		    0 },
 		{ SMTP_BODY, 451, "4.3.0", "451 4.3.0 Local error", 0 },
-		{ SMTP_RCPT, 452, "4.5.3", "452 4.5.3 Too many recipients",
-		    0 },
+		{ SMTP_RCPT, 452, "4.5.3", "452 4.5.3 Too many recipients", 0 },
 		{ SMTP_RCPT, 452, "", "452 Too many recipients", 0 },
 		{ SMTP_BODY, 451, "4.3.0", "451 4.3.0 Try again later", 0 },
 		{ SMTP_RCPT, 451, "4.2.1", "451 4.2.1 Mailbox busy", 0 },
 		/* codes that say it */
 		{ SMTP_MAIL, 451, "4.7.1", "451 4.7.1 Please try later", 1 },
-		{ SMTP_BODY, 421, "4.7.0", "421 4.7.0 Try again later, "
-		    "closing connection.", 1 },
+		{ SMTP_BODY, 421, "4.7.0",
+		    "421 4.7.0 Try again later, "
+		    "closing connection.",
+		    1 },
 		{ SMTP_MAIL, 451, "4.7.500", "451 4.7.500 Server busy", 1 },
 		{ SMTP_BODY, 421, "4.3.2", "421 4.3.2 Shutting down", 1 },
-		{ SMTP_MAIL, 452, "4.4.5", "452 4.4.5 Insufficient disk "
-		    "space; try again later", 1 },
+		{ SMTP_MAIL, 452, "4.4.5",
+		    "452 4.4.5 Insufficient disk "
+		    "space; try again later",
+		    1 },
 		/* words that say it */
 		{ SMTP_MAIL, 451, "", "451 Rate limit exceeded", 1 },
 		{ SMTP_MAIL, 451, "4.3.0", "451 4.3.0 Ratelimited, try later",
@@ -72,19 +75,27 @@ test_slow_reply(void)
 		{ SMTP_BODY, 451, "", "451 You are being throttled", 1 },
 		{ SMTP_MAIL, 451, "", "451 Slow down", 1 },
 		/* near misses */
-		{ SMTP_MAIL, 451, "4.3.0", "451 4.3.0 Could not generate an "
-		    "id", 0 },
-		{ SMTP_RCPT, 452, "", "452 Too many recipients; too many "
-		    "recipients", 0 },
-		{ SMTP_RCPT, 452, "", "452 Too many recipients, too many "
-		    "messages", 1 },
+		{ SMTP_MAIL, 451, "4.3.0",
+		    "451 4.3.0 Could not generate an "
+		    "id",
+		    0 },
+		{ SMTP_RCPT, 452, "",
+		    "452 Too many recipients; too many "
+		    "recipients",
+		    0 },
+		{ SMTP_RCPT, 452, "",
+		    "452 Too many recipients, too many "
+		    "messages",
+		    1 },
 		/* not a temporary reply */
-		{ SMTP_MAIL, 550, "5.7.1", "550 5.7.1 Rate limit: sender "
-		    "denied", 0 },
+		{ SMTP_MAIL, 550, "5.7.1",
+		    "550 5.7.1 Rate limit: sender "
+		    "denied",
+		    0 },
 		{ SMTP_MAIL, 250, "2.1.0", "250 2.1.0 Ok, rate noted", 0 },
 	};
-	struct smtp_status	 st;
-	size_t			 i;
+	struct smtp_status st;
+	size_t		   i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		st = reply(cases[i].state, cases[i].code, cases[i].enhanced,
@@ -108,7 +119,7 @@ test_slow_reply(void)
 static int
 grow(struct throttle *t, size_t untaken)
 {
-	int	 i, n = throttle_more(t, untaken);
+	int i, n = throttle_more(t, untaken);
 
 	for (i = 0; i < n; i++)
 		throttle_started(t);
@@ -118,7 +129,7 @@ grow(struct throttle *t, size_t untaken)
 static void
 test_slow_start(void)
 {
-	struct throttle	 t;
+	struct throttle t;
 
 	throttle_init(&t, 8, 1000);
 	is_int(grow(&t, 0), 0, "start: nothing queued, no session");
@@ -157,7 +168,7 @@ test_slow_start(void)
 static void
 test_slow_down(void)
 {
-	struct throttle	 t;
+	struct throttle t;
 
 	throttle_init(&t, 8, 1000);
 	t.running = t.working = 8;
@@ -189,7 +200,8 @@ test_slow_down(void)
 	is_int(t.limit, 1, "3 running -> 1");
 	throttle_init(&t, 8, 1000);
 	t.running = t.working = 1;
-	is_int(throttle_slow(&t, 0, 10), -1, "the first session told to slow "
+	is_int(throttle_slow(&t, 0, 10), -1,
+	    "the first session told to slow "
 	    "down: the end");
 
 	/* the pause is capped */
@@ -208,17 +220,20 @@ test_slow_down(void)
 static void
 test_refused(void)
 {
-	struct throttle		 t;
-	struct smtp_status	 greet421, rate, down, auth;
+	struct throttle	   t;
+	struct smtp_status greet421, rate, down, auth;
 
-	greet421 = reply(SMTP_GREETING, 421, "4.3.2", "421 4.3.2 Too many "
+	greet421 = reply(SMTP_GREETING, 421, "4.3.2",
+	    "421 4.3.2 Too many "
 	    "sessions");
 	rate = reply(SMTP_EHLO, 451, "4.7.1", "451 4.7.1 Rate limited");
-	down = reply(SMTP_GREETING, 0, "", "cannot connect: Connection "
+	down = reply(SMTP_GREETING, 0, "",
+	    "cannot connect: Connection "
 	    "refused");
 	down.cls = REPLY_TEMP;
 	down.cause = SMTP_CAUSE_CONNECTION;
-	auth = reply(SMTP_AUTH, 535, "5.7.8", "535 5.7.8 Authentication "
+	auth = reply(SMTP_AUTH, 535, "5.7.8",
+	    "535 5.7.8 Authentication "
 	    "failed");
 
 	throttle_init(&t, 8, 1000);
