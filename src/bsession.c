@@ -21,6 +21,7 @@
 #include "envelope.h"
 #include "failure.h"
 #include "message.h"
+#include "mono.h"
 #include "privilege.h"
 #include "submit.h"
 
@@ -64,25 +65,16 @@ struct session {
 	int		      accepted;	     /* this message's 250 is out */
 };
 
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Wait until fd is ready for events: 1, 0 on timeout, -1 on error. */
 static int
 wait_fd(int fd, short events, int timeout_ms)
 {
 	struct pollfd p = { fd, events, 0 };
-	long long     deadline = now_ms() + timeout_ms, left;
+	long long     deadline = mono_ms() + timeout_ms, left;
 	int	      n;
 
 	for (;;) {
-		left = deadline - now_ms();
+		left = deadline - mono_ms();
 		if (left < 0)
 			left = 0;
 		n = poll(&p, 1, (int)left);

@@ -26,7 +26,9 @@
 
 #include "drain.h"
 #include "failure.h"
+#include "fdio.h"
 #include "log.h"
+#include "mono.h"
 #include "throttle.h"
 
 /* The progress line is drawn at most this often (ms). */
@@ -93,62 +95,6 @@ struct drain {
 	int			   unreachable, slowed;
 };
 
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void
-sleep_ms(long long ms)
-{
-	struct timespec ts;
-
-	ts.tv_sec = (time_t)(ms / 1000);
-	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		;
-}
-
-static int
-write_all(int fd, const void *p, size_t len)
-{
-	const char *b = p;
-	ssize_t	    n;
-
-	while (len > 0) {
-		if ((n = write(fd, b, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		b += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* len bytes: 1; the end of the pipe before the first byte: 0; else -1. */
-static int
-read_all(int fd, void *p, size_t len)
-{
-	char   *b = p;
-	size_t	got = 0;
-	ssize_t n;
-
-	while (got < len) {
-		if ((n = read(fd, b + got, len - got)) == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n == 0 && got == 0 ? 0 : -1;
-		got += (size_t)n;
-	}
-	return 1;
-}
-
 /* --- in a session (a session process, or this one) ------------------- */
 
 /* Whether session k may start another message. */
@@ -167,10 +113,10 @@ wait_resume(const struct drain *dr, int k)
 {
 	long long left;
 
-	while ((left = atomic_load(&dr->sh->resume_at) - now_ms()) > 0) {
+	while ((left = atomic_load(&dr->sh->resume_at) - mono_ms()) > 0) {
 		if (!may_go_on(dr, k))
 			return 0;
-		sleep_ms(left < WAIT_STEP ? left : WAIT_STEP);
+		mono_sleep_ms(left < WAIT_STEP ? left : WAIT_STEP);
 	}
 	return may_go_on(dr, k);
 }
@@ -189,7 +135,7 @@ take(struct drain *dr, int k, struct drain_result *res, long long *began)
 		return 0;
 	if ((i = atomic_fetch_add(&dr->sh->next, 1)) >= dr->l->n)
 		return 0;
-	*began = now_ms();
+	*began = mono_ms();
 	memset(res, 0, sizeof(*res));
 	dr->ops->entry(dr->ops->arg, dr->l->ids[i], res);
 	atomic_store(&s->sent, res->tally.sent);
@@ -219,7 +165,7 @@ send_event(int fd, enum event_kind kind, const struct smtp_status *st,
 	if (st != NULL)
 		ev.failure = *st;
 	/* a run that is gone does not read: may_go_on() sees to that */
-	(void)write_all(fd, &ev, sizeof(ev));
+	(void)fdio_write_all(fd, &ev, sizeof(ev));
 }
 
 /* Until this process has decided on the slow-down (or is gone). */
@@ -228,7 +174,7 @@ wait_ack(const struct drain *dr, int k, unsigned int slows)
 {
 	while (atomic_load(&dr->sh->slots[k].acked) < slows &&
 	    getppid() == dr->parent)
-		sleep_ms(1);
+		mono_sleep_ms(1);
 }
 
 static void
@@ -240,8 +186,8 @@ send_outcome(int fd, const struct outcome *o)
 	ev.kind = EV_END;
 	ev.ended = o->failure;
 	ev.len = o->report.len;
-	if (write_all(fd, &ev, sizeof(ev)) == 0 && ev.len > 0)
-		(void)write_all(fd, o->report.data, ev.len);
+	if (fdio_write_all(fd, &ev, sizeof(ev)) == 0 && ev.len > 0)
+		(void)fdio_write_all(fd, o->report.data, ev.len);
 }
 
 /*
@@ -301,7 +247,7 @@ draw(struct drain *dr, int done)
 {
 	struct drain_tally t;
 	size_t		   seen, left;
-	long long	   now = now_ms();
+	long long	   now = mono_ms();
 
 	if (!dr->p->progress || (!done && now - dr->drawn < DRAW_EVERY))
 		return;
@@ -349,7 +295,7 @@ heard_slow(struct drain *dr, long long began, const struct smtp_status *st)
 {
 	int cuts = dr->t.cuts;
 
-	if (throttle_slow(&dr->t, began, now_ms()) == -1) {
+	if (throttle_slow(&dr->t, began, mono_ms()) == -1) {
 		log_info("queue run: the relay asks to slow down (%s); one "
 			 "session was left: the run ends",
 		    st->text);
@@ -363,7 +309,7 @@ heard_slow(struct drain *dr, long long began, const struct smtp_status *st)
 	log_info("queue run: the relay asks to slow down (%s): %d "
 		 "session%s, after a pause of %lld ms",
 	    st->text, dr->t.limit, dr->t.limit == 1 ? "" : "s",
-	    dr->t.resume_at - now_ms());
+	    dr->t.resume_at - mono_ms());
 	apply_limit(dr);
 }
 
@@ -496,7 +442,8 @@ take_outcome(struct drain *dr, int fd, const struct event *ev)
 
 	if (ev->len > 0) {
 		if (buf_reserve(&o->report, ev->len) == -1 ||
-		    read_all(fd, o->report.data + o->report.len, ev->len) != 1)
+		    fdio_read_all(fd, o->report.data + o->report.len,
+			ev->len) != 1)
 			return -1;
 		o->report.len += ev->len;
 		o->report.data[o->report.len] = '\0';
@@ -513,7 +460,7 @@ hear(struct drain *dr, int k)
 	struct worker *w = &dr->w[k];
 	struct event   ev;
 
-	if (read_all(w->fd, &ev, sizeof(ev)) != 1) {
+	if (fdio_read_all(w->fd, &ev, sizeof(ev)) != 1) {
 		ended(dr, k);
 		return;
 	}

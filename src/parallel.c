@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fdio.h"
 #include "parallel.h"
 
 /* What a child sends back before its per-recipient results. */
@@ -22,42 +23,6 @@ struct child {
 	int    fd;	 /* read end of its pipe */
 	size_t first, n; /* its recipients in the job's list */
 };
-
-static int
-write_all(int fd, const void *p, size_t len)
-{
-	const char *b = p;
-	ssize_t	    n;
-
-	while (len > 0) {
-		if ((n = write(fd, b, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		b += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-static int
-read_all(int fd, void *p, size_t len)
-{
-	char   *b = p;
-	ssize_t n;
-
-	while (len > 0) {
-		if ((n = read(fd, b, len)) <= 0) {
-			if (n == -1 && errno == EINTR)
-				continue;
-			return -1;
-		}
-		b += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
 
 /*
  * In the child: deliver this share on a connection of its own and
@@ -82,8 +47,8 @@ static void __attribute__((noreturn)) run_child(const struct deliver *parent,
 	memset(&sum, 0, sizeof(sum));
 	sum.why = sub.why;
 	sum.failure = sub.failure;
-	ok = write_all(fd, &sum, sizeof(sum)) == 0 &&
-	    write_all(fd, sub.status, c->n * sizeof(*sub.status)) == 0;
+	ok = fdio_write_all(fd, &sum, sizeof(sum)) == 0 &&
+	    fdio_write_all(fd, sub.status, c->n * sizeof(*sub.status)) == 0;
 	_exit(ok ? 0 : 1);
 }
 
@@ -121,9 +86,9 @@ collect(struct child *c, struct deliver_job *job)
 	size_t		     i;
 	int		     status, ok;
 
-	ok = read_all(c->fd, &sum, sizeof(sum)) == 0;
+	ok = fdio_read_all(c->fd, &sum, sizeof(sum)) == 1;
 	for (i = 0; ok && i < c->n; i++) {
-		if (read_all(c->fd, &st, sizeof(st)) == -1)
+		if (fdio_read_all(c->fd, &st, sizeof(st)) != 1)
 			ok = 0;
 		else
 			job->status[c->first + i] = st;

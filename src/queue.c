@@ -627,6 +627,26 @@ lock_msg_only(const struct queue *q, struct queue_entry *e, char *err,
 }
 
 /*
+ * Open sub/ID.ext of e read-only as e->fd: 1; 0 when there is no such
+ * file; -1 on error, with the reason in err.
+ */
+static int
+open_entry_file(const struct queue *q, struct queue_entry *e, const char *sub,
+    const char *ext, char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+
+	if (path_of(path, sizeof(path), q, sub, e->id, ext) == -1)
+		return 0;
+	if ((e->fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) != -1)
+		return 1;
+	if (errno == ENOENT)
+		return 0;
+	snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+	return -1;
+}
+
+/*
  * No new/ID.msg: an envelope alone is damaged (its data file was lost),
  * locked by its own file.  0 when there is no envelope either.
  */
@@ -634,18 +654,11 @@ static int
 lock_env_only(const struct queue *q, struct queue_entry *e, char *err,
     size_t errlen)
 {
-	char path[PATH_MAX], scratch[QUEUE_REASON_MAX];
+	char scratch[QUEUE_REASON_MAX];
 	int  rc;
 
-	if (path_of(path, sizeof(path), q, "new", e->id, ".env") == -1)
-		return 0;
-	if ((e->fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
-		if (errno == ENOENT)
-			return 0;
-		snprintf(err, errlen, "cannot open %s: %s", path,
-		    strerror(errno));
-		return -1;
-	}
+	if ((rc = open_entry_file(q, e, "new", ".env", err, errlen)) != 1)
+		return rc;
 	e->has_env = 1;
 	if ((rc = take_lock(q, e, "new", ".env", err, errlen)) != 1)
 		return rc;
@@ -667,8 +680,7 @@ int
 queue_lock(struct queue *q, const char *id, struct queue_entry *e, char *err,
     size_t errlen)
 {
-	char path[PATH_MAX];
-	int  rc;
+	int rc;
 
 	entry_init(e);
 	if (!id_usable(id)) {
@@ -676,14 +688,9 @@ queue_lock(struct queue *q, const char *id, struct queue_entry *e, char *err,
 		return -1;
 	}
 	strlcpy(e->id, id, sizeof(e->id));
-	if (path_of(path, sizeof(path), q, "new", id, ".msg") == -1)
-		return 0;
-	if ((e->fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
-		if (errno != ENOENT) {
-			snprintf(err, errlen, "cannot open %s: %s", path,
-			    strerror(errno));
-			return -1;
-		}
+	if ((rc = open_entry_file(q, e, "new", ".msg", err, errlen)) == -1)
+		return -1;
+	if (rc == 0) {
 		rc = lock_env_only(q, e, err, errlen);
 		goto done;
 	}
@@ -935,18 +942,12 @@ failed_without_data(const struct queue *q, const char *id, char *err,
 static int
 lock_failed(struct queue *q, struct queue_entry *e, char *err, size_t errlen)
 {
-	char path[PATH_MAX];
-	int  rc;
+	int rc;
 
-	if (path_of(path, sizeof(path), q, "failed", e->id, ".msg") == -1)
-		return 0;
-	if ((e->fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
-		if (errno == ENOENT)
-			return failed_without_data(q, e->id, err, errlen);
-		snprintf(err, errlen, "cannot open %s: %s", path,
-		    strerror(errno));
+	if ((rc = open_entry_file(q, e, "failed", ".msg", err, errlen)) == 0)
+		return failed_without_data(q, e->id, err, errlen);
+	if (rc == -1)
 		return -1;
-	}
 	e->has_msg = 1;
 	if ((rc = take_lock(q, e, "failed", ".msg", err, errlen)) != 1)
 		return rc;

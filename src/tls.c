@@ -27,6 +27,7 @@
 #include <gnutls/x509.h>
 
 #include "log.h"
+#include "mono.h"
 #include "readfile.h"
 #include "tls.h"
 #include "trust.h"
@@ -72,15 +73,6 @@ struct tls_conn {
 	int	held_errno;
 };
 
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Wait until fd is ready for events or the deadline passes. */
 static int
 wait_fd(int fd, short events, long long deadline)
@@ -90,7 +82,7 @@ wait_fd(int fd, short events, long long deadline)
 	int	      n;
 
 	for (;;) {
-		if ((left = deadline - now_ms()) <= 0)
+		if ((left = deadline - mono_ms()) <= 0)
 			return 0;
 		n = poll(&pfd, 1, left > 60000 ? 60000 : (int)left);
 		if (n > 0)
@@ -219,7 +211,7 @@ connect_tcp(const struct tls_params *p, enum tls_failure *fail, char *err,
 {
 	struct addrinfo hints = { 0 }, *res = NULL, *ai;
 	char		port[8], addr[INET6_ADDRSTRLEN], why[128] = "";
-	long long	deadline = now_ms() + p->timeout_ms;
+	long long	deadline = mono_ms() + p->timeout_ms;
 	int		fd = -1, rc;
 
 	hints.ai_family = AF_UNSPEC;
@@ -455,7 +447,7 @@ static int
 handshake(struct tls_conn *c, enum tls_failure *fail, char *err, size_t errlen)
 {
 	struct tls_client *cl = c->client;
-	long long	   deadline = now_ms() + cl->p.timeout_ms;
+	long long	   deadline = mono_ms() + cl->p.timeout_ms;
 	gnutls_session_t   s;
 	int		   rc;
 
@@ -601,7 +593,7 @@ conn_read_line(void *ctx, struct buf *line, int timeout_ms, char *err,
     size_t errlen)
 {
 	struct tls_conn *c = ctx;
-	long long	 deadline = now_ms() + timeout_ms;
+	long long	 deadline = mono_ms() + timeout_ms;
 	char		*start, *nl;
 	size_t		 len, have;
 
@@ -644,7 +636,7 @@ conn_write(void *ctx, const void *p, size_t len, int timeout_ms, char *err,
     size_t errlen)
 {
 	struct tls_conn *c = ctx;
-	long long	 deadline = now_ms() + timeout_ms;
+	long long	 deadline = mono_ms() + timeout_ms;
 	const char	*b = p;
 	ssize_t		 n;
 
