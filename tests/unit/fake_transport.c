@@ -129,3 +129,14 @@ fake_free(struct fake *f)
 	buf_free(&f->events);
 	buf_free(&f->sent);
 }
+
+const char *
+fake_cls_name(enum reply_class c)
+{
+	switch (c) {
+	case REPLY_OK: return "OK";
+	case REPLY_TEMP: return "TEMP";
+	case REPLY_PERM: return "PERM";
+	}
+	return "?";
+}

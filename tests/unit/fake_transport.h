@@ -26,6 +26,7 @@
 #include <sys/types.h>
 
 #include "buf.h"
+#include "reply.h"
 #include "transport.h"
 
 struct fake {
@@ -62,5 +63,8 @@ struct membody {
 
 /* A struct smtp_body read function over a struct membody. */
 ssize_t membody_read(void *ctx, char *p, size_t len);
+
+/* A reply class as the test tables write it: "OK", "TEMP", "PERM". */
+const char *fake_cls_name(enum reply_class);
 
 #endif

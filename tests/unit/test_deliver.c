@@ -177,17 +177,6 @@ body_rewind(void *ctx)
 	return 0;
 }
 
-static const char *
-cls_name(enum reply_class c)
-{
-	switch (c) {
-	case REPLY_OK: return "OK";
-	case REPLY_TEMP: return "TEMP";
-	case REPLY_PERM: return "PERM";
-	}
-	return "?";
-}
-
 /* The recipients' classes in order, runs counted: "OK*2 PERM TEMP". */
 static void
 results(const struct deliver_job *job, struct buf *out)
@@ -200,7 +189,7 @@ results(const struct deliver_job *job, struct buf *out)
 		     run++)
 			;
 		buf_addf(out, "%s%s", i > 0 ? " " : "",
-		    cls_name(job->status[i].cls));
+		    fake_cls_name(job->status[i].cls));
 		if (run > 1)
 			buf_addf(out, "*%zu", run);
 	}
@@ -568,7 +557,7 @@ test_exit_codes(void)
 		status[1].cls = cases[i].r2;
 		is_int(failure_exit_code(deliver_failure(&job)), cases[i].code,
 		    "exit code for why %d, recipients %s/%s", cases[i].why,
-		    cls_name(cases[i].r1), cls_name(cases[i].r2));
+		    fake_cls_name(cases[i].r1), fake_cls_name(cases[i].r2));
 	}
 }
 

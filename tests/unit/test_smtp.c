@@ -38,17 +38,6 @@ static const struct smtp_params params = {
 	.clock = fake_clock,
 };
 
-static const char *
-cls_name(enum reply_class c)
-{
-	switch (c) {
-	case REPLY_OK: return "OK";
-	case REPLY_TEMP: return "TEMP";
-	case REPLY_PERM: return "PERM";
-	}
-	return "?";
-}
-
 /* "550 PERM" or "421 TEMP lost": what the caller decides from. */
 static const char *
 status_string(const struct smtp_status *st)
@@ -57,7 +46,7 @@ status_string(const struct smtp_status *st)
 	static int  which;
 	char	   *p = s[which++ % 8];
 
-	snprintf(p, 64, "%d %s%s", st->code, cls_name(st->cls),
+	snprintf(p, 64, "%d %s%s", st->code, fake_cls_name(st->cls),
 	    st->session_lost ? " lost" : "");
 	return p;
 }
