@@ -29,6 +29,37 @@ chat() {
 	"$PYTHON3" "$FIXTURES/bs-chat.py" - -- "$CFSENDMAIL" -C "$CONF" -bs "$@"
 }
 
+# chat_data [--ehlo] [ARG...] -- chat ARG... with the usual start of a
+# session, then the rest of the script from standard input: the 220, HELO
+# client.example (EHLO with --ehlo) and its 250, then MAIL
+# FROM:<app@example.com>, RCPT TO:<a@example.org> and DATA in one write
+# (pipelined) and their replies 250, 250 and 354; the rest starts with the
+# message's content
+chat_data() {
+	local hello=HELO
+	if [ "${1:-}" = --ehlo ]; then
+		hello=EHLO
+		shift
+	fi
+	{
+		printf '%s\n' '< 220' "> $hello client.example" '< 250' \
+		    '> MAIL FROM:<app@example.com>' '> RCPT TO:<a@example.org>' \
+		    '> DATA' '< 250' '< 250' '< 354'
+		cat
+	} | chat "$@"
+}
+
+# chat_message [ARG...] -- chat_data ARG... with one message whose content
+# is the script on standard input ("> Subject: ..." lines), then the end of
+# the session: the final dot, 250 with the queue id, QUIT, 221, exit status 0
+chat_message() {
+	{
+		cat
+		printf '%s\n' '> .' '< 250 2.0.0 Ok: queued as' '> QUIT' '< 221' \
+		    'exit 0'
+	} | chat_data "$@"
+}
+
 # files_in DIR -- how many files DIR holds (0 when it does not exist)
 files_in() {
 	find "$1" -type f 2>/dev/null | wc -l
@@ -386,16 +417,7 @@ EOF
 }
 
 @test "-bs: a CRLF client's DATA ends only at CRLF.CRLF: LF.LF in the content smuggles nothing" {
-	run chat <<'EOF'
-< 220
-> EHLO client.example
-< 250
-> MAIL FROM:<app@example.com>
-> RCPT TO:<a@example.org>
-> DATA
-< 250
-< 250
-< 354
+	run chat_data --ehlo <<'EOF'
 >| Subject: smuggling\r\n\r\nfirst\n.\nMAIL FROM:<evil@example.net>\nRCPT TO:<victim@example.net>\nDATA\n
 >| Subject: smuggled\n\nsecond\r\n.\nRCPT TO:<victim2@example.net>\n.\r\n
 >| third\r.\r\nQUIT\r\n.\r\n
@@ -419,16 +441,7 @@ EOF
 
 @test "-bs: a message over max_size: 552 at the end of DATA, nothing queued, the session goes on" {
 	write_config delivery.max_size=2000
-	run chat <<'EOF'
-< 220
-> EHLO client.example
-< 250
-> MAIL FROM:<app@example.com>
-> RCPT TO:<a@example.org>
-> DATA
-< 250
-< 250
-< 354
+	run chat_data --ehlo <<'EOF'
 > Subject: too big
 >
 >* 300 0123456789\r\n
@@ -456,16 +469,7 @@ EOF
 }
 
 @test "-bs: a message with a NUL byte: 554 5.6.0, nothing queued" {
-	run chat <<'EOF'
-< 220
-> HELO client.example
-< 250
-> MAIL FROM:<app@example.com>
-> RCPT TO:<a@example.org>
-> DATA
-< 250
-< 250
-< 354
+	run chat_data <<'EOF'
 >| Subject: nul\r\n\r\na\x00b\r\n.\r\n
 < 554 5.6.0 the message holds NUL bytes
 > QUIT
@@ -481,26 +485,12 @@ EOF
 	local args
 	for args in -i -t "-t -i" -oi; do
 		# shellcheck disable=SC2086
-		run chat $args <<'EOF'
-< 220
-> HELO client.example
-< 250
-> MAIL FROM:<app@example.com>
-> RCPT TO:<a@example.org>
-> DATA
-< 250
-< 250
-< 354
+		run chat_message $args <<'EOF'
 > Subject: dots
 > To: other@example.org
 > Cc: root
 >
 > ..one dot
-> .
-< 250 2.0.0 Ok: queued as
-> QUIT
-< 221
-exit 0
 EOF
 		assert_status 0
 	done
@@ -516,16 +506,7 @@ EOF
 # --- the client goes away, or says nothing ------------------------------------
 
 @test "-bs: a client that vanishes mid-DATA leaves nothing queued (tmp/ removed), exit 74" {
-	run --separate-stderr chat <<'EOF'
-< 220
-> HELO client.example
-< 250
-> MAIL FROM:<app@example.com>
-> RCPT TO:<a@example.org>
-> DATA
-< 250
-< 250
-< 354
+	run --separate-stderr chat_data <<'EOF'
 > Subject: cut short
 >
 >* 20000 a line of the body that will never end\r\n
@@ -541,16 +522,7 @@ EOF
 }
 
 @test "-bs: a client that vanishes in the header section, or after MAIL: nothing queued" {
-	run --separate-stderr chat <<'EOF'
-< 220
-> HELO client.example
-< 250
-> MAIL FROM:<app@example.com>
-> RCPT TO:<a@example.org>
-> DATA
-< 250
-< 250
-< 354
+	run --separate-stderr chat_data <<'EOF'
 >| Subject: cut in the header\r\nTo: a@exa
 close
 eof
@@ -596,16 +568,7 @@ exit 75
 EOF
 	assert_status 0
 	assert_stderr_contains "-bs: no input for 1 seconds"
-	run --separate-stderr chat <<'EOF'
-< 220
-> HELO client.example
-< 250
-> MAIL FROM:<app@example.com>
-> RCPT TO:<a@example.org>
-> DATA
-< 250
-< 250
-< 354
+	run --separate-stderr chat_data <<'EOF'
 >| Subject: stalled\r\n\r\nhalf a bo
 < 421 4.4.2
 eof
@@ -633,24 +596,10 @@ EOF
 	server_stop
 	server_start --reply dot="451 4.3.0 try again later"
 	write_config delivery.attempts=1
-	run --separate-stderr chat <<'EOF'
-< 220
-> HELO client.example
-< 250
-> MAIL FROM:<app@example.com>
-> RCPT TO:<a@example.org>
-> DATA
-< 250
-< 250
-< 354
+	run --separate-stderr chat_message <<'EOF'
 > Subject: deferred
 >
 > body
-> .
-< 250 2.0.0 Ok: queued as
-> QUIT
-< 221
-exit 0
 EOF
 	assert_status 0
 	local id
@@ -662,24 +611,10 @@ EOF
 	server_stop
 	server_start --reply dot="451 4.3.0 try again later"
 	write_config delivery.attempts=1 delivery.on_defer=fail
-	run --separate-stderr chat <<'EOF'
-< 220
-> HELO client.example
-< 250
-> MAIL FROM:<app@example.com>
-> RCPT TO:<a@example.org>
-> DATA
-< 250
-< 250
-< 354
+	run --separate-stderr chat_message <<'EOF'
 > Subject: deferred
 >
 > body
-> .
-< 250 2.0.0 Ok: queued as
-> QUIT
-< 221
-exit 0
 EOF
 	assert_status 0
 	[ "$(queued_ids | wc -l)" -eq 1 ] ||
@@ -690,24 +625,10 @@ EOF
 	server_stop
 	server_start --token other-token
 	write_config
-	run --separate-stderr chat <<'EOF'
-< 220
-> HELO client.example
-< 250
-> MAIL FROM:<app@example.com>
-> RCPT TO:<a@example.org>
-> DATA
-< 250
-< 250
-< 354
+	run --separate-stderr chat_message <<'EOF'
 > Subject: setup failure
 >
 > body
-> .
-< 250 2.0.0 Ok: queued as
-> QUIT
-< 221
-exit 0
 EOF
 	assert_status 0
 	[ "$(sessions_count)" -ge 1 ]
@@ -721,24 +642,10 @@ EOF
 	server_stop
 	server_start --reply dot="554 5.7.1 not this one"
 	write_config
-	run --separate-stderr chat <<'EOF'
-< 220
-> HELO client.example
-< 250
-> MAIL FROM:<app@example.com>
-> RCPT TO:<a@example.org>
-> DATA
-< 250
-< 250
-< 354
+	run --separate-stderr chat_message <<'EOF'
 > Subject: refused later
 >
 > body
-> .
-< 250 2.0.0 Ok: queued as
-> QUIT
-< 221
-exit 0
 EOF
 	assert_status 0
 	assert_stderr_contains "554 5.7.1 not this one"
@@ -760,16 +667,7 @@ _our_processes() {
 	# the second message follows the first in the same write, body and
 	# all: a child that went on reading the parent's buffered input would
 	# send it a second time
-	run chat -odb <<'EOF'
-< 220
-> HELO client.example
-< 250
-> MAIL FROM:<app@example.com>
-> RCPT TO:<a@example.org>
-> DATA
-< 250
-< 250
-< 354
+	run chat_data -odb <<'EOF'
 > Subject: one
 >
 > body one

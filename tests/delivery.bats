@@ -216,6 +216,22 @@ check_batches() {
 
 # --- temporary failures: retried ---------------------------------------
 
+# check_retried SERVER-OPTION... -- send to 3 recipients through a server
+# started with the options, which fails the first try: exit 0, nothing on
+# stdout or stderr, nothing left in the queue, one message received with
+# each recipient once
+check_retried() {
+	server_start "$@" || return 1
+	write_config || return 1
+	run --separate-stderr send_to 3
+	assert_status 0 || return 1
+	assert_stdout_empty || return 1
+	assert_stderr_empty || return 1
+	assert_queue_empty || return 1
+	assert_received 1 || return 1
+	assert_each_once r001@example.org r002@example.org r003@example.org
+}
+
 @test "421 at greeting on 2 connections, attempts = 3: delivered in the 3rd" {
 	server_start --reply greeting#1="421 4.3.2 Service not available" \
 	    --reply greeting#2="421 4.3.2 Service not available"
@@ -289,15 +305,7 @@ check_batches() {
 }
 
 @test "451 4.3.0 after the body once: sent again, delivered once" {
-	server_start --reply dot#1="451 4.3.0 Local error"
-	write_config
-	run --separate-stderr send_to 3
-	assert_status 0
-	assert_stdout_empty
-	assert_stderr_empty
-	assert_queue_empty
-	assert_received 1
-	assert_each_once r001@example.org r002@example.org r003@example.org
+	check_retried --reply dot#1="451 4.3.0 Local error"
 	# two transactions: the refused one and the good one
 	[ "$(count_in_transcript "C: MAIL FROM:")" -eq 2 ]
 	[ "$(count_in_transcript "C: <DATA ")" -eq 2 ]
@@ -305,15 +313,7 @@ check_batches() {
 }
 
 @test "connection dropped mid-DATA: retried, delivered once" {
-	server_start --drop midata#1
-	write_config
-	run --separate-stderr send_to 3
-	assert_status 0
-	assert_stdout_empty
-	assert_stderr_empty
-	assert_queue_empty
-	assert_received 1
-	assert_each_once r001@example.org r002@example.org r003@example.org
+	check_retried --drop midata#1
 	assert_sessions 2
 	[ "$(envelope_field 1 session)" -eq 2 ]
 	assert_no_violations
@@ -321,15 +321,7 @@ check_batches() {
 
 @test "connection dropped at the second RCPT: the first recipient is not taken for sent" {
 	# r001 had its 250 to RCPT but no message: it goes in the retry too
-	server_start --drop rcpt#2
-	write_config
-	run --separate-stderr send_to 3
-	assert_status 0
-	assert_stdout_empty
-	assert_stderr_empty
-	assert_queue_empty
-	assert_received 1
-	assert_each_once r001@example.org r002@example.org r003@example.org
+	check_retried --drop rcpt#2
 	assert_sessions 2
 	assert_no_violations
 }

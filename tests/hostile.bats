@@ -657,44 +657,57 @@ RELAY_CONF=()
 	relay_case 8 "(in EHLO)" --key-update ehlo
 }
 
+# slow_relay N MS [SECTION.KEY=VALUE...] -- send one message to N
+# recipients (rcpts N) through a server that answers each command after MS
+# ms, with those config keys: run sets status, output and stderr, and
+# start is set to the $SECONDS the sending started at
+slow_relay() {
+	local n=$1 ms=$2
+	local -a to
+	shift 2
+	mapfile -t to < <(rcpts "$n")
+	server_start --delay-ms "$ms" || return 1
+	write_config "$@" || return 1
+	start=$SECONDS
+	run --separate-stderr sm "${to[@]}" <<<$'Subject: slow\n\nbody'
+	echo "# exit $status after $((SECONDS - start)) s: $stderr" >&3
+}
+
+# assert_kept_queued -- the message is still in the queue (one entry in
+# new/) and the server received nothing
+assert_kept_queued() {
+	[ "$(find "$BATS_TEST_TMPDIR/queue/new" -name '*.env' | wc -l)" -eq 1 ] ||
+	    _fail "not one entry in the queue:" \
+	    "$(find "$BATS_TEST_TMPDIR/queue" -type f)" || return 1
+	[ "$(received_count)" -eq 0 ]
+}
+
 @test "relay: replies each just inside the timeout meet the session's ceiling" {
 	# 1.5 s for each of some 15 replies: 22 s without a ceiling; the
 	# session may take 2 x timeout + data_timeout = 7 s
-	local -a to
-	mapfile -t to < <(rcpts 10)
-	server_start --delay-ms 1500
-	write_config relay.timeout=2 relay.data_timeout=3 delivery.attempts=1
-	local start=$SECONDS
-	run --separate-stderr sm "${to[@]}" <<<$'Subject: slow\n\nbody'
-	echo "# exit $status after $((SECONDS - start)) s: $stderr" >&3
+	slow_relay 10 1500 relay.timeout=2 relay.data_timeout=3 \
+	    delivery.attempts=1
 	assert_sane
 	assert_status 0
 	[[ $stderr == *"session time limit of 7 s reached"* ]] ||
 	    _fail "no ceiling:" "$stderr"
 	[ $((SECONDS - start)) -le 14 ] ||
 	    _fail "took $((SECONDS - start)) s (the ceiling is 7 s)"
-	[ "$(find "$BATS_TEST_TMPDIR/queue/new" -name '*.env' | wc -l)" -eq 1 ]
-	[ "$(received_count)" -eq 0 ]
+	assert_kept_queued
 }
 
 @test "relay: a foreground caller waits at most attempts x (4 x timeout + data_timeout)" {
 	# cfsendmail(8), Sessions: with timeout = 1, data_timeout = 1 and
 	# three attempts, 15 s whatever the relay does; this one answers
 	# each of some 25 replies after 0.9 s (22 s a try without a ceiling)
-	local -a to
-	mapfile -t to < <(rcpts 20)
-	server_start --delay-ms 900
-	write_config relay.timeout=1 relay.data_timeout=1 delivery.attempts=3
-	local start=$SECONDS
-	run --separate-stderr sm "${to[@]}" <<<$'Subject: slow\n\nbody'
-	echo "# exit $status after $((SECONDS - start)) s: $stderr" >&3
+	slow_relay 20 900 relay.timeout=1 relay.data_timeout=1 \
+	    delivery.attempts=3
 	assert_sane
 	assert_status 0
 	[ $((SECONDS - start)) -le 15 ] ||
 	    _fail "took $((SECONDS - start)) s (documented maximum: 15 s)"
 	[ "$(sessions_count)" -eq 3 ] || _fail "$(sessions_count) sessions"
-	[ "$(find "$BATS_TEST_TMPDIR/queue/new" -name '*.env' | wc -l)" -eq 1 ]
-	[ "$(received_count)" -eq 0 ]
+	assert_kept_queued
 }
 
 # --- what the relay says, shown to people (issue 19, item 6) ----------------

@@ -263,13 +263,21 @@ stop_stalled() {
 
 # --- the token's memory: out of swap and core files (issue 15) -------------
 
-@test "token: every copy lies in memory locked in RAM and left out of cores" {
+# memscan_stall_or_skip -- skip unless memscan.py can read a process's
+# memory (root, and no sanitizer build: ASan's shadow memory is too big);
+# start a server that takes the token and stalls at MAIL, and a config
+# that sends the token and waits 30 s for a reply
+memscan_stall_or_skip() {
 	[ "$(id -u)" -eq 0 ] || skip "needs root (memscan.py reads /proc/PID/mem)"
 	if sanitized "ASan's shadow memory is too big for memscan.py"; then
 		skip "sanitizer build"
 	fi
-	server_start --token "$TOK" --stall mail
+	server_start --token "$TOK" --stall mail || return 1
 	write_config "relay.token=$TOK" relay.timeout=30
+}
+
+@test "token: every copy lies in memory locked in RAM and left out of cores" {
+	memscan_stall_or_skip
 	start_stalled "$CFSENDMAIL" -C "$CONF" to@example.org
 	assert_file_contains "$REC/transcript.log" "S: 235"
 	run "$PYTHON3" "$SECURITY_DIR/memscan.py" --flags "$STALLED_PID" \
@@ -286,12 +294,7 @@ stop_stalled() {
 }
 
 @test "token: -odb's child, alone once its parent is gone, keeps it locked" {
-	[ "$(id -u)" -eq 0 ] || skip "needs root (memscan.py reads /proc/PID/mem)"
-	if sanitized "ASan's shadow memory is too big for memscan.py"; then
-		skip "sanitizer build"
-	fi
-	server_start --token "$TOK" --stall mail
-	write_config "relay.token=$TOK" relay.timeout=30
+	memscan_stall_or_skip
 	run send -odb
 	assert_status 0
 	wait_for_stall
