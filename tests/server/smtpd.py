@@ -183,6 +183,12 @@ class Server:
         session = Session(self, self.sessions, reader, writer)
         try:
             await session.run()
+        except asyncio.CancelledError:
+            # serve() stops the sessions still open.  End the task
+            # normally: from Python 3.11.5 on, asyncio's stream protocol
+            # asks a finished connection task for its exception, and a
+            # cancelled one's is printed as a traceback on stderr.
+            pass
         except Exception:
             # A bug in this server, never a client's doing: say so loudly.
             print(f"smtpd.py: session {session.number}:", file=sys.stderr)
