@@ -74,12 +74,6 @@ assert_nothing_queued() {
 	done
 }
 
-# queued_ids -- the ids of the entries in new/
-queued_ids() {
-	find "$Q/new" -name '*.env' -printf '%f\n' 2>/dev/null |
-	    sed 's/\.env$//' | sort
-}
-
 # --- sessions that send ------------------------------------------------------
 
 @test "-bs: two messages in one session, pipelined, each 250 after the spool with its queue id" {

@@ -98,14 +98,6 @@ assert_stdout_empty() {
 	[ -z "$output" ] || _fail "expected nothing on stdout, got:" "$output"
 }
 
-# assert_queue_empty -- nothing waits in the queue, nothing in failed/
-assert_queue_empty() {
-	local out
-	out=$("$CFSENDMAIL" -C "$CONF" -bp 2>&1)
-	[ "$out" = "Mail queue is empty" ] && return 0
-	_fail "expected an empty queue; cfsendmail -bp says:" "$out"
-}
-
 # assert_stderr_empty -- a delivered message is not worth a word
 assert_stderr_empty() {
 	[ -z "$stderr" ] || _fail "expected nothing on stderr, got:" "$stderr"
@@ -408,26 +400,6 @@ check_retried() {
 # kept.  One table (setup_break / setup_fix) drives every case.
 
 # Q: the queue directory (write_config's), set by the tests below.
-
-# queued_ids SUB -- ids of the entries in $Q/SUB (new or failed)
-queued_ids() {
-	local f
-	for f in "$Q/$1"/*.env; do
-		[ -e "$f" ] || continue
-		f=${f##*/}
-		echo "${f%.env}"
-	done
-}
-
-# assert_queued N -- N entries in new/, nothing in failed/
-assert_queued() {
-	local n f
-	n=$(queued_ids new | wc -l)
-	f=$(queued_ids failed | wc -l)
-	[ "$n" -eq "$1" ] && [ "$f" -eq 0 ] && return 0
-	_fail "expected $1 queued and 0 failed entries, found $n and $f:" \
-	    "$("$CFSENDMAIL" -C "$CONF" -bp 2>&1)"
-}
 
 # assert_nothing_kept -- no file at all in new/, tmp/ or failed/
 assert_nothing_kept() {

@@ -421,6 +421,35 @@ assert_received() {
 	[ "$n" -eq "$1" ] || _fail "expected $1 message(s), the server got $n"
 }
 
+# queued_ids [SUB] -- the ids of the entries in SUB (new, the default, or
+# failed) of the queue: $Q when a test set it, else write_config's
+queued_ids() {
+	local f
+	for f in "${Q:-$BATS_TEST_TMPDIR/queue}/${1:-new}"/*.env; do
+		[ -e "$f" ] || continue
+		f=${f##*/}
+		echo "${f%.env}"
+	done
+}
+
+# assert_queued N -- N entries in new/, nothing in failed/
+assert_queued() {
+	local n f
+	n=$(queued_ids new | wc -l)
+	f=$(queued_ids failed | wc -l)
+	[ "$n" -eq "$1" ] && [ "$f" -eq 0 ] && return 0
+	_fail "expected $1 queued and 0 failed entries, found $n and $f:" \
+	    "$("$CFSENDMAIL" -C "$CONF" -bp 2>&1)"
+}
+
+# assert_queue_empty -- nothing waits in the queue, nothing in failed/
+assert_queue_empty() {
+	local out
+	out=$("$CFSENDMAIL" -C "$CONF" -bp 2>&1)
+	[ "$out" = "Mail queue is empty" ] && return 0
+	_fail "expected an empty queue; cfsendmail -bp says:" "$out"
+}
+
 assert_stderr_contains() {
 	[[ $stderr == *"$1"* ]] && return 0
 	_fail "stderr does not contain: $1" "stderr:" "$stderr"

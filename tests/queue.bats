@@ -141,13 +141,6 @@ assert_stderr_one_line() {
 	_fail "expected exactly one line on stderr, got:" "$stderr"
 }
 
-assert_queue_empty() {
-	local out
-	out=$(cf -bp 2>&1)
-	[ "$out" = "Mail queue is empty" ] && return 0
-	_fail "expected an empty queue; cfsendmail -bp says:" "$out"
-}
-
 # poll TRIES CMD... -- run CMD every 10 ms until it succeeds, at most TRIES
 # times (1000 = 10 s)
 poll() {
